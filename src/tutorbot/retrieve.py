@@ -1,0 +1,155 @@
+"""Retrieve stage: BM25 (jieba for Chinese) + dense (Chroma) fused by reciprocal rank fusion.
+
+Most roadmap text is Chinese with English terms, so English questions are bridged with a
+bilingual glossary of the corpus's domain terms (``corpus/glossary.yaml``): a query is expanded
+with the other language's terms before both retrievers see it. BM25 lives in memory, rebuilt
+from the index's stored chunks when the retriever is created (the corpus is small).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .embed import Embedder
+from .index import IndexEmpty, VectorIndex
+from .schemas import Chunk, Hit
+from .settings import RetrievalSettings
+
+WORD = re.compile(r"[a-z0-9][a-z0-9.\-+#]*[a-z0-9+#]|[a-z0-9]")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+STOP = set("the a an of to in on for and or is are be what which who how does do i my me with about "
+           "should can there any 的 了 和 是 在 有 什么 哪些 吗 呢 我 你 与 及 或 如何 怎么 推荐 一些".split())
+
+
+class Tokenizer:
+    """Lower-cased words for latin text, jieba search-mode words for Chinese."""
+
+    def __init__(self):
+        import jieba
+
+        self._jieba = jieba
+        jieba.setLogLevel(60)
+
+    def __call__(self, text: str) -> list[str]:
+        text = text.lower()
+        toks = WORD.findall(text)
+        if CJK.search(text):
+            cjk_only = re.sub(r"[^\u4e00-\u9fff]+", " ", text)
+            toks += [t for t in self._jieba.lcut_for_search(cjk_only) if t.strip()]
+        return [t for t in toks if t not in STOP]
+
+
+@dataclass
+class GlossaryEntry:
+    en: list[str]
+    zh: list[str]
+
+
+class Glossary:
+    """Bilingual domain terms; ``expand`` appends the other language's terms found in a query."""
+
+    def __init__(self, entries: list[GlossaryEntry]):
+        self.entries = entries
+
+    @classmethod
+    def load(cls, path: Path) -> "Glossary":
+        if not path.exists():
+            return cls([])
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        return cls([GlossaryEntry(en=[str(x) for x in e.get("en", [])], zh=[str(x) for x in e.get("zh", [])])
+                    for e in raw])
+
+    def expand(self, query: str) -> str:
+        low = query.lower()
+        extra: list[str] = []
+        for e in self.entries:
+            if any(_has_term(low, t.lower()) for t in e.en):
+                extra += e.zh
+            if any(t in query for t in e.zh):
+                extra += e.en[:1]
+        extra = [t for t in dict.fromkeys(extra) if t.lower() not in low]
+        return f"{query} {' '.join(extra)}" if extra else query
+
+
+def _has_term(text: str, term: str) -> bool:
+    return re.search(rf"(?<![a-z0-9]){re.escape(term)}(?![a-z0-9])", text) is not None
+
+
+def rrf(rankings: list[list[str]], k: int, weights: list[float] | None = None) -> dict[str, float]:
+    scores: dict[str, float] = {}
+    for ranking, w in zip(rankings, weights or [1.0] * len(rankings)):
+        for rank, cid in enumerate(ranking):
+            scores[cid] = scores.get(cid, 0.0) + w / (k + rank + 1)
+    return scores
+
+
+class Retriever:
+    """Hybrid retriever over one ``VectorIndex``."""
+
+    def __init__(self, index: VectorIndex, embedder: Embedder, settings: RetrievalSettings,
+                 glossary: Glossary | None = None, tokenizer: Tokenizer | None = None):
+        self.index, self.embedder, self.settings = index, embedder, settings
+        self.glossary = glossary or Glossary([])
+        self.tokenize = tokenizer or Tokenizer()
+        self.refresh()
+
+    def refresh(self) -> None:
+        """(Re)build BM25 from what the index holds; call after ingestion."""
+        import bm25s
+
+        self.chunks: list[Chunk] = self.index.all_chunks()
+        self.by_id = {c.id: c for c in self.chunks}
+        self._bm25 = None
+        corpus = [self.tokenize(c.embed_text) for c in self.chunks]
+        if corpus:
+            self._bm25 = bm25s.BM25()
+            self._bm25.index(corpus, show_progress=False)
+
+    def bm25(self, query: str, k: int) -> list[Hit]:
+        if self._bm25 is None:
+            raise IndexEmpty("index is empty: run `tutorbot ingest`")
+        toks = self.tokenize(query)
+        if not toks:
+            return []
+        docs, scores = self._bm25.retrieve([toks], k=min(k, len(self.chunks)), show_progress=False)
+        return [Hit(chunk=self.chunks[int(i)], score=float(s)) for i, s in zip(docs[0], scores[0]) if s > 0]
+
+    def dense(self, query: str, k: int) -> list[Hit]:
+        return self.index.query(self.embedder.embed_query(query), k)
+
+    def search(self, query: str, k: int | None = None, mode: str | None = None) -> list[Hit]:
+        return self.retrieve(query, k, mode).hits
+
+    def retrieve(self, query: str, k: int | None = None, mode: str | None = None) -> "Retrieval":
+        """Top-k hits plus the best dense cosine similarity, the grounding signal chat uses."""
+        k = k or self.settings.top_k
+        mode = mode or self.settings.mode
+        expanded = self.glossary.expand(query)
+        pool = max(4 * k, 20)
+        dense = self.dense(expanded, pool) if mode != "bm25" else []
+        top_sim = max((h.score for h in dense), default=0.0)
+        if mode == "dense":
+            return Retrieval(dense[:k], top_sim, expanded)
+        sparse = self.bm25(expanded, pool)
+        if mode == "bm25":
+            return Retrieval(sparse[:k], top_sim, expanded)
+        return Retrieval(self._fuse(sparse, dense, k), top_sim, expanded)
+
+    def _fuse(self, sparse: list[Hit], dense: list[Hit], k: int) -> list[Hit]:
+        fused = rrf([[h.chunk.id for h in sparse], [h.chunk.id for h in dense]], self.settings.rrf_k)
+        for cid in fused:  # linked pages weigh less, so roadmap sections stay findable
+            if self.by_id.get(cid) and self.by_id[cid].kind == "linked":
+                fused[cid] *= self.settings.linked_weight
+        best = sorted(fused, key=fused.get, reverse=True)[:k]
+        return [Hit(chunk=self.by_id[c], score=fused[c]) for c in best if c in self.by_id]
+
+
+@dataclass
+class Retrieval:
+    hits: list[Hit]
+    top_similarity: float
+    query: str

