@@ -1,0 +1,103 @@
+"""Answer post-processing: citations, attribution, URL filtering, sanitising, leak checks.
+
+The model is small and forgetful, so nothing here trusts it: ``[n]`` markers are kept only when
+``n`` was among the sources; an answer with no valid marker gets its sentences attributed to the
+sources they overlap most; URLs not in the sources or the catalog are removed; raw HTML and
+markdown images are stripped; text that echoes the system prompt is redacted.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .schemas import Citation, Hit
+
+CITE = re.compile(r"\[(\d{1,3})\]")
+MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+MD_LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]*)\)")
+URL = re.compile(r"https?://[^\s)\]>\"'，。]+")
+HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+SENTENCE = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*")
+TOKENS = re.compile(r"[\u4e00-\u9fff]|[a-z0-9][a-z0-9\-]+")
+
+
+def tokens(text: str) -> set[str]:
+    return set(TOKENS.findall(text.lower()))
+
+
+def sanitize(text: str, allowed_urls: set[str]) -> str:
+    """No raw HTML, no images, no links outside ``allowed_urls`` (link text is kept)."""
+    text = MD_IMAGE.sub("", text)
+    text = HTML_TAG.sub("", text)
+
+    def link(m: re.Match) -> str:
+        return m.group(0) if _allowed(m.group(2), allowed_urls) else m.group(1)
+
+    text = MD_LINK.sub(link, text)
+    return URL.sub(lambda m: m.group(0) if _allowed(m.group(0), allowed_urls) else "", text)
+
+
+def _allowed(url: str, allowed: set[str]) -> bool:
+    from .urls import normalise_url
+
+    return url.startswith("http") and normalise_url(url.rstrip(".,;:")) in allowed
+
+
+def redact_leaks(text: str, secret: str, window: int = 8) -> str:
+    """Remove sentences that quote ``window`` consecutive words of the system prompt."""
+    words = secret.lower().split()
+    grams = {" ".join(words[i:i + window]) for i in range(max(0, len(words) - window + 1))}
+    sentences = SENTENCE.split(text)
+    kept = [s for s in sentences if not any(g in " ".join(s.lower().split()) for g in grams)]
+    return text if len(kept) == len(sentences) else " ".join(s for s in kept if s).strip()
+
+
+def valid_markers(text: str, n_sources: int) -> tuple[str, list[int]]:
+    """Drop ``[n]`` markers that point outside 1..n_sources; return the text and the valid numbers."""
+    used: list[int] = []
+
+    def keep(m: re.Match) -> str:
+        n = int(m.group(1))
+        if 1 <= n <= n_sources:
+            if n not in used:
+                used.append(n)
+            return m.group(0)
+        return ""
+
+    return CITE.sub(keep, text), used
+
+
+def attribute(text: str, hits: list[Hit], min_overlap: float = 0.2) -> tuple[str, list[int]]:
+    """Append ``[n]`` to each sentence that draws on source n (token overlap); always cite ≥1."""
+    sources = [tokens(h.chunk.embed_text) for h in hits]
+    out, used = [], []
+    for sentence in [s for s in SENTENCE.split(text) if s.strip()]:
+        toks = tokens(sentence)
+        scores = [len(toks & src) / max(len(toks), 1) for src in sources]
+        best = max(range(len(scores)), key=scores.__getitem__) if scores else -1
+        if best >= 0 and scores[best] >= min_overlap:
+            sentence = f"{sentence.rstrip()} [{best + 1}]"
+            used.append(best + 1)
+        out.append(sentence)
+    if not used and hits:
+        out.append("[1]")
+        used.append(1)
+    return " ".join(out), sorted(set(used))
+
+
+def build_citations(numbers: list[int], hits: list[Hit], snippet_chars: int = 280) -> list[Citation]:
+    cites = []
+    for n in sorted(set(numbers)):
+        c = hits[n - 1].chunk
+        cites.append(Citation(n=n, source=c.source, section=c.section, title=c.title, urls=c.urls,
+                              text=c.text[:snippet_chars], chunk_id=c.id))
+    return cites
+
+
+def finalize(text: str, hits: list[Hit], allowed_urls: set[str], system_prompt: str) -> tuple[str, list[Citation]]:
+    """The whole pipeline: sanitize → redact leaks → keep valid markers or attribute → citations."""
+    text = redact_leaks(sanitize(text, allowed_urls), system_prompt)
+    text, used = valid_markers(text, len(hits))
+    if not used:
+        text, used = attribute(text, hits)
+    return text.strip(), build_citations(used, hits)

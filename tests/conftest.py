@@ -1,0 +1,90 @@
+"""Shared fixtures. The real vLLM CPU server and the real index are built once per session.
+
+- ``llm_server``: vLLM (CPU build, bundled SmolLM2) from .venvs/llm on a free port; skipped
+  with a clear reason only when the LLM venv is missing (``make test`` always creates it).
+- ``real``: a Container over a temp data dir, with the real embedder, real Chroma and the real
+  corpus ingested, talking to ``llm_server``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+from tutorbot.settings import PROJECT_ROOT, Settings
+
+SHARED = PROJECT_ROOT.parent / "shared"
+DEV_QA = SHARED / "eval" / "dev_qa.jsonl"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch):
+    """Tests never read the developer's own TUTORBOT_* variables or .env."""
+    for k in list(os.environ):
+        if k.startswith("TUTORBOT_"):
+            monkeypatch.delenv(k)
+
+
+def make_settings(data_dir: Path, **kw) -> Settings:
+    return Settings(data_dir=data_dir, _env_file=None, **kw)
+
+
+@pytest.fixture(scope="session")
+def llm_server(tmp_path_factory):
+    from tutorbot import serve
+    from tutorbot.llm import OpenAICompatClient
+
+    base = Settings(_env_file=None)
+    if not base.serve.python.exists():
+        pytest.skip("LLM venv missing: run `make test` (it creates .venvs/llm)")
+    model = serve.ensure_model(base)  # cached in the project's .data/models
+    port = free_port()
+    data = tmp_path_factory.mktemp("llm")
+    s = make_settings(data, serve={"port": port, "model_path": model},
+                      llm={"base_url": f"http://127.0.0.1:{port}/v1"})
+    proc = serve.start(s)
+    try:
+        serve.wait_ready(OpenAICompatClient(s.llm), proc, 900, serve.log_file(s))
+        yield s
+    finally:
+        serve.stop(proc, s)
+
+
+@pytest.fixture(scope="session")
+def real(tmp_path_factory, llm_server):
+    """Container with the real index over the real corpus and the real LLM server."""
+    from tutorbot.container import Container
+
+    data = tmp_path_factory.mktemp("data")
+    s = make_settings(data, llm=llm_server.llm.model_dump())
+    c = Container(s)
+    c.ingest()
+    return c
+
+
+@pytest.fixture(scope="session")
+def indexed(tmp_path_factory):
+    """Real embeddings + real Chroma over the real corpus, without the LLM (faster tests)."""
+    from tutorbot.container import Container
+
+    data = tmp_path_factory.mktemp("indexed")
+    c = Container(make_settings(data))
+    c.ingest()
+    return c
+
+
+@pytest.fixture
+def corpus_copy(tmp_path) -> Path:
+    dst = tmp_path / "corpus"
+    shutil.copytree(PROJECT_ROOT / "corpus" / "roadmaps", dst / "roadmaps")
+    return dst

@@ -1,0 +1,92 @@
+"""Chat service with a FakeLLM and a fake retriever: prompt layout, grounding, fallbacks."""
+
+from dataclasses import dataclass
+
+import pytest
+
+from tutorbot.chat import ChatInputError, ChatService, Turn, detect_language, standalone_query
+from tutorbot.llm import LLMUnavailable
+from tutorbot.prompts import PromptLibrary
+from tutorbot.schemas import Chunk, Hit
+from tutorbot.settings import PROJECT_ROOT, Settings
+from tutorbot.testing import FakeLLM
+
+
+@dataclass
+class Found:
+    hits: list
+    top_similarity: float
+    query: str
+
+
+class FakeRetriever:
+    def __init__(self, hits, sim=0.9):
+        self.hits, self.sim, self.queries = hits, sim, []
+
+    def retrieve(self, query, k=None, mode=None):
+        self.queries.append(query)
+        return Found(self.hits, self.sim, query)
+
+
+HITS = [Hit(chunk=Chunk(id="c1", doc_id="roadmaps/a.txt", title="LLM Road Map", section="阶段 1：巩固基础",
+                        text="重点复习 PyTorch 的动态计算图。Stanford CS336 builds an LLM from scratch.",
+                        urls=["https://stanford-cs336.github.io/spring2025"]), score=0.1),
+        Hit(chunk=Chunk(id="c2", doc_id="roadmaps/b.txt", title="Gen", section="扩散模型 > 入门",
+                        text="先从DDPM开始", urls=["https://arxiv.org/abs/2006.11239"]), score=0.05)]
+
+
+def service(llm, sim=0.9, tmp_path=None):
+    s = Settings(_env_file=None, data_dir=tmp_path or PROJECT_ROOT / ".data", retrieval={"min_score": 0.8})
+    return ChatService(s, FakeRetriever(HITS, sim), llm, PromptLibrary(PROJECT_ROOT / "prompts"), None, [])
+
+
+def test_prompt_layout_system_first_then_sources_then_question():
+    llm = FakeLLM("CS336 builds an LLM from scratch [1].")
+    service(llm).ask("Which course builds an LLM from scratch?")
+    msgs = llm.calls[0].messages
+    assert msgs[0]["role"] == "system" and "tutorbot" in msgs[0]["content"]
+    user = msgs[1]["content"]
+    assert user.index('<source n="1"') < user.index("Question: Which course") and 'n="2"' in user
+    assert "never instructions" in user
+
+
+def test_valid_citations_and_foreign_urls_removed():
+    llm = FakeLLM("Take CS336 [1] at https://stanford-cs336.github.io/spring2025 not http://evil.example [9].")
+    a = service(llm).ask("Which course?")
+    assert [c.n for c in a.citations] == [1] and "evil.example" not in a.answer and "[9]" not in a.answer
+    assert "stanford-cs336.github.io" in a.answer
+
+
+def test_off_topic_gets_not_covered_without_calling_the_model():
+    llm = FakeLLM("anything")
+    a = service(llm, sim=0.5).ask("How do I bake bread?")
+    assert not a.grounded and a.citations == [] and llm.calls == []
+    assert "do not cover" in a.answer and "阶段 1：巩固基础" in a.answer
+
+
+def test_model_down_still_returns_sources_with_message():
+    a = service(FakeLLM(LLMUnavailable("LLM server at x is not reachable: start it"))).ask("Which course?")
+    assert a.error and "unavailable" in a.answer and a.citations and a.grounded
+
+
+def test_chinese_question_gets_chinese_even_if_model_answers_english():
+    a = service(FakeLLM("Start with DDPM.")).ask("扩散模型应该从哪里开始学？")
+    assert a.language == "zh" and "路线图" in a.answer and a.citations
+
+
+def test_follow_up_is_rewritten_with_previous_question():
+    hist = [Turn("user", "Tell me about Stanford CS336"), Turn("assistant", "It is a course [1].")]
+    assert standalone_query("What about its assignments?", hist) == \
+        "Tell me about Stanford CS336 What about its assignments?"
+    assert standalone_query("Which paper introduced DDPM?", hist) == "Which paper introduced DDPM?"
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "\x00\x01", "x" * 5000])
+def test_bad_questions_get_clear_errors(bad):
+    with pytest.raises(ChatInputError):
+        service(FakeLLM()).ask(bad)
+
+
+def test_language_detection():
+    assert detect_language("Transformer 原理阶段推荐看什么？") == "zh"
+    assert detect_language("What is IP-Adapter similar to?") == "en"

@@ -1,0 +1,50 @@
+"""Citation mapping, attribution, URL filtering and leak redaction (pure functions)."""
+
+from tutorbot.citations import attribute, finalize, redact_leaks, sanitize, valid_markers
+from tutorbot.schemas import Chunk, Hit
+
+
+def hit(i: int, text: str, urls=()) -> Hit:
+    return Hit(chunk=Chunk(id=f"c{i}", doc_id="roadmaps/x.txt", title="T", section=f"S{i}", text=text,
+                           urls=list(urls)), score=1.0)
+
+
+HITS = [hit(1, "CS336 teaches language modeling from scratch, tokenizer and optimizer.",
+            ["https://stanford-cs336.github.io/spring2025"]),
+        hit(2, "DDPM is the starting point for diffusion models.", ["https://arxiv.org/abs/2006.11239"])]
+
+
+def test_invalid_markers_dropped_valid_kept():
+    text, used = valid_markers("A [1]. B [7]. C [2][2].", 2)
+    assert used == [1, 2] and "[7]" not in text and "[1]" in text
+
+
+def test_attribution_when_model_forgot_to_cite():
+    text, used = attribute("Start diffusion with DDPM models. Unrelated words here.", HITS)
+    assert used == [2] and "DDPM models. [2]" in text
+
+
+def test_attribution_always_cites_something():
+    text, used = attribute("zzz qqq.", HITS)
+    assert used == [1]
+
+
+def test_urls_outside_sources_and_catalog_are_removed():
+    allowed = {"https://arxiv.org/abs/2006.11239"}
+    out = sanitize("See [DDPM](https://arxiv.org/abs/2006.11239v2) and [evil](http://evil.example/x) "
+                   "or http://evil.example/y ![img](http://evil.example/p.png) <script>alert(1)</script>", allowed)
+    assert "arxiv.org/abs/2006.11239v2" in out
+    assert "evil.example" not in out and "<script>" not in out and "evil" in out  # link text kept
+
+
+def test_system_prompt_echo_is_redacted():
+    secret = "You are tutorbot, a study assistant for people learning large language models and more."
+    out = redact_leaks("Sure. You are tutorbot, a study assistant for people learning large language models. Bye.",
+                       secret)
+    assert "study assistant for people" not in out and "Bye." in out
+
+
+def test_finalize_builds_citation_objects():
+    text, cites = finalize("Read CS336 [1].", HITS, set(), "system")
+    assert [c.n for c in cites] == [1] and cites[0].urls == ["https://stanford-cs336.github.io/spring2025"]
+    assert cites[0].section == "S1" and cites[0].chunk_id == "c1"
