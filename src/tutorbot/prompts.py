@@ -57,5 +57,5 @@ class PromptLibrary:
             self._cache[name] = Prompt(name, string.Template(path.read_text(encoding="utf-8")))
         return self._cache[name]
 
-    def render(self, name: str, **values: object) -> str:
+    def render(self, name: str, /, **values: object) -> str:
         return self.get(name).render(**values)

@@ -28,11 +28,15 @@ STOP = set("the a an of to in on for and or is are be what which who how does do
 class Tokenizer:
     """Lower-cased words for latin text, jieba search-mode words for Chinese."""
 
-    def __init__(self):
+    def __init__(self, words: list[str] = ()):
         import jieba
 
-        self._jieba = jieba
         jieba.setLogLevel(60)
+        # Our own instance (not jieba's global one), taught the glossary's domain terms so that
+        # e.g. 后训练 stays one rare token instead of 后 + the very common 训练.
+        self._jieba = jieba.Tokenizer()
+        for w in words:
+            self._jieba.add_word(w, freq=20000)
 
     def __call__(self, text: str) -> list[str]:
         text = text.lower()
@@ -62,6 +66,9 @@ class Glossary:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or []
         return cls([GlossaryEntry(en=[str(x) for x in e.get("en", [])], zh=[str(x) for x in e.get("zh", [])])
                     for e in raw])
+
+    def zh_terms(self) -> list[str]:
+        return sorted({t for e in self.entries for t in e.zh if " " not in t})
 
     def expand(self, query: str) -> str:
         low = query.lower()
@@ -94,7 +101,7 @@ class Retriever:
                  glossary: Glossary | None = None, tokenizer: Tokenizer | None = None):
         self.index, self.embedder, self.settings = index, embedder, settings
         self.glossary = glossary or Glossary([])
-        self.tokenize = tokenizer or Tokenizer()
+        self.tokenize = tokenizer or Tokenizer(self.glossary.zh_terms())
         self.refresh()
 
     def refresh(self) -> None:

@@ -1,0 +1,36 @@
+"""Linked material glue: catalog URLs → ``links.fetch_links`` → linked Documents for ingestion.
+
+Provenance comes from the catalog: each page records which roadmap sections linked to it
+("<roadmap> > <section>"), so citations of linked chunks can say where the recommendation was.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .catalog import build_catalog
+from .corpus import load_corpus
+from .links import FetchReport, dead_links, fetch_links
+from .schemas import CatalogEntry
+from .settings import Settings
+
+
+def links_cache(settings: Settings) -> Path:
+    return settings.data_dir / "links"
+
+
+def linked_from(entries: list[CatalogEntry]) -> dict[str, list[str]]:
+    return {e.url: [f"{r.roadmap} > {r.section}" if r.section else r.roadmap for r in e.refs]
+            for e in entries if e.url}
+
+
+def fetch_catalog_links(settings: Settings, corpus_dir: Path, *, mirror: Path | None = None,
+                        refresh: bool = False, progress=None) -> FetchReport:
+    entries = build_catalog(load_corpus(corpus_dir, settings.index.max_file_bytes).documents)
+    urls = [e.url for e in entries if e.url and e.url.startswith(("http://", "https://"))]
+    return fetch_links(urls, settings.links, links_cache(settings), mirror=mirror, refresh=refresh,
+                       linked_from=linked_from(entries), progress=progress)
+
+
+def dead_link_report(settings: Settings) -> list[dict]:
+    return [r.model_dump(mode="json") for r in dead_links(links_cache(settings))]
