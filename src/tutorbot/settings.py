@@ -83,7 +83,7 @@ class IndexSettings(BaseModel):
     chroma_host: str = Field("", description="Chroma server host; empty = embedded PersistentClient in data dir.")
     chroma_port: int = Field(8000, ge=1, le=65535, description="Chroma server port.")
     collection: str = Field("tutorbot", description="Chroma collection name.")
-    chunk_tokens: int = Field(256, ge=32, le=512, description="Target chunk size in embedding-model tokens.")
+    chunk_tokens: int = Field(128, ge=32, le=512, description="Target chunk size in embedding-model tokens.")
     max_file_bytes: int = Field(2_000_000, ge=1, description="Files larger than this are skipped.")
 
 
@@ -91,6 +91,7 @@ class RetrievalSettings(BaseModel):
     mode: Literal["hybrid", "bm25", "dense"] = Field("hybrid", description="Retriever used by chat and search.")
     top_k: int = Field(5, ge=1, le=50, description="Chunks given to the model.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    dense_weight_zh: float = Field(0.5, ge=0, le=2, description="Dense vs BM25 fusion weight for Chinese queries.")
     min_score: float = Field(0.0, description="Relevance floor below which chat says 'not covered'.")
     linked_weight: float = Field(0.8, ge=0, le=2, description="Fusion weight of linked pages vs roadmap text.")
 
