@@ -144,14 +144,10 @@ class Retriever:
         sparse = self.bm25(expanded, pool)
         if mode == "bm25":
             return Retrieval(sparse[:k], top_sim, expanded)
-        # The roadmaps are Chinese: for a Chinese query, jieba-BM25 matches the text's own words and is
-        # the more precise signal; for an English query the embedder carries the cross-lingual load.
-        dense_w = self.settings.dense_weight_zh if CJK.search(query) else 1.0
-        return Retrieval(self._fuse(sparse, dense, k, dense_w), top_sim, expanded)
+        return Retrieval(self._fuse(sparse, dense, k), top_sim, expanded)
 
-    def _fuse(self, sparse: list[Hit], dense: list[Hit], k: int, dense_w: float = 1.0) -> list[Hit]:
-        fused = rrf([[h.chunk.id for h in sparse], [h.chunk.id for h in dense]], self.settings.rrf_k,
-                    [1.0, dense_w])
+    def _fuse(self, sparse: list[Hit], dense: list[Hit], k: int) -> list[Hit]:
+        fused = rrf([[h.chunk.id for h in sparse], [h.chunk.id for h in dense]], self.settings.rrf_k)
         for cid in fused:  # linked pages weigh less, so roadmap sections stay findable
             if self.by_id.get(cid) and self.by_id[cid].kind == "linked":
                 fused[cid] *= self.settings.linked_weight

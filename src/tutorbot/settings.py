@@ -91,7 +91,6 @@ class RetrievalSettings(BaseModel):
     mode: Literal["hybrid", "bm25", "dense"] = Field("hybrid", description="Retriever used by chat and search.")
     top_k: int = Field(5, ge=1, le=50, description="Chunks given to the model.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
-    dense_weight_zh: float = Field(0.5, ge=0, le=2, description="Dense vs BM25 fusion weight for Chinese queries.")
     min_score: float = Field(0.0, description="Relevance floor below which chat says 'not covered'.")
     linked_weight: float = Field(0.8, ge=0, le=2, description="Fusion weight of linked pages vs roadmap text.")
 
