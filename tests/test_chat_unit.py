@@ -90,3 +90,11 @@ def test_bad_questions_get_clear_errors(bad):
 def test_language_detection():
     assert detect_language("Transformer 原理阶段推荐看什么？") == "zh"
     assert detect_language("What is IP-Adapter similar to?") == "en"
+
+
+def test_naming_a_curriculum_topic_lowers_the_scope_floor(tmp_path):
+    s = Settings(_env_file=None, data_dir=tmp_path, retrieval={"min_score": 0.87, "min_score_topic": 0.78})
+    lib = PromptLibrary(PROJECT_ROOT / "prompts")
+    named = ChatService(s, FakeRetriever(HITS, 0.82), FakeLLM("LoRA [1]."), lib, None, [], names_topic=lambda q: True)
+    plain = ChatService(s, FakeRetriever(HITS, 0.82), FakeLLM("LoRA [1]."), lib, None, [])
+    assert named.ask("什么是 LoRA？").grounded and not plain.ask("什么是 LoRA？").grounded

@@ -79,7 +79,21 @@ class Container:
     def chat(self):
         from .chat import ChatService
 
-        return ChatService(self.settings, self.retriever, self.llm, self.prompts, self.store, self.catalog)
+        return ChatService(self.settings, self.retriever, self.llm, self.prompts, self.store, self.catalog,
+                           names_topic=lambda q: bool(self.curriculum.mentions(q)))
+
+    @cached_property
+    def plans(self):
+        from .plan_service import PlanService
+
+        return PlanService(self.curriculum, self.catalog, self.llm, self.prompts, self.store,
+                           weak_topics=self.quizzes.weak_topics)
+
+    @cached_property
+    def quizzes(self):
+        from .quiz_service import QuizService
+
+        return QuizService.from_container(self)
 
     def ingest(self, **kw):
         from .ingest import ingest

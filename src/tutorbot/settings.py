@@ -91,7 +91,9 @@ class RetrievalSettings(BaseModel):
     mode: Literal["hybrid", "bm25", "dense"] = Field("hybrid", description="Retriever used by chat and search.")
     top_k: int = Field(5, ge=1, le=50, description="Chunks given to the model.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
-    min_score: float = Field(0.0, description="Relevance floor below which chat says 'not covered'.")
+    min_score: float = Field(0.87, ge=-1, le=1, description="Dense similarity from which a question is in scope.")
+    min_score_topic: float = Field(
+        0.78, ge=-1, le=1, description="Lower in-scope floor for questions naming a curriculum topic.")
     linked_weight: float = Field(0.8, ge=0, le=2, description="Fusion weight of linked pages vs roadmap text.")
 
 
