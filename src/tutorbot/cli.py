@@ -218,6 +218,10 @@ def _guard(fn):
 
 
 def main() -> None:
-    from . import cli_more  # noqa: F401  (registers the remaining commands)
+    from . import cli_more, cli_plan  # noqa: F401  (register the remaining commands)
+    try:
+        from . import cli_quiz  # noqa: F401
+    except ImportError:  # pragma: no cover - quiz commands arrive with the quiz modules
+        pass
 
     app()
