@@ -48,3 +48,17 @@ def test_finalize_builds_citation_objects():
     text, cites = finalize("Read CS336 [1].", HITS, set(), "system")
     assert [c.n for c in cites] == [1] and cites[0].urls == ["https://stanford-cs336.github.io/spring2025"]
     assert cites[0].section == "S1" and cites[0].chunk_id == "c1"
+
+
+def test_marker_on_an_unrelated_source_is_repointed():
+    from tutorbot.citations import verify_markers
+
+    out = verify_markers("Start diffusion with DDPM models [1]. CS336 teaches language modeling [1].", HITS)
+    assert "DDPM models [2]." in out and "language modeling [1]." in out
+
+
+def test_verification_keeps_the_layout():
+    from tutorbot.citations import verify_markers
+
+    text = "Line one about CS336 [1].\n\n- DDPM first [2].\n- done."
+    assert verify_markers(text, HITS) == text

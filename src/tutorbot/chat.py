@@ -88,13 +88,29 @@ def format_history(history: list[Turn], max_chars: int = 400) -> str:
     return "\n".join(f"{t.role}: {t.content[:max_chars]}" for t in history) or "(none)"
 
 
+LINK_SPAN = re.compile(r"\[[^\]]*\]\([^)]*\)")
+
+
+def snippet(text: str, limit: int = 220) -> str:
+    """The chunk's content lines (no headings), flattened, cut at a word boundary outside any link."""
+    lines = [ln.strip(" -*>\t") for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    flat = re.sub(r"\s+", " ", " ".join(lines)).replace("**", "").strip()
+    if len(flat) <= limit:
+        return flat
+    cut = limit
+    for m in LINK_SPAN.finditer(flat):
+        if m.start() < cut < m.end():
+            cut = m.end()
+    space = flat.rfind(" ", 0, cut + 1)
+    return flat[: space if space > limit // 2 and cut == limit else cut].rstrip() + " …"
+
+
 def extractive_answer(hits: list[Hit], language: str, lead: str) -> str:
+    """Quote the top sources, each with its citation: the answer when the model cannot give one."""
     lines = [lead]
     for n, h in enumerate(hits[:3], 1):
-        first = re.split(r"(?<=[.!?。！？])\s*|\n", h.chunk.text.strip())
-        snippet = next((s for s in first if len(s.strip()) > 6), h.chunk.text[:160]).strip(" -*#")
-        where = h.chunk.section or h.chunk.title
-        lines.append(f"- {where}: {snippet[:220]} [{n}]")
+        where = h.chunk.section.split(" > ")[-1] or h.chunk.title
+        lines.append(f"- **{where}**: {snippet(h.chunk.text)} [{n}]")
     return "\n".join(lines)
 
 
@@ -171,7 +187,7 @@ class ChatService:
         except LLMBusy as exc:
             error = str(exc)
         except LLMError as exc:
-            error = TEXT[lang]["unavailable"].format(why=str(exc).split(":")[0])
+            error = TEXT[lang]["unavailable"].format(why=str(exc))
         return self._finish(text, error, hits, lang, query)
 
     def _finish(self, text: str, error: str, hits: list[Hit], lang: str, query: str) -> Answer:

@@ -67,6 +67,25 @@ def valid_markers(text: str, n_sources: int) -> tuple[str, list[int]]:
     return CITE.sub(keep, text), used
 
 
+def verify_markers(text: str, hits: list[Hit], weak: float = 0.1, strong: float = 0.3) -> str:
+    """Re-point a sentence's ``[n]`` when it shares (almost) nothing with source n but much with another."""
+    sources = [tokens(h.chunk.embed_text) for h in hits]
+    out = []
+    for sentence in re.split(f"({SENTENCE.pattern})", text):  # separators kept: layout survives
+        toks = tokens(CITE.sub("", sentence))
+        scores = [len(toks & src) / max(len(toks), 1) for src in sources]
+        best = max(range(len(scores)), key=scores.__getitem__) if scores else -1
+
+        def fix(m: re.Match) -> str:
+            n = int(m.group(1))
+            if 1 <= n <= len(scores) and scores[n - 1] < weak and scores[best] >= strong:
+                return f"[{best + 1}]"
+            return m.group(0)
+
+        out.append(CITE.sub(fix, sentence) if sentence else "")
+    return "".join(out)
+
+
 def attribute(text: str, hits: list[Hit], min_overlap: float = 0.2) -> tuple[str, list[int]]:
     """Append ``[n]`` to each sentence that draws on source n (token overlap); always cite ≥1."""
     sources = [tokens(h.chunk.embed_text) for h in hits]
@@ -97,7 +116,7 @@ def build_citations(numbers: list[int], hits: list[Hit], snippet_chars: int = 28
 def finalize(text: str, hits: list[Hit], allowed_urls: set[str], system_prompt: str) -> tuple[str, list[Citation]]:
     """The whole pipeline: sanitize → redact leaks → keep valid markers or attribute → citations."""
     text = redact_leaks(sanitize(text, allowed_urls), system_prompt)
-    text, used = valid_markers(text, len(hits))
+    text, used = valid_markers(verify_markers(text, hits), len(hits))
     if not used:
         text, used = attribute(text, hits)
     return text.strip(), build_citations(used, hits)
