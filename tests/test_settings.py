@@ -58,3 +58,15 @@ def test_every_field_is_described():
             if isinstance(ann, type) and hasattr(ann, "model_fields"):
                 walk(ann)
     walk(Settings)
+
+
+def test_readme_configuration_table_is_current():
+    import subprocess
+    import sys
+
+    from tutorbot.settings import PROJECT_ROOT
+
+    table = subprocess.run([sys.executable, str(PROJECT_ROOT / "scripts" / "settings_table.py")],
+                           capture_output=True, text=True, check=True).stdout
+    assert table in (PROJECT_ROOT / "README.md").read_text(encoding="utf-8"), \
+        "README settings table is stale: regenerate with scripts/settings_table.py"
