@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-SNAPSHOT = Path("/work/shared/linked")
+SNAPSHOT = Path(__file__).resolve().parents[2] / "shared" / "linked"  # ../shared beside the checkout
 SLOW_S = 1.5
 BIG = 250_000  # bytes; tests set links.max_bytes below this and above the largest snapshot page
 TYPES = {".html": "text/html; charset=utf-8", ".md": "text/markdown; charset=utf-8", ".py": "text/plain",

@@ -6,6 +6,8 @@ import os
 import platform
 import time
 from importlib import metadata
+from pathlib import Path
+from typing import Optional
 
 import typer
 
@@ -123,3 +125,21 @@ def user_list():
 
 if __name__ == "__main__":  # pragma: no cover
     fail("run `tutorbot`")
+
+
+@app.command("fetch-links")
+def fetch_links_cmd(mirror: Optional[Path] = typer.Option(None, help="Offline mirror dir with manifest.json."),
+                    refresh: bool = typer.Option(False, help="Revalidate cached pages (conditional requests)."),
+                    as_json: bool = typer.Option(False, "--json")):
+    """Fetch (or read from a mirror) every page the catalog links to, into the cache; index with
+    `tutorbot ingest --follow-links`."""
+    from .linked import fetch_catalog_links
+
+    s = settings()
+    with guard():
+        report = fetch_catalog_links(s, s.corpus_dir, mirror=mirror, refresh=refresh)
+    if as_json:
+        return echo_json([r.model_dump(mode="json") for r in report.results])
+    for r in report.results:
+        typer.echo(f"{r.status:12} {r.url}  {r.reason}")
+    typer.echo(f"{report.counts()}")
