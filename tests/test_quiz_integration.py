@@ -1,0 +1,122 @@
+"""Quizzes against the real index (real embeddings, real Chroma) and the real vLLM CPU server (SmolLM2)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from typer.testing import CliRunner
+
+from tutorbot.quiz_service import QuizService
+from tutorbot.quiz_validate import Seen, supports
+from tutorbot.store import LearnerStore
+
+pytestmark = pytest.mark.integration
+TOPICS = ["attention_transformer", "ddpm", "peft_lora"]
+
+
+@pytest.fixture(scope="module")
+def svc(real):
+    return QuizService.from_container(real)
+
+
+@pytest.fixture(scope="module")
+def user(svc):
+    return svc.store.add_user("quiz-integration", "pw-123456").id
+
+
+def assert_trustworthy(svc, quiz):
+    for q in quiz.questions:
+        passage = svc.retriever.by_id[q.source.chunk_id].embed_text
+        assert supports(passage, q.key, q.anchor), q.question  # the answer key is in the cited passage
+        assert svc.validator.check(q, Seen()) is None, q.question
+        if q.type == "mcq":
+            correct = [o for o in q.options if supports(passage, o, q.anchor)]
+            # prereq answers are curriculum names keyed by the alias the passage uses; none of its options is quoted
+            assert correct == ([] if q.rule == "prereq" else [q.answer]), q.question
+
+
+@pytest.mark.parametrize("n", [5, 10])
+@pytest.mark.parametrize("topic", TOPICS)
+def test_quizzes_have_the_requested_size_and_only_checked_questions(svc, user, topic, n):
+    start = time.perf_counter()
+    quiz = svc.make_quiz(user, topic, n)
+    took = time.perf_counter() - start
+    print(f"\nquiz {topic} n={n}: {took:.1f}s mix={quiz.mix.model_dump()}")
+    assert len(quiz.questions) == n and len({q.id for q in quiz.questions}) == n
+    assert quiz.mix.model + quiz.mix.rule == n and quiz.mix.model_calls <= svc.config.max_model_calls
+    assert_trustworthy(svc, quiz)
+
+
+def test_chinese_quiz_with_the_real_model(svc, user):
+    quiz = svc.make_quiz(user, "基于人类反馈的强化学习 RLHF", 5, language="zh")
+    assert quiz.topic == "rlhf" and len(quiz.questions) == 5 and quiz.language == "zh"
+    assert_trustworthy(svc, quiz)
+
+
+@pytest.fixture(scope="module")
+def week_question(svc):
+    [cand] = [c for c in svc.assembler.bank.candidates("zh")
+              if c.question.rule == "week_short" and "第7~9周" in c.question.question]
+    return cand.question
+
+
+def test_short_answers_right_wrong_and_partial_with_the_real_model(svc, week_question):
+    q = week_question
+    assert q.rubric == ["数据构建", "预训练过程", "RLHF", "LoRA"]
+    right = svc.grader.grade(q, "数据构建、预训练过程、RLHF 和 LoRA")
+    wrong = svc.grader.grade(q, "我喜欢吃披萨和冰淇淋")
+    partial = svc.grader.grade(q, "主要是 RLHF 和 LoRA")
+    print(f"\nshort grades: right={right.score} ({right.method}) wrong={wrong.score} partial={partial.score}")
+    assert right.correct and right.score >= 0.8
+    assert not wrong.correct and wrong.score < 0.5
+    assert not partial.correct and wrong.score < partial.score < right.score
+    assert [k.covered for k in partial.key_points] == [False, False, True, True]
+
+
+def test_learner_history_survives_a_restart(real, svc, user):
+    quiz = svc.make_quiz(user, "flash_attention", 3, types="mcq,tf")
+    first = quiz.questions[0]
+    svc.submit(user, quiz.id, first.id, first.answer)
+    before = (svc.mastery(user), [c.question_id for c in svc.store.cards(user)], len(svc.store.attempts(user)))
+    store = LearnerStore(real.settings.db_url)  # a new process would open the same database like this
+    again = QuizService(store, real.retriever, real.catalog, real.curriculum, embedder=real.embedder,
+                        rules=svc.assembler.bank)
+    assert (again.mastery(user), [c.question_id for c in store.cards(user)], len(store.attempts(user))) == before
+    second = quiz.questions[1]
+    assert again.submit(user, quiz.id, second.id, second.answer).correct
+    assert len(store.attempts(user)) == before[2] + 1
+    store.close()
+
+
+def test_cli_quiz_json(real, monkeypatch):
+    from tutorbot import cli_quiz  # noqa: F401  (registers the quiz commands)
+    from tutorbot.cli import app
+
+    monkeypatch.setenv("TUTORBOT_DATA_DIR", str(real.settings.data_dir))
+    monkeypatch.setenv("TUTORBOT_LLM_BASE_URL", real.settings.llm.base_url)
+    out = CliRunner().invoke(app, ["quiz", "--topic", "Flow matching", "--n", "5", "--types", "mcq,tf", "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert len(data["questions"]) == 5 and data["topic"] == "flow_matching"
+    assert set(data["questions"][0]) == {"id", "type", "question", "options", "answer", "explanation", "source",
+                                         "topic", "origin"}
+    assert set(data["questions"][0]["source"]) == {"source", "section", "urls"}
+
+
+def test_cli_review_and_export(real, monkeypatch, tmp_path):
+    from tutorbot import cli_quiz  # noqa: F401
+    from tutorbot.cli import app
+
+    monkeypatch.setenv("TUTORBOT_DATA_DIR", str(real.settings.data_dir))
+    monkeypatch.setenv("TUTORBOT_LLM_BASE_URL", real.settings.llm.base_url)
+    runner = CliRunner()
+    made = json.loads(runner.invoke(app, ["quiz", "--topic", "rlhf", "--n", "2", "--types", "tf", "--json"]).output)
+    answered = runner.invoke(app, ["quiz", "--topic", "rlhf", "--n", "2", "--types", "tf"], input="T\nF\n")
+    assert answered.exit_code == 0 and "source:" in answered.output and made["questions"]
+    due = runner.invoke(app, ["review", "--json"])  # fresh cards are due minutes from now: the list may be empty
+    assert due.exit_code == 0 and isinstance(json.loads(due.output)["questions"], list)
+    deck = tmp_path / "cards.apkg"
+    out = runner.invoke(app, ["export-anki", str(deck)])
+    assert out.exit_code == 0 and deck.stat().st_size > 0 and "exported" in out.output

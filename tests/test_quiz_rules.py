@@ -1,0 +1,136 @@
+"""quiz_rules: deterministic questions from the real roadmaps, catalog and curriculum (no embeddings, no LLM)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tutorbot.catalog import build_catalog
+from tutorbot.chunking import chunk_document
+from tutorbot.corpus import load_corpus
+from tutorbot.curriculum import load_curriculum
+from tutorbot.embed import approx_tokens
+from tutorbot.quiz_rules import RuleBank
+from tutorbot.quiz_validate import QuizValidator, Seen, contains, garbled, supports
+
+ROOT = Path(__file__).resolve().parents[1]
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def build_corpus():
+    """(catalog, curriculum, chunks) of the real corpus, chunked without an embedding model."""
+    docs = load_corpus(ROOT / "corpus").documents
+    catalog = build_catalog(docs)
+    curriculum = load_curriculum(ROOT / "corpus" / "curriculum.yaml", {e.id for e in catalog})
+    return catalog, curriculum, [c for d in docs for c in chunk_document(d, 256, approx_tokens)]
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return build_corpus()
+
+
+@pytest.fixture(scope="module")
+def bank(corpus):
+    return RuleBank(*corpus)
+
+
+@pytest.fixture(scope="module")
+def en(bank):
+    return [c.question for c in bank.candidates("en")]
+
+
+def find(questions, rule, pattern):
+    return [q for q in questions if q.rule == rule and re.search(pattern, q.question)]
+
+
+def test_every_type_has_plenty_of_candidates(en):
+    counts = Counter(q.type for q in en)
+    assert all(counts[t] >= 25 for t in ("mcq", "tf", "short", "blank")), counts
+
+
+def test_every_candidate_passes_the_lexical_validator(corpus, en):
+    by_id = {c.id: c for c in corpus[2]}
+    reasons = Counter(QuizValidator(by_id.get, None).check(q, Seen()) for q in en)
+    assert reasons == {None: len(en)}, reasons
+
+
+def test_every_mcq_has_exactly_one_option_supported_by_its_passage(corpus, en):
+    by_id = {c.id: c for c in corpus[2]}
+    for q in en:
+        if q.type == "mcq" and q.rule != "prereq":  # prereq answers are curriculum names, keyed by an alias
+            passage = by_id[q.source.chunk_id].embed_text
+            assert [o for o in q.options if supports(passage, o, q.anchor)] == [q.answer], q.question
+
+
+def test_answer_keys_are_in_the_cited_passages(corpus, en):
+    by_id = {c.id: c for c in corpus[2]}
+    assert all(supports(by_id[q.source.chunk_id].embed_text, q.key, q.anchor) for q in en)
+
+
+def test_teacher_question_from_the_researcher_plan(en):
+    [q] = [q for q in find(en, "teacher", "CS224N")]
+    assert q.answer == "Chris Manning" and len(set(q.options)) == 4 and q.answer in q.options
+    assert q.source.urls[0] == "https://web.stanford.edu/class/cs224n"
+    assert "Chris Manning" in q.explanation
+    false_claims = [t for t in find(en, "teacher_tf", "CS224N") if t.answer == "False"]
+    assert false_claims and all(not contains(q.source.quote, t.absent[0]) for t in false_claims)
+
+
+def test_week_questions_use_the_row_of_their_week(en):
+    [q] = find(en, "week", "第7~9周")
+    assert q.answer == "LLM训练" and q.anchor == "第7~9周"
+    [short] = find(en, "week_short", "第7~9周")
+    assert {"RLHF", "LoRA"} <= set(short.rubric)
+
+
+def test_arxiv_question(en):
+    [q] = find(en, "arxiv", r"2006\.11239")
+    assert q.answer == "Denoising Diffusion Probabilistic Models"
+    assert q.topic == "ddpm"
+
+
+def test_prereq_answers_are_prerequisites_and_distractors_come_later(corpus, en):
+    cur = corpus[1]
+    names = {t.name.en: t.id for t in cur.topics}
+    for q in [q for q in en if q.rule == "prereq"]:
+        target = names[re.search(r"“(.+)”", q.question).group(1)]
+        assert names[q.answer] in cur.topic(target).prereqs
+        for wrong in set(q.options) - {q.answer}:
+            assert names[wrong] not in cur.ancestors([target])
+
+
+def test_blanks_hide_their_answer(en):
+    blanks = [q for q in en if q.type == "blank"]
+    assert blanks and all("____" in q.question and not contains(q.question, q.answer) for q in blanks)
+    assert all(contains(q.key, q.answer) for q in blanks)  # the key is the full line, blank filled in
+
+
+def test_questions_are_in_the_learners_language(bank):
+    zh = [c.question for c in bank.candidates("zh")]
+    assert all(CJK.search(q.question) for q in zh)
+    assert all(q.options == ["对", "错"] for q in zh if q.type == "tf")
+    en_templates = [c.question for c in bank.candidates("en") if c.question.rule in ("arxiv", "recommend", "prereq")]
+    assert en_templates and all(not CJK.search(q.question.split("“")[0]) for q in en_templates)
+
+
+def test_same_facts_give_the_same_questions(corpus, en):
+    again = [c.question for c in RuleBank(*corpus).candidates("en")]
+    assert [q.model_dump() for q in again] == [q.model_dump() for q in en]
+    assert len({q.id for q in en}) == len(en)
+
+
+def test_garbled_chunks_and_entries_are_never_quoted(corpus):
+    catalog, cur, chunks = corpus
+    broken = chunks[0].model_copy(update={"id": "broken", "text": "主讲人：é¦–è¦ä»»åŠ¡ Chris", "section": "x > 1. Bad"})
+    bank = RuleBank(catalog, cur, [broken, *chunks])
+    assert all(c.question.source.chunk_id != "broken" for c in bank.candidates("en"))
+    assert not any(garbled(c.question.question + c.question.explanation) for c in bank.candidates("en"))
+
+
+def test_every_candidate_is_tagged_with_curriculum_topics(corpus, bank):
+    ids = set(corpus[1].ids)
+    assert all(c.topics and c.topics <= ids and c.question.topic in c.topics for c in bank.candidates("en"))
