@@ -50,8 +50,8 @@ def test_structured_output_sends_json_schema():
         return httpx.Response(200, json=completion('{"topic": "a", "hours": 1}'))
 
     client(handler).structured([{"role": "user", "content": "x"}], Reply)
-    assert seen["response_format"]["type"] == "json_schema"
-    assert seen["response_format"]["json_schema"]["schema"]["properties"]["topic"]["maxLength"] == 30
+    assert seen["structured_outputs"]["disable_any_whitespace"] is True
+    assert seen["structured_outputs"]["json"]["properties"]["topic"]["maxLength"] == 30
 
 
 @pytest.mark.parametrize("content,finish,needle", [

@@ -99,7 +99,8 @@ class Container:
         from .ingest import ingest
 
         report = ingest(self.settings, self.embedder, self.index, **kw)
-        self.__dict__.pop("catalog", None)
+        for stale in ("catalog", "curriculum", "chat", "plans", "quizzes"):  # they hold the old catalog/chunks
+            self.__dict__.pop(stale, None)
         if "retriever" in self.__dict__:
             self.retriever.refresh()
         return report

@@ -108,9 +108,10 @@ class OpenAICompatClient:
         return Completion(text=choice["message"].get("content") or "", finish_reason=choice.get("finish_reason"))
 
     def structured(self, messages: Messages, schema: type[T], *, max_tokens: int | None = None) -> T:
-        fmt = {"type": "json_schema",
-               "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema(), "strict": True}}
-        out = self.complete(messages, max_tokens=max_tokens, temperature=0.0, response_format=fmt)
+        # vLLM's structured outputs; without disable_any_whitespace a small model pads the JSON with
+        # whitespace until it hits max_tokens (finish_reason "length").
+        guide = {"json": schema.model_json_schema(), "disable_any_whitespace": True}
+        out = self.complete(messages, max_tokens=max_tokens, temperature=0.0, structured_outputs=guide)
         if out.finish_reason == "length":
             raise LLMOutputError(f"{schema.__name__}: output truncated at max_tokens ({len(out.text)} chars)")
         try:
