@@ -16,6 +16,7 @@ from conftest import make_settings
 
 ROADMAPS = PROJECT_ROOT / "corpus" / "roadmaps"
 runner = CliRunner()
+pytestmark = pytest.mark.integration  # real embeddings + Chroma: minutes on 2 cores
 
 
 @pytest.fixture
