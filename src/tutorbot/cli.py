@@ -218,10 +218,9 @@ def _guard(fn):
 
 
 def main() -> None:
-    from . import cli_more, cli_plan  # noqa: F401  (register the remaining commands)
-    try:
-        from . import cli_quiz  # noqa: F401
-    except ImportError:  # pragma: no cover - quiz commands arrive with the quiz modules
-        pass
-
     app()
+
+
+# The remaining commands live in their own modules and register themselves on `app`; they import
+# this module, so they are imported last.
+from . import cli_more, cli_plan, cli_quiz  # noqa: E402,F401
