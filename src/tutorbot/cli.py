@@ -138,13 +138,16 @@ def catalog(kind: Optional[str] = typer.Option(None), topic: Optional[str] = typ
     from .catalog import filter_catalog
 
     c = container()
-    entries = _guard(lambda: filter_catalog(c.catalog, kind=kind, topic=topic))
-    if dead:
+    if dead:  # from the link cache: works before the first ingest too
         from .linked import dead_link_report
 
-        return echo_json(dead_link_report(c.settings)) if as_json else [
+        rows = dead_link_report(c.settings)
+        if as_json:
+            return echo_json(rows)
+        for r in rows:
             typer.echo(f"{r['url']}  {r['reason']}  last ok: {r.get('last_success') or '-'}")
-            for r in dead_link_report(c.settings)]
+        return
+    entries = _guard(lambda: filter_catalog(c.catalog, kind=kind, topic=topic))
     if as_json:
         return echo_json([e.model_dump() for e in entries])
     for e in entries:
