@@ -1,33 +1,116 @@
-"""Assemble the Gradio Blocks from small tab builders and launch it with safe defaults.
+"""UI stage: assemble the Gradio Blocks from small tab builders and launch it with safe defaults.
 
-Safe defaults: bound to 127.0.0.1 unless configured, never shared, analytics off, no file
-access beyond Gradio's own assets, queue sized from the LLM server's measured capacity.
+Safe defaults: bound to 127.0.0.1 unless configured, login required on any other interface,
+never shared, analytics off, no API page or direct API routes, no file access beyond Gradio's
+own assets and the plan export, a small upload limit, and a queue sized from the LLM
+server's measured capacity (``settings.llm.max_concurrency``).
 """
 
 from __future__ import annotations
 
 import os
+from typing import Any
 
+import gradio as gr
+
+from .auth import AUTH_MESSAGE, Identity, login_required
 from .chat_tab import build_chat_tab
-from .status import status_line
+from .context import UIContext
+from .i18n import Labels, browser_lang, choose_lang, t
+from .library_tab import build_library_tab
+from .plan_tab import build_plan_tab
+from .progress_tab import build_progress_tab
+from .quiz_tab import build_quiz_tab
+from .status import HealthCache
+from .theme import CSS, make_theme
+
+QUEUE_PER_SLOT = 4  # queued events allowed per concurrent model call before "busy"
+STATUS_EVERY_S = 20
+MAX_UPLOAD = "1mb"  # the UI has no uploads; anything bigger is abuse
+TABS = (("chat", build_chat_tab), ("plan", build_plan_tab), ("quiz", build_quiz_tab),
+        ("progress", build_progress_tab), ("library", build_library_tab))
 
 
-def build_ui(container):
-    import gradio as gr
-
+def build_ui(container: Any, *, require_login: bool | None = None, host: str | None = None,
+             identity: Identity | None = None) -> Any:
+    login = login_required(host or container.settings.ui.host, require_login)
+    identity = identity or Identity(container.store, login)
     with gr.Blocks(title="tutorbot", analytics_enabled=False) as demo:
-        status = gr.Markdown(status_line(container))
-        with gr.Tabs():
-            with gr.Tab("Chat / 问答"):
-                build_chat_tab(container)
-        demo.load(lambda: status_line(container), outputs=status)
+        lang = gr.State("en")
+        ctx = UIContext(container, identity, Labels(), lang, llm_limit=container.settings.llm.max_concurrency)
+        status, who, ui_lang = _header(ctx)
+        with gr.Tabs(elem_id="tb-tabs") as tabs:
+            built = {}
+            for key, build in TABS:
+                with gr.Tab(t("en", f"tab.{key}"), id=key, elem_id=f"tb-tab-{key}") as tab:
+                    built[key] = build(ctx) or {}
+                ctx.labels.add(tab, label=f"tab.{key}")
+                built[key]["tab"] = tab
+        _wire(ctx, demo, built, tabs, status, who, ui_lang)
     return demo
 
 
-def launch(container, host: str | None = None, port: int | None = None, block: bool = True):
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+def _header(ctx: UIContext) -> tuple[Any, Any, Any]:
+    with gr.Row(elem_id="tb-header"):
+        ctx.labels.add(gr.Markdown(f"## tutorbot\n{t('en', 'app.title')}", elem_id="tb-title"),
+                       lambda lang: {"value": f"## tutorbot\n{t(lang, 'app.title')}"})
+        who = gr.Markdown(elem_id="tb-user")
+        ui_lang = gr.Radio([("English", "en"), ("中文", "zh")], value="en", label=t("en", "app.ui_lang"),
+                           elem_id="tb-ui-lang", scale=0, min_width=220)
+        ctx.labels.add(ui_lang, label="app.ui_lang")
+        if ctx.identity.login:
+            ctx.labels.add(gr.Button(t("en", "app.logout"), link="/logout", size="sm", scale=0, elem_id="tb-logout"),
+                           value="app.logout")
+    status = gr.HTML(elem_id="tb-status")
+    return status, who, ui_lang
+
+
+def _wire(ctx: UIContext, demo: Any, built: dict, tabs: Any, status: Any, who: Any, ui_lang: Any) -> None:
+    quick = ctx.quick_event()
+    health = HealthCache(ctx.container)
+
+    def detect(request: gr.Request) -> tuple[str, str]:
+        lang = browser_lang(request.headers.get("accept-language") if request else None)
+        return lang, lang
+
+    def chosen(value: str) -> str:
+        return choose_lang(value)
+
+    def header(lang: str, request: gr.Request) -> tuple[str, str]:
+        user = ctx.identity.user(request)
+        name = t(lang, "app.user", name=user.name) if ctx.identity.login else t(lang, "app.local")
+        return health.line(lang), name
+
+    def apply(event: Any) -> None:
+        chain = event.then(ctx.labels.updates, [ctx.lang], ctx.labels.components, **quick)
+        chain = chain.then(header, [ctx.lang], [status, who], **quick)
+        for r in ctx.refreshers:
+            chain = chain.then(r.fn, r.inputs, r.outputs, **quick)
+
+    apply(demo.load(detect, None, [ctx.lang, ui_lang], **quick))
+    apply(ui_lang.input(chosen, [ui_lang], [ctx.lang], **quick))
+    gr.Timer(STATUS_EVERY_S).tick(header, [ctx.lang], [status, who], **quick)
+    for key in ("progress", "quiz"):  # what they show changes while the learner is elsewhere
+        built[key]["tab"].select(built[key]["refresh"], built[key]["inputs"], built[key]["outputs"], **quick)
+    chat, plan = built["chat"], built["plan"]
+    chat["open_plan"].click(plan["fill_from_draft"], [chat["draft"]], plan["form"], **quick).then(
+        lambda lang: (gr.Tabs(selected="plan"), t(lang, "plan.filled")), [ctx.lang], [tabs, plan["note"]], **quick)
+
+
+def launch(container: Any, host: str | None = None, port: int | None = None, block: bool = True,
+           require_login: bool | None = None) -> Any:
+    """Serve the UI; with ``block=False`` return at once (tests) — call ``.close()`` on the result."""
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     s = container.settings
-    demo = build_ui(container)
-    demo.queue(default_concurrency_limit=s.llm.max_concurrency, max_size=s.llm.max_concurrency * 2)
-    return demo.launch(server_name=host or s.ui.host, server_port=port or s.ui.port, share=False,
-                       prevent_thread_lock=not block, show_error=False, allowed_paths=[], quiet=True)
+    host = host or s.ui.host
+    login = login_required(host, require_login)
+    identity = Identity(container.store, login)
+    demo = build_ui(container, require_login=login, host=host, identity=identity)
+    slots = s.llm.max_concurrency
+    demo.queue(default_concurrency_limit=slots, max_size=slots * QUEUE_PER_SLOT + 8, api_open=False)
+    demo.launch(server_name=host, server_port=port or s.ui.port, share=False, prevent_thread_lock=not block,
+                auth=identity.check if login else None, auth_message=AUTH_MESSAGE if login else None,
+                show_error=False, allowed_paths=[], max_file_size=MAX_UPLOAD, footer_links=[], quiet=True,
+                enable_monitoring=False, mcp_server=False, ssr_mode=False, pwa=False, run_history=False,
+                theme=make_theme(), css=CSS)
+    return demo

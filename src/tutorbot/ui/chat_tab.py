@@ -1,47 +1,172 @@
-"""Chat tab: streamed, cited answers. Handlers are thin: they call ChatService and format."""
+"""UI stage, Chat tab layout: conversation list, streamed chatbot, options and the plan offer.
+
+Only wiring lives here; ``chat_logic.ChatController`` does the work. Handlers always take the
+learner from the signed request (``ctx.identity``), so a conversation id sent by the browser
+can only ever open one of that learner's own conversations.
+"""
 
 from __future__ import annotations
 
-import time
+from dataclasses import dataclass
+from typing import Any
 
-from ..chat import ChatInputError
+import gradio as gr
 
+from .chat_logic import ChatController, wants_plan
+from .context import UIContext
+from .i18n import Labels, t
+from .plan_logic import draft_summary
 
-def render_citations(answer) -> str:
-    if not answer or not answer.citations:
-        return ""
-    lines = ["", "**Sources / 来源**"]
-    for c in answer.citations:
-        link = f" — [{c.urls[0]}]({c.urls[0]})" if c.urls else ""
-        lines.append(f"[{c.n}] *{c.title}* › {c.section}{link}")
-    return "\n".join(lines)
+CHAT_HEIGHT = 560
 
 
-def respond(container, message: str, history: list, min_interval: float):
-    """Generator for gr.Chatbot: coalesces deltas to ≤ 1/min_interval re-renders per second."""
-    history = list(history or []) + [{"role": "user", "content": message},
-                                     {"role": "assistant", "content": ""}]
-    text, last = "", 0.0
-    try:
-        for ev in container.chat.ask_stream(message):
-            if ev.kind == "delta":
-                text += ev.text
-                if time.monotonic() - last >= min_interval:
-                    history[-1]["content"] = text
-                    last = time.monotonic()
-                    yield history, ""
-            elif ev.answer:
-                history[-1]["content"] = ev.answer.answer + "\n" + render_citations(ev.answer)
-    except ChatInputError as exc:
-        history[-1]["content"] = f"⚠️ {exc}"
-    yield history, ""
+def examples(lang: str) -> list[dict[str, str]]:
+    return [{"text": q} for q in t(lang, "chat.examples").split("|")]
 
 
-def build_chat_tab(container):
-    import gradio as gr
+def answer_lang_choices(lang: str) -> list[tuple[str, str]]:
+    return [(t(lang, "chat.auto"), "auto"), ("中文", "zh"), ("English", "en")]
 
-    interval = 1.0 / container.settings.ui.updates_per_second
-    chatbot = gr.Chatbot(height=480, sanitize_html=True, allow_tags=False, label="tutorbot")
-    box = gr.Textbox(placeholder="Ask about the roadmaps… / 关于路线图提问…", show_label=False)
-    box.submit(lambda m, h: (yield from respond(container, m, h, interval)), [box, chatbot], [chatbot, box])
-    return chatbot
+
+@dataclass
+class ChatParts:
+    """The tab's components, as laid out by ``_layout``."""
+
+    convs: Any
+    new: Any
+    title: Any
+    rename: Any
+    delete: Any
+    bot: Any
+    box: Any
+    send: Any
+    stop: Any
+    answer_lang: Any
+    socratic: Any
+    offer_row: Any
+    offer: Any
+    open_plan: Any
+
+
+def _sidebar(L: Labels) -> dict[str, Any]:
+    L.add(gr.Markdown(f"#### {t('en', 'chat.conversations')}"),
+          lambda lang: {"value": f"#### {t(lang, 'chat.conversations')}"})
+    new = L.add(gr.Button(t("en", "chat.new"), size="sm", variant="secondary"), value="chat.new")
+    convs = gr.Radio(choices=[], show_label=False, container=False, elem_id="tb-convs", elem_classes="tb-convs")
+    title = L.add(gr.Textbox(label=t("en", "chat.title_box"), max_lines=1, max_length=200), label="chat.title_box")
+    with gr.Row():
+        rename = L.add(gr.Button(t("en", "chat.rename"), size="sm"), value="chat.rename")
+        delete = L.add(gr.Button(t("en", "chat.delete"), size="sm", variant="stop"), value="chat.delete")
+    return {"convs": convs, "new": new, "title": title, "rename": rename, "delete": delete}
+
+
+def _conversation(L: Labels) -> dict[str, Any]:
+    bot = gr.Chatbot(value=[], height=CHAT_HEIGHT, sanitize_html=True, allow_tags=False, show_label=False,
+                     elem_id="tb-chatbot", buttons=["copy"], feedback_options=None, layout="bubble",
+                     placeholder=t("en", "chat.welcome"), examples=examples("en"))
+    L.add(bot, lambda lang: {"placeholder": t(lang, "chat.welcome"), "examples": examples(lang)})
+    with gr.Row(equal_height=True):
+        box = L.add(gr.Textbox(placeholder=t("en", "chat.input"), show_label=False, scale=6, lines=1, max_lines=6,
+                               max_length=4000, elem_id="tb-question", autofocus=True), placeholder="chat.input")
+        send = L.add(gr.Button(t("en", "chat.send"), variant="primary", scale=1, min_width=90, elem_id="tb-send"),
+                     value="chat.send")
+        stop = L.add(gr.Button(t("en", "chat.stop"), variant="stop", scale=1, min_width=90, visible=False,
+                               elem_id="tb-stop"), value="chat.stop")
+    with gr.Row():
+        answer_lang = gr.Radio(answer_lang_choices("en"), value="auto", label=t("en", "chat.answer_lang"), scale=1,
+                               elem_id="tb-answer-lang")
+        L.add(answer_lang, lambda lang: {"label": t(lang, "chat.answer_lang"), "choices": answer_lang_choices(lang)})
+        socratic = L.add(gr.Checkbox(label=t("en", "chat.socratic"), value=False, scale=2, elem_id="tb-socratic"),
+                         label="chat.socratic")
+    with gr.Row(visible=False, elem_classes="tb-offer") as offer_row:
+        offer = gr.Markdown()
+        open_plan = L.add(gr.Button(t("en", "chat.open_plan"), variant="primary", scale=0, elem_id="tb-open-plan"),
+                          value="chat.open_plan")
+    return {"bot": bot, "box": box, "send": send, "stop": stop, "answer_lang": answer_lang, "socratic": socratic,
+            "offer_row": offer_row, "offer": offer, "open_plan": open_plan}
+
+
+def _layout(L: Labels) -> ChatParts:
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=1, min_width=220, elem_classes="tb-sidebar"):
+            side = _sidebar(L)
+        with gr.Column(scale=4):
+            main = _conversation(L)
+    return ChatParts(**side, **main)
+
+
+def build_chat_tab(ctx: UIContext) -> dict[str, Any]:
+    c = ctx.container
+    ctl = ChatController(c.chat, c.store, {e.url for e in c.catalog if e.url}, 1.0 / c.settings.ui.updates_per_second)
+    p = _layout(ctx.labels)
+    conv_id, shown, draft, pending = gr.State(None), gr.State([]), gr.State(None), gr.State("")
+
+    def ask(message: str, history: list, conv: str | None, alang: str, soc: bool, lang: str, request: gr.Request):
+        uid = ctx.identity.user_id(request)
+        hide = gr.update(visible=False)
+        answer, conv_now = None, conv
+        for now, conv_now, answer in ctl.ask(uid, conv, message, history, lang=lang, answer_lang=alang, socratic=soc):
+            yield now, now, conv_now, gr.update(), hide, gr.update(), None
+        offer_text, draft_value = plan_offer(message, lang) if answer else (None, None)
+        choices = gr.update(choices=ctl.conversations(uid), value=conv_now)
+        yield gr.update(), gr.update(), conv_now, choices, gr.update(visible=bool(offer_text)), offer_text, draft_value
+
+    def plan_offer(message: str, lang: str) -> tuple[str | None, dict | None]:
+        if not wants_plan(message):
+            return None, None
+        found = c.plans.draft(message, refine=False)  # the parser alone: instant, no model call
+        text = t(lang, "chat.plan_offer", summary=draft_summary(found, c.curriculum, lang),
+                 button=t(lang, "chat.open_plan"))
+        return text, found.model_dump(mode="json")
+
+    def start(message: str):
+        return "", message, gr.update(visible=False), gr.update(visible=True)
+
+    def pick_example(evt: gr.SelectData):
+        value = evt.value.get("text", "") if isinstance(evt.value, dict) else str(evt.value or "")
+        return "", value, gr.update(visible=False), gr.update(visible=True)
+
+    def stopped():
+        return gr.update(visible=True), gr.update(visible=False)
+
+    def open_conv(conv: str | None, lang: str, request: gr.Request):
+        uid = ctx.identity.user_id(request)
+        history = ctl.open(uid, conv, lang)
+        names = {v: k for k, v in ctl.conversations(uid)}
+        return history, history, conv, names.get(conv, "")
+
+    def new_conv():
+        return [], [], None, gr.update(value=None), "", gr.update(visible=False)
+
+    def do_rename(conv: str | None, new_title: str, request: gr.Request):
+        uid = ctx.identity.user_id(request)
+        ctl.rename(uid, conv, new_title)
+        return gr.update(choices=ctl.conversations(uid), value=conv)
+
+    def do_delete(conv: str | None, request: gr.Request):
+        uid = ctx.identity.user_id(request)
+        ctl.delete(uid, conv)
+        return [], [], None, gr.update(choices=ctl.conversations(uid), value=None), ""
+
+    def refresh(conv: str | None, lang: str, request: gr.Request):
+        uid = ctx.identity.user_id(request)
+        history = ctl.open(uid, conv, lang) if conv else []
+        return history, history, gr.update(choices=ctl.conversations(uid), value=conv)
+
+    quick = ctx.quick_event()
+    ask_in = [pending, shown, conv_id, p.answer_lang, p.socratic, ctx.lang]
+    ask_out = [p.bot, shown, conv_id, p.convs, p.offer_row, p.offer, draft]
+    runs = []
+    for trigger, fn, inputs in ((p.box.submit, start, [p.box]), (p.send.click, start, [p.box]),
+                                (p.bot.example_select, pick_example, None)):
+        go = trigger(fn, inputs, [p.box, pending, p.send, p.stop], **quick).then(ask, ask_in, ask_out,
+                                                                                 **ctx.llm_event())
+        go.then(stopped, None, [p.send, p.stop], **quick)
+        runs.append(go)
+    p.stop.click(stopped, None, [p.send, p.stop], cancels=runs, **quick)
+    p.convs.input(open_conv, [p.convs, ctx.lang], [p.bot, shown, conv_id, p.title], **quick)
+    p.new.click(new_conv, None, [p.bot, shown, conv_id, p.convs, p.title, p.offer_row], **quick)
+    p.rename.click(do_rename, [conv_id, p.title], p.convs, **quick)
+    p.delete.click(do_delete, [conv_id], [p.bot, shown, conv_id, p.convs, p.title], **quick)
+    ctx.on_refresh(refresh, [conv_id, ctx.lang], [p.bot, shown, p.convs])
+    return {"draft": draft, "open_plan": p.open_plan}

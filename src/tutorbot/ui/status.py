@@ -1,20 +1,69 @@
-"""The status line: LLM server up / warming up / down (and which model), index size."""
+"""UI stage: the status line — LLM server up / warming up / down (and which model), index size.
+
+Probing is cheap and bounded (the LLM client's connect timeout), shared by every open page
+through ``HealthCache``, and never raises: a broken index or server shows as such instead of
+breaking the page.
+"""
 
 from __future__ import annotations
 
+import html
+import re
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
 
-def status_line(container) -> str:
+from pydantic import BaseModel
+
+from .i18n import t
+
+
+class Health(BaseModel):
+    state: str  # "up" | "warming" | "down"
+    model: str = ""
+    chunks: int = 0
+
+
+def probe(container: Any) -> Health:
+    """Ask the LLM server and the index how they are; failures read as 'down' / 0 passages."""
     from ..serve import is_starting
 
-    st = container.llm.status()
-    if st.state == "up":
-        llm = f"🟢 model **{', '.join(st.models)}** ready"
-    elif st.state == "warming" or is_starting(container.settings):
-        llm = "🟡 model warming up…"
-    else:
-        llm = "🔴 model server down — answers show sources only (start it with `tutorbot serve-llm`)"
     try:
-        n = container.index.count()
-    except Exception:  # a status line must never take the page down
-        n = 0
-    return f"{llm} · index: {n} chunks"
+        st = container.llm.status()
+        state, model = st.state, ", ".join(st.models) or container.llm.model
+    except Exception:  # noqa: BLE001 - a status probe must never take the page down
+        state, model = "down", ""
+    if state == "down" and is_starting(container.settings):
+        state = "warming"
+    try:
+        chunks = container.index.count()
+    except Exception:  # noqa: BLE001 - same: an unreadable index shows as empty
+        chunks = 0
+    return Health(state=state, model=model, chunks=chunks)
+
+
+def status_text(health: Health, lang: str) -> str:
+    """The status line as HTML: a coloured dot, the model's state and name, the index size."""
+    llm = html.escape(t(lang, f"status.{health.state}", model=health.model or "?"))
+    llm = re.sub(r"`([^`]+)`", r"<code>\1</code>", llm)
+    index = html.escape(t(lang, "status.index", n=health.chunks))
+    return f'<span class="tb-dot tb-{health.state}"></span>{llm} · {index}'
+
+
+class HealthCache:
+    """One probe per ``ttl`` seconds for the whole app, however many pages poll the status line."""
+
+    def __init__(self, container: Any, ttl: float = 10.0, clock: Callable[[], float] = time.monotonic):
+        self.container, self.ttl, self.clock = container, ttl, clock
+        self._last: tuple[float, Health] | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Health:
+        with self._lock:  # concurrent page loads share one probe instead of stampeding the server
+            if self._last is None or self.clock() - self._last[0] >= self.ttl:
+                self._last = (self.clock(), probe(self.container))
+            return self._last[1]
+
+    def line(self, lang: str) -> str:
+        return status_text(self.get(), lang)

@@ -1,0 +1,74 @@
+"""UI stage: who is asking. Decides whether login is needed and maps each request to a learner.
+
+On a loopback address the app is single-user with no login (the ``local`` learner). Bound to
+any other interface, Gradio's login form is required and checked against the learner database
+(hashed passwords); every handler then takes the learner from Gradio's signed session
+(``gr.Request.username``), never from anything the browser sends as data.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from ..store import LearnerStore, User
+
+AUTH_MESSAGE = ("Sign in with your tutorbot account (an admin creates it with <code>tutorbot user add NAME</code>)."
+                "<br>请使用 tutorbot 账号登录（管理员用 <code>tutorbot user add 用户名</code> 创建账号）。")
+
+
+class NotSignedIn(PermissionError):
+    """A request reached a handler without a signed-in learner (should not happen behind Gradio's login)."""
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name could resolve anywhere: treat it as exposed
+
+
+def login_required(host: str, override: bool | None = None) -> bool:
+    """Login is on whenever the app is reachable from other machines, unless a test forces it."""
+    return override if override is not None else not is_loopback(host)
+
+
+class Identity:
+    """Resolves the learner behind a request, in local or login mode."""
+
+    def __init__(self, store: LearnerStore, login: bool):
+        self.store = store
+        self.login = login
+        self._users: dict[str, User] = {}
+
+    def check(self, name: str, password: str) -> bool:
+        """Gradio's ``auth=`` callable: True when the name and password match a learner account."""
+        user = self.store.verify_user(name or "", password or "")
+        if user is not None:
+            self._users[user.name] = user
+        return user is not None
+
+    def user(self, request: Any) -> User:
+        """The learner of ``request`` (a ``gr.Request``)."""
+        if not self.login:
+            return self._local()
+        name = getattr(request, "username", None)
+        if not name:
+            raise NotSignedIn("sign in first: this tutorbot requires a login")
+        if name not in self._users:  # signed in before a restart of this process
+            found = [u for u in self.store.list_users() if u.name == name]
+            if not found:
+                raise NotSignedIn(f"account {name!r} no longer exists; ask the admin")
+            self._users[name] = found[0]
+        return self._users[name]
+
+    def user_id(self, request: Any) -> int:
+        return self.user(request).id
+
+    def _local(self) -> User:
+        if "" not in self._users:
+            self._users[""] = self.store.get_or_create_local_user()
+        return self._users[""]

@@ -1,0 +1,143 @@
+"""UI stage, chat handlers: question → ``ChatService.ask_stream`` → coalesced chatbot updates.
+
+Thin by design: the service retrieves, answers, checks citations and saves the turn; this
+module only decides what the chatbot shows (sanitised markdown + citation cards), how often
+it re-renders while streaming, and manages the learner's conversation list in the store.
+The displayed history lives in server-side state, never taken back from the browser.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from ..chat import MAX_QUESTION_CHARS, ChatInputError, clean_question
+from ..schemas import Answer
+from ..store import Conversation, NotFound
+from .i18n import t
+from .render import answer_markdown, safe_markdown
+
+PLAN_REQUEST = re.compile(r"\b(make|create|build|give|draft|plan)\b.{0,30}\b(study|learning)?\s*plan\b|"
+                          r"\bstudy plan\b|\blearning plan\b|(学习|复习)(计划|规划|路线)|(制定|做|定|规划).{0,8}计划", re.IGNORECASE)
+History = list[dict[str, str]]
+
+
+class Coalescer:
+    """Lets through at most one re-render per ``interval`` seconds (the first always passes)."""
+
+    def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic):
+        self.interval, self.clock, self.last = interval, clock, float("-inf")
+
+    def ready(self) -> bool:
+        now = self.clock()
+        if now - self.last >= self.interval:
+            self.last = now
+            return True
+        return False
+
+
+def wants_plan(message: str) -> bool:
+    return bool(PLAN_REQUEST.search(message))
+
+
+def conversation_title(question: str, limit: int = 60) -> str:
+    title = re.sub(r"\s+", " ", question).strip()
+    return title if len(title) <= limit else title[: limit - 1] + "…"
+
+
+def conversation_choices(conversations: list[Conversation]) -> list[tuple[str, str]]:
+    return [(c.title or "…", c.id) for c in conversations]
+
+
+def input_error(message: str, exc: ChatInputError, lang: str) -> str:
+    """The service's input errors, in the interface language."""
+    n = len(message.strip())
+    if n > MAX_QUESTION_CHARS:
+        return "⚠ " + t(lang, "chat.too_long", n=n, limit=MAX_QUESTION_CHARS)
+    return "⚠ " + t(lang, "chat.empty") if not n else "⚠ " + t(lang, "err.generic", why=str(exc))
+
+
+def history_from_store(messages: list[Any], lang: str, allowed: set[str]) -> History:
+    """Chatbot messages for a stored conversation; assistant turns get their citation cards back."""
+    shown: History = []
+    for m in messages:
+        if m.role == "user":
+            shown.append({"role": "user", "content": safe_markdown(m.content, set())})
+        else:
+            answer = Answer.model_validate({**_answer_meta(m.meta), "answer": m.content})
+            shown.append({"role": "assistant", "content": answer_markdown(answer, lang, allowed)})
+    return shown
+
+
+def _answer_meta(meta: dict[str, Any]) -> dict[str, Any]:
+    keep = ("citations", "language", "grounded", "error", "query")
+    return {k: v for k, v in (meta or {}).items() if k in keep}
+
+
+class ChatController:
+    """The chat tab's handlers for one app; ``user_id`` always comes from the signed session."""
+
+    def __init__(self, chat: Any, store: Any, allowed: set[str], interval: float):
+        self.chat, self.store, self.allowed, self.interval = chat, store, allowed, interval
+
+    def conversations(self, user_id: int) -> list[tuple[str, str]]:
+        return conversation_choices(self.store.list_conversations(user_id))
+
+    def open(self, user_id: int, conv_id: str | None, lang: str) -> History:
+        if not conv_id:
+            return []
+        try:
+            return history_from_store(self.store.get_messages(user_id, conv_id), lang, self.allowed)
+        except NotFound:
+            return [{"role": "assistant", "content": t(lang, "chat.not_found")}]
+
+    def rename(self, user_id: int, conv_id: str | None, title: str) -> None:
+        title = conversation_title(title or "", 200)
+        if conv_id and title:
+            try:
+                self.store.rename_conversation(user_id, conv_id, title)
+            except NotFound:
+                pass  # deleted meanwhile (or never this learner's): nothing to rename
+
+    def delete(self, user_id: int, conv_id: str | None) -> None:
+        if conv_id:
+            try:
+                self.store.delete_conversation(user_id, conv_id)
+            except NotFound:
+                pass  # already gone (another tab deleted it): the goal is reached
+
+    def ensure_conversation(self, user_id: int, conv_id: str | None, question: str) -> str:
+        """The conversation to append to: the open one if it still exists, else a new one."""
+        if conv_id:
+            try:
+                return self.store.get_conversation(user_id, conv_id).id
+            except NotFound:
+                pass
+        return self.store.create_conversation(user_id, conversation_title(question)).id
+
+    def ask(self, user_id: int, conv_id: str | None, message: str, shown: History, *, lang: str,
+            answer_lang: str, socratic: bool) -> Iterator[tuple[History, str | None, Answer | None]]:
+        """Yields (history, conversation id, final answer or None) at most once per interval."""
+        try:
+            question = clean_question(message)
+        except ChatInputError as exc:
+            yield [*shown, {"role": "assistant", "content": input_error(message, exc, lang)}], conv_id, None
+            return
+        conv_id = self.ensure_conversation(user_id, conv_id, question)
+        history = [*shown, {"role": "user", "content": safe_markdown(question, set())},
+                   {"role": "assistant", "content": "…"}]
+        yield history, conv_id, None
+        tick, text = Coalescer(self.interval), ""
+        events = self.chat.ask_stream(question, user_id=user_id, conversation_id=conv_id,
+                                      language=None if answer_lang == "auto" else answer_lang, socratic=socratic)
+        for event in events:
+            if event.kind == "delta":
+                text += event.text
+                if tick.ready():
+                    history[-1] = {"role": "assistant", "content": safe_markdown(text, self.allowed) + " ▌"}
+                    yield history, conv_id, None
+            elif event.answer is not None:
+                history[-1] = {"role": "assistant", "content": answer_markdown(event.answer, lang, self.allowed)}
+                yield history, conv_id, event.answer

@@ -1,0 +1,207 @@
+"""UI stage: the interface's own words in English and Chinese, and switching between them.
+
+Every label, button, message and error the UI shows comes from ``STRINGS`` through ``t``.
+The starting language follows the browser's ``Accept-Language``; the learner can switch at
+any time, and ``Labels`` re-labels every registered component in one event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+UILang = Literal["en", "zh"]
+LANGS: tuple[UILang, ...] = ("en", "zh")
+
+STRINGS: dict[str, tuple[str, str]] = {
+    # app frame
+    "app.title": ("Your study companion for the LLM and generative-model roadmaps", "大模型与生成模型学习路线助手"),
+    "app.ui_lang": ("Interface language", "界面语言"),
+    "app.user": ("Signed in as **{name}**", "当前用户：**{name}**"),
+    "app.logout": ("Log out", "退出登录"),
+    "app.local": ("Local single-user mode", "本地单用户模式"),
+    "tab.chat": ("Chat", "问答"),
+    "tab.plan": ("Study plan", "学习计划"),
+    "tab.quiz": ("Quiz", "测验"),
+    "tab.progress": ("Progress", "学习进度"),
+    "tab.library": ("Library", "资源库"),
+    "err.generic": ("Something went wrong: {why}", "出错了：{why}"),
+    "err.busy": ("The tutor is busy with other learners — try again in a moment.",
+                 "导师正忙于回答其他学习者，请稍后再试。"),
+    # status line
+    "status.up": ("Model {model} ready", "模型 {model} 已就绪"),
+    "status.warming": ("Model warming up — answers will start in a minute",
+                       "模型正在启动——大约一分钟后即可回答"),
+    "status.down": (("Model server down — chat shows the roadmap sources only "
+                     "(start it with `tutorbot serve-llm`)"),
+                    "模型服务未运行——问答只显示路线图中的来源（用 `tutorbot serve-llm` 启动）"),
+    "status.index": ("index: {n} passages", "索引：{n} 个段落"),
+    # chat
+    "chat.welcome": (("### Ask me anything about the five LLM roadmaps\n"
+                      "Answers cite the roadmap sections they come from. Try an example below."),
+                     "### 关于五份大模型学习路线，尽管问我\n每个回答都会注明出处。试试下面的示例问题。"),
+    "chat.input": ("Ask about the roadmaps… (Enter to send)", "就学习路线提问……（回车发送）"),
+    "chat.send": ("Send", "发送"),
+    "chat.stop": ("Stop", "停止"),
+    "chat.answer_lang": ("Answer language", "回答语言"),
+    "chat.auto": ("Auto", "自动"),
+    "chat.socratic": ("Socratic mode: guiding questions and hints before the answer",
+                      "苏格拉底模式：先用提问和提示引导，再给出答案"),
+    "chat.conversations": ("Conversations", "对话列表"),
+    "chat.new": ("+ New conversation", "+ 新对话"),
+    "chat.rename": ("Rename", "重命名"),
+    "chat.delete": ("Delete", "删除"),
+    "chat.title_box": ("Title of this conversation", "对话标题"),
+    "chat.sources": ("Sources", "来源"),
+    "chat.open": ("open", "打开"),
+    "chat.too_long": ("The question is too long ({n} characters; the limit is {limit}): shorten it and ask again.",
+                      "问题太长（{n} 个字符，上限 {limit}）：请缩短后再问。"),
+    "chat.empty": ("Type a question about the roadmaps first.", "请先输入一个关于学习路线的问题。"),
+    "chat.not_found": ("That conversation no longer exists.", "该对话已不存在。"),
+    "chat.plan_offer": (("It sounds like you want a study plan. I read: {summary}. "
+                         "Press **{button}** to review it in the Plan tab."),
+                        "看起来你想要一份学习计划。我理解的是：{summary}。点击 **{button}** 在学习计划页查看并确认。"),
+    "chat.open_plan": ("Open in the Plan tab", "在学习计划页打开"),
+    "chat.examples": (("What should I learn before transformers?|How does LoRA fine-tuning work?|"
+                       "Which courses do the roadmaps recommend for diffusion models?"),
+                      "学习 Transformer 之前需要掌握哪些基础？|LoRA 微调的原理是什么？|路线图推荐哪些扩散模型的课程？"),
+    # plan
+    "plan.profile": ("### Your profile", "### 你的学习档案"),
+    "plan.describe": ("Or describe yourself in your own words", "或者用自己的话描述一下"),
+    "plan.describe_ph": ("e.g. I know Python and PyTorch, 8 hours a week for 3 months, I want to fine-tune LLMs",
+                         "例如：我会 Python 和 PyTorch，每周 8 小时，学三个月，想学会微调大模型"),
+    "plan.fill": ("Fill the form from my text", "根据描述填写表单"),
+    "plan.known": ("Topics you already know", "已经掌握的主题"),
+    "plan.goal": ("Goal", "学习目标"),
+    "plan.area": ("Research area (for the research goal)", "研究方向（仅科研目标）"),
+    "plan.hours": ("Hours per week", "每周学习小时数"),
+    "plan.weeks": ("Weeks", "周数"),
+    "plan.kinds": ("Preferred resource types", "偏好的资源类型"),
+    "plan.language": ("Plan language", "计划语言"),
+    "plan.make": ("Make my plan", "生成学习计划"),
+    "plan.replan": ("Re-plan with my progress", "按进度重新规划"),
+    "plan.export": ("Export as Markdown", "导出为 Markdown"),
+    "plan.writing": ("Your plan is ready; the tutor is writing advice for it…", "计划已生成，导师正在撰写学习建议……"),
+    "plan.none": ("No plan yet: fill in your profile and press “Make my plan”.",
+                  "还没有学习计划：填写档案后点击“生成学习计划”。"),
+    "plan.mark": ("### Mark progress", "### 标记进度"),
+    "plan.mark_topics": ("Topics", "主题"),
+    "plan.mark_done": ("✔ Done", "✔ 已完成"),
+    "plan.mark_known": ("★ Already known", "★ 已掌握"),
+    "plan.mark_clear": ("Clear mark", "清除标记"),
+    "plan.marked": ("Marked {n} topic(s). Press **Re-plan** to update the plan.",
+                    "已标记 {n} 个主题。点击 **按进度重新规划** 更新计划。"),
+    "plan.filled": ("Form filled from your text: check it, then press **Make my plan**.",
+                    "已根据描述填写表单：请检查后点击 **生成学习计划**。"),
+    "plan.week": ("Week", "周"), "plan.topics": ("Topics", "主题"), "plan.hours_col": ("Hours", "小时"),
+    "plan.resources": ("Resources", "资源"), "plan.tasks": ("Tasks", "任务"),
+    "plan.checkpoint": ("Checkpoint quiz", "检查测验"), "plan.phases": ("Milestones and projects", "里程碑与项目"),
+    "plan.project": ("Project", "项目"), "plan.weeks_span": ("weeks {a}–{b}", "第 {a}–{b} 周"),
+    "plan.deferred": ("Deferred (not enough time)", "推迟（时间不足）"),
+    "plan.review": ("review", "复习"),
+    # quiz
+    "quiz.pick": ("Pick a topic from", "选择主题来源"),
+    "quiz.from_plan": ("My plan's current stage", "当前计划阶段"),
+    "quiz.from_weak": ("My weak topics", "薄弱主题"),
+    "quiz.from_all": ("All curriculum topics", "全部课程主题"),
+    "quiz.topic": ("Topic", "主题"),
+    "quiz.count": ("Number of questions", "题目数量"),
+    "quiz.types": ("Question types", "题型"),
+    "quiz.mcq": ("Multiple choice", "选择题"), "quiz.tf": ("True / false", "判断题"),
+    "quiz.short": ("Short answer", "简答题"), "quiz.blank": ("Fill in the blank", "填空题"),
+    "quiz.start": ("Start quiz", "开始测验"),
+    "quiz.review": ("Review due cards", "复习到期卡片"),
+    "quiz.due": ("**{n}** review card(s) due now.", "现在有 **{n}** 张复习卡片到期。"),
+    "quiz.none_due": ("No review cards are due — well done.", "没有到期的复习卡片，继续保持！"),
+    "quiz.no_topic": ("Pick a topic first.", "请先选择一个主题。"),
+    "quiz.no_questions": ("No questions could be made for this topic.", "这个主题暂时无法出题。"),
+    "quiz.question": ("**Question {i} of {n}** · {topic}", "**第 {i} / {n} 题** · {topic}"),
+    "quiz.answer": ("Your answer", "你的答案"),
+    "quiz.submit": ("Check answer", "提交答案"),
+    "quiz.next": ("Next question ➜", "下一题 ➜"),
+    "quiz.correct": ("✔ Correct", "✔ 回答正确"),
+    "quiz.partly": ("◐ Partly right ({pct}%)", "◐ 部分正确（{pct}%）"),
+    "quiz.wrong": ("✘ Not quite", "✘ 回答有误"),
+    "quiz.right_answer": ("Answer", "正确答案"),
+    "quiz.explanation": ("Why", "解析"),
+    "quiz.source": ("Source", "出处"),
+    "quiz.next_review": ("Next review: {when}", "下次复习：{when}"),
+    "quiz.score": ("### Score: {right} / {n} ({pct}%)", "### 得分：{right} / {n}（{pct}%）"),
+    "quiz.empty_answer": ("Type or pick an answer first.", "请先填写或选择答案。"),
+    # progress
+    "progress.refresh": ("Refresh", "刷新"),
+    "progress.mastery": ("Mastery per topic", "各主题掌握程度"),
+    "progress.forecast": ("Reviews due per day (next 14 days)", "未来 14 天每日到期复习"),
+    "progress.history": ("Quiz history", "测验记录"),
+    "progress.streak": ("★ **{n}**-day streak · {attempts} answers · {cards} review cards",
+                        "★ 连续学习 **{n}** 天 · 共答题 {attempts} 次 · 复习卡片 {cards} 张"),
+    "progress.empty": ("No quiz results yet: take a quiz and your progress shows up here.",
+                       "还没有测验记录：完成一次测验后，这里会显示你的进度。"),
+    "col.when": ("When", "时间"), "col.topic": ("Topic", "主题"), "col.question": ("Question", "题目"),
+    "col.score": ("Score", "得分"), "col.correct": ("Correct", "正确"),
+    "col.due": ("Cards due", "到期卡片"),
+    # library
+    "lib.search": ("Search titles and descriptions", "搜索标题和简介"),
+    "lib.kind": ("Kind", "类型"), "lib.topic": ("Topic", "主题"), "lib.roadmap": ("Roadmap", "路线图"),
+    "lib.language": ("Language", "语言"), "lib.any": ("Any", "全部"),
+    "lib.count": ("{n} of {total} resources", "共 {total} 个资源，显示 {n} 个"),
+    "lib.title": ("Resource", "资源"), "lib.recommended": ("Recommended by", "推荐路线图"),
+    "lib.none": ("No resource matches these filters.", "没有符合条件的资源。"),
+    "kind.course": ("Course", "课程"), "kind.paper": ("Paper", "论文"), "kind.blog": ("Blog", "博客"),
+    "kind.repository": ("Code", "代码库"), "kind.video": ("Video", "视频"), "kind.book": ("Book", "书籍"),
+    "kind.documentation": ("Docs", "文档"), "kind.site": ("Website", "网站"), "kind.code": ("Code", "代码"),
+    "lang.en": ("English", "英文"), "lang.zh": ("Chinese", "中文"), "lang.mixed": ("Mixed", "中英混合"),
+}
+
+
+def t(lang: str, key: str, **values: Any) -> str:
+    """The text for ``key`` in ``lang`` (English for unknown languages), formatted with ``values``."""
+    en, zh = STRINGS[key]
+    text = zh if lang == "zh" and zh else en
+    return text.format(**values) if values else text
+
+
+def choose_lang(value: str | None) -> UILang:
+    """Only the two interface languages exist; anything else a browser sends means English."""
+    return "zh" if value == "zh" else "en"
+
+
+def browser_lang(accept_language: str | None) -> UILang:
+    """The interface language for an ``Accept-Language`` header: the first zh/en preference wins."""
+    for part in (accept_language or "").split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag.startswith("zh"):
+            return "zh"
+        if tag.startswith("en"):
+            return "en"
+    return "en"
+
+
+Spec = Callable[[UILang], dict[str, Any]]
+
+
+@dataclass
+class Labels:
+    """Components whose words depend on the interface language, and how to re-label them."""
+
+    entries: list[tuple[Any, Spec]] = field(default_factory=list)
+
+    def add(self, component: Any, spec: Spec | None = None, **keys: str) -> Any:
+        """Register ``component``: ``keys`` maps a property (label, value, placeholder…) to a string key."""
+        def by_keys(lang: UILang) -> dict[str, Any]:
+            return {prop: t(lang, key) for prop, key in keys.items()}
+        self.entries.append((component, spec or by_keys))
+        return component
+
+    @property
+    def components(self) -> list[Any]:
+        return [c for c, _ in self.entries]
+
+    def props(self, lang: UILang) -> list[dict[str, Any]]:
+        return [spec(lang) for _, spec in self.entries]
+
+    def updates(self, lang: UILang) -> list[Any]:
+        import gradio as gr
+
+        return [gr.update(**p) for p in self.props(lang)]

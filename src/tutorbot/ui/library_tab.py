@@ -1,0 +1,109 @@
+"""UI stage, Library tab: the resource catalog, filterable by kind, topic, roadmap and language.
+
+A resource's topics are its own ``topics`` plus every curriculum topic that lists it; each
+row links out (catalog URLs only) and names the roadmaps that recommend it.
+"""
+
+from __future__ import annotations
+
+import html
+
+import gradio as gr
+
+from ..catalog import filter_catalog
+from ..curriculum import Curriculum
+from ..schemas import CatalogEntry
+from .context import UIContext
+from .i18n import STRINGS, t
+from .plan_logic import topic_choices
+from .render import link_html
+
+MAX_ROWS = 300  # beyond this the table is unreadable anyway; the count says how many matched
+KINDS = ("course", "paper", "blog", "repository", "video", "book", "documentation", "site")
+
+
+def entry_topics(entries: list[CatalogEntry], curriculum: Curriculum | None) -> list[CatalogEntry]:
+    """Entries whose ``topics`` also hold the curriculum topics that recommend them."""
+    by_entry: dict[str, list[str]] = {}
+    for topic in curriculum.topics if curriculum else []:
+        for rid in topic.resources:
+            by_entry.setdefault(rid, []).append(topic.id)
+    return [e.model_copy(update={"topics": list(dict.fromkeys([*e.topics, *by_entry.get(e.id, [])]))})
+            for e in entries]
+
+
+def filter_entries(entries: list[CatalogEntry], query: str = "", kind: str = "", topic: str = "",
+                   roadmap: str = "", language: str = "") -> list[CatalogEntry]:
+    """Entries matching every filter that is set; the search is case-insensitive over text fields."""
+    found = filter_catalog(entries, kind=kind or None, topic=topic or None)  # type: ignore[arg-type]
+    words = query.casefold().split()
+    return [e for e in found
+            if (not roadmap or roadmap in e.roadmaps) and (not language or e.language == language)
+            and all(w in f"{e.title} {e.description} {e.url or ''}".casefold() for w in words)]
+
+
+def roadmaps(entries: list[CatalogEntry]) -> list[str]:
+    return sorted({r for e in entries for r in e.roadmaps})
+
+
+def library_html(entries: list[CatalogEntry], total: int, curriculum: Curriculum | None, lang: str) -> str:
+    count = f'<p class="tb-count">{html.escape(t(lang, "lib.count", n=len(entries), total=total))}</p>'
+    if not entries:
+        return count + f'<div class="tb-empty">{html.escape(t(lang, "lib.none"))}</div>'
+    heads = ("lib.title", "lib.kind", "lib.topic", "lib.recommended", "lib.language")
+    head = "".join(f"<th>{html.escape(t(lang, h))}</th>" for h in heads)
+    rows = "".join(_row(e, curriculum, lang) for e in entries[:MAX_ROWS])
+    return f'{count}<table class="tb-library"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+
+
+def _row(e: CatalogEntry, curriculum: Curriculum | None, lang: str) -> str:
+    names = [curriculum.topic(x).name.get("zh" if lang == "zh" else "en") for x in e.topics
+             if curriculum and x in curriculum.ids]
+    desc = f'<div class="tb-desc">{html.escape(e.description[:200])}</div>' if e.description else ""
+    kind = t(lang, f"kind.{e.kind}") if f"kind.{e.kind}" in STRINGS else e.kind
+    return (f"<tr><td>{link_html(e.url, e.title)}{desc}</td><td>{html.escape(kind)}</td>"
+            f"<td>{html.escape(', '.join(names))}</td><td>{html.escape(', '.join(e.roadmaps))}</td>"
+            f"<td>{html.escape(t(lang, 'lang.' + e.language))}</td></tr>")
+
+
+def any_choice(lang: str, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(t(lang, "lib.any"), ""), *pairs]
+
+
+def build_library_tab(ctx: UIContext) -> None:
+    cur = ctx.container.curriculum
+    entries = entry_topics(ctx.container.catalog, cur)
+    L = ctx.labels
+
+    def kinds(lang: str) -> list[tuple[str, str]]:
+        return any_choice(lang, [(t(lang, f"kind.{k}"), k) for k in KINDS])
+
+    def topics(lang: str) -> list[tuple[str, str]]:
+        return any_choice(lang, topic_choices(cur, lang))
+
+    def maps(lang: str) -> list[tuple[str, str]]:
+        return any_choice(lang, [(r, r) for r in roadmaps(entries)])
+
+    def langs(lang: str) -> list[tuple[str, str]]:
+        return any_choice(lang, [(t(lang, f"lang.{x}"), x) for x in ("en", "zh", "mixed")])
+    with gr.Row():
+        query = L.add(gr.Textbox(label=t("en", "lib.search"), max_lines=1, max_length=200, scale=3,
+                                 elem_id="tb-lib-search"), label="lib.search")
+        filters = []
+        for key, choices, elem in (("lib.kind", kinds, "tb-lib-kind"), ("lib.topic", topics, "tb-lib-topic"),
+                                   ("lib.roadmap", maps, "tb-lib-roadmap"), ("lib.language", langs, "tb-lib-lang")):
+            box = gr.Dropdown(choices("en"), value="", label=t("en", key), scale=2, elem_id=elem)
+            L.add(box, lambda lang, key=key, choices=choices: {"label": t(lang, key), "choices": choices(lang)})
+            filters.append(box)
+    table = gr.HTML(elem_id="tb-library")
+
+    def show(q: str, kind: str, topic: str, roadmap: str, language: str, lang: str) -> str:
+        found = filter_entries(entries, q or "", kind or "", topic or "", roadmap or "", language or "")
+        return library_html(found, len(entries), cur, lang)
+
+    inputs = [query, *filters, ctx.lang]
+    quick = ctx.quick_event()
+    query.change(show, inputs, table, trigger_mode="always_last", **quick)
+    for box in filters:
+        box.change(show, inputs, table, **quick)
+    ctx.on_refresh(show, inputs, [table])

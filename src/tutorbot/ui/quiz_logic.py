@@ -1,0 +1,118 @@
+"""UI stage, Quiz tab logic: which topics to offer, one question at a time, feedback and score.
+
+The quiz itself (questions, grading, scheduling) belongs to the QuizService; this module keeps
+the learner's place in a quiz (``QuizSession``, held in server-side state) and formats what
+the service returns. ``QuizOps`` is the one place that calls the services.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from ..quiz_models import Feedback, Question, Quiz
+from .i18n import t
+from .plan_logic import plan_stage, topic_choices
+from .render import safe_markdown, short_url
+
+TYPE_KEYS = {"mcq": "quiz.mcq", "tf": "quiz.tf", "short": "quiz.short", "blank": "quiz.blank"}
+
+
+class QuizSession(BaseModel):
+    """Where the learner is in one quiz (kept server-side; the browser never holds the answers)."""
+
+    quiz: Quiz
+    index: int = 0
+    results: list[Feedback] = Field(default_factory=list)
+
+    @property
+    def current(self) -> Question | None:
+        return self.quiz.questions[self.index] if self.index < len(self.quiz.questions) else None
+
+    @property
+    def answered(self) -> bool:
+        return len(self.results) > self.index
+
+    @property
+    def finished(self) -> bool:
+        return self.index >= len(self.quiz.questions)
+
+
+def type_choices(lang: str) -> list[tuple[str, str]]:
+    return [(t(lang, key), qtype) for qtype, key in TYPE_KEYS.items()]
+
+
+def source_choices(lang: str) -> list[tuple[str, str]]:
+    return [(t(lang, "quiz.from_plan"), "plan"), (t(lang, "quiz.from_weak"), "weak"), (t(lang, "quiz.from_all"), "all")]
+
+
+def question_markdown(session: QuizSession, topic_name: str, lang: str) -> str:
+    q = session.current
+    if q is None:
+        return ""
+    head = t(lang, "quiz.question", i=session.index + 1, n=len(session.quiz.questions), topic=topic_name)
+    return f"{head}\n\n{safe_markdown(q.question, set())}"
+
+
+def feedback_markdown(fb: Feedback, lang: str) -> str:
+    """Verdict, the right answer, why, and a link to where the roadmaps say so."""
+    verdict = t(lang, "quiz.correct") if fb.correct else t(lang, "quiz.partly", pct=round(100 * fb.score)) \
+        if fb.score >= 0.5 else t(lang, "quiz.wrong")
+    lines = [f"### {verdict}", f"**{t(lang, 'quiz.right_answer')}:** {safe_markdown(fb.answer, set())}"]
+    if fb.explanation:
+        lines.append(f"**{t(lang, 'quiz.explanation')}:** {safe_markdown(fb.explanation, set())}")
+    lines += [f"- {'✔' if k.covered else '○'} {safe_markdown(k.point, set())}" for k in fb.key_points]
+    link = fb.source_link
+    where = " › ".join(p for p in (fb.source.title, fb.source.section.split(" > ")[-1]) if p) or fb.source.source
+    # The link is the quiz source's own (from the indexed corpus), so it only needs to be a web URL.
+    target = f"[{short_url(link)}]({link.replace(')', '%29')})" if link.startswith(("http://", "https://")) else ""
+    lines.append(f"**{t(lang, 'quiz.source')}:** {safe_markdown(where, set())} {target}".rstrip())
+    lines.append(f"_{t(lang, 'quiz.next_review', when=fb.due.astimezone(UTC).strftime('%Y-%m-%d'))}_")
+    return "\n\n".join(lines)
+
+
+def score_markdown(session: QuizSession, lang: str) -> str:
+    """The final score, then each question with whether it was right (and the answer when not)."""
+    n = len(session.quiz.questions)
+    right = sum(fb.correct for fb in session.results)
+    pct = round(100 * sum(fb.score for fb in session.results) / n) if n else 0
+    lines = [t(lang, "quiz.score", right=right, n=n, pct=pct), ""]
+    for i, (q, fb) in enumerate(zip(session.quiz.questions, session.results, strict=False), 1):
+        missed = "" if fb.correct else f" — {t(lang, 'quiz.right_answer')}: {safe_markdown(q.answer, set())}"
+        lines.append(f"{i}. {'✔' if fb.correct else '✘'} {safe_markdown(q.question, set())}{missed}")
+    return "\n".join(lines)
+
+
+class QuizOps:
+    """The quiz tab's calls: the QuizService (``container.quizzes``) and the learner's plan."""
+
+    def __init__(self, container: Any):
+        self.c = container
+
+    def topics(self, user_id: int, source: str, lang: str) -> list[tuple[str, str]]:
+        cur = self.c.curriculum
+        if source == "weak":
+            return topic_choices(cur, lang, list(self.c.quizzes.weak_topics(user_id)))
+        if source == "plan":
+            plan = self.c.plans.current(user_id)
+            return topic_choices(cur, lang, plan_stage(plan, self.c.store.topic_status(user_id)) if plan else [])
+        return topic_choices(cur, lang)
+
+    def start(self, user_id: int, topic: str, n: int, types: list[str], lang: str) -> QuizSession:
+        quiz = self.c.quizzes.make_quiz(user_id, topic, n=n, types=types or None, language=lang)
+        return QuizSession(quiz=quiz)
+
+    def review(self, user_id: int, n: int) -> QuizSession:
+        return QuizSession(quiz=self.c.quizzes.review_quiz(user_id, n=n))
+
+    def due(self, user_id: int) -> int:
+        return len(self.c.store.due_cards(user_id))
+
+    def answer(self, user_id: int, session: QuizSession, given: str) -> QuizSession:
+        q = session.current
+        if q is None or session.answered:
+            return session
+        fb = self.c.quizzes.submit(user_id, session.quiz.id, q.id, given)
+        return session.model_copy(update={"results": [*session.results, fb]})

@@ -1,0 +1,152 @@
+"""UI stage, Quiz tab layout: choose a topic and questions → answer one at a time → feedback → score.
+
+Also "review due cards": a quiz made of the learner's spaced-repetition cards that are due.
+The quiz session (with its answer keys) stays in server-side state; handlers call ``QuizOps``.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import gradio as gr
+
+from ..llm import LLMBusy
+from .context import UIContext
+from .i18n import Labels, t
+from .progress_tab import topic_name
+from .quiz_logic import (
+    QuizOps,
+    QuizSession,
+    feedback_markdown,
+    question_markdown,
+    score_markdown,
+    source_choices,
+    type_choices,
+)
+
+
+def view(session: QuizSession | None, lang: str, curriculum: Any, note: str = "") -> tuple:
+    """(question, radio, text box, submit, feedback, next, score) updates for ``session``."""
+    hidden = gr.update(visible=False)
+    if session is None or not session.quiz.questions:
+        return gr.update(value=note, visible=bool(note)), hidden, hidden, hidden, gr.update(value=""), hidden, ""
+    if session.finished:
+        return hidden, hidden, hidden, hidden, gr.update(value=note), hidden, score_markdown(session, lang)
+    q = session.current
+    answered = session.answered
+    feedback = feedback_markdown(session.results[session.index], lang) if answered else note
+    choice = q.type in ("mcq", "tf")
+    return (gr.update(value=question_markdown(session, topic_name(curriculum, q.topic, lang), lang), visible=True),
+            gr.update(choices=q.options, value=None, visible=choice, interactive=not answered),
+            gr.update(value="", visible=not choice, interactive=not answered),
+            gr.update(visible=not answered), gr.update(value=feedback),
+            gr.update(visible=answered), "")
+
+
+def _chooser(L: Labels) -> dict[str, Any]:
+    source = gr.Radio(source_choices("en"), value="all", label=t("en", "quiz.pick"), elem_id="tb-quiz-source")
+    L.add(source, lambda lang: {"label": t(lang, "quiz.pick"), "choices": source_choices(lang)})
+    topic = L.add(gr.Dropdown([], label=t("en", "quiz.topic"), elem_id="tb-quiz-topic"), label="quiz.topic")
+    count = L.add(gr.Slider(1, 10, value=3, step=1, label=t("en", "quiz.count"), elem_id="tb-quiz-n"),
+                  label="quiz.count")
+    types = gr.CheckboxGroup(type_choices("en"), value=["mcq", "tf"], label=t("en", "quiz.types"),
+                             elem_id="tb-quiz-types")
+    L.add(types, lambda lang: {"label": t(lang, "quiz.types"), "choices": type_choices(lang)})
+    start = L.add(gr.Button(t("en", "quiz.start"), variant="primary", elem_id="tb-quiz-start"), value="quiz.start")
+    due = gr.Markdown(elem_id="tb-quiz-due")
+    review = L.add(gr.Button(t("en", "quiz.review"), elem_id="tb-quiz-review"), value="quiz.review")
+    return {"source": source, "topic": topic, "count": count, "types": types, "start": start, "due": due,
+            "review": review}
+
+
+def _question_area(L: Labels) -> dict[str, Any]:
+    question = gr.Markdown(visible=False, elem_id="tb-quiz-question")
+    choice = gr.Radio([], show_label=False, visible=False, elem_id="tb-quiz-choice")
+    typed = L.add(gr.Textbox(label=t("en", "quiz.answer"), lines=2, max_length=2000, visible=False,
+                             elem_id="tb-quiz-text"), label="quiz.answer")
+    submit = L.add(gr.Button(t("en", "quiz.submit"), variant="primary", visible=False, elem_id="tb-quiz-submit"),
+                   value="quiz.submit")
+    feedback = gr.Markdown(elem_id="tb-quiz-feedback")
+    nxt = L.add(gr.Button(t("en", "quiz.next"), visible=False, elem_id="tb-quiz-next"), value="quiz.next")
+    score = gr.Markdown(elem_id="tb-quiz-score")
+    return {"question": question, "choice": choice, "typed": typed, "submit": submit, "feedback": feedback,
+            "nxt": nxt, "score": score}
+
+
+def _layout(L: Labels) -> SimpleNamespace:
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=2, min_width=280, elem_classes="tb-form"):
+            left = _chooser(L)
+        with gr.Column(scale=5, elem_classes="tb-quiz"):
+            right = _question_area(L)
+    return SimpleNamespace(**left, **right)
+
+
+def build_quiz_tab(ctx: UIContext) -> dict[str, Any]:
+    ops, cur = QuizOps(ctx.container), ctx.container.curriculum
+    session = gr.State(None)
+    p = _layout(ctx.labels)
+    topic, count, types, source, due, choice, typed = p.topic, p.count, p.types, p.source, p.due, p.choice, p.typed
+    shown = [p.question, p.choice, p.typed, p.submit, p.feedback, p.nxt, p.score]
+
+    def guarded(lang: str, fn: Any) -> tuple[QuizSession | None, str]:
+        """Run a service call; its failures become a message in the interface language."""
+        try:
+            return fn(), ""
+        except LLMBusy:
+            return None, "⚠ " + t(lang, "err.busy")
+        except (ValueError, KeyError, LookupError) as exc:
+            return None, "⚠ " + t(lang, "err.generic", why=exc)
+
+    def do_start(tid: str | None, n: float, qtypes: list[str], lang: str, request: gr.Request):
+        if not tid:
+            return None, *view(None, lang, cur, t(lang, "quiz.no_topic"))
+        uid = ctx.identity.user_id(request)
+        new, err = guarded(lang, lambda: ops.start(uid, tid, int(n), qtypes, lang))
+        if new is not None and not new.quiz.questions:
+            new, err = None, t(lang, "quiz.no_questions")
+        return new, *view(new, lang, cur, err)
+
+    def do_review(n: float, lang: str, request: gr.Request):
+        uid = ctx.identity.user_id(request)
+        if not ops.due(uid):
+            return None, *view(None, lang, cur, t(lang, "quiz.none_due"))
+        new, err = guarded(lang, lambda: ops.review(uid, int(n)))
+        return new, *view(new, lang, cur, err)
+
+    def do_submit(state: QuizSession | None, picked: str | None, text: str, lang: str, request: gr.Request):
+        if state is None or state.current is None:
+            return state, *view(state, lang, cur)
+        given = (picked if state.current.type in ("mcq", "tf") else text) or ""
+        if not given.strip():
+            return state, *view(state, lang, cur, "⚠ " + t(lang, "quiz.empty_answer"))
+        uid = ctx.identity.user_id(request)
+        after, err = guarded(lang, lambda: ops.answer(uid, state, given))
+        return (after or state), *view(after or state, lang, cur, err)
+
+    def do_next(state: QuizSession | None, lang: str):
+        if state is None:
+            return state, *view(None, lang, cur)
+        state = state.model_copy(update={"index": state.index + 1})
+        return state, *view(state, lang, cur)
+
+    def topics(src: str, lang: str, request: gr.Request):
+        choices = ops.topics(ctx.identity.user_id(request), src, lang)
+        return gr.update(choices=choices, value=choices[0][1] if choices else None)
+
+    def refresh(src: str, state: QuizSession | None, lang: str, request: gr.Request):
+        n = ops.due(ctx.identity.user_id(request))
+        return (topics(src, lang, request), t(lang, "quiz.due", n=n) if n else t(lang, "quiz.none_due"),
+                *view(state, lang, cur))
+
+    llm, quick = ctx.llm_event(), ctx.quick_event()
+    p.start.click(do_start, [topic, count, types, ctx.lang], [session, *shown], **llm)
+    p.review.click(do_review, [count, ctx.lang], [session, *shown], **llm)
+    p.submit.click(do_submit, [session, choice, typed, ctx.lang], [session, *shown], **llm)
+    typed.submit(do_submit, [session, choice, typed, ctx.lang], [session, *shown], **llm)
+    p.nxt.click(do_next, [session, ctx.lang], [session, *shown], **quick)
+    source.change(topics, [source, ctx.lang], topic, **quick)
+    inputs, outputs = [source, session, ctx.lang], [topic, due, *shown]
+    ctx.on_refresh(refresh, inputs, outputs)
+    return {"refresh": refresh, "inputs": inputs, "outputs": outputs}

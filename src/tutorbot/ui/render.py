@@ -1,0 +1,106 @@
+"""UI stage: turns service results into what the browser shows, safely.
+
+Model text is rendered as sanitised markdown: no raw HTML, no images (remote or not), and
+links only to URLs from the catalog or the retrieved sources (a second check after the chat
+service's own). Everything else the UI builds as HTML (citation cards) escapes every value.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from ..citations import sanitize
+from ..schemas import Answer, Citation
+from ..urls import normalise_url
+from .i18n import t
+
+CODE = re.compile(r"(```.*?(?:```|$)|`[^`\n]*`)", re.DOTALL)
+TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+REF_IMAGE = re.compile(r"!\[([^\]]*)\]\[[^\]]*\]")
+SNIPPET_CHARS = 220
+# Markdown furniture that reads as noise in a one-line snippet: headings, emphasis, table rules, bare links.
+SNIPPET_NOISE = re.compile(r"\(\s*https?://[^)]*\)|https?://\S+|\|?\s*:?-{3,}:?\s*(?=\|)|[#*`>|\[\]]+")
+
+
+def allowed_set(urls: Iterable[str]) -> set[str]:
+    return {normalise_url(u) for u in urls if u}
+
+
+def is_allowed(url: str, allowed: set[str]) -> bool:
+    return url.startswith(("http://", "https://")) and normalise_url(url) in allowed
+
+
+def safe_markdown(text: str, allowed: set[str]) -> str:
+    """Markdown with images, raw HTML and links outside ``allowed`` removed; code is left alone."""
+    parts = CODE.split(text or "")
+    for i in range(0, len(parts), 2):  # even parts are prose, odd parts are code
+        prose = REF_IMAGE.sub(r"\1", sanitize(parts[i], allowed))
+        parts[i] = TAG_START.sub("&lt;", prose)  # an unclosed tag the regexes could not see
+    return "".join(parts)
+
+
+def is_busy(answer: Answer) -> bool:
+    """The chat service reports an overloaded model server as an ``error`` saying 'busy'."""
+    return "busy" in answer.error.lower()
+
+
+def answer_markdown(answer: Answer, lang: str, allowed: set[str]) -> str:
+    """The whole assistant message: the sanitised answer, then its numbered citation cards."""
+    body = answer.answer
+    if is_busy(answer):
+        body = body.replace(answer.error, t(lang, "err.busy"))
+    urls = allowed | allowed_set(u for c in answer.citations for u in (*c.urls, c.source) if "://" in u)
+    cards = citation_cards(answer.citations, lang, urls)
+    return safe_markdown(body, urls) + (f"\n\n{cards}" if cards else "")
+
+
+def citation_link(c: Citation, allowed: set[str]) -> str | None:
+    """Where a card links: the chunk's own link, or the page itself for linked material."""
+    return next((url for url in (*c.urls, c.source) if is_allowed(url, allowed)), None)
+
+
+def citation_cards(citations: list[Citation], lang: str, allowed: set[str]) -> str:
+    """Numbered cards (HTML on one line, so markdown leaves it whole); empty without citations."""
+    if not citations:
+        return ""
+    cards = "".join(_card(c, lang, allowed) for c in citations)
+    head = f'<div class="tb-cites-head">{html.escape(t(lang, "chat.sources"))}</div>'
+    return f'<div class="tb-cites">{head}{cards}</div>'
+
+
+def _card(c: Citation, lang: str, allowed: set[str]) -> str:
+    where = " › ".join(p for p in (c.title, c.section.split(" > ")[-1] if c.section else "") if p)
+    snippet = re.sub(r"\s+", " ", SNIPPET_NOISE.sub(" ", c.text)).strip()
+    if len(snippet) > SNIPPET_CHARS:
+        snippet = snippet[: SNIPPET_CHARS - 1] + "…"
+    url = citation_link(c, allowed)
+    link = (f'<a class="tb-cite-link" href="{html.escape(url, quote=True)}" target="_blank" '
+            f'rel="noopener noreferrer">{html.escape(short_url(url))}</a>') if url else ""
+    return (f'<div class="tb-cite"><span class="tb-cite-n">{c.n}</span><div class="tb-cite-body">'
+            f'<div class="tb-cite-title">{html.escape(where or c.source)}</div>'
+            f'<div class="tb-cite-snippet">{html.escape(snippet)}</div>{link}</div></div>')
+
+
+def short_url(url: str, limit: int = 60) -> str:
+    parts = urlsplit(url)
+    text = (parts.netloc + parts.path).removeprefix("www.").rstrip("/")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def link_html(url: str | None, text: str) -> str:
+    """An escaped external link, or the escaped text alone when there is no URL."""
+    if not url or not url.startswith(("http://", "https://")):
+        return html.escape(text)
+    return (f'<a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener noreferrer">'
+            f"{html.escape(text)}</a>")
+
+
+def md_link(url: str | None, text: str) -> str:
+    """A markdown link for tables (brackets and pipes in the text escaped)."""
+    label = re.sub(r"([\[\]|\\])", r"\\\1", text).replace("\n", " ")
+    if not url or not url.startswith(("http://", "https://")):
+        return label
+    return f"[{label}]({url.replace(')', '%29').replace(' ', '%20')})"
