@@ -80,7 +80,16 @@ class Container:
         from .chat import ChatService
 
         return ChatService(self.settings, self.retriever, self.llm, self.prompts, self.store, self.catalog,
-                           names_topic=lambda q: bool(self.curriculum.mentions(q)))
+                           names_topic=self._topic_matcher())
+
+    def _topic_matcher(self):
+        """Curriculum topic mentions lower the grounding floor; a corpus that does not match the
+        curriculum (e.g. a custom one) just goes without that help."""
+        try:
+            curriculum = self.curriculum
+        except (ValueError, OSError):
+            return lambda q: False
+        return lambda q: bool(curriculum.mentions(q))
 
     @cached_property
     def plans(self):
