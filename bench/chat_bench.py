@@ -1,0 +1,102 @@
+"""Benchmarks 4 and 5 — chat time to first token and concurrent throughput, tutorbot vs straight vLLM.
+
+Stage measured: ``ChatService.ask_stream`` end to end (question → retrieval → prompt → LLM stream)
+against the same final prompt posted directly to the same vLLM server. Every prompt is sent
+once before timing so both routes hit vLLM's prefix cache alike, and the two routes alternate
+which goes first. Tokens are counted as streamed deltas on both routes (vLLM sends one per token).
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from common import Counts, Section, Stopwatch, Table, median, ms, pct, ratio
+from context import DEV_QA, BenchContext
+from streams import StreamTiming, concurrently, final_messages, request_body, via_tutorbot, via_vllm
+from tutorbot.evaluate import load_qa
+
+TTFT_TOKENS = 32
+PROBE_TOKENS = 16  # enough to tell a model answer from the 'not covered' reply
+TTFT_TARGET, THROUGHPUT_TARGET = 1.3, 0.8
+
+
+def grounded_questions(ctx: BenchContext, want: int) -> list[str]:
+    """Dev questions answered by the model (not the 'not covered' reply); puts their prompts in vLLM's cache."""
+    chat, out = ctx.chat_container(max_tokens=PROBE_TOKENS).chat, []
+    for q in load_qa(DEV_QA):
+        if via_tutorbot(chat, q.question).grounded:
+            out.append(q.question)
+        if len(out) == want:
+            break
+    if not out:
+        raise RuntimeError("no dev question was judged in scope: is the index empty?")
+    return out
+
+
+def run_ttft(ctx: BenchContext, counts: Counts) -> Section:
+    chat = ctx.chat_container(max_tokens=TTFT_TOKENS).chat
+    http = httpx.Client(timeout=300)
+    questions = grounded_questions(ctx, min(counts.ttft_pairs, 6))
+    bodies = {q: request_body(chat, final_messages(chat, q)) for q in questions}
+    tut, direct, prep = [], [], []
+    for i in range(counts.ttft_pairs):
+        q = questions[i % len(questions)]
+        with Stopwatch() as w:
+            final_messages(chat, q)
+        prep.append(w.seconds)
+        routes = [lambda: tut.append(via_tutorbot(chat, q).ttft_s),
+                  lambda: direct.append(via_vllm(http, ctx.llm_url, bodies[q]).ttft_s)]
+        for route in routes if i % 2 == 0 else routes[::-1]:
+            route()
+    http.close()
+    return ttft_section(tut, direct, prep, len(questions))
+
+
+def ttft_section(tut: list[float], direct: list[float], prep: list[float], distinct: int) -> Section:
+    t = Table(title=f"Time to first token, {len(tut)} interleaved pairs over {distinct} questions "
+                    f"(max_tokens {TTFT_TOKENS}, prefix cache warm)",
+              columns=["route", "p50 ms", "p95 ms"])
+    t.add("tutorbot ChatService.ask_stream", ms(median(tut)), ms(pct(tut, 95)))
+    t.add("same prompt straight to vLLM", ms(median(direct)), ms(pct(direct, 95)))
+    t.add("  retrieval + prompt assembly (in tutorbot)", ms(median(prep)), ms(pct(prep, 95)))
+    r = ratio(median(tut), median(direct))
+    rest = median(tut) - median(direct) - median(prep)
+    return Section(name="chat", title="4. Chat time to first token", tables=[t], notes=[
+        f"TTFT ratio tutorbot / direct (medians) = {r:.2f} — target ≤ {TTFT_TARGET} "
+        f"{'met' if r <= TTFT_TARGET else 'NOT met'}.",
+        f"Retrieval + prompt assembly is {100 * ratio(median(prep), median(tut)):.0f}% of tutorbot's TTFT; "
+        f"the remaining difference ({ms(rest):.0f} ms) is question cleaning, the client's reader thread "
+        "and scheduling noise."])
+
+
+def run_throughput(ctx: BenchContext, counts: Counts) -> Section:
+    chat = ctx.chat_container(max_tokens=counts.throughput_tokens).chat
+    http = httpx.Client(timeout=300, limits=httpx.Limits(max_connections=64))
+    top = max(counts.throughput_levels)
+    questions = grounded_questions(ctx, top)
+    bodies = [request_body(chat, final_messages(chat, q)) for q in questions]
+    t = Table(title=f"Concurrent chats, max_tokens {counts.throughput_tokens}, temperature 0",
+              columns=["concurrent", "route", "tokens/s", "p50 TTFT ms", "p95 TTFT ms", "tokens", "wall s"])
+    ratios = {}
+    for n, level in enumerate(counts.throughput_levels):
+        picks = [i % len(questions) for i in range(level)]
+        routes = {"tutorbot": [lambda i=i: via_tutorbot(chat, questions[i]) for i in picks],
+                  "direct": [lambda i=i: via_vllm(http, ctx.llm_url, bodies[i]) for i in picks]}
+        rate = {}
+        for name in (["tutorbot", "direct"] if n % 2 == 0 else ["direct", "tutorbot"]):
+            timings, wall = concurrently(routes[name])
+            rate[name] = add_row(t, level, name, timings, wall)
+        ratios[level] = ratio(rate["tutorbot"], rate["direct"])
+    http.close()
+    at_top = ratios[top]
+    notes = [f"Aggregate tokens/s ratio tutorbot / direct: " + ", ".join(f"{k}: {v:.2f}" for k, v in ratios.items())
+             + f" — target ≥ {THROUGHPUT_TARGET} at {top} {'met' if at_top >= THROUGHPUT_TARGET else 'NOT met'}.",
+             f"{len(questions)} distinct grounded questions, cycled when fewer than the concurrency."]
+    return Section(name="throughput", title="5. Throughput under concurrency", tables=[t], notes=notes)
+
+
+def add_row(t: Table, level: int, route: str, timings: list[StreamTiming], wall: float) -> float:
+    tokens = sum(x.deltas for x in timings)
+    ttfts = [x.ttft_s for x in timings]
+    t.add(level, route, tokens / wall, ms(median(ttfts)), ms(pct(ttfts, 95)), tokens, wall)
+    return tokens / wall
