@@ -125,27 +125,29 @@ def build_quiz_tab(ctx: UIContext) -> dict[str, Any]:
         after, err = guarded(lang, lambda: ops.answer(uid, state, given))
         return (after or state), *view(after or state, lang, cur, err)
 
-    def do_next(state: QuizSession | None, lang: str):
-        if state is None:
-            return state, *view(None, lang, cur)
-        state = state.model_copy(update={"index": state.index + 1})
-        return state, *view(state, lang, cur)
+    def due_line(uid: int, lang: str) -> str:
+        n = ops.due(uid)
+        return t(lang, "quiz.due", n=n) if n else t(lang, "quiz.none_due")
+
+    def do_next(state: QuizSession | None, lang: str, request: gr.Request):
+        if state is not None:
+            state = state.model_copy(update={"index": state.index + 1})
+        # A finished quiz has just scheduled its cards: the due count may have changed.
+        return state, *view(state, lang, cur), due_line(ctx.identity.user_id(request), lang)
 
     def topics(src: str, lang: str, request: gr.Request):
         choices = ops.topics(ctx.identity.user_id(request), src, lang)
         return gr.update(choices=choices, value=choices[0][1] if choices else None)
 
     def refresh(src: str, state: QuizSession | None, lang: str, request: gr.Request):
-        n = ops.due(ctx.identity.user_id(request))
-        return (topics(src, lang, request), t(lang, "quiz.due", n=n) if n else t(lang, "quiz.none_due"),
-                *view(state, lang, cur))
+        return topics(src, lang, request), due_line(ctx.identity.user_id(request), lang), *view(state, lang, cur)
 
     llm, quick = ctx.llm_event(), ctx.quick_event()
     p.start.click(do_start, [topic, count, types, ctx.lang], [session, *shown], **llm)
     p.review.click(do_review, [count, ctx.lang], [session, *shown], **llm)
     p.submit.click(do_submit, [session, choice, typed, ctx.lang], [session, *shown], **llm)
     typed.submit(do_submit, [session, choice, typed, ctx.lang], [session, *shown], **llm)
-    p.nxt.click(do_next, [session, ctx.lang], [session, *shown], **quick)
+    p.nxt.click(do_next, [session, ctx.lang], [session, *shown, due], **quick)
     source.change(topics, [source, ctx.lang], topic, **quick)
     inputs, outputs = [source, session, ctx.lang], [topic, due, *shown]
     ctx.on_refresh(refresh, inputs, outputs)

@@ -1,4 +1,3 @@
-# WORK IN PROGRESS (not collected by pytest: rename to test_browser.py once it passes with `make test`).
 """The web UI in a real browser: headless Debian chromium driven by Playwright, against the real app
 (real index over the real corpus, real vLLM CPU server). One flow per tab, plus login isolation.
 
