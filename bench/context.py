@@ -13,7 +13,9 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from functools import cached_property
+from collections.abc import Callable
 from pathlib import Path
 
 from tutorbot import serve
@@ -36,13 +38,14 @@ def free_port() -> int:
 class BenchContext:
     """Temp dirs, containers and the LLM server of one benchmark run."""
 
-    def __init__(self, root: Path | None = None, log=print, fresh: bool = False):
+    def __init__(self, root: Path | None = None, log: Callable[[str], None] = print, fresh: bool = False):
         self.root = root or Path(tempfile.mkdtemp(prefix="tutorbot-bench-"))
         self.cache = None if fresh else Settings(_env_file=None).data_dir / "bench-cache"
         self.log = log
         self.port = free_port()
         self._proc: subprocess.Popen | None = None
         self.ingest_reports: dict[str, IngestReport] = {}
+        self.ready_after_s: float | None = None  # vLLM start-up time, for the report
 
     def settings(self, name: str, data_dir: Path | None = None, **kw) -> Settings:
         """Settings over ``<root>/<name>``, talking to this run's server; never reads .env."""
@@ -74,9 +77,10 @@ class BenchContext:
     # -- LLM server -------------------------------------------------------------------------
     def start_llm(self) -> None:
         if self._proc is None:
-            s = self.settings("llm", serve={"port": self.port, "model_path": serve.ensure_model(Settings(_env_file=None))})
-            self._llm_settings = s
-            self._proc = serve.start(s, log=self.log)
+            model = serve.ensure_model(Settings(_env_file=None))  # converted once into the project's .data
+            self._llm_settings = self.settings("llm", serve={"port": self.port, "model_path": model})
+            self._proc = serve.start(self._llm_settings, log=self.log)
+            self._started_at = time.perf_counter()
 
     def llm_ready(self, timeout_s: float = 900) -> None:
         """Block until the server answers /v1/models (starting it if needed)."""
@@ -87,6 +91,12 @@ class BenchContext:
             serve.wait_ready(client, self._proc, timeout_s, serve.log_file(s))
         finally:
             client.close()
+        if self.ready_after_s is None:
+            self.ready_after_s = time.perf_counter() - self._started_at
+
+    @property
+    def llm_started(self) -> bool:
+        return self._proc is not None
 
     def chat_container(self, **llm) -> Container:
         """A Container over the full index whose LLM settings differ (e.g. max_tokens)."""
