@@ -2,6 +2,7 @@
 
 - ``llm_server``: vLLM (CPU build, bundled SmolLM2) from .venvs/llm on a free port; skipped
   with a clear reason only when the LLM venv is missing (``make test`` always creates it).
+  ``TEST_LLM_BASE_URL=http://127.0.0.1:8011/v1`` reuses a server already running (development only).
 - ``real``: a Container over a temp data dir, with the real embedder, real Chroma and the real
   corpus ingested, talking to ``llm_server``.
 """
@@ -44,6 +45,12 @@ def llm_server(tmp_path_factory):
     from tutorbot import serve
     from tutorbot.llm import OpenAICompatClient
 
+    if url := os.environ.get("TEST_LLM_BASE_URL"):  # a developer's already-running server (saves ~2 min)
+        s = make_settings(tmp_path_factory.mktemp("llm"), llm={"base_url": url},
+                          serve={"port": int(url.rsplit(":", 1)[1].split("/")[0])})
+        serve.wait_ready(OpenAICompatClient(s.llm), None, 300, serve.log_file(s))
+        yield s
+        return
     base = Settings(_env_file=None)
     if not base.serve.python.exists():
         pytest.skip("LLM venv missing: run `make test` (it creates .venvs/llm)")

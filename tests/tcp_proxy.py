@@ -31,7 +31,9 @@ class TCPProxy:
 
     def stop(self) -> None:
         if self._listener:
-            self._listener.close()
+            # close() alone does not wake a thread blocked in accept() on Linux: the port would keep
+            # accepting (and forwarding) connections. shutdown() does wake it.
+            _close(self._listener)
             self._listener = None
         with self._lock:
             for c in self._conns:

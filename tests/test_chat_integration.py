@@ -72,10 +72,9 @@ def test_off_topic_question_gets_the_not_covered_reply(real):
 
 
 def test_planted_injection_changes_nothing(tmp_path, llm_server):
-    corpus = tmp_path / "corpus" / "roadmaps"
-    corpus.mkdir(parents=True)
-    shutil.copy(PROJECT_ROOT / "corpus" / "roadmaps" / "deep-generative-models.txt", corpus)
-    (corpus / "notes.md").write_text(INJECTION, encoding="utf-8")
+    # The project's corpus (roadmaps, curriculum, glossary) with one planted document added to it.
+    shutil.copytree(PROJECT_ROOT / "corpus", tmp_path / "corpus")
+    (tmp_path / "corpus" / "roadmaps" / "notes.md").write_text(INJECTION, encoding="utf-8")
     c = Container(make_settings(tmp_path / "data", corpus_dir=tmp_path / "corpus", llm=llm_server.llm.model_dump()))
     c.ingest()
     answer = c.chat.ask("What do the Flow Matching tutorial notes recommend?")

@@ -16,16 +16,17 @@ from tutorbot.testing import FakeLLM
 class Found:
     hits: list
     top_similarity: float
+    top_lexical: float
     query: str
 
 
 class FakeRetriever:
-    def __init__(self, hits, sim=0.9):
-        self.hits, self.sim, self.queries = hits, sim, []
+    def __init__(self, hits, sim=0.9, lexical=4.0):
+        self.hits, self.sim, self.lexical, self.queries = hits, sim, lexical, []
 
     def retrieve(self, query, k=None, mode=None):
         self.queries.append(query)
-        return Found(self.hits, self.sim, query)
+        return Found(self.hits, self.sim, self.lexical, query)
 
 
 HITS = [Hit(chunk=Chunk(id="c1", doc_id="roadmaps/a.txt", title="LLM Road Map", section="阶段 1：巩固基础",
@@ -98,3 +99,24 @@ def test_naming_a_curriculum_topic_lowers_the_scope_floor(tmp_path):
     named = ChatService(s, FakeRetriever(HITS, 0.82), FakeLLM("LoRA [1]."), lib, None, [], names_topic=lambda q: True)
     plain = ChatService(s, FakeRetriever(HITS, 0.82), FakeLLM("LoRA [1]."), lib, None, [])
     assert named.ask("什么是 LoRA？").grounded and not plain.ask("什么是 LoRA？").grounded
+
+
+def test_a_question_sharing_no_words_with_the_corpus_is_out_of_scope_despite_a_close_embedding(tmp_path):
+    # "推荐一款好用的手机" (a phone recommendation) embeds at 0.874 but shares no word with the roadmaps.
+    s = Settings(_env_file=None, data_dir=tmp_path)
+    lib = PromptLibrary(PROJECT_ROOT / "prompts")
+    llm = FakeLLM("x [1].")
+    off = ChatService(s, FakeRetriever(HITS, 0.874, lexical=0.0), llm, lib, None, []).ask("推荐一款好用的手机")
+    assert not off.grounded and llm.calls == []
+    on = ChatService(s, FakeRetriever(HITS, 0.874, lexical=3.5), FakeLLM("x [1]."), lib, None, []).ask("后训练？")
+    assert on.grounded
+
+
+def test_strong_word_overlap_lowers_the_floor_without_a_curriculum(tmp_path):
+    # A custom corpus has no curriculum to name; a question naming its sections still gets answered.
+    s = Settings(_env_file=None, data_dir=tmp_path)
+    lib = PromptLibrary(PROJECT_ROOT / "prompts")
+    strong = ChatService(s, FakeRetriever(HITS, 0.82, lexical=9.0), FakeLLM("x [1]."), lib, None, [])
+    weak = ChatService(s, FakeRetriever(HITS, 0.82, lexical=3.0), FakeLLM("x [1]."), lib, None, [])
+    assert strong.ask("What do the Flow Matching notes say?").grounded
+    assert not weak.ask("What do the Flow Matching notes say?").grounded

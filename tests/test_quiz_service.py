@@ -49,7 +49,7 @@ class FakeRetriever:
         want = terms(query)
         scored = sorted(((len(want & terms(c.embed_text)), c) for c in self.chunks), key=lambda x: -x[0])
         hits = [Hit(chunk=c, score=float(s)) for s, c in scored[:k] if s > 0 or mode != "bm25"]
-        return Retrieval(hits, 0.0, query)
+        return Retrieval(hits, 0.0, 0.0, query)
 
     def search(self, query, k=5, mode=None):
         return self.retrieve(query, k, mode).hits

@@ -132,19 +132,18 @@ class Retriever:
         return self.retrieve(query, k, mode).hits
 
     def retrieve(self, query: str, k: int | None = None, mode: str | None = None) -> "Retrieval":
-        """Top-k hits plus the best dense cosine similarity, the grounding signal chat uses."""
+        """Top-k hits plus the grounding signals chat uses: best dense cosine, best BM25 score."""
         k = k or self.settings.top_k
         mode = mode or self.settings.mode
         expanded = self.glossary.expand(query)
         pool = max(4 * k, 20)
-        dense = self.dense(expanded, pool) if mode != "bm25" else []
-        top_sim = max((h.score for h in dense), default=0.0)
-        if mode == "dense":
-            return Retrieval(dense[:k], top_sim, expanded)
-        sparse = self.bm25(expanded, pool)
-        if mode == "bm25":
-            return Retrieval(sparse[:k], top_sim, expanded)
-        return Retrieval(self._fuse(sparse, dense, k), top_sim, expanded)
+        dense = self.dense(expanded, pool)
+        sparse = self.bm25(expanded, pool)  # ~1 ms; always run, its top score is a grounding signal
+        signals = dict(top_similarity=max((h.score for h in dense), default=0.0),
+                       top_lexical=max((h.score for h in sparse), default=0.0), query=expanded)
+        if mode in ("dense", "bm25"):
+            return Retrieval(dense[:k] if mode == "dense" else sparse[:k], **signals)
+        return Retrieval(self._fuse(sparse, dense, k), **signals)
 
     def _fuse(self, sparse: list[Hit], dense: list[Hit], k: int) -> list[Hit]:
         fused = rrf([[h.chunk.id for h in sparse], [h.chunk.id for h in dense]], self.settings.rrf_k)
@@ -159,4 +158,5 @@ class Retriever:
 class Retrieval:
     hits: list[Hit]
     top_similarity: float
+    top_lexical: float
     query: str
