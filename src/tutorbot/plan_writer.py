@@ -43,15 +43,21 @@ TEMPLATE = {
 
 class PhaseTip(BaseModel):
     phase: int = Field(ge=1, le=60, description="Phase number, starting at 1.")
-    tips: str = Field(max_length=500)
+    tips: str = Field(max_length=120)
 
 
 class PlanGuidance(BaseModel):
-    """What the model may write; lengths are bounded so constrained decoding stays short."""
+    """What the model may write. The bounds are enforced during decoding, so the whole object fits
+    in GUIDANCE_MAX_TOKENS even in Chinese (~1.6 SmolLM2 tokens a character): a small model fills
+    every string to its limit, and looser bounds ran into max_tokens (truncated JSON) 4 times in 5."""
 
-    overview: str = Field(max_length=1200)
-    order_rationale: str = Field(max_length=800)
-    phase_tips: list[PhaseTip] = Field(default_factory=list, max_length=30)
+    overview: str = Field(max_length=280)
+    order_rationale: str = Field(max_length=180)
+    phase_tips: list[PhaseTip] = Field(default_factory=list, max_length=4)
+
+
+# (280 + 180 + 4 * 120) characters * 1.6 tokens + JSON keys and quotes, with some margin.
+GUIDANCE_MAX_TOKENS = 1700
 
 
 def strip_urls(text: str) -> str:
@@ -67,7 +73,7 @@ def write_guidance(plan: Plan, profile: LearnerProfile, llm: LLMClient, prompts:
     messages = [{"role": "user", "content": _prompt(plan, profile, prompts)}]
     for _attempt in range(2):
         try:
-            out = llm.structured(messages, PlanGuidance, max_tokens=900)
+            out = llm.structured(messages, PlanGuidance, max_tokens=GUIDANCE_MAX_TOKENS)
         except LLMOutputError:
             continue
         except LLMError:
