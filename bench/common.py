@@ -11,10 +11,10 @@ import platform
 import statistics
 import subprocess
 import threading
-import time
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from typing import Self
 
 from pydantic import BaseModel, Field
 
@@ -97,17 +97,6 @@ def ms(seconds: float) -> float:
     return seconds * 1000.0
 
 
-class Stopwatch:
-    """``with Stopwatch() as w: ...; w.seconds``."""
-
-    def __enter__(self) -> Stopwatch:
-        self._start = time.perf_counter()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.seconds = time.perf_counter() - self._start
-
-
 class RssSampler:
     """Samples this process's resident set size in a thread; ``peak_mib`` after ``stop``."""
 
@@ -115,7 +104,7 @@ class RssSampler:
         self.every_s, self.peak_kib, self._stop = every_s, 0, threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
-    def __enter__(self) -> RssSampler:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -181,10 +170,10 @@ def versions(names: tuple[str, ...]) -> dict[str, str]:
 
 def llm_venv_versions(python: Path) -> dict[str, str]:
     """Package versions inside the LLM venv (the app never imports vllm, so ask its Python)."""
-    code = ("import importlib.metadata as m\nfor n in %r:\n    try: print(n, m.version(n))\n"
-            "    except Exception: pass" % (LLM_PACKAGES,))
+    code = (f"import importlib.metadata as m\nfor n in {LLM_PACKAGES!r}:\n    try: print(n, m.version(n))\n"
+            "    except Exception: pass")
     try:
-        done = subprocess.run([str(python), "-c", code], capture_output=True, text=True, timeout=60)
+        done = subprocess.run([str(python), "-c", code], capture_output=True, text=True, timeout=60, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return {}
     return dict(line.split(" ", 1) for line in done.stdout.splitlines() if " " in line)

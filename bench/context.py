@@ -14,8 +14,8 @@ import socket
 import subprocess
 import tempfile
 import time
-from functools import cached_property
 from collections.abc import Callable
+from functools import cached_property
 from pathlib import Path
 
 from tutorbot import serve

@@ -12,8 +12,10 @@ import time
 from collections.abc import Callable
 
 import embed_probe
+import numpy as np
 from common import Counts, Section, Table, median, ms, pct, ratio
 from context import DEV_QA, BenchContext
+
 from tutorbot.container import Container
 from tutorbot.evaluate import load_qa
 
@@ -26,26 +28,31 @@ def timed(fn: Callable[[], object]) -> float:
     return ms(time.perf_counter() - start)
 
 
+def step_calls(c: Container, q: str, k: int, pool: int) -> dict[str, Callable[[], object]]:
+    """One question's search, its parts, and raw Chroma queries with the vector tutorbot would use."""
+    r = c.retriever
+    expanded = r.glossary.expand(q)
+    v = c.embedder.embed_query(expanded).tolist()
+    raw = c.index.collection.query
+    return {
+        "tutorbot search (hybrid, k=5)": lambda: r.search(q),
+        "  query embedding (e5)": lambda: c.embedder.embed_query(expanded),
+        "  BM25 (pool 20)": lambda: r.bm25(expanded, pool),
+        "  VectorIndex.query (llama-index, pool 20)": lambda: c.index.query(np.asarray(v), pool),
+        "raw collection.query (k=5)": lambda: raw(query_embeddings=[v], n_results=k),
+        "raw collection.query (k=20)": lambda: raw(query_embeddings=[v], n_results=pool),
+    }
+
+
 def measure(c: Container, questions: list[str], n: int) -> dict[str, list[float]]:
-    """Milliseconds per step, ``n`` rounds over ``questions``."""
-    r, k = c.retriever, c.settings.retrieval.top_k
+    """Milliseconds per step, ``n`` rounds over ``questions``, the steps' order rotating each round."""
+    k = c.settings.retrieval.top_k
     pool = max(4 * k, 20)  # what Retriever.retrieve asks each retriever for
     for q in questions:  # warm caches (jieba dictionaries, HNSW pages, e5 buffers)
-        r.search(q)
+        c.retriever.search(q)
     steps: dict[str, list[float]] = {}
     for i in range(n):
-        q = questions[i % len(questions)]
-        expanded = r.glossary.expand(q)
-        v = c.embedder.embed_query(expanded)
-        calls = {
-            "tutorbot search (hybrid, k=5)": lambda: r.search(q),
-            "  query embedding (e5)": lambda: c.embedder.embed_query(expanded),
-            "  BM25 (pool 20)": lambda: r.bm25(expanded, pool),
-            "  VectorIndex.query (llama-index, pool 20)": lambda: c.index.query(v, pool),
-            "raw collection.query (k=5)": lambda: c.index.collection.query(query_embeddings=[v.tolist()], n_results=k),
-            "raw collection.query (k=20)": lambda: c.index.collection.query(query_embeddings=[v.tolist()],
-                                                                            n_results=pool),
-        }
+        calls = step_calls(c, questions[i % len(questions)], k, pool)
         names = list(calls)
         for name in names[i % len(names):] + names[:i % len(names)]:
             steps.setdefault(name, []).append(timed(calls[name]))

@@ -8,16 +8,14 @@ process and is not counted. The child prints one JSON line; run as a script only
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from pydantic import BaseModel
-
 from common import Counts, RssSampler, Section, Table, proc_status_kib
 from context import BenchContext
+from pydantic import BaseModel
 
 CHATS = 16
 
@@ -36,7 +34,7 @@ def run(ctx: BenchContext, counts: Counts) -> Section:
     data = ctx.root / "memory-data"
     shutil.copytree(ctx.full.settings.data_dir, data)
     cmd = [sys.executable, str(Path(__file__).resolve()), str(data), ctx.llm_url, str(counts.throughput_tokens)]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"memory child failed: {done.stderr[-1500:]}")
     r = MemoryReport.model_validate_json(done.stdout.strip().splitlines()[-1])
@@ -46,17 +44,17 @@ def run(ctx: BenchContext, counts: Counts) -> Section:
     t.add(f"peak RSS sampled during {r.chats} concurrent chats", r.rss_peak_mib)
     t.add("VmHWM (peak over the child's whole life)", r.vm_hwm_mib)
     return Section(name="memory", title="7. Peak memory of the app process", tables=[t], notes=[
-        f"The burst streamed {r.tokens} tokens in {r.wall_s:.1f} s; growth during it: "
-        f"{r.rss_peak_mib - r.rss_ready_mib:.0f} MiB. The vLLM server's memory is not included."])
+        (f"The burst streamed {r.tokens} tokens in {r.wall_s:.1f} s; growth during it: "
+         f"{r.rss_peak_mib - r.rss_ready_mib:.0f} MiB. The vLLM server's memory is not included.")])
 
 
 def child(data_dir: Path, llm_url: str, max_tokens: int) -> MemoryReport:
-    from streams import concurrently, via_tutorbot
-    from tutorbot.container import Container
-    from tutorbot.settings import Settings
-
     from context import DEV_QA
+    from streams import concurrently, via_tutorbot
+
+    from tutorbot.container import Container
     from tutorbot.evaluate import load_qa
+    from tutorbot.settings import Settings
 
     s = Settings(data_dir=data_dir, _env_file=None,
                  llm={"base_url": llm_url, "max_tokens": max_tokens, "temperature": 0.0})

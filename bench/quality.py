@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from common import Counts, Section, Table
 from context import DEV_QA, BenchContext
+
 from tutorbot.evaluate import QA, eval_retrieval, first_hit_rank, load_qa
 
 MODES = ("bm25", "dense", "hybrid")

@@ -4,8 +4,8 @@ Stage measured: the three places tutorbot asks vLLM for JSON-schema output — p
 (``plan_writer.write_guidance``), a quiz question (``quiz_gen.ModelWriter.write``) and profile
 extraction (``profile.refine_profile``) — each driven through its real code path with varied
 inputs (temperature is 0 there, so repeating one input would repeat one answer). A ``TapLLM``
-records every ``structured`` call; each distinct recorded prompt is then replayed without the
-schema (same ``max_tokens``, temperature 0) to price the constraint, per call and per generated token.
+records every ``structured`` call; each input's prompt (caught by a dry run) is also sent without
+the schema (same ``max_tokens``, temperature 0) to price the constraint, per call and per token.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+from common import Counts, Section, Table, median, ratio
+from context import BenchContext
 from pydantic import BaseModel, Field
 
-from common import Counts, Section, Table, median, ms, ratio
-from context import BenchContext
 from tutorbot.container import Container
-from tutorbot.llm import LLMError, LLMOutputError, Messages, OpenAICompatClient
+from tutorbot.llm import LLMError, LLMUnavailable, Messages, OpenAICompatClient
 from tutorbot.plan_models import Goal, LearnerProfile
 from tutorbot.plan_writer import write_guidance
 from tutorbot.planner import make_plan
@@ -145,17 +145,42 @@ def parallel(calls: list[Callable[[], object]]) -> list:
         return list(pool.map(lambda f: f(), calls))
 
 
-def drive(kind: str, kind_jobs: list[Job], llm: TapLLM) -> None:
-    """The first call alone (vLLM compiles the schema's grammar then), the rest concurrently."""
+class PromptCatcher:
+    """A dry-run ``LLMClient``: notes the structured request, then refuses it like a down server."""
+
+    model = "dry-run"
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[Messages, int | None]] = []
+
+    def structured(self, messages, schema, *, max_tokens=None):
+        self.seen.append((messages, max_tokens))
+        raise LLMUnavailable("dry run")  # every code path falls back without retrying on this
+
+
+def prompt_of(job: Job) -> tuple[Messages, int | None]:
+    catcher = PromptCatcher()
+    job(catcher)
+    return catcher.seen[0]
+
+
+def unconstrained(client: OpenAICompatClient, tap: UsageTap, messages: Messages,
+                  max_tokens: int | None) -> tuple[float, int]:
+    start = time.perf_counter()
+    client.complete(messages, max_tokens=max_tokens, temperature=0.0)
+    return time.perf_counter() - start, tap.completion_tokens()
+
+
+def measure(kind: str, kind_jobs: list[Job], llm: TapLLM, client: OpenAICompatClient,
+            tap: UsageTap) -> list[tuple[float, int]]:
+    """First call alone (vLLM compiles the schema's grammar then); then the other inputs' real calls and
+    unconstrained replays of every input's prompt in one concurrent batch, so both see the same load."""
+    prompts = [prompt_of(job) for job in kind_jobs]
     llm.kind = kind
     kind_jobs[0](llm)
-    parallel([lambda j=j: j(llm) for j in kind_jobs[1:]])
-
-
-def unconstrained(client: OpenAICompatClient, tap: UsageTap, call: Call) -> tuple[float, int]:
-    start = time.perf_counter()
-    client.complete(call.messages, max_tokens=call.max_tokens, temperature=0.0)
-    return time.perf_counter() - start, tap.completion_tokens()
+    batch = [lambda j=j: j(llm) for j in kind_jobs[1:]]
+    batch += [lambda p=p: unconstrained(client, tap, *p) for p in prompts]
+    return parallel(batch)[len(kind_jobs) - 1:]
 
 
 def run(ctx: BenchContext, counts: Counts) -> Section:
@@ -164,44 +189,35 @@ def run(ctx: BenchContext, counts: Counts) -> Section:
     client = OpenAICompatClient(ctx.settings("roadmaps", llm={"request_timeout_s": 900}).llm, transport=tap)
     llm = TapLLM(client, tap, [], "")
     c = Container(ctx.roadmaps.settings, llm=llm, embedder=ctx.roadmaps.embedder)
-    free: dict[str, tuple[float, int]] = {}
-    for kind, kind_jobs in jobs(c, counts.structured_tries).items():
-        done = len(llm.calls)
-        drive(kind, kind_jobs, llm)
-        # A retry resends the same prompt, so each distinct prompt is replayed once.
-        fresh = {prompt_key(call): call for call in llm.calls[done:] if prompt_key(call) not in free}
-        free |= dict(zip(fresh, parallel([lambda call=call: unconstrained(client, tap, call)
-                                          for call in fresh.values()])))
+    free = {kind: measure(kind, kind_jobs, llm, client, tap)
+            for kind, kind_jobs in jobs(c, counts.structured_tries).items()}
     client.close()
-    return section(llm.calls, [free[prompt_key(call)] for call in llm.calls])
+    return section(llm.calls, free)
 
 
-def prompt_key(call: Call) -> str:
-    return json.dumps(call.messages, ensure_ascii=False)
-
-
-def section(calls: list[Call], free: list[tuple[float, int]]) -> Section:
+def section(calls: list[Call], free: dict[str, list[tuple[float, int]]]) -> Section:
     t = Table(title="Structured output vs the same prompt unconstrained (temperature 0)",
               columns=["output", "calls", "schema-valid", "truncated", "first call s", "later p50 s",
                        "free p50 s", "time ratio", "tokens p50 (schema / free)", "ms/token schema",
                        "ms/token free"])
     notes = []
-    for kind in dict.fromkeys(c.kind for c in calls):
+    for kind, theirs in free.items():
         mine = [c for c in calls if c.kind == kind]
-        theirs = [f for c, f in zip(calls, free) if c.kind == kind]
         later = [c.seconds for c in mine if not c.cold] or [c.seconds for c in mine]
         free_s = median([s for s, _ in theirs])
         t.add(kind, len(mine), f"{sum(c.valid for c in mine)}/{len(mine)}",
               sum("truncated" in c.error for c in mine), mine[0].seconds, median(later), free_s,
-              ratio(median(later), free_s), f"{median([c.tokens for c in mine]):.0f} / "
-              f"{median([n for _, n in theirs]):.0f}", median([1000 * c.seconds / c.tokens for c in mine if c.tokens]),
+              ratio(median(later), free_s),
+              f"{median([c.tokens for c in mine]):.0f} / {median([n for _, n in theirs]):.0f}",
+              median([1000 * c.seconds / c.tokens for c in mine if c.tokens]),
               median([1000 * s / n for s, n in theirs if n]))
         notes += list(dict.fromkeys(f"{kind}: {c.error}" for c in mine if c.error))[:2]
-    repeats = len(calls) - len({prompt_key(c) for c in calls})
+    repeats = len(calls) - len({json.dumps(c.messages, ensure_ascii=False) for c in calls})
     if repeats:
         notes.append(f"{repeats} call(s) were retries that resent an identical prompt at temperature 0, "
                      "so they could only repeat the first answer.")
-    notes.append("Each output's first call runs alone (vLLM compiles the schema's grammar then); the others, and "
-                 "all unconstrained replays, run concurrently, so 'later' and 'free' are comparable with each "
-                 "other but not with the first call. Time ratio = later p50 / free p50. Tokens from vLLM's usage.")
+    notes.append("'first call' runs alone and includes vLLM compiling the schema's grammar; the other structured "
+                 "calls ('later') and unconstrained replays of every input ('free') run together in one batch, so "
+                 "they share the same load. Time ratio = later p50 / free p50; the free runs usually go on to "
+                 "max_tokens, so compare ms/token where the token counts are close. Tokens from vLLM's usage.")
     return Section(name="structured", title="6. Structured output", tables=[t], notes=notes)
