@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from .citations import build_citations, finalize
+from .citations import build_citations, finalize, link_urls, redact_leaks, sanitize
 from .llm import LLMBusy, LLMClient, LLMError
 from .prompts import PromptLibrary
 from .retrieve import Retriever
@@ -89,6 +89,7 @@ def format_history(history: list[Turn], max_chars: int = 400) -> str:
 
 
 LINK_SPAN = re.compile(r"\[[^\]]*\]\([^)]*\)")
+CITE_MARK = re.compile(r"\[\d{1,3}\]")
 
 
 def snippet(text: str, limit: int = 220) -> str:
@@ -105,12 +106,16 @@ def snippet(text: str, limit: int = 220) -> str:
     return flat[: space if space > limit // 2 and cut == limit else cut].rstrip() + " …"
 
 
-def extractive_answer(hits: list[Hit], language: str, lead: str) -> str:
-    """Quote the top sources, each with its citation: the answer when the model cannot give one."""
+def extractive_answer(hits: list[Hit], language: str, lead: str, allowed: set[str] = frozenset()) -> str:
+    """Quote the top sources, each with its citation: the answer when the model cannot give one.
+
+    Sources may be untrusted pages, so quotes lose raw HTML, images, foreign links and any ``[n]``
+    of their own (which would read as tutorbot's citations)."""
     lines = [lead]
     for n, h in enumerate(hits[:3], 1):
         where = h.chunk.section.split(" > ")[-1] or h.chunk.title
-        lines.append(f"- **{where}**: {snippet(h.chunk.text)} [{n}]")
+        quote = snippet(CITE_MARK.sub("", sanitize(h.chunk.text, allowed)))
+        lines.append(f"- **{where}**: {quote} [{n}]")
     return "\n".join(lines)
 
 
@@ -118,8 +123,9 @@ def in_scope(similarity: float, lexical: float, names_topic: bool, r: RetrievalS
     """Whether the roadmaps cover a question, from its best dense and best BM25 match.
 
     Tuned on the dev questions and 20 off-topic ones (cooking, sports, weather, phones...). Dense
-    similarity alone overlaps (on-topic from 0.81, off-topic up to 0.874); off-topic questions share
-    almost no words with the corpus (best BM25 <= 3.1, on-topic >= 3.5 unless they name a topic).
+    similarity alone overlaps (on-topic from 0.81, off-topic up to 0.876); off-topic questions share
+    almost no words with the corpus (best BM25 <= 3.1 with or without the linked pages, on-topic
+    >= 3.5 unless they name a topic). ``evaluate.OFF_TOPIC`` is that off-topic set.
     Naming a curriculum topic, or sharing rare words with a section, lowers the similarity floor.
     """
     if similarity >= r.min_score_topic and (names_topic or lexical >= r.strong_lexical):
@@ -128,8 +134,8 @@ def in_scope(similarity: float, lexical: float, names_topic: bool, r: RetrievalS
 
 
 def language_ok(text: str, language: str) -> bool:
-    if language != "zh":
-        return bool(re.search(r"[A-Za-z]{3}", text))
+    if language != "zh":  # English prose, not a copy of the (mostly Chinese) sources
+        return bool(re.search(r"[A-Za-z]{3}", text)) and detect_language(CITE_MARK.sub("", text)) == "en"
     return len(re.findall(r"[\u4e00-\u9fff]", text)) >= 4
 
 
@@ -198,13 +204,17 @@ class ChatService:
         return self._finish(text, error, hits, lang, query)
 
     def _finish(self, text: str, error: str, hits: list[Hit], lang: str, query: str) -> Answer:
-        allowed = self.catalog_urls | {u for h in hits for u in h.chunk.urls}
+        allowed = self.catalog_urls | {u for h in hits for u in link_urls(h.chunk)}
         body, cites = finalize(text, hits, allowed, self.system_prompt) if text.strip() else ("", [])
         if error or not language_ok(body, lang):
-            # Keep what was streamed (if any) but make sure the learner gets grounded content.
-            extract = extractive_answer(hits, lang, error or TEXT[lang]["quote"])
-            body = f"{body}\n\n{extract}" if body else extract
-            cites = build_citations(sorted({c.n for c in cites} | set(range(1, min(3, len(hits)) + 1))), hits)
+            # The learner must get grounded content. Text streamed before an error is kept; an
+            # answer in the wrong language (a source told the model to switch, say) is not.
+            extract = redact_leaks(extractive_answer(hits, lang, error or TEXT[lang]["quote"], allowed),
+                                   self.system_prompt)
+            keep_streamed = bool(body and error)
+            kept = {c.n for c in cites} if keep_streamed else set()
+            body = f"{body}\n\n{extract}" if keep_streamed else extract
+            cites = build_citations(sorted(kept | set(range(1, min(3, len(hits)) + 1))), hits)
         return Answer(answer=body, citations=cites, language=lang, grounded=True, error=error, query=query)
 
     # -- persistence ------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .schemas import Citation, Hit
+from .schemas import Chunk, Citation, Hit
 
 CITE = re.compile(r"\[(\d{1,3})\]")
 MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
@@ -44,12 +44,21 @@ def _allowed(url: str, allowed: set[str]) -> bool:
 
 
 def redact_leaks(text: str, secret: str, window: int = 8) -> str:
-    """Remove sentences that quote ``window`` consecutive words of the system prompt."""
-    words = secret.lower().split()
-    grams = {" ".join(words[i:i + window]) for i in range(max(0, len(words) - window + 1))}
+    """Remove every sentence that takes part in quoting ``window`` consecutive words of ``secret``.
+
+    Words are compared without punctuation and across sentence boundaries: a prompt's short rules
+    ("1. Use only facts from the sources.") are each under ``window`` words, but quoted in a row
+    they are still the prompt.
+    """
+    words = re.findall(r"\w+", secret.lower())
+    grams = {tuple(words[i:i + window]) for i in range(max(0, len(words) - window + 1))}
     sentences = SENTENCE.split(text)
-    kept = [s for s in sentences if not any(g in " ".join(s.lower().split()) for g in grams)]
-    return text if len(kept) == len(sentences) else " ".join(s for s in kept if s).strip()
+    stream = [(w, i) for i, s in enumerate(sentences) for w in re.findall(r"\w+", s.lower())]
+    leaking = {i for k in range(len(stream) - window + 1)
+               if tuple(w for w, _ in stream[k:k + window]) in grams for _, i in stream[k:k + window]}
+    if not leaking:
+        return text
+    return " ".join(s for i, s in enumerate(sentences) if s and i not in leaking).strip()
 
 
 def valid_markers(text: str, n_sources: int) -> tuple[str, list[int]]:
@@ -104,11 +113,19 @@ def attribute(text: str, hits: list[Hit], min_overlap: float = 0.2) -> tuple[str
     return " ".join(out), sorted(set(used))
 
 
+def link_urls(chunk: Chunk) -> list[str]:
+    """The links a chunk may put in front of a learner. A fetched page is untrusted: anyone can plant
+    a link on it, so only the page's own address (a catalog entry) is offered, not the links in it."""
+    if chunk.trusted:
+        return chunk.urls
+    return [chunk.source] if chunk.source.startswith(("http://", "https://")) else []
+
+
 def build_citations(numbers: list[int], hits: list[Hit], snippet_chars: int = 280) -> list[Citation]:
     cites = []
     for n in sorted(set(numbers)):
         c = hits[n - 1].chunk
-        cites.append(Citation(n=n, source=c.source, section=c.section, title=c.title, urls=c.urls,
+        cites.append(Citation(n=n, source=c.source, section=c.section, title=c.title, urls=link_urls(c),
                               text=c.text[:snippet_chars], chunk_id=c.id))
     return cites
 

@@ -20,6 +20,11 @@ OFF_TOPIC = [
     "How do I bake sourdough bread at home?", "Who won the 2018 football World Cup?",
     "What is a good marathon training schedule?", "红烧肉怎么做才好吃？", "明天北京天气怎么样？",
     "How do I change a flat tyre on a bicycle?", "推荐几部好看的爱情电影", "What are the rules of cricket?",
+    "What's the best way to learn to play guitar?", "How much does a flight to Tokyo cost?", "如何种植番茄？",
+    "Who is the president of France?", "怎么减肥最快？", "How do I fix a leaking kitchen tap?",
+    "What is the capital of Australia?", "推荐一款好用的手机", "How do I knit a scarf?",
+    "What is the best diet for training a dog?", "How do I model a house in Blender?",
+    "What language do they speak in Brazil?",
 ]
 
 

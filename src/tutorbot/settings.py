@@ -95,7 +95,7 @@ class RetrievalSettings(BaseModel):
     min_score_topic: float = Field(
         0.78, ge=-1, le=1, description="Lower in-scope floor for questions naming a curriculum topic.")
     min_lexical: float = Field(
-        2.5, ge=0, description="Best BM25 score a question needs (with min_score) to be in scope.")
+        3.2, ge=0, description="Best BM25 score a question needs (with min_score) to be in scope.")
     strong_lexical: float = Field(
         5.0, ge=0, description="Best BM25 score from which min_score_topic applies without a topic mention.")
     linked_weight: float = Field(0.8, ge=0, le=2, description="Fusion weight of linked pages vs roadmap text.")
