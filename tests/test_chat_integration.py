@@ -101,3 +101,28 @@ def test_server_down_then_back_without_restart(real, llm_server):
     finally:
         proxy.stop()
     assert not up.error and up.citations
+
+
+def test_server_killed_mid_stream_keeps_the_streamed_text_and_recovers(real, llm_server):
+    proxy = TCPProxy(llm_server.serve.port, free_port())
+    proxy.start()
+    settings = real.settings.llm.model_copy(update={"base_url": proxy.url, "retries": 0, "connect_timeout_s": 2})
+    chat = ChatService(real.settings, real.retriever, OpenAICompatClient(settings), real.prompts, real.store,
+                       real.catalog, names_topic=lambda q: True)
+    streamed, answer, cut_at = "", None, None
+    try:
+        for ev in chat.ask_stream("Which course teaches language modeling from scratch?"):
+            if ev.kind == "delta" and cut_at is None and len(streamed) > 20:
+                cut_at = time.monotonic()
+                proxy.stop()  # like `kill -9` of the server: every open connection is cut
+            streamed += ev.text if ev.kind == "delta" else ""
+            answer = ev.answer or answer
+        assert cut_at is not None and time.monotonic() - cut_at < 10
+        assert answer.error and "unavailable" in answer.answer and answer.citations
+        partial = streamed[:20].strip()
+        assert partial and partial in answer.answer  # what the learner already saw is kept
+        proxy.start()
+        again = chat.ask("Which paper introduced DDPM?")
+        assert not again.error and again.citations
+    finally:
+        proxy.stop()

@@ -28,7 +28,8 @@ def client(handler, **kw) -> OpenAICompatClient:
 
 def test_server_down_is_one_clear_error_within_connect_timeout():
     port = free_port()  # nothing listens here
-    c = OpenAICompatClient(LLMSettings(base_url=f"http://127.0.0.1:{port}/v1", connect_timeout_s=1, retries=0))
+    c = OpenAICompatClient(LLMSettings(base_url=f"http://127.0.0.1:{port}/v1", connect_timeout_s=1, retries=0,
+                                       warmup_s=0))
     t = time.monotonic()
     with pytest.raises(LLMUnavailable) as err:
         list(c.stream([{"role": "user", "content": "hi"}]))
@@ -90,3 +91,63 @@ def test_5xx_is_unavailable_and_4xx_is_rejected():
     c = client(lambda r: httpx.Response(400, text="bad request"))
     with pytest.raises(Exception, match="rejected the request"):
         c.complete([{"role": "user", "content": "x"}])
+
+
+def test_5xx_on_a_stream_is_unavailable_and_fails_over():
+    def handler(request):
+        if request.url.host == "a":
+            return httpx.Response(503, text="warming up")
+        return httpx.Response(200, text='data: {"choices": [{"delta": {"content": "b"}}]}\n\ndata: [DONE]\n\n')
+
+    assert list(client(handler, base_url="http://a:1/v1,http://b:1/v1").stream([{"role": "user", "content": "x"}])) \
+        == ["b"]
+    with pytest.raises(LLMUnavailable, match="HTTP 503"):
+        list(client(lambda r: httpx.Response(503, text="loading")).stream([{"role": "user", "content": "x"}]))
+
+
+class SlowStream(httpx.SyncByteStream):
+    """Server-sent events with a pause before the event at index ``pause_at``."""
+
+    def __init__(self, pause_at: int, pause_s: float):
+        self.pause_at, self.pause_s = pause_at, pause_s
+
+    def __iter__(self):
+        for i, word in enumerate(["one", "two", "three"]):
+            if i == self.pause_at:
+                time.sleep(self.pause_s)
+            yield f'data: {{"choices": [{{"delta": {{"content": "{word}"}}}}]}}\n\n'.encode()
+        yield b"data: [DONE]\n\n"
+
+
+@pytest.mark.parametrize("pause_at,needle", [(0, "no first token within 0.3s"), (1, "no next token within 0.3s")])
+def test_first_token_and_idle_timeouts(pause_at, needle):
+    c = client(lambda r: httpx.Response(200, stream=SlowStream(pause_at, 2.0)),
+               first_token_timeout_s=0.3, idle_timeout_s=0.3)
+    got, t = [], time.monotonic()
+    with pytest.raises(LLMUnavailable, match=needle):
+        for delta in c.stream([{"role": "user", "content": "x"}]):
+            got.append(delta)
+    assert time.monotonic() - t < 1.5 and got == ["one"][:pause_at]  # what came before the gap arrived
+
+
+def test_retries_recover_from_a_503_without_sleeping_after_the_last_try():
+    replies = iter([httpx.Response(503, text="loading"), httpx.Response(200, json=completion("ok"))])
+    c = OpenAICompatClient(LLMSettings(retries=1), transport=httpx.MockTransport(lambda r: next(replies)))
+    assert c.complete([{"role": "user", "content": "x"}]).text == "ok"
+    down = OpenAICompatClient(LLMSettings(retries=0), transport=httpx.MockTransport(
+        lambda r: httpx.Response(503, text="loading")))
+    t = time.monotonic()
+    with pytest.raises(LLMUnavailable):
+        down.complete([{"role": "user", "content": "x"}])
+    assert time.monotonic() - t < 0.3
+
+
+def test_a_server_not_answering_yet_after_start_is_warming_up_not_down():
+    port = free_port()  # vLLM keeps its port closed while it loads the model
+    c = OpenAICompatClient(LLMSettings(base_url=f"http://127.0.0.1:{port}/v1", connect_timeout_s=1, retries=0,
+                                       warmup_s=60))
+    assert c.status().state == "warming"
+    with pytest.raises(LLMUnavailable, match="still warming up"):
+        list(c.stream([{"role": "user", "content": "hi"}]))
+    c._seen_up = True  # once it has answered, a closed port means the server went down
+    assert c.status().state == "down"

@@ -74,7 +74,9 @@ class LLMClient(Protocol):
     def status(self) -> ServerStatus: ...
 
 
-def unreachable(url: str, why: object = "") -> LLMUnavailable:
+def unreachable(url: str, why: object = "", warming: bool = False) -> LLMUnavailable:
+    if warming:
+        return LLMUnavailable(f"LLM server at {url} is still warming up: try again in a minute")
     detail = f" ({why})" if why else ""
     return LLMUnavailable(f"LLM server at {url} is not reachable{detail}: start it with `tutorbot serve-llm`")
 
@@ -91,6 +93,13 @@ class OpenAICompatClient:
         headers = {"Authorization": f"Bearer {settings.api_key}"} if settings.api_key else {}
         timeout = httpx.Timeout(settings.request_timeout_s, connect=settings.connect_timeout_s)
         self._http = httpx.Client(headers=headers, timeout=timeout, transport=transport)
+        self._born, self._seen_up = time.monotonic(), False
+
+    @property
+    def warming(self) -> bool:
+        """Not answering yet, but recently started and never seen up: vLLM is most likely still
+        loading (its port stays closed until then), so "warming up" is the honest word."""
+        return not self._seen_up and time.monotonic() - self._born < self.settings.warmup_s
 
     # -- public API -------------------------------------------------------------------------
     def stream(self, messages: Messages, *, max_tokens: int | None = None,
@@ -124,9 +133,11 @@ class OpenAICompatClient:
         try:
             r = self._http.get(f"{url}/models", timeout=self.settings.connect_timeout_s)
         except httpx.HTTPError as exc:
-            return ServerStatus(state="down", url=url, detail=str(unreachable(url, type(exc).__name__)))
+            detail = str(unreachable(url, type(exc).__name__, self.warming))
+            return ServerStatus(state="warming" if self.warming else "down", url=url, detail=detail)
         if r.status_code != 200:
             return ServerStatus(state="warming", url=url, detail=f"HTTP {r.status_code}")
+        self._seen_up = True
         data = r.json().get("data", [])
         return ServerStatus(state="up", url=url, models=[m["id"] for m in data],
                             max_model_len=(data[0].get("max_model_len") if data else None))
@@ -161,12 +172,14 @@ class OpenAICompatClient:
                     last = LLMUnavailable(f"LLM server at {url} timed out ({type(exc).__name__})")
                     continue
                 except httpx.HTTPError as exc:
-                    last = unreachable(url, type(exc).__name__)
+                    last = unreachable(url, type(exc).__name__, self.warming)
                     continue
                 if r.status_code < 500:
+                    self._seen_up = True
                     return _json_or_raise(r, url)
                 last = LLMUnavailable(f"LLM server at {url} failed: HTTP {r.status_code} {r.text[:200]}")
-            time.sleep(min(0.5 * 2**attempt, 4))
+            if attempt < self.settings.retries:  # back off between tries, not after the last one
+                time.sleep(min(0.5 * 2**attempt, 4))
         raise last or unreachable(self._urls[0])
 
     def _open_stream(self, body: dict) -> tuple[httpx.Response, str]:
@@ -176,13 +189,16 @@ class OpenAICompatClient:
             try:
                 resp = self._http.send(req, stream=True)
             except httpx.HTTPError as exc:
-                last = unreachable(url, type(exc).__name__)
+                last = unreachable(url, type(exc).__name__, self.warming)
                 continue
             if resp.status_code != 200:
                 resp.read()
                 resp.close()
+                if resp.status_code >= 500:  # not ready / overloaded: try the next replica
+                    last = LLMUnavailable(f"LLM server at {url} failed: HTTP {resp.status_code} {resp.text[:200]}")
+                    continue
                 _json_or_raise(resp, url)
-                raise LLMUnavailable(f"LLM server at {url} failed: HTTP {resp.status_code}")
+            self._seen_up = True
             return resp, url
         raise last or unreachable(self._urls[0])
 
@@ -191,19 +207,19 @@ class OpenAICompatClient:
         resp, url = self._open_stream(body)
         q: queue.Queue = queue.Queue()
         threading.Thread(target=_pump_sse, args=(resp, q), daemon=True).start()
-        wait, s = self.settings.first_token_timeout_s, self.settings
+        first, wait = True, self.settings.first_token_timeout_s
         try:
             while True:
                 try:
                     kind, item = q.get(timeout=wait)
                 except queue.Empty:
-                    what = "first token" if wait == s.first_token_timeout_s else "next token"
+                    what = "first token" if first else "next token"
                     raise LLMUnavailable(f"LLM server at {url} sent no {what} within {wait:g}s") from None
                 if kind == "end":
                     return
                 if kind == "error":
                     raise unreachable(url, f"stream broke: {item}")
-                wait = s.idle_timeout_s
+                first, wait = False, self.settings.idle_timeout_s
                 yield item
         finally:
             resp.close()

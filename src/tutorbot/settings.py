@@ -31,9 +31,12 @@ class LLMSettings(BaseModel):
     api_key: str = Field("", description="Bearer token for the server (vLLM --api-key); empty for none.")
     connect_timeout_s: float = Field(3.0, gt=0, le=120, description="TCP connect timeout.")
     first_token_timeout_s: float = Field(60.0, gt=0, le=600, description="Max wait for the first streamed token.")
-    idle_timeout_s: float = Field(20.0, gt=0, le=600, description="Max gap between streamed tokens.")
+    idle_timeout_s: float = Field(
+        8.0, gt=0, le=600, description="Max gap between streamed tokens (a hung server fails within it).")
     request_timeout_s: float = Field(120.0, gt=0, le=1800, description="Total timeout of a non-streamed call.")
     retries: int = Field(2, ge=0, le=10, description="Retries for non-streamed calls (never for streams).")
+    warmup_s: float = Field(
+        300.0, ge=0, le=3600, description="After start, a server that has never answered counts as warming up, not down.")
     max_tokens: int = Field(384, ge=16, le=32768, description="Default completion budget for answers.")
     temperature: float = Field(0.2, ge=0, le=2, description="Sampling temperature for answers.")
     max_concurrency: int = Field(16, ge=1, le=1024, description="Concurrent LLM requests before 'busy'.")

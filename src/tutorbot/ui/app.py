@@ -24,7 +24,10 @@ from .quiz_tab import build_quiz_tab
 from .status import HealthCache
 from .theme import CSS, make_theme
 
-QUEUE_PER_SLOT = 4  # queued events allowed per concurrent model call before "busy"
+QUEUE_PER_SLOT = 4  # queued events allowed per concurrent model call before Gradio's "queue full"
+# Model handlers run up to twice the LLM client's own limit: the extra ones reach the client's gate,
+# which answers "busy, try again in a moment" within half a second instead of leaving them queued.
+HANDLERS_PER_SLOT = 2
 STATUS_EVERY_S = 20
 MAX_UPLOAD = "1mb"  # the UI has no uploads; anything bigger is abuse
 TABS = (("chat", build_chat_tab), ("plan", build_plan_tab), ("quiz", build_quiz_tab),
@@ -37,7 +40,7 @@ def build_ui(container: Any, *, require_login: bool | None = None, host: str | N
     identity = identity or Identity(container.store, login)
     with gr.Blocks(title="tutorbot", analytics_enabled=False) as demo:
         lang = gr.State("en")
-        ctx = UIContext(container, identity, Labels(), lang, llm_limit=container.settings.llm.max_concurrency)
+        ctx = UIContext(container, identity, Labels(), lang, llm_limit=container.settings.llm.max_concurrency * HANDLERS_PER_SLOT)
         status, who, ui_lang = _header(ctx)
         with gr.Tabs(elem_id="tb-tabs") as tabs:
             built = {}
@@ -107,7 +110,8 @@ def launch(container: Any, host: str | None = None, port: int | None = None, blo
     identity = Identity(container.store, login)
     demo = build_ui(container, require_login=login, host=host, identity=identity)
     slots = s.llm.max_concurrency
-    demo.queue(default_concurrency_limit=slots, max_size=slots * QUEUE_PER_SLOT + 8, api_open=False)
+    demo.queue(default_concurrency_limit=slots * HANDLERS_PER_SLOT, max_size=slots * QUEUE_PER_SLOT + 8,
+               api_open=False)
     demo.launch(server_name=host, server_port=port or s.ui.port, share=False, prevent_thread_lock=not block,
                 auth=identity.check if login else None, auth_message=AUTH_MESSAGE if login else None,
                 show_error=False, allowed_paths=[], max_file_size=MAX_UPLOAD, footer_links=[], quiet=True,
