@@ -120,3 +120,20 @@ def test_strong_word_overlap_lowers_the_floor_without_a_curriculum(tmp_path):
     weak = ChatService(s, FakeRetriever(HITS, 0.82, lexical=3.0), FakeLLM("x [1]."), lib, None, [])
     assert strong.ask("What do the Flow Matching notes say?").grounded
     assert not weak.ask("What do the Flow Matching notes say?").grounded
+
+
+def test_stopping_a_stream_keeps_the_turn_with_what_was_shown(tmp_path):
+    from tutorbot.store import LearnerStore
+
+    store = LearnerStore(f"sqlite:///{tmp_path / 'l.sqlite3'}")
+    user = store.get_or_create_local_user().id
+    conv = store.create_conversation(user, "t").id
+    s = Settings(_env_file=None, data_dir=tmp_path, retrieval={"min_score": 0.8})
+    chat = ChatService(s, FakeRetriever(HITS), FakeLLM("CS336 builds an LLM from scratch [1], then more text."),
+                       PromptLibrary(PROJECT_ROOT / "prompts"), store, [])
+    stream = chat.ask_stream("Which course?", user_id=user, conversation_id=conv)
+    shown = "".join(next(stream).text for _ in range(4))  # the learner saw a few deltas, then pressed stop
+    stream.close()
+    question, answer = store.get_messages(user, conv)
+    assert question.content == "Which course?" and answer.role == "assistant"
+    assert answer.content.startswith(shown) and answer.meta["error"] == "stopped"

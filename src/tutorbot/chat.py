@@ -167,7 +167,12 @@ class ChatService:
             answer = self._not_covered(found.hits, lang, query)
             yield ChatEvent("delta", answer.answer)
         else:
-            answer = yield from self._answer(question, query, found.hits, history, lang, socratic)
+            streamed: list[str] = []
+            try:
+                answer = yield from self._answer(question, query, found.hits, history, lang, socratic, streamed)
+            except GeneratorExit:  # the learner pressed stop: keep the turn as far as they saw it
+                self._save(user_id, conversation_id, question, self._stopped("".join(streamed), found.hits, lang, query))
+                raise
         self._save(user_id, conversation_id, question, answer)
         yield ChatEvent("done", answer=answer)
 
@@ -191,20 +196,28 @@ class ChatService:
                                    question=question, language_name=TEXT[lang]["lang"], style=style)
         return [{"role": "system", "content": self.system_prompt}, {"role": "user", "content": user}]
 
-    def _answer(self, question, query, hits, history, lang, socratic):
-        text, error = "", ""
+    def _answer(self, question, query, hits, history, lang, socratic, streamed: list[str]):
+        error = ""
         try:
             for delta in self.llm.stream(self.messages(question, hits, history, lang, socratic)):
-                text += delta
+                streamed.append(delta)
                 yield ChatEvent("delta", delta)
         except LLMBusy as exc:
             error = str(exc)
         except LLMError as exc:
             error = TEXT[lang]["unavailable"].format(why=str(exc))
-        return self._finish(text, error, hits, lang, query)
+        return self._finish("".join(streamed), error, hits, lang, query)
+
+    def _allowed_urls(self, hits: list[Hit]) -> set[str]:
+        return self.catalog_urls | {u for h in hits for u in link_urls(h.chunk)}
+
+    def _stopped(self, text: str, hits: list[Hit], lang: str, query: str) -> Answer:
+        body, cites = finalize(text, hits, self._allowed_urls(hits), self.system_prompt) if text.strip() else ("", [])
+        return Answer(answer=f"{body} …".strip(), citations=cites, language=lang, grounded=True, error="stopped",
+                      query=query)
 
     def _finish(self, text: str, error: str, hits: list[Hit], lang: str, query: str) -> Answer:
-        allowed = self.catalog_urls | {u for h in hits for u in link_urls(h.chunk)}
+        allowed = self._allowed_urls(hits)
         body, cites = finalize(text, hits, allowed, self.system_prompt) if text.strip() else ("", [])
         if error or not language_ok(body, lang):
             # The learner must get grounded content. Text streamed before an error is kept; an
