@@ -102,6 +102,8 @@ class RetrievalSettings(BaseModel):
     strong_lexical: float = Field(
         5.0, ge=0, description="Best BM25 score from which min_score_topic applies without a topic mention.")
     linked_weight: float = Field(0.8, ge=0, le=2, description="Fusion weight of linked pages vs roadmap text.")
+    min_roadmap: int = Field(
+        2, ge=0, le=50, description="Roadmap sections kept in the top-k however many linked pages score higher.")
 
 
 class ChatSettings(BaseModel):
