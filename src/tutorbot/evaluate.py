@@ -86,25 +86,36 @@ def eval_retrieval(retriever, qa: list[QA], k: int = 10, mode: str | None = None
     return out
 
 
+def _timed_answer(chat, question: str):
+    """The final answer and the seconds to its first streamed delta (None if nothing streamed)."""
+    t, first, answer = time.perf_counter(), None, None
+    for ev in chat.ask_stream(question):
+        if ev.kind == "delta" and first is None:
+            first = time.perf_counter() - t
+        answer = ev.answer or answer
+    return answer, first
+
+
 def eval_answers(chat, qa: list[QA], off_topic: list[str] = OFF_TOPIC) -> dict:
-    cited, precise, ttfts, total_cites = 0, 0, [], 0
+    """Whole-chain quality. Time to first token counts only answers the model wrote: the
+    not-covered reply and the model-down fallback stream at once and would flatter it."""
+    cited, precise, total_cites, ttfts, errors, not_covered = 0, 0, 0, [], 0, 0
+    chunks = chat.retriever.by_id
     for q in qa:
-        t, first = time.perf_counter(), None
-        answer = None
-        for ev in chat.ask_stream(q.question):
-            if ev.kind == "delta" and first is None:
-                first = time.perf_counter() - t
-            answer = ev.answer or answer
-        ttfts.append(first or 0.0)
+        answer, first = _timed_answer(chat, q.question)
+        errors += bool(answer.error)
+        not_covered += not answer.grounded
+        if answer.grounded and not answer.error and first is not None:
+            ttfts.append(first)
         cited += bool(answer.citations)
         total_cites += len(answer.citations)
-        chunks = chat.retriever.by_id
         precise += sum(c.chunk_id in chunks and contains_evidence(chunks[c.chunk_id].embed_text, q.evidence)
                        for c in answer.citations)
     refused = sum(not chat.ask(q).grounded for q in off_topic)
-    return {"answers_with_citation": cited / len(qa), "citation_precision": precise / max(total_cites, 1),
-            "off_topic_refusal": refused / max(len(off_topic), 1), "median_ttft_s": statistics.median(ttfts),
-            "n": len(qa)}
+    return {"n": len(qa), "answers_with_citation": cited / len(qa),
+            "citation_precision": precise / max(total_cites, 1), "off_topic_refusal": refused / max(len(off_topic), 1),
+            "median_ttft_s": statistics.median(ttfts) if ttfts else None, "model_answers": len(ttfts),
+            "errors": errors, "not_covered": not_covered}
 
 
 def to_json(report: dict) -> str:
