@@ -127,6 +127,20 @@ def test_quiz_has_the_requested_size_and_only_valid_questions(svc, user, topic, 
     assert sum(q.topic == topic for q in quiz.questions) >= n // 2  # the topic's own facts come first
 
 
+@pytest.mark.parametrize("topic", ["consistency_models", "flow_matching"])
+def test_a_thin_topic_is_padded_from_its_neighbours_not_the_whole_corpus(svc, user, corpus, topic):
+    links = {t.id: set(t.prereqs) for t in corpus[1].topics}
+    for t, ps in list(links.items()):
+        for p in ps:
+            links[p] = links.get(p, set()) | {t}
+    one = {topic} | links[topic]
+    near = one | {n for t in one for n in links[t]}  # within two prerequisite links, either way
+    quiz = svc.make_quiz(user, topic, 10)
+    assert len(quiz.questions) == 10
+    # Before: 9 of 10 came from anywhere (distributed training, GPU kernels...) for consistency models.
+    assert sum(q.topic in near for q in quiz.questions) >= 8, [q.topic for q in quiz.questions]
+
+
 def test_model_questions_are_used_when_they_validate(corpus, db, clock):
     llm = FakeLLM(model_reply)
     svc = make_service(corpus, db, clock, llm)

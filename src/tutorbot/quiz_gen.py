@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import random
 import time
+from collections.abc import Callable
 from typing import Annotated
 
 from pydantic import BaseModel, Field, ValidationError
@@ -28,6 +29,7 @@ from .schemas import Chunk
 
 MODEL_TYPES: tuple[QType, ...] = ("mcq", "short", "blank")
 LANGUAGE_NAME = {"en": "English", "zh": "Simplified Chinese (简体中文)"}
+NEAR_HOPS = 2  # rule questions from topics this many prerequisite links away count as on-topic padding
 Phrase = Annotated[str, Field(min_length=1, max_length=40)]
 INSTRUCTIONS = {
     "mcq": 'JSON: "question" asks about one fact in the passage; "correct" is the answer copied from the '
@@ -155,16 +157,18 @@ class QuizAssembler:
 
     def _from_rules(self, topic: Topic, slots: list[QType], types: list[QType], lang: QuizLang, seen: Seen,
                     rng: random.Random, mix: MixReport, taken: list[Question]) -> list[Question]:
-        ranked = self._ranked(topic, types, lang, rng)
-        fresh = [c for c in ranked if c.question.id not in seen.ids]
-        stale = [c for c in ranked if c.question.id in seen.ids]  # only when nothing fresh is left
+        ranked, distance = self._ranked(topic, types, lang, rng)
+        near = [c for c in ranked if distance(c) <= NEAR_HOPS]  # a near question of another type beats
+        far = [c for c in ranked if distance(c) > NEAR_HOPS]  # a far one of the wanted type
         in_quiz = Seen(taken, self.config.duplicate_similarity)
+        pools = [([c for c in group if (c.question.id in seen.ids) == stale], in_quiz if stale else seen)
+                 for stale in (False, True) for group in (near, far)]  # seen ones only when nothing fresh is left
         facts = {q.fact for q in taken}
         out: list[Question] = []
         for want in slots:
-            for pool, against in ((fresh, seen), (stale, in_quiz)):
+            for pool, against in pools:
                 if (cand := self._take(pool, want, types, against, facts, mix)) is not None:
-                    mix.repeated += pool is stale
+                    mix.repeated += against is in_quiz
                     mix.related += topic.id not in cand.topics
                     q = cand.question.model_copy(update={"topic": topic.id}) if topic.id in cand.topics \
                         else cand.question
@@ -187,12 +191,36 @@ class QuizAssembler:
                 return cand
         return None
 
-    def _ranked(self, topic: Topic, types: list[QType], lang: QuizLang, rng: random.Random) -> list[Candidate]:
-        """Candidates of the requested types: this topic's first, then its neighbours', then the rest."""
-        near = {*topic.prereqs, *(t.id for t in self.cur.topics if topic.id in t.prereqs)}
+    def _ranked(self, topic: Topic, types: list[QType], lang: QuizLang,
+                rng: random.Random) -> tuple[list[Candidate], Callable[[Candidate], float]]:
+        """Candidates of the requested types, closest topics first: this topic, then by distance in
+        the prerequisite graph (same track first at equal distance); far topics only as a last resort
+        (a thin topic padded from the whole corpus gave quizzes 1 question in 10 on topic)."""
+        hops = self._distances(topic)
+
+        def distance(c: Candidate) -> float:  # by the topic a padding question is filed (and scored) under
+            return 0 if topic.id in c.topics else hops.get(c.question.topic, 99)
+
         pool = [c for c in self.bank.candidates(lang) if c.question.type in types]
         rng.shuffle(pool)
-        return sorted(pool, key=lambda c: 0 if topic.id in c.topics else 1 if c.topics & near else 2)
+        return sorted(pool, key=distance), distance
+
+    def _distances(self, topic: Topic) -> dict[str, float]:
+        """Hops from ``topic`` over prerequisite links in either direction; +0.5 off its tracks."""
+        by_id = {t.id: t for t in self.cur.topics}
+        links: dict[str, set[str]] = {t.id: set(t.prereqs) for t in self.cur.topics}
+        for t in self.cur.topics:
+            for p in t.prereqs:
+                links.setdefault(p, set()).add(t.id)
+        hops, queue = {topic.id: 0}, [topic.id]
+        for current in queue:  # breadth-first: the queue grows while we walk it
+            for n in links.get(current, ()):
+                if n not in hops:
+                    hops[n] = hops[current] + 1
+                    queue.append(n)
+        tracks = set(topic.tracks)
+        return {tid: h if h == 0 or tracks & set(by_id[tid].tracks) else h + 0.5
+                for tid, h in hops.items() if tid in by_id}
 
 
 def _first(pool: list[Candidate], allowed: set[QType], facts: set[str]) -> int | None:
