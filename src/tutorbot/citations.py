@@ -13,8 +13,12 @@ import re
 from .schemas import Chunk, Citation, Hit
 
 CITE = re.compile(r"\[(\d{1,3})\]")
-MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-MD_LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]*)\)")
+# Labels may hold one level of nested brackets ("[a[b]](url)" is a link to markdown); lengths are
+# bounded so that text full of unclosed "[" costs linear, not quadratic, time.
+LABEL = r"((?:[^\[\]\n]|\[[^\[\]\n]{0,200}\]){0,300})"
+MD_IMAGE = re.compile(rf"!\[{LABEL}\]\([^)\n]{{0,2000}}\)")
+MD_LINK = re.compile(rf"\[{LABEL}\]\(([^)\s]{{0,2000}})\)")
+LINK_DEFINITION = re.compile(r"^( {0,3})\[(?=[^\]\n]{1,300}\]:)", re.M)  # "[r]: url" lines
 URL = re.compile(r"https?://[^\s)\]>\"'，。]+")
 HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 SENTENCE = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*")
@@ -29,6 +33,9 @@ def sanitize(text: str, allowed_urls: set[str]) -> str:
     """No raw HTML, no images, no links outside ``allowed_urls`` (link text is kept)."""
     text = MD_IMAGE.sub("", text)
     text = HTML_TAG.sub("", text)
+    # What the patterns cannot see must not become markup: "![r]" with a "[r]: url" definition
+    # elsewhere is still an image, so any "![" left is escaped, and so are link definitions.
+    text = LINK_DEFINITION.sub(r"\1\\[", text.replace("![", "!\\["))
 
     def link(m: re.Match) -> str:
         return m.group(0) if _allowed(m.group(2), allowed_urls) else m.group(1)

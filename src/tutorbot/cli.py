@@ -34,6 +34,8 @@ def settings() -> Settings:
         return load_settings()
     except SettingsError as exc:
         fail(str(exc))
+    except (ValueError, OSError) as exc:  # a group variable that is not JSON, a data dir path the OS refuses
+        fail(f"invalid settings: {exc}; fix the TUTORBOT_* variable (or .env / tutorbot.toml entry) it names")
 
 
 def container(**kw):
@@ -119,8 +121,9 @@ def search(question: str, top_k: int = typer.Option(5, "--top-k", "-k", min=1, m
            mode: str = typer.Option("", help="hybrid, bm25 or dense (default from settings)."),
            as_json: bool = typer.Option(False, "--json")):
     """Show the chunks retrieval returns for a question."""
-    if not question.strip():
-        fail("the question is empty")
+    from .chat import clean_question
+
+    question = _guard(lambda: clean_question(question))  # the question exactly as chat would retrieve with it
     if mode and mode not in ("hybrid", "bm25", "dense"):
         fail("--mode must be hybrid, bm25 or dense")
     hits = _guard(lambda: container().retriever.search(question, k=top_k, mode=mode or None))
@@ -135,8 +138,13 @@ def catalog(kind: Optional[str] = typer.Option(None), topic: Optional[str] = typ
             dead: bool = typer.Option(False, help="Only links whose last fetch failed."),
             as_json: bool = typer.Option(False, "--json")):
     """List the resources the roadmaps recommend."""
-    from .catalog import filter_catalog
+    from typing import get_args
 
+    from .catalog import filter_catalog
+    from .schemas import ResourceKind
+
+    if kind is not None and kind not in get_args(ResourceKind):
+        fail(f"--kind must be one of {', '.join(get_args(ResourceKind))}")
     c = container()
     if dead:  # from the link cache: works before the first ingest too
         from .linked import dead_link_report
@@ -205,6 +213,8 @@ def ask(question: str, conversation: Optional[str] = typer.Option(None, "--conve
 @contextmanager
 def guard():
     """Turn the errors users can fix into one-line messages (exit 2), never tracebacks."""
+    from sqlalchemy.exc import ArgumentError
+
     from .chat import ChatInputError
     from .index import IndexEmpty
     from .llm import LLMError
@@ -213,6 +223,8 @@ def guard():
         yield
     except (IndexEmpty, LLMError, ChatInputError, ValueError, FileNotFoundError) as exc:
         fail(str(exc))
+    except ArgumentError as exc:  # the learner DB opens lazily, so a malformed URL surfaces here
+        fail(f"TUTORBOT_DATABASE_URL is not a valid SQLAlchemy URL ({exc})")
 
 
 def _guard(fn):

@@ -7,6 +7,7 @@ language and the obvious known topics right (English and Chinese, negations incl
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated
 
@@ -93,7 +94,8 @@ def number(token: str) -> float | None:
     """Arabic, English or Chinese number words up to 99 ('十二', '两', '半', 'half a')."""
     token = token.strip().lower()
     if re.fullmatch(r"\d+(?:\.\d+)?", token):
-        return float(token)
+        value = float(token)
+        return value if math.isfinite(value) else None  # a 400-digit "number" is not a time budget
     if token in EN_WORD:
         return float(EN_WORD[token])
     if token == "半":
@@ -120,7 +122,7 @@ def parse_hours(text: str) -> tuple[int | None, str, tuple[int, int] | None]:
     for pattern, factor in HOURS:
         m = re.search(pattern, text, re.I)
         if m and (value := _amount(m, upper=False)) is not None:
-            return max(1, min(80, round(value * factor))), m.group(0), m.span()
+            return _bounded(value * factor, 80), m.group(0), m.span()
     return None, "", None
 
 
@@ -131,9 +133,13 @@ def parse_weeks(text: str) -> tuple[int | None, str]:
             amount = _amount(m, upper=True)
             if not amount or not _is_plan_length(text, m):
                 continue
-            weeks = round(amount * UNIT_WEEKS[m.group("u")[0].lower()])
-            return max(1, min(104, weeks)), m.group(0)
+            return _bounded(amount * UNIT_WEEKS[m.group("u")[0].lower()], 104), m.group(0)
     return None, ""
+
+
+def _bounded(value: float, high: int) -> int:
+    """``value`` rounded into 1..high; capped before rounding, as a huge product overflows to infinity."""
+    return max(1, round(min(value, high)))
 
 
 def _is_plan_length(text: str, m: re.Match) -> bool:

@@ -46,6 +46,8 @@ def check_answer(answer: str, limit: int) -> str:
         raise AnswerError(f"the answer is {len(text)} characters; the limit is {limit}")
     if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t\r" for ch in text):
         raise AnswerError("the answer contains control characters; type plain text")
+    if any(unicodedata.category(ch) == "Cs" for ch in text):  # the store refuses them after grading began
+        raise AnswerError("the answer contains invalid characters (lone surrogates); type plain text")
     return text
 
 
@@ -56,8 +58,10 @@ def choice_of(q: Question, answer: str) -> str:
         if fold(opt) == fold(answer):
             return opt
     if q.type == "mcq":
-        index = LETTERS.find(low) if len(low) == 1 and low in LETTERS else int(low) - 1 if low in "1234" else -1
-        if 0 <= index < len(q.options) and low:
+        index = LETTERS.find(low) if len(low) == 1 and low in LETTERS else -1
+        if low in ("1", "2", "3", "4"):  # not ``in "1234"``: that substring test let "" (punctuation) reach int()
+            index = int(low) - 1
+        if 0 <= index < len(q.options):
             return q.options[index]
         raise AnswerError("answer with A, B, C or D (or 1-4, or the option's text)")
     if low in TRUE_WORDS or answer.strip() in TRUE_WORDS:

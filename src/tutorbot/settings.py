@@ -162,7 +162,11 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _paths(self) -> "Settings":
-        if self.data_dir.exists() and not self.data_dir.is_dir():
+        try:
+            not_a_dir = self.data_dir.exists() and not self.data_dir.is_dir()
+        except OSError as exc:  # e.g. a name longer than the file system allows
+            raise ValueError(f"TUTORBOT_DATA_DIR is not a usable path ({exc.strerror})") from None
+        if not_a_dir:
             raise ValueError(f"TUTORBOT_DATA_DIR={self.data_dir} exists and is not a directory")
         return self
 
@@ -179,11 +183,17 @@ def load_settings(**overrides) -> Settings:
     """Build and validate settings; raises ``SettingsError`` with a readable message."""
     from pydantic import ValidationError
 
+    from pydantic_settings import SettingsError as SourceError
+
     try:
         return Settings(**overrides)
     except ValidationError as exc:
         lines = [f"  TUTORBOT_{'_'.join(str(p).upper() for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
         raise SettingsError("invalid settings:\n" + "\n".join(lines)) from None
+    except SourceError as exc:  # a group variable (TUTORBOT_LLM=...) that is not JSON
+        field = str(exc).split('"')[1] if '"' in str(exc) else "?"
+        raise SettingsError(f"invalid settings:\n  TUTORBOT_{field.upper()}: not valid JSON (or set "
+                            f"TUTORBOT_{field.upper()}_<FIELD> variables instead)") from None
 
 
 class SettingsError(ValueError):

@@ -94,7 +94,8 @@ class ChatController:
             return [{"role": "assistant", "content": t(lang, "chat.not_found")}]
 
     def rename(self, user_id: int, conv_id: str | None, title: str) -> None:
-        title = conversation_title(title or "", 200)
+        # NUL and lone surrogates are refused by the store; drop them rather than the rename
+        title = conversation_title((title or "").replace("\x00", "").encode("utf-8", "replace").decode(), 200)
         if conv_id and title:
             try:
                 self.store.rename_conversation(user_id, conv_id, title)

@@ -6,6 +6,7 @@ between the form's raw values and the service's models, and summarises drafts fo
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -34,6 +35,9 @@ class PlanForm(BaseModel):
         if unknown:
             raise ValueError(f"unknown topics {unknown}: pick topics from the list")
         area = self.area.strip() if self.goal == Goal.research.value else ""
+        for name in ("hours_per_week", "weeks"):
+            if not math.isfinite(getattr(self, name)):  # int() of inf/NaN would not name the field
+                raise ValueError(f"{name}: enter a number")
         try:
             return LearnerProfile(known=self.known, goal=self.goal, area=area or None,
                                   hours_per_week=int(self.hours_per_week or 0), weeks=int(self.weeks or 0),
