@@ -48,12 +48,12 @@ class PlanService:
 
     # -- plans ------------------------------------------------------------------------------
     def create(self, user_id: int, profile: LearnerProfile, guidance: bool = True) -> Plan:
-        self.store.save_profile(user_id, profile.model_dump(mode="json"))
         status = self.store.topic_status(user_id)
         done = {t for t, s in status.items() if s in ("done", "known")}
         plan = make_plan(profile, self.curriculum, self.catalog, done=done & set(self.curriculum.ids),
                          weak=set(self._weak(user_id)) & set(self.curriculum.ids))
-        return self._save(user_id, write_guidance(plan, profile, self.llm, self.prompts) if guidance else plan)
+        return self._save(user_id, write_guidance(plan, profile, self.llm, self.prompts) if guidance else plan,
+                          profile)
 
     def current(self, user_id: int) -> Plan | None:
         rec = self.store.current_plan(user_id)
@@ -83,14 +83,13 @@ class PlanService:
         previous = self.current(user_id)
         if profile is None or previous is None:
             return None
-        self.store.save_profile(user_id, profile.model_dump(mode="json"))
         status = self.store.topic_status(user_id)
         done = {t for t, s in status.items() if s in ("done", "known")} & set(self.curriculum.ids)
         plan = make_plan(profile, self.curriculum, self.catalog, done=done,
                          weak=set(self._weak(user_id)) & set(self.curriculum.ids), previous=previous,
                          now_week=self.current_week(previous, done))
         plan.overview, plan.guidance = previous.overview, previous.guidance
-        return self._save(user_id, plan)
+        return self._save(user_id, plan, profile)
 
     @staticmethod
     def current_week(plan: Plan, done: set[str]) -> int:
@@ -106,6 +105,7 @@ class PlanService:
             raise ValueError("no plan yet: create one with `tutorbot plan` or in the Plan tab")
         return plan_to_markdown(plan)
 
-    def _save(self, user_id: int, plan: Plan) -> Plan:
-        self.store.save_plan(user_id, plan.model_dump(mode="json"))
+    def _save(self, user_id: int, plan: Plan, profile: LearnerProfile) -> Plan:
+        # one transaction: a crash between a profile and its plan would leave the plan out of date
+        self.store.save_plan(user_id, plan.model_dump(mode="json"), profile=profile.model_dump(mode="json"))
         return plan

@@ -212,20 +212,31 @@ class LearnerStore:
     # --- profile, plans, topic progress -------------------------------------------------------
 
     def save_profile(self, user_id: int, data: dict[str, Any]) -> None:
-        values = {"data": check_json("profile", data), "updated_at": self._now()}
+        data = check_json("profile", data)
         with self._write(user_id) as conn:
-            done = conn.execute(update(t.profiles).where(t.profiles.c.user_id == user_id).values(**values))
-            if done.rowcount == 0:
-                conn.execute(insert(t.profiles).values(user_id=user_id, **values))
+            self._put_profile(conn, user_id, data)
+
+    def _put_profile(self, conn: Connection, user_id: int, data: dict[str, Any]) -> None:
+        values = {"data": data, "updated_at": self._now()}
+        done = conn.execute(update(t.profiles).where(t.profiles.c.user_id == user_id).values(**values))
+        if done.rowcount == 0:
+            conn.execute(insert(t.profiles).values(user_id=user_id, **values))
 
     def get_profile(self, user_id: int) -> dict[str, Any] | None:
         with self._engine.connect() as conn:
             return conn.execute(select(t.profiles.c.data).where(t.profiles.c.user_id == user_id)).scalar()
 
-    def save_plan(self, user_id: int, data: dict[str, Any]) -> int:
-        """Store a new plan version (older ones stay as history); returns its id."""
+    def save_plan(self, user_id: int, data: dict[str, Any], profile: dict[str, Any] | None = None) -> int:
+        """Store a new plan version (older ones stay as history); returns its id.
+
+        With ``profile``, the profile the plan was made from is saved in the same transaction, so a
+        crash between the two never leaves a profile that the current plan does not follow.
+        """
         data = check_json("plan", data)
+        profile = check_json("profile", profile) if profile is not None else None
         with self._write(user_id) as conn:
+            if profile is not None:
+                self._put_profile(conn, user_id, profile)
             return self._insert(conn, t.plans, PlanRecord, user_id=user_id, data=data, created_at=self._now()).id
 
     def plan_history(self, user_id: int) -> list[PlanRecord]:
