@@ -53,3 +53,12 @@ def test_the_floor_changes_nothing_without_linked_pages():
     r = retriever(road, min_roadmap=2)
     assert [h.chunk.id for h in r.search("lora fine tuning", k=5)] == \
         [h.chunk.id for h in retriever(road, min_roadmap=0).search("lora fine tuning", k=5)]
+
+
+def test_names_of_courses_papers_and_tools_are_recognised_in_questions():
+    from tutorbot.retrieve import mentions_name, name_terms
+
+    names = name_terms(["Stanford CS336: Language Modeling from Scratch", "karpathy/nanoGPT", "LoRA 微调", "HELM"])
+    assert {"cs336", "nanogpt", "lora", "helm"} <= names and "stanford" not in names and "language" not in names
+    assert mentions_name("what is cs336?", names) and mentions_name("Tell me about nanoGPT", names)
+    assert not mentions_name("Who won the 2018 football World Cup?", names)

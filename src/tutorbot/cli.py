@@ -92,10 +92,11 @@ def ingest(corpus_dir: Optional[Path] = typer.Argument(None, help="Corpus direct
     if corpus_dir is not None and not corpus_dir.is_dir():
         fail(f"corpus directory {corpus_dir} does not exist")
     c = container()
-    linked = _fetch_linked(c, corpus_dir, mirror, refresh) if follow_links else None
     from tqdm import tqdm
 
-    with tqdm(total=0, unit="doc", desc="ingest", disable=not sys.stderr.isatty()) as bar:
+    with guard(), tqdm(total=0, unit="doc", desc="ingest", disable=not sys.stderr.isatty()) as bar:
+        linked = _fetch_linked(c, corpus_dir, mirror, refresh) if follow_links else None
+
         def progress(doc_id: str, i: int, n: int) -> None:
             bar.total = n
             bar.update(1)
@@ -199,7 +200,8 @@ def ask(question: str, conversation: Optional[str] = typer.Option(None, "--conve
     answer = None
     with guard():
         user = c.store.get_or_create_local_user().id if conversation else None
-        for ev in c.chat.ask_stream(question, user_id=user, conversation_id=conversation, language=language):
+        conv_id = _conversation(c.store, user, conversation) if conversation else None
+        for ev in c.chat.ask_stream(question, user_id=user, conversation_id=conv_id, language=language):
             if ev.kind == "delta" and not as_json:
                 typer.echo(ev.text, nl=False)
             answer = ev.answer or answer
@@ -208,6 +210,17 @@ def ask(question: str, conversation: Optional[str] = typer.Option(None, "--conve
     typer.echo(f"\n\n--- answer (checked) ---\n{answer.answer}")
     for cit in answer.citations:
         typer.echo(f"[{cit.n}] {cit.title} > {cit.section} {' '.join(cit.urls[:3])}")
+        typer.echo(f"    {' '.join(cit.text.split())[:160]}")
+
+
+def _conversation(store, user: int, name: str) -> str:
+    """A conversation by id or title; a new one (titled ``name``) the first time it is named."""
+    for conv in store.list_conversations(user):
+        if name in (conv.id, conv.title):
+            return conv.id
+    conv = store.create_conversation(user, name)
+    typer.echo(f"(new conversation '{name}', id {conv.id}; continue it with --conversation {name})", err=True)
+    return conv.id
 
 
 @contextmanager
@@ -217,11 +230,15 @@ def guard():
 
     from .chat import ChatInputError
     from .index import IndexEmpty
+    from .links.mirror import MirrorError
+    from .links.models import LinkError
     from .llm import LLMError
+    from .store import StoreError
 
     try:
         yield
-    except (IndexEmpty, LLMError, ChatInputError, ValueError, FileNotFoundError) as exc:
+    except (IndexEmpty, LLMError, ChatInputError, ValueError, FileNotFoundError, StoreError, MirrorError,
+            LinkError) as exc:
         fail(str(exc))
     except ArgumentError as exc:  # the learner DB opens lazily, so a malformed URL surfaces here
         fail(f"TUTORBOT_DATABASE_URL is not a valid SQLAlchemy URL ({exc})")

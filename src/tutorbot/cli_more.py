@@ -15,7 +15,6 @@ from .cli import app, container, echo_json, fail, guard, settings, user_app
 
 
 def _check(name: str, ok: bool, detail: str) -> dict:
-    typer.echo(f"[{'ok' if ok else 'FAIL':4}] {name}: {detail}")
     return {"check": name, "ok": ok, "detail": detail}
 
 
@@ -58,17 +57,35 @@ def doctor(as_json: bool = typer.Option(False, "--json")):
     checks.append(_check("index", n > 0, f"{n} chunks" if n else "empty: run `tutorbot ingest`"))
     cat = (s.data_dir / "catalog.json").exists()
     checks.append(_check("catalog", cat, "present" if cat else "missing: run `tutorbot ingest`"))
-    st = c.llm.status()
-    up = st.state == "up"
-    detail = f"{st.url} serves {', '.join(st.models)} (context {st.max_model_len})" if up else st.detail or st.state
-    checks.append(_check("llm", up, detail))
-    if up:
-        ok, d = _structured_probe(c.llm)
-        checks.append(_check("structured output", ok, d))
+    checks += _llm_checks(c.llm)
     if as_json:
         echo_json(checks)
+    else:
+        for ch in checks:
+            typer.echo(f"[{'ok' if ch['ok'] else 'FAIL':4}] {ch['check']}: {ch['detail']}")
     if not all(ch["ok"] for ch in checks):
         raise typer.Exit(1)
+
+
+def _llm_checks(llm) -> list[dict]:
+    """The served model (and whether it is the configured one), its context length, a round trip,
+    structured outputs: what a GPU box's operator needs to see after `vllm serve`."""
+    from .llm import LLMError
+
+    st = llm.status()
+    if st.state != "up":
+        return [_check("llm", False, st.detail or st.state)]
+    served = llm.model in st.models
+    checks = [_check("llm", served, f"{st.url} serves {', '.join(st.models)} (context {st.max_model_len} tokens)"
+                     + ("" if served else f"; TUTORBOT_LLM_MODEL={llm.model} is not among them"))]
+    t = time.perf_counter()
+    try:
+        llm.complete([{"role": "user", "content": "Say OK."}], max_tokens=1)
+        checks.append(_check("round trip", True, f"1-token completion in {time.perf_counter() - t:.2f}s"))
+    except LLMError as exc:
+        checks.append(_check("round trip", False, str(exc)))
+    ok, detail = _structured_probe(llm)
+    return checks + [_check("structured output", ok, detail)]
 
 
 @app.command()

@@ -83,13 +83,17 @@ class Container:
                            names_topic=self._topic_matcher())
 
     def _topic_matcher(self):
-        """Curriculum topic mentions lower the grounding floor; a corpus that does not match the
-        curriculum (e.g. a custom one) just goes without that help."""
+        """Naming a curriculum topic, or a course/paper/tool the corpus names (CS336, nanoGPT), lowers
+        the grounding floor; a corpus that does not match the curriculum goes without the first."""
+        from .retrieve import mentions_name, name_terms
+
+        names = name_terms([f"{c.title} {c.section}" for c in self.retriever.chunks] +
+                           [e.title for e in self.catalog])
         try:
             curriculum = self.curriculum
         except (ValueError, OSError):
-            return lambda q: False
-        return lambda q: bool(curriculum.mentions(q))
+            return lambda q: mentions_name(q, names)
+        return lambda q: bool(curriculum.mentions(q)) or mentions_name(q, names)
 
     @cached_property
     def plans(self):

@@ -86,6 +86,20 @@ def _has_term(text: str, term: str) -> bool:
     return re.search(rf"(?<![a-z0-9]){re.escape(term)}(?![a-z0-9])", text) is not None
 
 
+NAME_LIKE = re.compile(r"\b(?=[A-Za-z0-9.\-]*[A-Za-z])(?:[A-Za-z]+[0-9][A-Za-z0-9.\-]*|[0-9]+[A-Za-z][A-Za-z0-9.\-]*"
+                       r"|[A-Z]{3,}[A-Za-z0-9]*|[a-z]+[A-Z][A-Za-z0-9]*|[A-Z][a-z]+[A-Z][A-Za-z0-9]*)\b")
+
+
+def name_terms(texts: list[str]) -> set[str]:
+    """Words shaped like names of courses, papers and tools (CS336, nanoGPT, LoRA, HELM, DeepSeek),
+    lower-cased: a question naming one is about the corpus even when it says little else."""
+    return {m.lower() for t in texts for m in NAME_LIKE.findall(t) if len(m) >= 3}
+
+
+def mentions_name(query: str, names: set[str]) -> bool:
+    return any(w in names for w in WORD.findall(query.lower()))
+
+
 def rrf(rankings: list[list[str]], k: int, weights: list[float] | None = None) -> dict[str, float]:
     scores: dict[str, float] = {}
     for ranking, w in zip(rankings, weights or [1.0] * len(rankings)):
