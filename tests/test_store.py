@@ -442,3 +442,18 @@ def test_arbitrary_text_round_trips_or_is_refused(store: LearnerStore, body: str
         assert len(store.get_messages(uid, conv.id)) == 1
     assert store.get_or_create_local_user().id == uid  # the users table is still there and intact
     assert store.integrity_check()
+
+
+def test_a_transaction_commits_all_of_its_writes_or_none(store: LearnerStore) -> None:
+    uid = store.add_user("alice", "pw").id
+    with pytest.raises(ValueError):  # the attempt is refused after the card was written
+        with store.transaction():
+            store.upsert_card(uid, "q1", topic="t", front="F", back="B")
+            store.record_attempt(uid, quiz_id="z", question_id="q1", topic="t", qtype="mcq", question={},
+                                 answer="A", score=2.0, correct=True)
+    assert store.get_card(uid, "q1") is None and store.attempts(uid) == []
+    with store.transaction():
+        store.upsert_card(uid, "q1", topic="t", front="F", back="B")
+        store.record_attempt(uid, quiz_id="z", question_id="q1", topic="t", qtype="mcq", question={},
+                             answer="A", score=1.0, correct=True)
+    assert store.get_card(uid, "q1") is not None and len(store.attempts(uid)) == 1

@@ -211,14 +211,19 @@ class QuizService:
         text = check_answer(answer, self.config.answer_max_chars)
         if self_rating is not None and str(self_rating).strip().lower() not in SELF_RATINGS:
             raise QuizError(f"self-rating must be one of {', '.join(SELF_RATINGS)}, got {self_rating!r}")
-        if any(a.quiz_id == quiz.id and a.question_id == q.id for a in self.store.attempts(user_id, topic=q.topic)):
-            raise QuizError(f"question {question_id!r} of quiz {quiz_id!r} is already answered")
+        self._unanswered(user_id, quiz.id, q)
         grade = self.grader.grade(q, text)
-        rating, due = self._record(user_id, quiz.id, q, text, grade, self_rating)
+        with self.store.transaction():  # the check again, then card, review and attempt: all or nothing
+            self._unanswered(user_id, quiz.id, q)
+            rating, due = self._record(user_id, quiz.id, q, text, grade, self_rating)
         return Feedback(quiz_id=quiz.id, question_id=q.id, type=q.type, topic=q.topic, given=text,
                         correct=grade.correct, score=grade.score, answer=q.answer, explanation=q.explanation,
                         source=q.source, source_link=q.source.link, key_points=grade.key_points,
                         comment=grade.comment, method=grade.method, rating=rating, due=due)
+
+    def _unanswered(self, user_id: int, quiz_id: str, q: Question) -> None:
+        if any(a.quiz_id == quiz_id and a.question_id == q.id for a in self.store.attempts(user_id, topic=q.topic)):
+            raise QuizError(f"question {q.id!r} of quiz {quiz_id!r} is already answered")
 
     def _record(self, user_id: int, quiz_id: str, q: Question, text: str, grade: Grade,
                 self_rating: str | None) -> tuple[int, datetime]:
@@ -228,7 +233,6 @@ class QuizService:
         prior = card.state if card is not None and card.state.last_review is not None else None
         state, due = review(self.scheduler, prior, grade.score, self.clock(), self_rating)
         payload = q.model_dump(mode="json")
-        # three store transactions: the card first, so a crash never leaves an attempt without its card
         self.store.upsert_card(user_id, q.id, topic=q.topic, front=q.card_front(), back=q.card_back(),
                                payload={"question": payload})
         self.store.record_review(user_id, q.id, state, rating, grade.score)

@@ -8,9 +8,10 @@ see or change another's rows; every public write is a single transaction.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any, TypeVar, get_args
 
@@ -55,6 +56,7 @@ class LearnerStore:
         self._scrypt_n = scrypt_n
         self._engine = make_engine(url)
         self._writer = self._engine.execution_options(**{t.WRITE_OPTION: True})
+        self._tx = threading.local()  # this thread's open transaction(), if any
         t.metadata.create_all(self._engine)
 
     @property
@@ -83,13 +85,26 @@ class LearnerStore:
             return False
 
     @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group several writes: all of them are committed, or none (a crash between two of them
+        would otherwise leave e.g. a reviewed card without the attempt that reviewed it)."""
+        with self._write():
+            yield
+
+    @contextmanager
     def _write(self, user_id: int | None = None) -> Iterator[Connection]:
-        """One transaction; with ``user_id`` it first checks that the learner exists."""
-        with self._writer.begin() as conn:
+        """One transaction (or the caller's ``transaction()``); with ``user_id`` it first checks
+        that the learner exists."""
+        outer = getattr(self._tx, "conn", None)
+        with nullcontext(outer) if outer is not None else self._writer.begin() as conn:
             exists = user_id is None or conn.execute(select(t.users).where(t.users.c.id == user_id)).first()
             if not exists:
                 raise NotFound(f"user {user_id} does not exist")
-            yield conn
+            self._tx.conn = conn
+            try:
+                yield conn
+            finally:
+                self._tx.conn = outer
 
     def _read(self, model: type[M], query: Executable) -> list[M]:
         with self._engine.connect() as conn:
