@@ -71,6 +71,7 @@ def test_marking_changing_hours_and_weak_topics_replan_the_rest(real):
     within_budget_and_catalog(marked, 8, real.catalog)
     faster = real.plans.update(user, hours_per_week=16)
     assert faster.hours_per_week == 16 and len(faster.weeks) < len(marked.weeks)
+    assert f"in {len(faster.weeks)} weeks" in faster.overview  # the text describes the new plan, not the old
     assert faster.weeks[:now - 1] == first.weeks[:now - 1]
     within_budget_and_catalog(faster.model_copy(update={"weeks": faster.weeks[now - 1:]}), 16, real.catalog)
     assert len(real.store.plan_history(user)) == 3  # every version kept

@@ -14,7 +14,7 @@ from .curriculum import Curriculum
 from .llm import LLMClient
 from .plan_export import plan_to_markdown
 from .plan_models import LearnerProfile, Plan, ProfileDraft
-from .plan_writer import write_guidance
+from .plan_writer import template_guidance, write_guidance
 from .planner import make_plan
 from .profile import parse_profile, refine_profile
 from .prompts import PromptLibrary
@@ -67,7 +67,7 @@ class PlanService:
         """Mark a topic done/known (or clear it) and re-plan the remaining weeks."""
         found = self.curriculum.match(topic)
         if found is None:
-            raise ValueError(f"unknown topic {topic!r}: see `tutorbot plan --topics`")
+            raise ValueError(f"unknown topic {topic!r}: the topic ids are the `id:` entries of corpus/curriculum.yaml")
         self.store.mark_topic(user_id, found.id, status)
         return self.replan(user_id)
 
@@ -88,8 +88,9 @@ class PlanService:
         plan = make_plan(profile, self.curriculum, self.catalog, done=done,
                          weak=set(self._weak(user_id)) & set(self.curriculum.ids), previous=previous,
                          now_week=self.current_week(previous, done))
-        plan.overview, plan.guidance = previous.overview, previous.guidance
-        return self._save(user_id, plan, profile)
+        # The old text would describe the old plan ("8 topics in 12 weeks"); re-asking the model on
+        # every mark would make each click wait for it, so a re-plan gets the template text.
+        return self._save(user_id, template_guidance(plan), profile)
 
     @staticmethod
     def current_week(plan: Plan, done: set[str]) -> int:
