@@ -298,6 +298,23 @@ def test_quiz_session_walks_one_question_at_a_time_to_a_score():
     assert "2 / 3 (67%)" in score and "1. ✔ Q0?" in score and "3. ✘ Q2? — Answer: True" in score
 
 
+def test_finishing_a_quiz_replans_and_says_so():
+    src = QuizSource(chunk_id="c", source="s")
+    qs = [Question(id=f"q{i}", type="tf", topic="t", question=f"Q{i}?", options=["True", "False"], answer="True",
+                   source=src, key="k") for i in range(2)]
+    fb = SimpleNamespace(correct=False, score=0.0)
+    old, new = SimpleNamespace(weeks=["w1"]), SimpleNamespace(weeks=["w1", "review t"])
+    replans = []
+    plans = SimpleNamespace(current=lambda uid: old, replan=lambda uid: replans.append(uid) or new)
+    ops = quiz_logic.QuizOps(SimpleNamespace(plans=plans, quizzes=SimpleNamespace(submit=lambda *a: fb)))
+    session = quiz_logic.QuizSession.model_construct(quiz=SimpleNamespace(id="z", questions=qs), index=0, results=[])
+    first = ops.answer(1, session, "False")
+    assert replans == [] and not first.plan_updated  # not before the last answer
+    last = ops.answer(1, first.model_copy(update={"index": 1}), "False")
+    assert replans == [1] and last.plan_updated
+    assert "study plan was updated" in quiz_logic.score_markdown(last.model_copy(update={"index": 2}), "en")
+
+
 def test_status_line_names_the_model_and_never_shows_raw_html():
     up = status_text(Health(state="up", model="<smol>", chunks=156), "en")
     assert "&lt;smol&gt;" in up and "156" in up and "tb-up" in up

@@ -128,6 +128,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "quiz.source": ("Source", "出处"),
     "quiz.next_review": ("Next review: {when}", "下次复习：{when}"),
     "quiz.score": ("### Score: {right} / {n} ({pct}%)", "### 得分：{right} / {n}（{pct}%）"),
+    "quiz.plan_updated": ("Your study plan was updated: weak topics get review slots in the coming weeks.",
+                          "学习计划已更新：薄弱主题会在接下来的几周安排复习。"),
     "quiz.empty_answer": ("Type or pick an answer first.", "请先填写或选择答案。"),
     # progress
     "progress.refresh": ("Refresh", "刷新"),

@@ -26,6 +26,7 @@ class QuizSession(BaseModel):
     quiz: Quiz
     index: int = 0
     results: list[Feedback] = Field(default_factory=list)
+    plan_updated: bool = Field(False, description="The learner's plan was re-planned from these results.")
 
     @property
     def current(self) -> Question | None:
@@ -79,6 +80,8 @@ def score_markdown(session: QuizSession, lang: str) -> str:
     right = sum(fb.correct for fb in session.results)
     pct = round(100 * sum(fb.score for fb in session.results) / n) if n else 0
     lines = [t(lang, "quiz.score", right=right, n=n, pct=pct), ""]
+    if session.plan_updated:
+        lines[1:1] = [t(lang, "quiz.plan_updated"), ""]
     for i, (q, fb) in enumerate(zip(session.quiz.questions, session.results, strict=False), 1):
         missed = "" if fb.correct else f" — {t(lang, 'quiz.right_answer')}: {safe_markdown(q.answer, set())}"
         lines.append(f"{i}. {'✔' if fb.correct else '✘'} {safe_markdown(q.question, set())}{missed}")
@@ -115,4 +118,15 @@ class QuizOps:
         if q is None or session.answered:
             return session
         fb = self.c.quizzes.submit(user_id, session.quiz.id, q.id, given)
-        return session.model_copy(update={"results": [*session.results, fb]})
+        results = [*session.results, fb]
+        done = len(results) == len(session.quiz.questions)
+        return session.model_copy(update={"results": results, "plan_updated": done and self._adapt_plan(user_id)})
+
+    def _adapt_plan(self, user_id: int) -> bool:
+        """A finished quiz may have made topics weak (or strong again): re-plan the remaining weeks
+        so their review slots follow. True when the plan changed."""
+        before = self.c.plans.current(user_id)
+        if before is None:
+            return False
+        after = self.c.plans.replan(user_id)
+        return after is not None and after.weeks != before.weeks
