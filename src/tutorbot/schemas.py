@@ -62,9 +62,16 @@ class Hit(BaseModel):
     score: float
 
     def as_json(self) -> dict:
+        """The ``tutorbot search --json`` row; linked pages add their provenance and trust flag."""
         c = self.chunk
-        return {"id": c.id, "text": c.text, "source": c.source, "section": c.section, "title": c.title,
-                "urls": c.urls, "score": round(self.score, 6), "kind": c.kind}
+        row = {"id": c.id, "text": c.text, "source": c.source, "section": c.section, "title": c.title,
+               "urls": c.urls, "score": round(self.score, 6), "kind": c.kind}
+        if c.kind == "linked":  # source is the page URL, title the page title
+            # entries are "<roadmap id> > <heading path>"; a roadmap id (a file path) has no " > "
+            refs = [RoadmapRef(roadmap=r, section=sec).model_dump()
+                    for r, _, sec in (x.partition(" > ") for x in c.linked_from)]
+            row.update(url=c.source, linked_from=refs, trusted=c.trusted)
+        return row
 
 
 class Citation(BaseModel):

@@ -1,7 +1,9 @@
 """UI stage, Library tab: the resource catalog, filterable by kind, topic, roadmap and language.
 
 A resource's topics are its own ``topics`` plus every curriculum topic that lists it; each
-row links out (catalog URLs only) and names the roadmaps that recommend it.
+row links out (catalog URLs only), names the roadmaps that recommend it and shows how its
+link fared on the last ``fetch-links`` run (read from the link cache at each render, so a
+fetch running beside the UI shows up without a restart).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import gradio as gr
 
 from ..catalog import filter_catalog
 from ..curriculum import Curriculum
+from ..linked import LinkStatus, link_statuses
 from ..schemas import CatalogEntry
 from .context import UIContext
 from .i18n import STRINGS, t
@@ -20,6 +23,27 @@ from .render import link_html
 
 MAX_ROWS = 300  # beyond this the table is unreadable anyway; the count says how many matched
 KINDS = ("course", "paper", "blog", "repository", "video", "book", "documentation", "site")
+# The link-status words; ``i18n.STRINGS`` wins for any key it defines, so moving them there is a no-op.
+LINK_STRINGS: dict[str, tuple[str, str]] = {
+    "lib.link": ("Link", "链接状态"),
+    "lib.link_ok": ("ok", "正常"),
+    "lib.link_dead": ("dead", "失效"),
+    "lib.link_unfetched": ("not fetched", "未抓取"),
+    "lib.last_ok": ("last ok {date}", "上次成功 {date}"),
+    "lib.never_ok": ("never worked", "从未成功"),
+    "lib.dead_only": ("Dead links only", "只看失效链接"),
+    "lib.no_fetch": ("No link has been fetched yet: run `tutorbot fetch-links`.",
+                     "尚未抓取任何链接：请先运行 `tutorbot fetch-links`。"),
+}
+
+
+def text(lang: str, key: str, **values: object) -> str:
+    """``t`` over ``STRINGS`` and this tab's own ``LINK_STRINGS``."""
+    if key in STRINGS:
+        return t(lang, key, **values)
+    en, zh = LINK_STRINGS[key]
+    words = zh if lang == "zh" else en
+    return words.format(**values) if values else words
 
 
 def entry_topics(entries: list[CatalogEntry], curriculum: Curriculum | None) -> list[CatalogEntry]:
@@ -42,28 +66,61 @@ def filter_entries(entries: list[CatalogEntry], query: str = "", kind: str = "",
             and all(w in f"{e.title} {e.description} {e.url or ''}".casefold() for w in words)]
 
 
+def link_status(entry: CatalogEntry, statuses: dict[str, LinkStatus]) -> LinkStatus | None:
+    """The entry's link status; None for resources the roadmaps name without a link."""
+    return statuses.get(entry.url, LinkStatus()) if entry.url else None
+
+
+def dead_only(entries: list[CatalogEntry], statuses: dict[str, LinkStatus]) -> list[CatalogEntry]:
+    return [e for e in entries if (s := link_status(e, statuses)) and s.state == "dead"]
+
+
+def link_badge(status: LinkStatus | None, lang: str) -> str:
+    """The status cell: a badge (ok / dead / not fetched), then why it is dead and when it last worked."""
+    if status is None:
+        return ""
+    badge = (f'<span class="tb-link tb-link-{status.state}">'
+             f'{html.escape(text(lang, "lib.link_" + status.state))}</span>')
+    if status.state == "unfetched":
+        return badge
+    details = [_why(status)] if status.state == "dead" else []
+    details.append(text(lang, "lib.last_ok", date=status.last_success.date().isoformat())
+                   if status.last_success else text(lang, "lib.never_ok"))
+    return f'{badge}<div class="tb-desc">{html.escape(" · ".join(details))}</div>'
+
+
+def _why(status: LinkStatus) -> str:
+    code = f"HTTP {status.http_status}" if status.http_status else ""
+    if code and code not in status.reason:  # e.g. "content type … not allowed" still names the code
+        return f"{code}: {status.reason}" if status.reason else code
+    return status.reason or code
+
+
 def roadmaps(entries: list[CatalogEntry]) -> list[str]:
     return sorted({r for e in entries for r in e.roadmaps})
 
 
-def library_html(entries: list[CatalogEntry], total: int, curriculum: Curriculum | None, lang: str) -> str:
+def library_html(entries: list[CatalogEntry], total: int, curriculum: Curriculum | None, lang: str,
+                 statuses: dict[str, LinkStatus] | None = None, empty: str = "lib.none") -> str:
+    """The count line and the table; ``empty`` is the message key for when nothing matched."""
     count = f'<p class="tb-count">{html.escape(t(lang, "lib.count", n=len(entries), total=total))}</p>'
     if not entries:
-        return count + f'<div class="tb-empty">{html.escape(t(lang, "lib.none"))}</div>'
-    heads = ("lib.title", "lib.kind", "lib.topic", "lib.recommended", "lib.language")
-    head = "".join(f"<th>{html.escape(t(lang, h))}</th>" for h in heads)
-    rows = "".join(_row(e, curriculum, lang) for e in entries[:MAX_ROWS])
+        return count + f'<div class="tb-empty">{html.escape(text(lang, empty))}</div>'
+    heads = ("lib.title", "lib.kind", "lib.topic", "lib.recommended", "lib.language", "lib.link")
+    head = "".join(f"<th>{html.escape(text(lang, h))}</th>" for h in heads)
+    rows = "".join(_row(e, curriculum, lang, statuses or {}) for e in entries[:MAX_ROWS])
     return f'{count}<table class="tb-library"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
 
 
-def _row(e: CatalogEntry, curriculum: Curriculum | None, lang: str) -> str:
+def _row(e: CatalogEntry, curriculum: Curriculum | None, lang: str, statuses: dict[str, LinkStatus]) -> str:
     names = [curriculum.topic(x).name.get("zh" if lang == "zh" else "en") for x in e.topics
              if curriculum and x in curriculum.ids]
     desc = f'<div class="tb-desc">{html.escape(e.description[:200])}</div>' if e.description else ""
     kind = t(lang, f"kind.{e.kind}") if f"kind.{e.kind}" in STRINGS else e.kind
     return (f"<tr><td>{link_html(e.url, e.title)}{desc}</td><td>{html.escape(kind)}</td>"
             f"<td>{html.escape(', '.join(names))}</td><td>{html.escape(', '.join(e.roadmaps))}</td>"
-            f"<td>{html.escape(t(lang, 'lang.' + e.language))}</td></tr>")
+            f"<td>{html.escape(t(lang, 'lang.' + e.language))}</td>"
+            f"<td>{link_badge(link_status(e, statuses), lang)}</td></tr>")
 
 
 def any_choice(lang: str, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -95,11 +152,18 @@ def build_library_tab(ctx: UIContext) -> None:
             box = gr.Dropdown(choices("en"), value="", label=t("en", key), scale=2, elem_id=elem)
             L.add(box, lambda lang, key=key, choices=choices: {"label": t(lang, key), "choices": choices(lang)})
             filters.append(box)
+        dead = gr.Checkbox(False, label=text("en", "lib.dead_only"), scale=1, elem_id="tb-lib-dead")
+        L.add(dead, lambda lang: {"label": text(lang, "lib.dead_only")})
+        filters.append(dead)
     table = gr.HTML(elem_id="tb-library")
 
-    def show(q: str, kind: str, topic: str, roadmap: str, language: str, lang: str) -> str:
+    def show(q: str, kind: str, topic: str, roadmap: str, language: str, dead_links: bool, lang: str) -> str:
+        statuses = link_statuses(ctx.container.settings)
         found = filter_entries(entries, q or "", kind or "", topic or "", roadmap or "", language or "")
-        return library_html(found, len(entries), cur, lang)
+        if dead_links:
+            found = dead_only(found, statuses)
+        empty = "lib.no_fetch" if dead_links and not statuses else "lib.none"
+        return library_html(found, len(entries), cur, lang, statuses, empty)
 
     inputs = [query, *filters, ctx.lang]
     quick = ctx.quick_event()
