@@ -186,6 +186,31 @@ def test_library_filters(page):
     shot(page, "library")
 
 
+def rows(pg) -> int:
+    return pg.locator("#tb-library tbody tr").count()
+
+
+def test_library_topic_and_roadmap_filters_and_the_chinese_interface(page, real):
+    open_tab(page, "library")
+    page.wait_for_selector("#tb-library tbody tr")
+    total = rows(page)
+    choose(page, "#tb-lib-topic", real.curriculum.topic("ddpm").name.en)
+    page.wait_for_function(f"document.querySelectorAll('#tb-library tbody tr').length < {total}")
+    from tutorbot.urls import normalise_url
+
+    links = page.locator("#tb-library tbody td:first-child a").evaluate_all("els => els.map(a => a.href)")
+    assert {normalise_url(u) for u in links} & set(real.curriculum.topic("ddpm").resources)  # the topic's own
+    choose(page, "#tb-lib-topic", "Any")
+    page.wait_for_function(f"document.querySelectorAll('#tb-library tbody tr').length == {total}")
+    choose(page, "#tb-lib-roadmap", "深度生成模型学习路线")
+    page.wait_for_function(f"document.querySelectorAll('#tb-library tbody tr').length < {total}")
+    assert all("深度生成模型学习路线" in r for r in page.locator("#tb-library tbody tr").all_inner_texts())
+    page.locator("#tb-ui-lang label", has_text="中文").click()  # the interface itself switches language
+    page.wait_for_function("document.querySelector('#tb-tab-library-button').innerText.includes('资源库')")
+    assert page.locator("#tb-tab-chat-button").inner_text().strip() == "问答"
+    shot(page, "library-zh")
+
+
 def login(browser, url: str, name: str, locale: str):
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale=locale)
     pg = context.new_page()
