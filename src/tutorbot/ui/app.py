@@ -1,7 +1,9 @@
 """UI stage: assemble the Gradio Blocks from small tab builders and launch it with safe defaults.
 
 Safe defaults: bound to 127.0.0.1 unless configured, login required on any other interface,
-never shared, analytics off, no API page or direct API routes, no file access beyond Gradio's
+never shared, analytics off, no API page (Gradio still answers /gradio_api/call/ for private
+handlers, with the same power as the page's own queue calls: deploy/'s proxies close it), page
+state bound to the login that opened the page (``auth.Identity``), no file access beyond Gradio's
 own assets and the plan export, a small upload limit, and a queue sized from the LLM
 server's measured capacity (``settings.llm.max_concurrency``).
 """

@@ -9,10 +9,13 @@ any other interface, Gradio's login form is required and checked against the lea
 from __future__ import annotations
 
 import ipaddress
+import threading
+from collections import OrderedDict
 from typing import Any
 
 from ..store import LearnerStore, User
 
+SESSIONS_KEPT = 20_000  # >= Gradio's state_session_capacity (10 000): a claim outlives the state it guards
 AUTH_MESSAGE = ("Sign in with your tutorbot account (an admin creates it with <code>tutorbot user add NAME</code>)."
                 "<br>请使用 tutorbot 账号登录（管理员用 <code>tutorbot user add 用户名</code> 创建账号）。")
 
@@ -43,6 +46,8 @@ class Identity:
         self.store = store
         self.login = login
         self._users: dict[str, User] = {}
+        self._sessions: OrderedDict[str, str] = OrderedDict()  # Gradio session hash -> login that opened it
+        self._lock = threading.Lock()
 
     def check(self, name: str, password: str) -> bool:
         """Gradio's ``auth=`` callable: True when the name and password match a learner account."""
@@ -58,6 +63,7 @@ class Identity:
         name = getattr(request, "username", None)
         if not name:
             raise NotSignedIn("sign in first: this tutorbot requires a login")
+        self._claim(getattr(request, "session_hash", None), name)
         if name not in self._users:  # signed in before a restart of this process
             found = [u for u in self.store.list_users() if u.name == name]
             if not found:
@@ -67,6 +73,19 @@ class Identity:
 
     def user_id(self, request: Any) -> int:
         return self.user(request).id
+
+    def _claim(self, session: str | None, name: str) -> None:
+        """Gradio keys a page's server-side state (chat history, quiz session) by a hash the browser
+        picks, and never checks it against the login: the hash belongs to the first login using it."""
+        if not session:
+            return
+        with self._lock:
+            owner = self._sessions.setdefault(session, name)
+            self._sessions.move_to_end(session)
+            while len(self._sessions) > SESSIONS_KEPT:
+                self._sessions.popitem(last=False)
+        if owner != name:
+            raise NotSignedIn("this page was opened by another sign-in: reload the page")
 
     def _local(self) -> User:
         if "" not in self._users:

@@ -142,7 +142,11 @@ def build_plan_tab(ctx: UIContext) -> dict[str, Any]:
         button.click(do_mark(status), [mark_topics, ctx.lang], outs, **quick)
     p.fill.click(do_fill, [p.about, ctx.lang], [*form, note], **llm)
     ctx.on_refresh(refresh, [ctx.lang], [*form, *outs])
-    return {"form": form, "note": note, "fill_from_draft": fill_from_draft}
+    def fill_for_learner(data: dict | None, request: gr.Request) -> list[Any]:
+        ctx.identity.user(request)  # the draft is page state: only the login that owns the page reads it
+        return fill_from_draft(data)
+
+    return {"form": form, "note": note, "fill_from_draft": fill_for_learner}
 
 
 def fill_from_draft(data: dict | None) -> list[Any]:

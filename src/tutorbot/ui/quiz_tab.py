@@ -116,12 +116,12 @@ def build_quiz_tab(ctx: UIContext) -> dict[str, Any]:
         return new, *view(new, lang, cur, err)
 
     def do_submit(state: QuizSession | None, picked: str | None, text: str, lang: str, request: gr.Request):
+        uid = ctx.identity.user_id(request)  # first: even the early returns show the session's state
         if state is None or state.current is None:
             return state, *view(state, lang, cur)
         given = (picked if state.current.type in ("mcq", "tf") else text) or ""
         if not given.strip():
             return state, *view(state, lang, cur, "⚠ " + t(lang, "quiz.empty_answer"))
-        uid = ctx.identity.user_id(request)
         after, err = guarded(lang, lambda: ops.answer(uid, state, given))
         return (after or state), *view(after or state, lang, cur, err)
 
