@@ -10,8 +10,10 @@ import pytest
 
 from tutorbot.catalog import (
     CatalogError,
+    assign_topics,
     build_catalog,
     classify_kind,
+    curriculum_resources,
     filter_catalog,
     load_catalog,
     save_catalog,
@@ -201,3 +203,32 @@ def test_load_errors_say_how_to_fix(tmp_path: Path) -> None:
     bad.write_text("not json", encoding="utf-8")
     with pytest.raises(CatalogError, match="invalid catalog"):
         load_catalog(bad)
+
+
+def test_topics_come_from_the_curriculum(catalog: dict[str, CatalogEntry]) -> None:
+    entries = assign_topics(list(catalog.values()), curriculum_resources(CORPUS / "curriculum.yaml"))
+    by_id = {e.id: e for e in entries}
+    assert "attention_transformer" in by_id["https://arxiv.org/abs/1706.03762"].topics
+    assert "positional_encoding" in by_id["https://arxiv.org/abs/1706.03762"].topics
+    assert "peft_lora" in by_id["name:lora"].topics
+    found = {e.id for e in filter_catalog(entries, topic="attention_transformer")}
+    assert {"https://arxiv.org/abs/1706.03762", "https://jalammar.github.io/illustrated-transformer"} <= found
+    assert sum(bool(e.topics) for e in entries) > 20
+
+
+def test_topic_resources_match_url_variants_and_keep_existing_topics() -> None:
+    entry = CatalogEntry(id="https://jalammar.github.io/illustrated-transformer",
+                         url="https://jalammar.github.io/illustrated-transformer", title="T", kind="blog",
+                         topics=["mine"])
+    (out,) = assign_topics([entry], {"attention": ["http://jalammar.github.io/illustrated-transformer/#x"],
+                                     "other": ["https://example.org/"]})
+    assert out.topics == ["mine", "attention"]
+
+
+def test_missing_or_invalid_curriculum_gives_no_topics(tmp_path: Path) -> None:
+    assert curriculum_resources(tmp_path / "curriculum.yaml") == {}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("topics: [unclosed", encoding="utf-8")
+    assert curriculum_resources(bad) == {}
+    bad.write_text("topics:\n  - id: a\n    prereqs: [missing]\n", encoding="utf-8")
+    assert curriculum_resources(bad) == {}

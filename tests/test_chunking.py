@@ -157,6 +157,18 @@ def test_ids_positions_and_metadata(documents: list[Document], chunks: list[Chun
     assert containing(chunks, "IWSLT 德英数据集").lang == "zh"
 
 
+def test_ids_change_with_the_metadata_that_is_stored_and_embedded() -> None:
+    text = "# Doc\n\n## 基础\n\n### 深度学习\n\n- 学习反向传播。\n"
+    (base,) = chunk_document(doc(text), 256, count)
+    assert chunk_document(doc(text), 256, count)[0].id == base.id
+    (renamed,) = chunk_document(doc(text.replace("## 基础", "## 基础知识")), 256, count)
+    assert renamed.text == base.text and renamed.section == "基础知识 > 深度学习" and renamed.id != base.id
+    (retitled,) = chunk_document(doc(text, title="Other"), 256, count)
+    assert retitled.id != base.id
+    linked = Document(id="d.md", title="Doc", text=text, linked_from=["r.md > A"])
+    assert chunk_document(linked, 256, count)[0].id != base.id
+
+
 def test_chunk_copies_document_provenance() -> None:
     linked = Document(id="https://x.org/p", title="P", text="# P\n\nSome page text here.\n", kind="linked",
                       trusted=False, linked_from=["r.md > A"])

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from tutorbot.catalog import filter_catalog, load_catalog
 from tutorbot.cli import app
 from tutorbot.container import Container
+from tutorbot.index import catalog_path
+from tutorbot.ingest import manifest_path
 from tutorbot.settings import PROJECT_ROOT
 
 from conftest import make_settings
@@ -60,6 +65,73 @@ def test_edit_reembeds_only_that_document_and_delete_removes_it(small):
     removed = c.ingest()
     assert removed.chunks_deleted > 0 and removed.embedding_calls == 0
     assert doc_chunk_ids(c, "roadmaps/deep-generative-models.txt") == set()
+
+
+def stored(c: Container, doc_id: str) -> dict[int, tuple[str, np.ndarray]]:
+    """position → (section, embedding) of a document's chunks as the index holds them."""
+    got = c.index.collection.get(where={"source_id": doc_id}, include=["metadatas", "embeddings"])
+    return {m["position"]: (m["section"], np.asarray(e)) for m, e in zip(got["metadatas"], got["embeddings"])}
+
+
+def test_renamed_parent_heading_reembeds_its_children(small):
+    c, corpus = small
+    c.ingest()
+    doc = "roadmaps/relearn-ai.txt"
+    before = stored(c, doc)
+    moved = [p for p, (section, _) in before.items() if section.startswith("基础 > ")]
+    path = corpus / "relearn-ai.txt"
+    path.write_text(path.read_text(encoding="utf-8").replace("\n## 基础\n", "\n## 基础知识\n", 1), encoding="utf-8")
+    report = c.ingest()
+    after = stored(c, doc)
+    # "## 基础" has no text of its own: only the children's heading paths (and what is embedded) change.
+    assert len(moved) >= 5 and report.texts_embedded == len(moved) and len(after) == len(before)
+    for p in moved:
+        assert after[p][0] == "基础知识" + before[p][0].removeprefix("基础")
+        assert float(after[p][1] @ before[p][1]) < 0.9999, f"chunk {p} kept its old embedding"
+
+
+def test_unchanged_rerun_skips_chunking_but_sees_a_same_size_edit(small, monkeypatch):
+    c, corpus = small
+    c.ingest()
+    real = c.embedder.count_tokens
+
+    def no_tokenising(text: str) -> int:
+        raise AssertionError("an unchanged file was chunked again")
+
+    monkeypatch.setattr(c.embedder, "count_tokens", no_tokenising)
+    assert c.ingest().embedding_calls == 0
+    path = corpus / "deep-generative-models.txt"
+    st = path.stat()
+    edited = path.read_text(encoding="utf-8").replace("推荐学习下列课程", "建议学习下列课程", 1)
+    path.write_text(edited, encoding="utf-8")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))  # same size, same mtime: only the bytes differ
+    assert path.stat().st_size == st.st_size
+    monkeypatch.setattr(c.embedder, "count_tokens", real)
+    report = c.ingest()
+    assert report.texts_embedded >= 1
+    assert any("建议学习下列课程" in ch.text for ch in c.index.all_chunks())
+    assert not any("推荐学习下列课程" in ch.text for ch in c.index.all_chunks())
+
+
+def test_duplicate_merge_is_redecided_when_one_copy_changes(small):
+    c, corpus = small
+    shutil.copy(corpus / "relearn-ai.txt", corpus / "a-copy.txt")
+    first = c.ingest()
+    assert first.merged == ["roadmaps/a-copy.txt ⇐ roadmaps/relearn-ai.txt (1.00)"]  # equal texts: smaller id wins
+    path = corpus / "relearn-ai.txt"
+    path.write_text(path.read_text(encoding="utf-8") + "\n补充一行说明。\n", encoding="utf-8")
+    second = c.ingest()  # now the longer original is kept and the untouched copy is the duplicate
+    assert len(second.merged) == 1 and second.merged[0].startswith("roadmaps/relearn-ai.txt ⇐ roadmaps/a-copy.txt")
+    assert c.index.ids_for("roadmaps/relearn-ai.txt") and not c.index.ids_for("roadmaps/a-copy.txt")
+
+
+def test_corrupt_manifest_only_costs_time(small):
+    c, _ = small
+    cold = c.ingest()
+    manifest_path(c.settings).write_text("{not json", encoding="utf-8")
+    again = c.ingest()
+    assert again.embedding_calls == 0 and again.chunks_unchanged == cold.chunks_total
+    assert json.loads(manifest_path(c.settings).read_text(encoding="utf-8"))["files"]
 
 
 def test_interrupted_run_leaves_previous_index_usable(small, monkeypatch):
@@ -139,6 +211,24 @@ def test_catalog_cli_kinds_for_known_links(indexed, monkeypatch):
     assert kinds["https://arxiv.org/abs/2006.11239"] == "paper"
     assert kinds["https://github.com/karpathy/nanoGPT"] == "repository"
     assert kinds["https://www.youtube.com/watch?v=kCc8FmEb1nY"] == "video"
+
+
+def test_ingested_catalog_has_curriculum_topics(indexed, monkeypatch):
+    entries = load_catalog(catalog_path(indexed.settings))
+    attention = {e.id for e in filter_catalog(entries, topic="attention_transformer")}
+    assert {"https://arxiv.org/abs/1706.03762", "https://jalammar.github.io/illustrated-transformer",
+            "https://nlp.seas.harvard.edu/annotated-transformer"} <= attention
+    assert "peft_lora" in next(e for e in entries if e.id == "name:lora").topics
+    monkeypatch.setenv("TUTORBOT_DATA_DIR", str(indexed.settings.data_dir))
+    out = runner.invoke(app, ["catalog", "--topic", "attention_transformer", "--json"])
+    assert out.exit_code == 0, out.output
+    assert {e["url"] for e in json.loads(out.output)} >= {"https://arxiv.org/abs/1706.03762"}
+
+
+def test_corpus_without_curriculum_has_no_topics(small):
+    c, _ = small
+    c.ingest()
+    assert not any(e.topics for e in load_catalog(catalog_path(c.settings)))
 
 
 def test_search_on_empty_index_names_the_fix(tmp_path, monkeypatch):

@@ -9,6 +9,7 @@ file written atomically.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import tempfile
@@ -21,6 +22,8 @@ from .chunking import LIST_ITEM, clean_heading, iter_sections
 from .corpus import detect_lang
 from .schemas import CatalogEntry, Document, Lang, ResourceKind, RoadmapRef
 from .urls import MD_LINK, find_links, normalise_url, unescape_md
+
+log = logging.getLogger(__name__)
 
 # (host, path prefix, kind): first match wins; a host matches itself and its subdomains.
 KIND_RULES: tuple[tuple[str, str, ResourceKind], ...] = (
@@ -282,6 +285,43 @@ def build_catalog(documents: list[Document]) -> list[CatalogEntry]:
     return [_entry(m) for m in by_url.values()] + named
 
 
+def curriculum_resources(path: Path) -> dict[str, list[str]]:
+    """Topic id → the resource ids the curriculum at ``path`` lists for it.
+
+    Empty when there is no curriculum (a custom corpus) or it is invalid: topics are a bonus
+    on the catalog, never a reason to fail an ingest. The resources are not checked against
+    the catalog here, since the catalog is what is being built.
+    """
+    import yaml
+
+    from .curriculum import CurriculumError, parse_curriculum
+
+    if not path.is_file():
+        return {}
+    # libyaml when present: the pure-Python parser takes ~0.3 s, most of an unchanged re-ingest.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        curriculum = parse_curriculum(yaml.load(path.read_text(encoding="utf-8"), Loader=loader), source=path.name)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, CurriculumError) as exc:
+        log.warning("catalog topics left empty: %s: %s", path, str(exc).splitlines()[0])
+        return {}
+    return {t.id: list(t.resources) for t in curriculum.topics}
+
+
+def _resource_key(resource_id: str) -> str:
+    return resource_id if resource_id.startswith("name:") else _same_resource(normalise_url(resource_id))
+
+
+def assign_topics(entries: list[CatalogEntry], resources_by_topic: dict[str, list[str]]) -> list[CatalogEntry]:
+    """Entries whose ``topics`` also hold every curriculum topic that lists them."""
+    topics: dict[str, list[str]] = {}
+    for topic, resources in resources_by_topic.items():
+        for rid in resources:
+            topics.setdefault(_resource_key(rid), []).append(topic)
+    return [e.model_copy(update={"topics": list(dict.fromkeys([*e.topics, *topics.get(_resource_key(e.id), [])]))})
+            for e in entries]
+
+
 def filter_catalog(entries: list[CatalogEntry], kind: ResourceKind | None = None,
                    topic: str | None = None) -> list[CatalogEntry]:
     return [e for e in entries if (kind is None or e.kind == kind) and (topic is None or topic in e.topics)]
@@ -290,11 +330,9 @@ def filter_catalog(entries: list[CatalogEntry], kind: ResourceKind | None = None
 _ENTRIES = TypeAdapter(list[CatalogEntry])
 
 
-def save_catalog(entries: list[CatalogEntry], path: Path) -> None:
-    """Write atomically: a crash leaves the previous catalog, never half a file."""
+def write_atomic(path: Path, data: str) -> None:
+    """Write via a temp file and a rename: a crash leaves the previous file, never half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = json.dumps({"version": 1, "entries": _ENTRIES.dump_python(entries, mode="json")},
-                      ensure_ascii=False, indent=1)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -303,6 +341,11 @@ def save_catalog(entries: list[CatalogEntry], path: Path) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def save_catalog(entries: list[CatalogEntry], path: Path) -> None:
+    write_atomic(path, json.dumps({"version": 1, "entries": _ENTRIES.dump_python(entries, mode="json")},
+                                  ensure_ascii=False, indent=1))
 
 
 def load_catalog(path: Path) -> list[CatalogEntry]:

@@ -10,6 +10,7 @@ tables and list items that are too long on their own are split, repeating their 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import zlib
 from collections.abc import Callable
@@ -247,18 +248,29 @@ def _section_texts(section: Section, max_tokens: int, count: Callable[[str], int
     return texts
 
 
+def chunk_id(chunk: Chunk) -> str:
+    """Doc id + position + a hash of everything stored with the chunk.
+
+    Hashing the metadata too (title, heading path, provenance), not just the text, means a
+    renamed parent heading gives its children new ids, so an incremental run re-embeds them
+    instead of keeping a vector and a section that describe the old heading.
+    """
+    stored = chunk.model_dump(mode="json", exclude={"id"}) | {"embed_text": chunk.embed_text}
+    digest = hashlib.sha1(json.dumps(stored, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:10]
+    return f"{chunk.doc_id}#{chunk.position}-{digest}"
+
+
 def chunk_document(doc: Document, max_tokens: int, count_tokens: Callable[[str], int]) -> list[Chunk]:
-    """Structure-aware chunks of ``doc``; ids are stable for unchanged text."""
+    """Structure-aware chunks of ``doc``; ids are stable while text and metadata are."""
     chunks: list[Chunk] = []
     for section in iter_sections(doc):
         for text in _section_texts(section, max_tokens, count_tokens):
-            digest = hashlib.sha1(text.encode()).hexdigest()[:10]
-            chunks.append(Chunk(
-                id=f"{doc.id}#{len(chunks)}-{digest}", doc_id=doc.id, title=doc.title,
-                section=" > ".join(section.path), text=text, lang=detect_lang(text),
-                urls=find_urls(text), position=len(chunks), kind=doc.kind, trusted=doc.trusted,
-                linked_from=list(doc.linked_from),
-            ))
+            chunk = Chunk(
+                id="", doc_id=doc.id, title=doc.title, section=" > ".join(section.path), text=text,
+                lang=detect_lang(text), urls=find_urls(text), position=len(chunks), kind=doc.kind,
+                trusted=doc.trusted, linked_from=list(doc.linked_from),
+            )
+            chunks.append(chunk.model_copy(update={"id": chunk_id(chunk)}))
     return chunks
 
 

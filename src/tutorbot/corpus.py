@@ -42,10 +42,19 @@ class Merge(BaseModel):
     reason: str = ""
 
 
+class FileRecord(BaseModel):
+    """What reading one file produced, keyed by the SHA-256 of its bytes (before any merge)."""
+
+    sha256: str
+    document: Document
+    repaired: bool = False
+
+
 class CorpusLoad(BaseModel):
     documents: list[Document]
     skipped: list[Skipped] = []
     merged: list[Merge] = []
+    files: dict[str, FileRecord] = {}
 
 
 class CorpusFileError(ValueError):
@@ -280,15 +289,20 @@ def _decode(raw: bytes) -> str:
     return text
 
 
-def _read(path: Path, rel_id: str, max_file_bytes: int, lexicon: Lexicon | None) -> tuple[Document, bool]:
+def _read_bytes(path: Path, max_file_bytes: int) -> bytes:
     try:
         size = path.stat().st_size
         if size > max_file_bytes:
             raise CorpusFileError(f"too large ({size} bytes > max_file_bytes {max_file_bytes}); "
                                   "split it or raise TUTORBOT_INDEX_MAX_FILE_BYTES")
-        text = _decode(path.read_bytes())
+        return path.read_bytes()
     except OSError as exc:
         raise CorpusFileError(f"cannot read file: {exc.strerror}") from None
+
+
+def _parse(raw: bytes, path: Path, rel_id: str, lexicon: Lexicon | None) -> tuple[Document, bool]:
+    """Decoded, repaired, normalised document, and whether the repair changed anything."""
+    text = _decode(raw)
     fixed = repair_text(text, lexicon)
     meta, body = split_front_matter(normalise_text(fixed))
     if not body.strip():
@@ -298,6 +312,21 @@ def _read(path: Path, rel_id: str, max_file_bytes: int, lexicon: Lexicon | None)
     doc = Document(id=rel_id, title=title, text=body, lang=detect_lang(body), meta=meta,
                    content_hash=hashlib.sha256(body.encode()).hexdigest())
     return doc, fixed != text
+
+
+def _read(path: Path, rel_id: str, max_file_bytes: int, lexicon: Lexicon | None) -> tuple[Document, bool]:
+    return _parse(_read_bytes(path, max_file_bytes), path, rel_id, lexicon)
+
+
+def _read_record(path: Path, rel_id: str, max_file_bytes: int, lexicon: Lexicon | None,
+                 known: FileRecord | None) -> FileRecord:
+    """The file's record: ``known`` again when the bytes are the same, else a fresh read."""
+    raw = _read_bytes(path, max_file_bytes)
+    digest = hashlib.sha256(raw).hexdigest()
+    if known is not None and known.sha256 == digest:
+        return known
+    doc, repaired = _parse(raw, path, rel_id, lexicon)
+    return FileRecord(sha256=digest, document=doc, repaired=repaired)
 
 
 def read_document(path: Path, rel_id: str, lexicon: Lexicon | None = None,
@@ -352,18 +381,26 @@ def _merge_duplicates(loaded: list[tuple[Document, bool]]) -> tuple[list[Documen
     return sorted(kept, key=lambda d: d.id), merges
 
 
-def load_corpus(corpus_dir: Path, max_file_bytes: int = 2_000_000, lexicon: Lexicon | None = None) -> CorpusLoad:
-    """Every text file under ``corpus_dir`` (recursively), cleaned and de-duplicated."""
+def load_corpus(corpus_dir: Path, max_file_bytes: int = 2_000_000, lexicon: Lexicon | None = None,
+                known: Mapping[str, FileRecord] | None = None) -> CorpusLoad:
+    """Every text file under ``corpus_dir`` (recursively), cleaned and de-duplicated.
+
+    ``known`` holds the records of an earlier run (``CorpusLoad.files``): a file whose bytes
+    hash the same is not decoded or repaired again. Duplicates are always merged afresh, since
+    whether two files merge depends on both of them.
+    """
     if not corpus_dir.is_dir():
         raise CorpusFileError(f"{corpus_dir}: corpus directory not found; set TUTORBOT_CORPUS_DIR")
-    loaded: list[tuple[Document, bool]] = []
+    known = known or {}
+    records: dict[str, FileRecord] = {}
     skipped: list[Skipped] = []
     for path in sorted(p for p in corpus_dir.rglob("*") if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES):
         rel = path.relative_to(corpus_dir).as_posix()
         try:
-            loaded.append(_read(path, rel, max_file_bytes, lexicon))
+            records[rel] = _read_record(path, rel, max_file_bytes, lexicon, known.get(rel))
         except CorpusFileError as exc:
             log.warning("skipping %s: %s", rel, exc)
             skipped.append(Skipped(path=rel, reason=str(exc)))
-    documents, merged = _merge_duplicates(loaded)
-    return CorpusLoad(documents=documents, skipped=skipped, merged=merged)
+    # Merging fills ``merged_from``: it works on copies so the records stay as read.
+    documents, merged = _merge_duplicates([(r.document.model_copy(deep=True), r.repaired) for r in records.values()])
+    return CorpusLoad(documents=documents, skipped=skipped, merged=merged, files=records)

@@ -1,9 +1,9 @@
 """Index stage: chunks ⇄ Chroma, through llama-index's ``ChromaVectorStore``.
 
 Upserts are idempotent and incremental: chunk ids are content-addressed (doc id + position +
-hash), so a document whose chunks all exist already costs zero embedding calls; a changed
-document gets its new chunks added *before* its stale ones are deleted, so an interrupted run
-leaves every document searchable. Chroma is not process-safe: one process owns a persist dir,
+hash of text and metadata), so a document whose chunks all exist already costs zero embedding
+calls; a changed document gets its new chunks added *before* its stale ones are deleted, so an
+interrupted run leaves every document searchable. Chroma is not process-safe: one process owns a persist dir,
 or set ``TUTORBOT_INDEX_CHROMA_HOST`` to use a Chroma server.
 """
 
@@ -20,6 +20,8 @@ from .settings import Settings
 
 # llama-index overwrites the metadata keys doc_id/document_id/ref_doc_id, so ours is "source_id".
 META_KEYS = ("source_id", "title", "section", "lang", "position", "kind", "trusted")
+# ef_search well above the top-k asked for keeps HNSW equal to brute force on the dev questions
+# (tests/test_index_hnsw.py); at this corpus size (~160 chunks) it visits every chunk anyway.
 HNSW = {"space": "cosine", "ef_search": 256, "ef_construction": 256, "max_neighbors": 32}
 
 
@@ -58,12 +60,20 @@ class VectorIndex:
     """Chunks with their embeddings in one Chroma collection."""
 
     def __init__(self, client, collection: str):
-        from llama_index.vector_stores.chroma import ChromaVectorStore
-
         self.collection = client.get_or_create_collection(collection, configuration={"hnsw": HNSW},
                                                           embedding_function=None)
-        self.store = ChromaVectorStore(chroma_collection=self.collection)
         self._client, self._name = client, collection
+        self._store = None
+
+    @property
+    def store(self):
+        """llama-index's view of the collection, built on first add/query: importing llama-index
+        takes about a second, which an unchanged re-ingest (only reads and deletes) never needs."""
+        if self._store is None:
+            from llama_index.vector_stores.chroma import ChromaVectorStore
+
+            self._store = ChromaVectorStore(chroma_collection=self.collection)
+        return self._store
 
     def count(self) -> int:
         return self.collection.count()

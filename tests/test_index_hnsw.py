@@ -1,0 +1,41 @@
+"""HNSW search vs exact cosine: the index must return brute force's top-10 on the dev questions."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from conftest import DEV_QA
+
+pytestmark = pytest.mark.integration  # real embeddings + Chroma (session fixture ``indexed``)
+K = 10
+
+
+def dev_questions() -> list[str]:
+    return [json.loads(line)["question"] for line in DEV_QA.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def exact_scores(vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    return unit @ (query / np.linalg.norm(query))
+
+
+@pytest.mark.skipif(not DEV_QA.exists(), reason="../shared/eval/dev_qa.jsonl not present")
+def test_hnsw_top10_equals_brute_force_on_dev_questions(indexed):
+    got = indexed.index.collection.get(include=["embeddings"])
+    ids, vectors = got["ids"], np.asarray(got["embeddings"], dtype=np.float64)
+    assert len(ids) > K
+    questions = dev_questions()
+    assert len(questions) >= 20
+    for q in questions:
+        vec = indexed.embedder.embed_query(q)
+        scores = exact_scores(vectors, vec)
+        exact = [ids[i] for i in np.argsort(-scores, kind="stable")[:K]]
+        hnsw = [h.chunk.id for h in indexed.index.query(vec, K)]
+        if hnsw != exact:
+            # Only chunks tied on cosine (to float32 precision) may swap places.
+            cos = dict(zip(ids, scores))
+            assert set(hnsw) == set(exact), q
+            assert np.allclose([cos[i] for i in hnsw], [cos[i] for i in exact], atol=1e-6), q
