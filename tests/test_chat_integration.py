@@ -84,12 +84,17 @@ def test_planted_injection_changes_nothing(tmp_path, llm_server):
     assert valid(answer) and answer.language == "en"
 
 
-def test_server_down_then_back_without_restart(real, llm_server):
+def proxied_chat(real, llm_server) -> tuple[TCPProxy, ChatService]:
+    """A chat service whose model server can be taken down and back through a started proxy."""
     proxy = TCPProxy(llm_server.serve.port, free_port())
     proxy.start()
     settings = real.settings.llm.model_copy(update={"base_url": proxy.url, "retries": 0, "connect_timeout_s": 2})
-    chat = ChatService(real.settings, real.retriever, OpenAICompatClient(settings), real.prompts, real.store,
-                       real.catalog, names_topic=lambda q: True)
+    return proxy, ChatService(real.settings, real.retriever, OpenAICompatClient(settings), real.prompts,
+                              real.store, real.catalog, names_topic=lambda q: True)
+
+
+def test_server_down_then_back_without_restart(real, llm_server):
+    proxy, chat = proxied_chat(real, llm_server)
     proxy.stop()
     t0 = time.monotonic()
     down = chat.ask("Which paper introduced DDPM?")
@@ -104,11 +109,7 @@ def test_server_down_then_back_without_restart(real, llm_server):
 
 
 def test_server_killed_mid_stream_keeps_the_streamed_text_and_recovers(real, llm_server):
-    proxy = TCPProxy(llm_server.serve.port, free_port())
-    proxy.start()
-    settings = real.settings.llm.model_copy(update={"base_url": proxy.url, "retries": 0, "connect_timeout_s": 2})
-    chat = ChatService(real.settings, real.retriever, OpenAICompatClient(settings), real.prompts, real.store,
-                       real.catalog, names_topic=lambda q: True)
+    proxy, chat = proxied_chat(real, llm_server)
     streamed, answer, cut_at = "", None, None
     try:
         for ev in chat.ask_stream("Which course teaches language modeling from scratch?"):

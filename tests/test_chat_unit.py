@@ -1,23 +1,14 @@
 """Chat service with a FakeLLM and a fake retriever: prompt layout, grounding, fallbacks."""
 
-from dataclasses import dataclass
-
 import pytest
 
 from tutorbot.chat import ChatInputError, ChatService, Turn, detect_language, standalone_query
 from tutorbot.llm import LLMUnavailable
 from tutorbot.prompts import PromptLibrary
+from tutorbot.retrieve import Retrieval
 from tutorbot.schemas import Chunk, Hit
 from tutorbot.settings import PROJECT_ROOT, Settings
 from tutorbot.testing import FakeLLM
-
-
-@dataclass
-class Found:
-    hits: list
-    top_similarity: float
-    top_lexical: float
-    query: str
 
 
 class FakeRetriever:
@@ -26,7 +17,7 @@ class FakeRetriever:
 
     def retrieve(self, query, k=None, mode=None):
         self.queries.append(query)
-        return Found(self.hits, self.sim, self.lexical, query)
+        return Retrieval(self.hits, self.sim, self.lexical, query)
 
 
 HITS = [Hit(chunk=Chunk(id="c1", doc_id="roadmaps/a.txt", title="LLM Road Map", section="阶段 1：巩固基础",

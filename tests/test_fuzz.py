@@ -14,7 +14,6 @@ import re
 import uuid
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from types import SimpleNamespace
@@ -145,14 +144,6 @@ def added_rows(before: dict, after: dict) -> dict[str, int]:
 
 
 # -- fixtures ------------------------------------------------------------------------------------
-@dataclass
-class Found:
-    hits: list
-    top_similarity: float
-    top_lexical: float
-    query: str
-
-
 class FakeRetriever:
     """Always the same two sources, scored as clearly in scope."""
 
@@ -161,7 +152,7 @@ class FakeRetriever:
         self.chunks, self.by_id = [h.chunk for h in hits], {h.chunk.id: h.chunk for h in hits}
 
     def retrieve(self, query, k=None, mode=None):
-        return Found(self.hits, 0.95, 9.0, query) if mode != "bm25" else Retrieval([], 0.0, 0.0, query)
+        return Retrieval(self.hits, 0.95, 9.0, query) if mode != "bm25" else Retrieval([], 0.0, 0.0, query)
 
     def search(self, query, k=None, mode=None):
         return self.hits

@@ -145,6 +145,16 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col.due": ("Cards due", "到期卡片"),
     # library
     "lib.search": ("Search titles and descriptions", "搜索标题和简介"),
+    # library: link status
+    "lib.link": ("Link", "链接状态"),
+    "lib.link_ok": ("ok", "正常"),
+    "lib.link_dead": ("dead", "失效"),
+    "lib.link_unfetched": ("not fetched", "未抓取"),
+    "lib.last_ok": ("last ok {date}", "上次成功 {date}"),
+    "lib.never_ok": ("never worked", "从未成功"),
+    "lib.dead_only": ("Dead links only", "只看失效链接"),
+    "lib.no_fetch": ("No link has been fetched yet: run `tutorbot fetch-links`.",
+                     "尚未抓取任何链接：请先运行 `tutorbot fetch-links`。"),
     "lib.kind": ("Kind", "类型"), "lib.topic": ("Topic", "主题"), "lib.roadmap": ("Roadmap", "路线图"),
     "lib.language": ("Language", "语言"), "lib.any": ("Any", "全部"),
     "lib.count": ("{n} of {total} resources", "共 {total} 个资源，显示 {n} 个"),

@@ -23,29 +23,6 @@ from .render import link_html
 
 MAX_ROWS = 300  # beyond this the table is unreadable anyway; the count says how many matched
 KINDS = ("course", "paper", "blog", "repository", "video", "book", "documentation", "site")
-# The link-status words; ``i18n.STRINGS`` wins for any key it defines, so moving them there is a no-op.
-LINK_STRINGS: dict[str, tuple[str, str]] = {
-    "lib.link": ("Link", "链接状态"),
-    "lib.link_ok": ("ok", "正常"),
-    "lib.link_dead": ("dead", "失效"),
-    "lib.link_unfetched": ("not fetched", "未抓取"),
-    "lib.last_ok": ("last ok {date}", "上次成功 {date}"),
-    "lib.never_ok": ("never worked", "从未成功"),
-    "lib.dead_only": ("Dead links only", "只看失效链接"),
-    "lib.no_fetch": ("No link has been fetched yet: run `tutorbot fetch-links`.",
-                     "尚未抓取任何链接：请先运行 `tutorbot fetch-links`。"),
-}
-
-
-def text(lang: str, key: str, **values: object) -> str:
-    """``t`` over ``STRINGS`` and this tab's own ``LINK_STRINGS``."""
-    if key in STRINGS:
-        return t(lang, key, **values)
-    en, zh = LINK_STRINGS[key]
-    words = zh if lang == "zh" else en
-    return words.format(**values) if values else words
-
-
 def entry_topics(entries: list[CatalogEntry], curriculum: Curriculum | None) -> list[CatalogEntry]:
     """Entries whose ``topics`` also hold the curriculum topics that recommend them."""
     by_entry: dict[str, list[str]] = {}
@@ -80,12 +57,12 @@ def link_badge(status: LinkStatus | None, lang: str) -> str:
     if status is None:
         return ""
     badge = (f'<span class="tb-link tb-link-{status.state}">'
-             f'{html.escape(text(lang, "lib.link_" + status.state))}</span>')
+             f'{html.escape(t(lang, "lib.link_" + status.state))}</span>')
     if status.state == "unfetched":
         return badge
     details = [_why(status)] if status.state == "dead" else []
-    details.append(text(lang, "lib.last_ok", date=status.last_success.date().isoformat())
-                   if status.last_success else text(lang, "lib.never_ok"))
+    details.append(t(lang, "lib.last_ok", date=status.last_success.date().isoformat())
+                   if status.last_success else t(lang, "lib.never_ok"))
     return f'{badge}<div class="tb-desc">{html.escape(" · ".join(details))}</div>'
 
 
@@ -105,9 +82,9 @@ def library_html(entries: list[CatalogEntry], total: int, curriculum: Curriculum
     """The count line and the table; ``empty`` is the message key for when nothing matched."""
     count = f'<p class="tb-count">{html.escape(t(lang, "lib.count", n=len(entries), total=total))}</p>'
     if not entries:
-        return count + f'<div class="tb-empty">{html.escape(text(lang, empty))}</div>'
+        return count + f'<div class="tb-empty">{html.escape(t(lang, empty))}</div>'
     heads = ("lib.title", "lib.kind", "lib.topic", "lib.recommended", "lib.language", "lib.link")
-    head = "".join(f"<th>{html.escape(text(lang, h))}</th>" for h in heads)
+    head = "".join(f"<th>{html.escape(t(lang, h))}</th>" for h in heads)
     rows = "".join(_row(e, curriculum, lang, statuses or {}) for e in entries[:MAX_ROWS])
     return f'{count}<table class="tb-library"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
 
@@ -152,8 +129,8 @@ def build_library_tab(ctx: UIContext) -> None:
             box = gr.Dropdown(choices("en"), value="", label=t("en", key), scale=2, elem_id=elem)
             L.add(box, lambda lang, key=key, choices=choices: {"label": t(lang, key), "choices": choices(lang)})
             filters.append(box)
-        dead = gr.Checkbox(False, label=text("en", "lib.dead_only"), scale=1, elem_id="tb-lib-dead")
-        L.add(dead, lambda lang: {"label": text(lang, "lib.dead_only")})
+        dead = gr.Checkbox(False, label=t("en", "lib.dead_only"), scale=1, elem_id="tb-lib-dead")
+        L.add(dead, lambda lang: {"label": t(lang, "lib.dead_only")})
         filters.append(dead)
     table = gr.HTML(elem_id="tb-library")
 
