@@ -23,8 +23,8 @@ from streams import (
     via_vllm,
 )
 
-from tutorbot.chat import ChatService
-from tutorbot.evaluate import load_qa
+from tutorbot.chat.service import ChatService
+from tutorbot.chat.evaluate import load_qa
 
 TTFT_TOKENS = 32
 PROBE_TOKENS = 16  # enough to tell a model answer from the 'not covered' reply

@@ -18,10 +18,10 @@ from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 
-from tutorbot import serve
+from tutorbot.llm import server as serve
 from tutorbot.container import Container
-from tutorbot.ingest import IngestReport
-from tutorbot.llm import OpenAICompatClient
+from tutorbot.ingest.pipeline import IngestReport
+from tutorbot.llm.client import OpenAICompatClient
 from tutorbot.settings import PROJECT_ROOT, Settings
 
 SHARED = PROJECT_ROOT.parent / "shared"
@@ -65,7 +65,7 @@ class BenchContext:
     @cached_property
     def full(self) -> Container:
         """Roadmaps plus the linked pages from the offline mirror: the full corpus."""
-        from tutorbot.linked import fetch_catalog_links
+        from tutorbot.ingest.linked import fetch_catalog_links
 
         s = self.settings("full", data_dir=self.cache / "full" if self.cache else None)
         c = Container(s, embedder=self.roadmaps.embedder)  # one e5 engine per process is enough

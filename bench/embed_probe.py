@@ -33,7 +33,7 @@ def run(questions: list[str], n: int) -> Table:
 
 
 def child(questions: list[str], n: int) -> list[float]:
-    from tutorbot.embed import make_embedder
+    from tutorbot.retrieval.embed import make_embedder
     from tutorbot.settings import EmbeddingSettings
 
     embedder = make_embedder(EmbeddingSettings())

@@ -13,7 +13,7 @@ from common import Counts, Section, Table, median, ratio
 from context import BenchContext
 
 from tutorbot.container import Container
-from tutorbot.ingest import IngestReport
+from tutorbot.ingest.pipeline import IngestReport
 from tutorbot.settings import PROJECT_ROOT
 
 EDIT = "\n\n## Benchmark note\n\nAn extra paragraph appended by bench/ingest_bench.py to change one file.\n"

@@ -17,7 +17,7 @@ from common import Counts, Section, Table, median, ms, pct, ratio
 from context import DEV_QA, BenchContext
 
 from tutorbot.container import Container
-from tutorbot.evaluate import load_qa
+from tutorbot.chat.evaluate import load_qa
 
 TARGET_MS = 50.0
 

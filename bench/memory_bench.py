@@ -53,7 +53,7 @@ def child(data_dir: Path, llm_url: str, max_tokens: int) -> MemoryReport:
     from streams import concurrently, via_tutorbot
 
     from tutorbot.container import Container
-    from tutorbot.evaluate import load_qa
+    from tutorbot.chat.evaluate import load_qa
     from tutorbot.settings import Settings
 
     s = Settings(data_dir=data_dir, _env_file=None,

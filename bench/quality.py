@@ -10,7 +10,7 @@ from __future__ import annotations
 from common import Counts, Section, Table
 from context import DEV_QA, BenchContext
 
-from tutorbot.evaluate import QA, eval_retrieval, first_hit_rank, load_qa
+from tutorbot.chat.evaluate import QA, eval_retrieval, first_hit_rank, load_qa
 
 MODES = ("bm25", "dense", "hybrid")
 LANGS = ("all", "en", "zh")

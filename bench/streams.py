@@ -15,8 +15,8 @@ from collections.abc import Callable
 import httpx
 from pydantic import BaseModel
 
-from tutorbot.chat import ChatService, detect_language
-from tutorbot.llm import Messages
+from tutorbot.chat.service import ChatService, detect_language
+from tutorbot.llm.client import Messages
 
 
 class StreamTiming(BaseModel):

@@ -23,13 +23,13 @@ from context import BenchContext
 from pydantic import BaseModel, Field
 
 from tutorbot.container import Container
-from tutorbot.llm import LLMError, LLMUnavailable, Messages, OpenAICompatClient
-from tutorbot.plan_models import Goal, LearnerProfile
-from tutorbot.plan_writer import write_guidance
-from tutorbot.planner import make_plan
-from tutorbot.profile import parse_profile, refine_profile
-from tutorbot.quiz_gen import Malformed, ModelWriter, usable_passages
-from tutorbot.quiz_models import QuizConfig
+from tutorbot.llm.client import LLMError, LLMUnavailable, Messages, OpenAICompatClient
+from tutorbot.plans.models import Goal, LearnerProfile
+from tutorbot.plans.guidance import write_guidance
+from tutorbot.plans.planner import make_plan
+from tutorbot.plans.profile import parse_profile, refine_profile
+from tutorbot.quiz.generate import Malformed, ModelWriter, usable_passages
+from tutorbot.quiz.models import QuizConfig
 
 LEARNERS = [
     "I know Python and PyTorch, 10 hours a week for 3 months, I want to understand how LLMs work.",

@@ -42,8 +42,8 @@ def make_settings(data_dir: Path, **kw) -> Settings:
 
 @pytest.fixture(scope="session")
 def llm_server(tmp_path_factory):
-    from tutorbot import serve
-    from tutorbot.llm import OpenAICompatClient
+    from tutorbot.llm import server as serve
+    from tutorbot.llm.client import OpenAICompatClient
 
     if url := os.environ.get("TEST_LLM_BASE_URL"):  # a developer's already-running server (saves ~2 min)
         s = make_settings(tmp_path_factory.mktemp("llm"), llm={"base_url": url},

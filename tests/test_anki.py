@@ -10,7 +10,7 @@ from pathlib import Path
 import genanki
 import pytest
 
-from tutorbot.anki import ExportCard, export_apkg, export_markdown
+from tutorbot.quiz.anki import ExportCard, export_apkg, export_markdown
 
 CARDS = [
     ExportCard(question_id="q1", topic="transformers", front="What is <attention>?", back="Weighted\nsum",

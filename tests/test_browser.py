@@ -52,7 +52,7 @@ def start_app(container, **kw) -> tuple[object, str]:
 def warm_up(container) -> None:
     """vLLM CPU compiles its decode path on the first request (minutes under load); pay that here,
     not inside the streaming assertions."""
-    from tutorbot.llm import LLMError
+    from tutorbot.llm.client import LLMError
 
     try:
         container.llm.complete([{"role": "user", "content": "Say hi."}], max_tokens=4)

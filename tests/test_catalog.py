@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tutorbot.catalog import (
+from tutorbot.ingest.catalog import (
     CatalogError,
     assign_topics,
     build_catalog,
@@ -18,7 +18,7 @@ from tutorbot.catalog import (
     load_catalog,
     save_catalog,
 )
-from tutorbot.corpus import Lexicon, load_corpus, read_document
+from tutorbot.ingest.corpus import Lexicon, load_corpus, read_document
 from tutorbot.schemas import CatalogEntry, Document
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from tutorbot.chat import ChatService
+from tutorbot.chat.service import ChatService
 from tutorbot.container import Container
-from tutorbot.llm import OpenAICompatClient
+from tutorbot.llm.client import OpenAICompatClient
 from tutorbot.settings import PROJECT_ROOT
 
 from conftest import free_port, make_settings

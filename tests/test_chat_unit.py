@@ -2,13 +2,13 @@
 
 import pytest
 
-from tutorbot.chat import ChatInputError, ChatService, Turn, detect_language, standalone_query
-from tutorbot.llm import LLMUnavailable
-from tutorbot.prompts import PromptLibrary
-from tutorbot.retrieve import Retrieval
+from tutorbot.chat.service import ChatInputError, ChatService, Turn, detect_language, standalone_query
+from tutorbot.llm.client import LLMUnavailable
+from tutorbot.llm.prompts import PromptLibrary
+from tutorbot.retrieval.retriever import Retrieval
 from tutorbot.schemas import Chunk, Hit
 from tutorbot.settings import PROJECT_ROOT, Settings
-from tutorbot.testing import FakeLLM
+from tutorbot.llm.fake import FakeLLM
 
 
 class FakeRetriever:
@@ -114,7 +114,7 @@ def test_strong_word_overlap_lowers_the_floor_without_a_curriculum(tmp_path):
 
 
 def test_stopping_a_stream_keeps_the_turn_with_what_was_shown(tmp_path):
-    from tutorbot.store import LearnerStore
+    from tutorbot.store.learner_store import LearnerStore
 
     store = LearnerStore(f"sqlite:///{tmp_path / 'l.sqlite3'}")
     user = store.get_or_create_local_user().id

@@ -1,6 +1,6 @@
 """Citation mapping, attribution, URL filtering and leak redaction (pure functions)."""
 
-from tutorbot.citations import attribute, finalize, redact_leaks, sanitize, valid_markers
+from tutorbot.chat.citations import attribute, finalize, redact_leaks, sanitize, valid_markers
 from tutorbot.schemas import Chunk, Hit
 
 
@@ -51,14 +51,14 @@ def test_finalize_builds_citation_objects():
 
 
 def test_marker_on_an_unrelated_source_is_repointed():
-    from tutorbot.citations import verify_markers
+    from tutorbot.chat.citations import verify_markers
 
     out = verify_markers("Start diffusion with DDPM models [1]. CS336 teaches language modeling [1].", HITS)
     assert "DDPM models [2]." in out and "language modeling [1]." in out
 
 
 def test_verification_keeps_the_layout():
-    from tutorbot.citations import verify_markers
+    from tutorbot.chat.citations import verify_markers
 
     text = "Line one about CS336 [1].\n\n- DDPM first [2].\n- done."
     assert verify_markers(text, HITS) == text

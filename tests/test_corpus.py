@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tutorbot.corpus import (
+from tutorbot.ingest.corpus import (
     CorpusFileError,
     Lexicon,
     detect_lang,

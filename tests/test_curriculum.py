@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from tutorbot.catalog import build_catalog
-from tutorbot.chunking import chunk_document
-from tutorbot.corpus import load_corpus
-from tutorbot.curriculum import CurriculumError, coverage, load_curriculum, parse_curriculum
-from tutorbot.plan_models import Section
+from tutorbot.ingest.catalog import build_catalog
+from tutorbot.ingest.chunking import chunk_document
+from tutorbot.ingest.corpus import load_corpus
+from tutorbot.curriculum.graph import CurriculumError, coverage, load_curriculum, parse_curriculum
+from tutorbot.plans.models import Section
 from tutorbot.schemas import CatalogEntry, Document
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -39,16 +39,16 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from test_quiz_service import PROMPTS, FakeRetriever, answer_for
-from tutorbot.embed import HashEmbedder
-from tutorbot.llm import LLMUnavailable
-from tutorbot.plan_models import LearnerProfile, Plan
-from tutorbot.plan_service import PlanService
-from tutorbot.quiz_models import QuizConfig
-from tutorbot.quiz_rules import RuleBank
-from tutorbot.quiz_service import QuizArchive, QuizError, QuizService
-from tutorbot.srs import new_scheduler
-from tutorbot.store import LearnerStore
-from tutorbot.testing import FakeLLM
+from tutorbot.retrieval.embed import HashEmbedder
+from tutorbot.llm.client import LLMUnavailable
+from tutorbot.plans.models import LearnerProfile, Plan
+from tutorbot.plans.service import PlanService
+from tutorbot.quiz.models import QuizConfig
+from tutorbot.quiz.rules import RuleBank
+from tutorbot.quiz.service import QuizArchive, QuizError, QuizService
+from tutorbot.learner.srs import new_scheduler
+from tutorbot.store.learner_store import LearnerStore
+from tutorbot.llm.fake import FakeLLM
 
 ROUNDS = 400  # far more than any kill point reaches: a child that finishes was never killed mid-burst
 QUESTIONS = 3

@@ -27,24 +27,25 @@ from pydantic import ValidationError
 from sqlalchemy import inspect, text
 from typer.testing import CliRunner
 
-from tutorbot import cli, cli_more, cli_plan, cli_quiz
-from tutorbot.chat import MAX_QUESTION_CHARS, ChatInputError, ChatService
+from tutorbot import cli
+from tutorbot.cli import core as cli_app, chat as cli_chat, ingest as cli_ingest, ops as cli_ops, plan as cli_plan, quiz as cli_quiz
+from tutorbot.chat.service import MAX_QUESTION_CHARS, ChatInputError, ChatService
 from tutorbot.container import Container
-from tutorbot.curriculum import load_curriculum
-from tutorbot.embed import HashEmbedder
-from tutorbot.plan_models import LearnerProfile
-from tutorbot.plan_service import PlanService
-from tutorbot.prompts import PromptLibrary
-from tutorbot.quiz_grade import AnswerError, Grader
-from tutorbot.quiz_models import Feedback, Question, Quiz, QuizConfig, QuizSource
-from tutorbot.quiz_rules import RuleBank
-from tutorbot.quiz_service import QuizError, QuizService
-from tutorbot.retrieve import Retrieval
+from tutorbot.curriculum.graph import load_curriculum
+from tutorbot.retrieval.embed import HashEmbedder
+from tutorbot.plans.models import LearnerProfile
+from tutorbot.plans.service import PlanService
+from tutorbot.llm.prompts import PromptLibrary
+from tutorbot.quiz.grade import AnswerError, Grader
+from tutorbot.quiz.models import Feedback, Question, Quiz, QuizConfig, QuizSource
+from tutorbot.quiz.rules import RuleBank
+from tutorbot.quiz.service import QuizError, QuizService
+from tutorbot.retrieval.retriever import Retrieval
 from tutorbot.schemas import Chunk, Hit
 from tutorbot.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
-from tutorbot.srs import CORRECT
-from tutorbot.store import LearnerStore
-from tutorbot.testing import FakeLLM
+from tutorbot.learner.srs import CORRECT
+from tutorbot.store.learner_store import LearnerStore
+from tutorbot.llm.fake import FakeLLM
 from tutorbot.ui import chat_logic, plan_logic, quiz_logic
 from tutorbot.ui.render import allowed_set, answer_markdown, is_allowed, safe_markdown
 
@@ -401,7 +402,7 @@ def indexed(tmp_path_factory):
 def run_cli(c: Container | None, args: list[str], stdin: str = ""):
     """Invoke the CLI app; with ``c`` every command gets that container instead of building one."""
     with ExitStack() as stack:
-        for module in (cli, cli_more, cli_plan, cli_quiz) if c is not None else ():
+        for module in (cli_app, cli_chat, cli_ingest, cli_ops, cli_plan, cli_quiz) if c is not None else ():
             stack.enter_context(patch.object(module, "container", lambda **kw: c))
         result = CliRunner().invoke(cli.app, args, input=stdin)
     assert result.exception is None or isinstance(result.exception, SystemExit), \

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from tutorbot.catalog import filter_catalog, load_catalog
+from tutorbot.ingest.catalog import filter_catalog, load_catalog
 from tutorbot.cli import app
 from tutorbot.container import Container
-from tutorbot.index import catalog_path
-from tutorbot.ingest import manifest_path
+from tutorbot.retrieval.index import catalog_path
+from tutorbot.ingest.pipeline import manifest_path
 from tutorbot.settings import PROJECT_ROOT
 
 from conftest import make_settings

@@ -14,12 +14,12 @@ import shutil
 
 import pytest
 
-from tutorbot.chat import ChatService, detect_language
+from tutorbot.chat.service import ChatService, detect_language
 from tutorbot.container import Container
-from tutorbot.prompts import PromptLibrary
+from tutorbot.llm.prompts import PromptLibrary
 from tutorbot.schemas import Answer, CatalogEntry, Chunk, Citation, Document, Hit
 from tutorbot.settings import PROJECT_ROOT, Settings
-from tutorbot.testing import FakeLLM
+from tutorbot.llm.fake import FakeLLM
 from tutorbot.urls import find_urls, normalise_url
 
 from conftest import make_settings
@@ -96,7 +96,7 @@ class OneShotRetriever:
         self.hits = hits
 
     def retrieve(self, query, k=None, mode=None):
-        from tutorbot.retrieve import Retrieval
+        from tutorbot.retrieval.retriever import Retrieval
 
         return Retrieval(self.hits, 0.95, 10.0, query)
 

@@ -12,11 +12,11 @@ from typer.testing import CliRunner
 
 from tutorbot.cli import app
 from tutorbot.container import Container
-from tutorbot.curriculum import load_curriculum
-from tutorbot.linked import link_statuses, links_cache
-from tutorbot.links import fetch_links
-from tutorbot.links.cache import LinkCache
-from tutorbot.links.models import CacheRecord
+from tutorbot.curriculum.graph import load_curriculum
+from tutorbot.ingest.linked import link_statuses, links_cache
+from tutorbot.ingest.links import fetch_links
+from tutorbot.ingest.links.cache import LinkCache
+from tutorbot.ingest.links.models import CacheRecord
 from tutorbot.schemas import CatalogEntry, Chunk, Document, Hit
 from tutorbot.settings import PROJECT_ROOT, LinksSettings
 from tutorbot.ui import library_tab

@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 
 from tutorbot.cli import app
 from tutorbot.container import Container
-from tutorbot.evaluate import eval_retrieval, load_qa
-from tutorbot.linked import fetch_catalog_links
+from tutorbot.chat.evaluate import eval_retrieval, load_qa
+from tutorbot.ingest.linked import fetch_catalog_links
 
 from conftest import DEV_QA, SHARED, make_settings
 

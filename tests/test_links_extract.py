@@ -7,8 +7,8 @@ import json
 import pytest
 from links_server import tiny_pdf
 
-from tutorbot.links import LinkError, Page, detect_lang, extract, plan_request, site_of
-from tutorbot.links.htmltext import fallback_text
+from tutorbot.ingest.links import LinkError, Page, detect_lang, extract, plan_request, site_of
+from tutorbot.ingest.links.htmltext import fallback_text
 
 ARXIV_ABS = """<!DOCTYPE html><html><head><title>[1706.03762] Attention Is All You Need</title>
 <meta name="citation_title" content="Attention Is All You Need" />

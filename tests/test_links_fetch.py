@@ -10,8 +10,8 @@ import httpx
 import pytest
 from links_server import SNAPSHOT, State, serve
 
-from tutorbot.links import FetchReport, FetchTuning, MirrorError, dead_links, fetch_links
-from tutorbot.links.fetch import USER_AGENT
+from tutorbot.ingest.links import FetchReport, FetchTuning, MirrorError, dead_links, fetch_links
+from tutorbot.ingest.links.fetch import USER_AGENT
 from tutorbot.settings import LinksSettings
 from tutorbot.urls import normalise_url
 

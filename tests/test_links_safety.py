@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from tutorbot.links.safety import AllowList, UnsafeURLError, check_url, forbidden_reason
+from tutorbot.ingest.links.safety import AllowList, UnsafeURLError, check_url, forbidden_reason
 
 NOBODY = AllowList()
 

@@ -7,7 +7,7 @@ import httpx
 import pytest
 from pydantic import BaseModel, Field
 
-from tutorbot.llm import LLMOutputError, LLMUnavailable, OpenAICompatClient
+from tutorbot.llm.client import LLMOutputError, LLMUnavailable, OpenAICompatClient
 from tutorbot.settings import LLMSettings
 
 from conftest import free_port

@@ -3,7 +3,7 @@
 import pytest
 from pydantic import BaseModel, Field
 
-from tutorbot.llm import OpenAICompatClient
+from tutorbot.llm.client import OpenAICompatClient
 
 pytestmark = pytest.mark.integration
 

@@ -9,10 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tutorbot.chat import ChatService
-from tutorbot.llm import OpenAICompatClient
-from tutorbot.prompts import PromptLibrary
-from tutorbot.retrieve import Retrieval
+from tutorbot.chat.service import ChatService
+from tutorbot.llm.client import OpenAICompatClient
+from tutorbot.llm.prompts import PromptLibrary
+from tutorbot.retrieval.retriever import Retrieval
 from tutorbot.schemas import Chunk, Hit
 from tutorbot.settings import PROJECT_ROOT, LLMSettings, Settings
 

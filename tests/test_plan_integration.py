@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tutorbot.cli import app
-from tutorbot.plan_models import LearnerProfile
+from tutorbot.plans.models import LearnerProfile
 
 from test_planner import LEARNERS, check_plan, deepseek_learner
 

@@ -11,18 +11,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tutorbot.catalog import build_catalog
-from tutorbot.corpus import load_corpus
-from tutorbot.curriculum import Curriculum, load_curriculum
-from tutorbot.llm import LLMUnavailable
-from tutorbot.plan_export import plan_to_markdown
-from tutorbot.plan_models import Goal, LearnerProfile, Plan
-from tutorbot.plan_writer import PlanGuidance, strip_urls, write_guidance
-from tutorbot.planner import PlanError, goal_targets, make_plan
-from tutorbot.profile import parse_profile
-from tutorbot.prompts import PromptLibrary
+from tutorbot.ingest.catalog import build_catalog
+from tutorbot.ingest.corpus import load_corpus
+from tutorbot.curriculum.graph import Curriculum, load_curriculum
+from tutorbot.llm.client import LLMUnavailable
+from tutorbot.plans.export import plan_to_markdown
+from tutorbot.plans.models import Goal, LearnerProfile, Plan
+from tutorbot.plans.guidance import PlanGuidance, strip_urls, write_guidance
+from tutorbot.plans.planner import PlanError, goal_targets, make_plan
+from tutorbot.plans.profile import parse_profile
+from tutorbot.llm.prompts import PromptLibrary
 from tutorbot.schemas import CatalogEntry
-from tutorbot.testing import FakeLLM
+from tutorbot.llm.fake import FakeLLM
 
 ROOT = Path(__file__).resolve().parents[1]
 CJK = re.compile(r"[\u4e00-\u9fff]")

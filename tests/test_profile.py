@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from tutorbot.curriculum import load_curriculum
-from tutorbot.llm import LLMUnavailable
-from tutorbot.plan_models import Goal, LearnerProfile, ProfileDraft
-from tutorbot.profile import ProfileExtraction, parse_hours, parse_profile, parse_weeks, refine_profile
-from tutorbot.prompts import PromptLibrary
-from tutorbot.testing import FakeLLM
+from tutorbot.curriculum.graph import load_curriculum
+from tutorbot.llm.client import LLMUnavailable
+from tutorbot.plans.models import Goal, LearnerProfile, ProfileDraft
+from tutorbot.plans.profile import ProfileExtraction, parse_hours, parse_profile, parse_weeks, refine_profile
+from tutorbot.llm.prompts import PromptLibrary
+from tutorbot.llm.fake import FakeLLM
 
 ROOT = Path(__file__).resolve().parents[1]
 

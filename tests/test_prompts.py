@@ -2,7 +2,7 @@
 
 import pytest
 
-from tutorbot.prompts import PromptError, PromptLibrary
+from tutorbot.llm.prompts import PromptError, PromptLibrary
 from tutorbot.settings import PROJECT_ROOT
 
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from tutorbot.embed import HashEmbedder
-from tutorbot.llm import LLMOutputError, LLMUnavailable
-from tutorbot.prompts import PromptLibrary
-from tutorbot.quiz_grade import AnswerError, Grader, check_answer, grade_exact
-from tutorbot.quiz_models import Question, QuizSource
-from tutorbot.testing import FakeLLM
+from tutorbot.retrieval.embed import HashEmbedder
+from tutorbot.llm.client import LLMOutputError, LLMUnavailable
+from tutorbot.llm.prompts import PromptLibrary
+from tutorbot.quiz.grade import AnswerError, Grader, check_answer, grade_exact
+from tutorbot.quiz.models import Question, QuizSource
+from tutorbot.llm.fake import FakeLLM
 
 PROMPTS = PromptLibrary(Path(__file__).resolve().parents[1] / "prompts")
 SRC = QuizSource(chunk_id="c", source="roadmaps/plan.txt")

@@ -8,9 +8,9 @@ import time
 import pytest
 from typer.testing import CliRunner
 
-from tutorbot.quiz_service import QuizService
-from tutorbot.quiz_validate import Seen, supports
-from tutorbot.store import LearnerStore
+from tutorbot.quiz.service import QuizService
+from tutorbot.quiz.validate import Seen, supports
+from tutorbot.store.learner_store import LearnerStore
 
 pytestmark = pytest.mark.integration
 TOPICS = ["attention_transformer", "ddpm", "peft_lora"]
@@ -91,7 +91,6 @@ def test_learner_history_survives_a_restart(real, svc, user):
 
 
 def test_cli_quiz_json(real, monkeypatch):
-    from tutorbot import cli_quiz  # noqa: F401  (registers the quiz commands)
     from tutorbot.cli import app
 
     monkeypatch.setenv("TUTORBOT_DATA_DIR", str(real.settings.data_dir))
@@ -106,7 +105,6 @@ def test_cli_quiz_json(real, monkeypatch):
 
 
 def test_cli_review_and_export(real, monkeypatch, tmp_path):
-    from tutorbot import cli_quiz  # noqa: F401
     from tutorbot.cli import app
 
     monkeypatch.setenv("TUTORBOT_DATA_DIR", str(real.settings.data_dir))

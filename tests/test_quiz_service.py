@@ -13,18 +13,18 @@ import pytest
 from fsrs import Rating
 
 from test_quiz_rules import build_corpus
-from tutorbot.embed import HashEmbedder
-from tutorbot.llm import LLMUnavailable
-from tutorbot.prompts import PromptLibrary
-from tutorbot.quiz_models import QuizConfig
-from tutorbot.quiz_rules import RuleBank
-from tutorbot.quiz_service import QuizError, QuizService
-from tutorbot.quiz_validate import Seen, terms
-from tutorbot.retrieve import Retrieval
+from tutorbot.retrieval.embed import HashEmbedder
+from tutorbot.llm.client import LLMUnavailable
+from tutorbot.llm.prompts import PromptLibrary
+from tutorbot.quiz.models import QuizConfig
+from tutorbot.quiz.rules import RuleBank
+from tutorbot.quiz.service import QuizError, QuizService
+from tutorbot.quiz.validate import Seen, terms
+from tutorbot.retrieval.retriever import Retrieval
 from tutorbot.schemas import Hit
-from tutorbot.srs import new_scheduler
-from tutorbot.store import LearnerStore
-from tutorbot.testing import FakeLLM
+from tutorbot.learner.srs import new_scheduler
+from tutorbot.store.learner_store import LearnerStore
+from tutorbot.llm.fake import FakeLLM
 
 PROMPTS = PromptLibrary(Path(__file__).resolve().parents[1] / "prompts")
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)

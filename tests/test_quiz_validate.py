@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tutorbot.embed import HashEmbedder
-from tutorbot.quiz_models import Question, QuizConfig, QuizSource
-from tutorbot.quiz_validate import (PassageVectors, QuizValidator, Seen, contains, coverage, fold, garbled,
+from tutorbot.retrieval.embed import HashEmbedder
+from tutorbot.quiz.models import Question, QuizConfig, QuizSource
+from tutorbot.quiz.validate import (PassageVectors, QuizValidator, Seen, contains, coverage, fold, garbled,
                                     jaccard, supports)
 from tutorbot.schemas import Chunk
 

@@ -1,6 +1,6 @@
 """Fusion rules of the hybrid retriever, over a fake index (no embeddings, no Chroma)."""
 
-from tutorbot.retrieve import Retriever, rrf
+from tutorbot.retrieval.retriever import Retriever, rrf
 from tutorbot.schemas import Chunk, Hit
 from tutorbot.settings import RetrievalSettings
 
@@ -56,7 +56,7 @@ def test_the_floor_changes_nothing_without_linked_pages():
 
 
 def test_names_of_courses_papers_and_tools_are_recognised_in_questions():
-    from tutorbot.retrieve import mentions_name, name_terms
+    from tutorbot.retrieval.retriever import mentions_name, name_terms
 
     names = name_terms(["Stanford CS336: Language Modeling from Scratch", "karpathy/nanoGPT", "LoRA 微调", "HELM"])
     assert {"cs336", "nanogpt", "lora", "helm"} <= names and "stanford" not in names and "language" not in names

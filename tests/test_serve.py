@@ -1,6 +1,6 @@
 """The vLLM command line we build, for the CPU default and the GPU profile."""
 
-from tutorbot import serve
+from tutorbot.llm import server as serve
 from tutorbot.settings import Settings
 
 

@@ -8,8 +8,8 @@ import pytest
 from fsrs import Rating, State
 from pydantic import BaseModel
 
-from tutorbot import srs
-from tutorbot.srs import CardState
+from tutorbot.learner import srs
+from tutorbot.learner.srs import CardState
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 

@@ -23,8 +23,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import event, select
 
-from tutorbot import srs, store_tables
-from tutorbot.store import DuplicateUser, LearnerStore, NotFound
+from tutorbot.learner import srs
+from tutorbot.store import tables as store_tables
+from tutorbot.store.learner_store import DuplicateUser, LearnerStore, NotFound
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 FAST_SCRYPT = 2**10  # the real cost (2**14) is exercised once in test_default_cost_hash

@@ -13,15 +13,15 @@ import httpx
 import pytest
 from conftest import free_port, make_settings
 
-from tutorbot.chat import ChatEvent
-from tutorbot.curriculum import load_curriculum
-from tutorbot.plan_models import Goal, Phase, Plan, PlanResource, Week, WeekTopic
-from tutorbot.quiz_models import Feedback, KeyPoint, Question, QuizSource
+from tutorbot.chat.service import ChatEvent
+from tutorbot.curriculum.graph import load_curriculum
+from tutorbot.plans.models import Goal, Phase, Plan, PlanResource, Week, WeekTopic
+from tutorbot.quiz.models import Feedback, KeyPoint, Question, QuizSource
 from tutorbot.schemas import Answer, CatalogEntry, Citation
 from tutorbot.settings import PROJECT_ROOT
-from tutorbot.srs import CardState
-from tutorbot.store import LearnerStore
-from tutorbot.testing import FakeLLM
+from tutorbot.learner.srs import CardState
+from tutorbot.store.learner_store import LearnerStore
+from tutorbot.llm.fake import FakeLLM
 from tutorbot.ui import auth, chat_logic, i18n, library_tab, plan_logic, plan_view, progress_tab, quiz_logic, render
 from tutorbot.ui.status import Health, HealthCache, status_text
 
@@ -222,9 +222,9 @@ def test_plan_stage_is_the_unfinished_part_of_the_current_phase():
 
 
 def test_a_fresh_plan_shows_at_once_and_gets_its_advice_in_a_second_step(store, curriculum):
-    from tutorbot.plan_models import LearnerProfile
-    from tutorbot.plan_service import PlanService
-    from tutorbot.prompts import PromptLibrary
+    from tutorbot.plans.models import LearnerProfile
+    from tutorbot.plans.service import PlanService
+    from tutorbot.llm.prompts import PromptLibrary
 
     uid = store.add_user("fay", "pw-123456").id
     prompts = PromptLibrary(PROJECT_ROOT / "prompts")

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from .embed import Embedder, make_embedder
-from .index import VectorIndex, catalog_path, open_index
-from .llm import LLMClient, OpenAICompatClient
-from .prompts import PromptLibrary
-from .settings import Settings
+from tutorbot.retrieval.embed import Embedder, make_embedder
+from tutorbot.retrieval.index import VectorIndex, catalog_path, open_index
+from tutorbot.llm.client import LLMClient, OpenAICompatClient
+from tutorbot.llm.prompts import PromptLibrary
+from tutorbot.settings import Settings
 
 
 class Container:
@@ -46,38 +46,38 @@ class Container:
 
     @cached_property
     def store(self):
-        from .store import LearnerStore
+        from tutorbot.store.learner_store import LearnerStore
 
         return LearnerStore(self.settings.db_url)
 
     @cached_property
     def catalog(self):
-        from .catalog import load_catalog
+        from tutorbot.ingest.catalog import load_catalog
 
         path = catalog_path(self.settings)
         if not path.exists():
-            from .index import IndexEmpty
+            from tutorbot.retrieval.index import IndexEmpty
 
             raise IndexEmpty(f"catalog not found at {path}: run `tutorbot ingest`")
         return load_catalog(path)
 
     @cached_property
     def curriculum(self):
-        from .curriculum import load_curriculum
+        from tutorbot.curriculum.graph import load_curriculum
 
         return load_curriculum(self.settings.corpus_dir / "curriculum.yaml", {e.id for e in self.catalog})
 
     # -- services ---------------------------------------------------------------------------
     @cached_property
     def retriever(self):
-        from .retrieve import Glossary, Retriever
+        from tutorbot.retrieval.retriever import Glossary, Retriever
 
         glossary = Glossary.load(self.settings.corpus_dir / "glossary.yaml")
         return Retriever(self.index, self.embedder, self.settings.retrieval, glossary)
 
     @cached_property
     def chat(self):
-        from .chat import ChatService
+        from tutorbot.chat.service import ChatService
 
         return ChatService(self.settings, self.retriever, self.llm, self.prompts, self.store, self.catalog,
                            names_topic=self._topic_matcher())
@@ -85,7 +85,7 @@ class Container:
     def _topic_matcher(self):
         """Naming a curriculum topic, or a course/paper/tool the corpus names (CS336, nanoGPT), lowers
         the grounding floor; a corpus that does not match the curriculum goes without the first."""
-        from .retrieve import mentions_name, name_terms
+        from tutorbot.retrieval.retriever import mentions_name, name_terms
 
         names = name_terms([f"{c.title} {c.section}" for c in self.retriever.chunks] +
                            [e.title for e in self.catalog])
@@ -97,19 +97,19 @@ class Container:
 
     @cached_property
     def plans(self):
-        from .plan_service import PlanService
+        from tutorbot.plans.service import PlanService
 
         return PlanService(self.curriculum, self.catalog, self.llm, self.prompts, self.store,
                            weak_topics=self.quizzes.weak_topics)
 
     @cached_property
     def quizzes(self):
-        from .quiz_service import QuizService
+        from tutorbot.quiz.service import QuizService
 
         return QuizService.from_container(self)
 
     def ingest(self, **kw):
-        from .ingest import ingest
+        from tutorbot.ingest.pipeline import ingest
 
         report = ingest(self.settings, self.embedder, self.index, **kw)
         for stale in ("catalog", "curriculum", "chat", "plans", "quizzes"):  # they hold the old catalog/chunks

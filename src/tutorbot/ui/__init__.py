@@ -1,5 +1,5 @@
 """UI stage: the Gradio web app. ``build_ui`` assembles tabs; ``launch`` serves it safely."""
 
-from .app import build_ui, launch
+from tutorbot.ui.app import build_ui, launch
 
 __all__ = ["build_ui", "launch"]

@@ -15,16 +15,16 @@ from typing import Any
 
 import gradio as gr
 
-from .auth import AUTH_MESSAGE, Identity, login_required
-from .chat_tab import build_chat_tab
-from .context import UIContext
-from .i18n import Labels, browser_lang, choose_lang, t
-from .library_tab import build_library_tab
-from .plan_tab import build_plan_tab
-from .progress_tab import build_progress_tab
-from .quiz_tab import build_quiz_tab
-from .status import HealthCache
-from .theme import CSS, make_theme
+from tutorbot.ui.auth import AUTH_MESSAGE, Identity, login_required
+from tutorbot.ui.chat_tab import build_chat_tab
+from tutorbot.ui.context import UIContext
+from tutorbot.ui.i18n import Labels, browser_lang, choose_lang, t
+from tutorbot.ui.library_tab import build_library_tab
+from tutorbot.ui.plan_tab import build_plan_tab
+from tutorbot.ui.progress_tab import build_progress_tab
+from tutorbot.ui.quiz_tab import build_quiz_tab
+from tutorbot.ui.status import HealthCache
+from tutorbot.ui.theme import CSS, make_theme
 
 QUEUE_PER_SLOT = 4  # queued events allowed per concurrent model call before Gradio's "queue full"
 # Model handlers run up to twice the LLM client's own limit: the extra ones reach the client's gate,

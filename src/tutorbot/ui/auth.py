@@ -13,7 +13,7 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from ..store import LearnerStore, User
+from tutorbot.store.learner_store import LearnerStore, User
 
 SESSIONS_KEPT = 20_000  # >= Gradio's state_session_capacity (10 000): a claim outlives the state it guards
 AUTH_MESSAGE = ("Sign in with your tutorbot account (an admin creates it with <code>tutorbot user add NAME</code>)."

@@ -13,11 +13,11 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ..chat import MAX_QUESTION_CHARS, ChatInputError, clean_question
-from ..schemas import Answer
-from ..store import Conversation, NotFound
-from .i18n import t
-from .render import answer_markdown, safe_markdown
+from tutorbot.chat.service import MAX_QUESTION_CHARS, ChatInputError, clean_question
+from tutorbot.schemas import Answer
+from tutorbot.store.learner_store import Conversation, NotFound
+from tutorbot.ui.i18n import t
+from tutorbot.ui.render import answer_markdown, safe_markdown
 
 PLAN_REQUEST = re.compile(r"\b(make|create|build|give|draft|plan)\b.{0,30}\b(study|learning)?\s*plan\b|"
                           r"\bstudy plan\b|\blearning plan\b|(学习|复习)(计划|规划|路线)|(制定|做|定|规划).{0,8}计划", re.IGNORECASE)

@@ -12,10 +12,10 @@ from typing import Any
 
 import gradio as gr
 
-from .chat_logic import ChatController, wants_plan
-from .context import UIContext
-from .i18n import Labels, t
-from .plan_logic import draft_summary
+from tutorbot.ui.chat_logic import ChatController, wants_plan
+from tutorbot.ui.context import UIContext
+from tutorbot.ui.i18n import Labels, t
+from tutorbot.ui.plan_logic import draft_summary
 
 CHAT_HEIGHT = 560
 

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .auth import Identity
-from .i18n import Labels
+from tutorbot.ui.auth import Identity
+from tutorbot.ui.i18n import Labels
 
 LLM_GROUP = "llm"  # events that call the model share one concurrency limit
 

@@ -12,14 +12,14 @@ import html
 
 import gradio as gr
 
-from ..catalog import filter_catalog
-from ..curriculum import Curriculum
-from ..linked import LinkStatus, link_statuses
-from ..schemas import CatalogEntry
-from .context import UIContext
-from .i18n import STRINGS, t
-from .plan_logic import topic_choices
-from .render import link_html
+from tutorbot.ingest.catalog import filter_catalog
+from tutorbot.curriculum.graph import Curriculum
+from tutorbot.ingest.linked import LinkStatus, link_statuses
+from tutorbot.schemas import CatalogEntry
+from tutorbot.ui.context import UIContext
+from tutorbot.ui.i18n import STRINGS, t
+from tutorbot.ui.plan_logic import topic_choices
+from tutorbot.ui.render import link_html
 
 MAX_ROWS = 300  # beyond this the table is unreadable anyway; the count says how many matched
 KINDS = ("course", "paper", "blog", "repository", "video", "book", "documentation", "site")

@@ -11,9 +11,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from ..curriculum import Curriculum
-from ..plan_models import Goal, LearnerProfile, Plan, ProfileDraft
-from .i18n import t
+from tutorbot.curriculum.graph import Curriculum
+from tutorbot.plans.models import Goal, LearnerProfile, Plan, ProfileDraft
+from tutorbot.ui.i18n import t
 
 KINDS = ("video", "course", "paper", "code", "blog", "book")
 
@@ -100,7 +100,7 @@ def add_guidance(container: Any, user_id: int) -> Plan | None:
     INTEGRATION POINT: this composes ``plan_writer.write_guidance`` and the store because the
     PlanService has no "add guidance to the current plan" call; it belongs there.
     """
-    from ..plan_writer import write_guidance
+    from tutorbot.plans.guidance import write_guidance
 
     plan, profile = container.plans.current(user_id), container.plans.profile(user_id)
     if not needs_guidance(plan) or profile is None:

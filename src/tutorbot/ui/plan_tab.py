@@ -14,11 +14,11 @@ from typing import Any
 
 import gradio as gr
 
-from ..plan_models import ProfileDraft
-from .context import UIContext
-from .i18n import Labels, t
-from .plan_logic import PlanForm, add_guidance, goal_choices, kind_choices, needs_guidance, plan_topics, topic_choices
-from .plan_view import plan_html
+from tutorbot.plans.models import ProfileDraft
+from tutorbot.ui.context import UIContext
+from tutorbot.ui.i18n import Labels, t
+from tutorbot.ui.plan_logic import PlanForm, add_guidance, goal_choices, kind_choices, needs_guidance, plan_topics, topic_choices
+from tutorbot.ui.plan_view import plan_html
 
 
 def _profile_form(L: Labels, cur: Any) -> dict[str, Any]:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import html
 
-from ..plan_models import Phase, Plan, Week
-from .i18n import STRINGS, t
-from .render import link_html
+from tutorbot.plans.models import Phase, Plan, Week
+from tutorbot.ui.i18n import STRINGS, t
+from tutorbot.ui.render import link_html
 
 BADGE = {"done": "✔ ", "known": "★ "}
 

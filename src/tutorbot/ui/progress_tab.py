@@ -13,10 +13,10 @@ from typing import Any
 import gradio as gr
 from pydantic import BaseModel
 
-from ..curriculum import Curriculum
-from ..srs import TopicMastery, forecast, streak
-from .context import UIContext
-from .i18n import t
+from tutorbot.curriculum.graph import Curriculum
+from tutorbot.learner.srs import TopicMastery, forecast, streak
+from tutorbot.ui.context import UIContext
+from tutorbot.ui.i18n import t
 
 FORECAST_DAYS = 14
 HISTORY_ROWS = 200

@@ -12,10 +12,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from ..quiz_models import Feedback, Question, Quiz
-from .i18n import t
-from .plan_logic import plan_stage, topic_choices
-from .render import safe_markdown, short_url
+from tutorbot.quiz.models import Feedback, Question, Quiz
+from tutorbot.ui.i18n import t
+from tutorbot.ui.plan_logic import plan_stage, topic_choices
+from tutorbot.ui.render import safe_markdown, short_url
 
 TYPE_KEYS = {"mcq": "quiz.mcq", "tf": "quiz.tf", "short": "quiz.short", "blank": "quiz.blank"}
 

@@ -11,11 +11,11 @@ from typing import Any
 
 import gradio as gr
 
-from ..llm import LLMBusy
-from .context import UIContext
-from .i18n import Labels, t
-from .progress_tab import topic_name
-from .quiz_logic import (
+from tutorbot.llm.client import LLMBusy
+from tutorbot.ui.context import UIContext
+from tutorbot.ui.i18n import Labels, t
+from tutorbot.ui.progress_tab import topic_name
+from tutorbot.ui.quiz_logic import (
     QuizOps,
     QuizSession,
     feedback_markdown,

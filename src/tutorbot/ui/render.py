@@ -12,10 +12,10 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from ..citations import sanitize
-from ..schemas import Answer, Citation
-from ..urls import normalise_url
-from .i18n import t
+from tutorbot.chat.citations import sanitize
+from tutorbot.schemas import Answer, Citation
+from tutorbot.urls import normalise_url
+from tutorbot.ui.i18n import t
 
 CODE = re.compile(r"(```.*?(?:```|$)|`[^`\n]*`)", re.DOTALL)
 TAG_START = re.compile(r"<(?=[A-Za-z/!?])")

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .i18n import t
+from tutorbot.ui.i18n import t
 
 
 class Health(BaseModel):
@@ -27,7 +27,7 @@ class Health(BaseModel):
 
 def probe(container: Any) -> Health:
     """Ask the LLM server and the index how they are; failures read as 'down' / 0 passages."""
-    from ..serve import is_starting
+    from tutorbot.llm.server import is_starting
 
     try:
         st = container.llm.status()

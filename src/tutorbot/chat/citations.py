@@ -1,0 +1,146 @@
+"""Answer post-processing: citations, attribution, URL filtering, sanitising, leak checks.
+
+The model is small and forgetful, so nothing here trusts it: ``[n]`` markers are kept only when
+``n`` was among the sources; an answer with no valid marker gets its sentences attributed to the
+sources they overlap most; URLs not in the sources or the catalog are removed; raw HTML and
+markdown images are stripped; text that echoes the system prompt is redacted.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tutorbot.schemas import Chunk, Citation, Hit
+
+CITE = re.compile(r"\[(\d{1,3})\]")
+# Labels may hold one level of nested brackets ("[a[b]](url)" is a link to markdown); lengths are
+# bounded so that text full of unclosed "[" costs linear, not quadratic, time.
+LABEL = r"((?:[^\[\]\n]|\[[^\[\]\n]{0,200}\]){0,300})"
+MD_IMAGE = re.compile(rf"!\[{LABEL}\]\([^)\n]{{0,2000}}\)")
+MD_LINK = re.compile(rf"\[{LABEL}\]\(([^)\s]{{0,2000}})\)")
+LINK_DEFINITION = re.compile(r"^( {0,3})\[(?=[^\]\n]{1,300}\]:)", re.M)  # "[r]: url" lines
+URL = re.compile(r"https?://[^\s)\]>\"'，。]+")
+HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+SENTENCE = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*")
+TOKENS = re.compile(r"[\u4e00-\u9fff]|[a-z0-9][a-z0-9\-]+")
+
+
+def tokens(text: str) -> set[str]:
+    return set(TOKENS.findall(text.lower()))
+
+
+def sanitize(text: str, allowed_urls: set[str]) -> str:
+    """No raw HTML, no images, no links outside ``allowed_urls`` (link text is kept)."""
+    text = MD_IMAGE.sub("", text)
+    text = HTML_TAG.sub("", text)
+    # What the patterns cannot see must not become markup: "![r]" with a "[r]: url" definition
+    # elsewhere is still an image, so any "![" left is escaped, and so are link definitions.
+    text = LINK_DEFINITION.sub(r"\1\\[", text.replace("![", "!\\["))
+
+    def link(m: re.Match) -> str:
+        return m.group(0) if _allowed(m.group(2), allowed_urls) else m.group(1)
+
+    text = MD_LINK.sub(link, text)
+    return URL.sub(lambda m: m.group(0) if _allowed(m.group(0), allowed_urls) else "", text)
+
+
+def _allowed(url: str, allowed: set[str]) -> bool:
+    from tutorbot.urls import normalise_url
+
+    return url.startswith("http") and normalise_url(url.rstrip(".,;:")) in allowed
+
+
+def redact_leaks(text: str, secret: str, window: int = 8) -> str:
+    """Remove every sentence that takes part in quoting ``window`` consecutive words of ``secret``.
+
+    Words are compared without punctuation and across sentence boundaries: a prompt's short rules
+    ("1. Use only facts from the sources.") are each under ``window`` words, but quoted in a row
+    they are still the prompt.
+    """
+    words = re.findall(r"\w+", secret.lower())
+    grams = {tuple(words[i:i + window]) for i in range(max(0, len(words) - window + 1))}
+    sentences = SENTENCE.split(text)
+    stream = [(w, i) for i, s in enumerate(sentences) for w in re.findall(r"\w+", s.lower())]
+    leaking = {i for k in range(len(stream) - window + 1)
+               if tuple(w for w, _ in stream[k:k + window]) in grams for _, i in stream[k:k + window]}
+    if not leaking:
+        return text
+    return " ".join(s for i, s in enumerate(sentences) if s and i not in leaking).strip()
+
+
+def valid_markers(text: str, n_sources: int) -> tuple[str, list[int]]:
+    """Drop ``[n]`` markers that point outside 1..n_sources; return the text and the valid numbers."""
+    used: list[int] = []
+
+    def keep(m: re.Match) -> str:
+        n = int(m.group(1))
+        if 1 <= n <= n_sources:
+            if n not in used:
+                used.append(n)
+            return m.group(0)
+        return ""
+
+    return CITE.sub(keep, text), used
+
+
+def verify_markers(text: str, hits: list[Hit], weak: float = 0.1, strong: float = 0.3) -> str:
+    """Re-point a sentence's ``[n]`` when it shares (almost) nothing with source n but much with another."""
+    sources = [tokens(h.chunk.embed_text) for h in hits]
+    out = []
+    for sentence in re.split(f"({SENTENCE.pattern})", text):  # separators kept: layout survives
+        toks = tokens(CITE.sub("", sentence))
+        scores = [len(toks & src) / max(len(toks), 1) for src in sources]
+        best = max(range(len(scores)), key=scores.__getitem__) if scores else -1
+
+        def fix(m: re.Match) -> str:
+            n = int(m.group(1))
+            if 1 <= n <= len(scores) and scores[n - 1] < weak and scores[best] >= strong:
+                return f"[{best + 1}]"
+            return m.group(0)
+
+        out.append(CITE.sub(fix, sentence) if sentence else "")
+    return "".join(out)
+
+
+def attribute(text: str, hits: list[Hit], min_overlap: float = 0.2) -> tuple[str, list[int]]:
+    """Append ``[n]`` to each sentence that draws on source n (token overlap); always cite ≥1."""
+    sources = [tokens(h.chunk.embed_text) for h in hits]
+    out, used = [], []
+    for sentence in [s for s in SENTENCE.split(text) if s.strip()]:
+        toks = tokens(sentence)
+        scores = [len(toks & src) / max(len(toks), 1) for src in sources]
+        best = max(range(len(scores)), key=scores.__getitem__) if scores else -1
+        if best >= 0 and scores[best] >= min_overlap:
+            sentence = f"{sentence.rstrip()} [{best + 1}]"
+            used.append(best + 1)
+        out.append(sentence)
+    if not used and hits:
+        out.append("[1]")
+        used.append(1)
+    return " ".join(out), sorted(set(used))
+
+
+def link_urls(chunk: Chunk) -> list[str]:
+    """The links a chunk may put in front of a learner. A fetched page is untrusted: anyone can plant
+    a link on it, so only the page's own address (a catalog entry) is offered, not the links in it."""
+    if chunk.trusted:
+        return chunk.urls
+    return [chunk.source] if chunk.source.startswith(("http://", "https://")) else []
+
+
+def build_citations(numbers: list[int], hits: list[Hit], snippet_chars: int = 280) -> list[Citation]:
+    cites = []
+    for n in sorted(set(numbers)):
+        c = hits[n - 1].chunk
+        cites.append(Citation(n=n, source=c.source, section=c.section, title=c.title, urls=link_urls(c),
+                              text=c.text[:snippet_chars], chunk_id=c.id))
+    return cites
+
+
+def finalize(text: str, hits: list[Hit], allowed_urls: set[str], system_prompt: str) -> tuple[str, list[Citation]]:
+    """The whole pipeline: sanitize → redact leaks → keep valid markers or attribute → citations."""
+    text = redact_leaks(sanitize(text, allowed_urls), system_prompt)
+    text, used = valid_markers(verify_markers(text, hits), len(hits))
+    if not used:
+        text, used = attribute(text, hits)
+    return text.strip(), build_citations(used, hits)

@@ -1,0 +1,93 @@
+"""`tutorbot ingest`, `catalog`, `fetch-links`: the corpus into the index, the resource catalog."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from tutorbot.cli.core import _guard, app, container, echo_json, fail, guard, settings
+
+
+@app.command()
+def ingest(corpus_dir: Optional[Path] = typer.Argument(None, help="Corpus directory (default: corpus/)."),
+           rebuild: bool = typer.Option(False, help="Drop the index and start from scratch."),
+           follow_links: bool = typer.Option(False, help="Also fetch and index the linked pages."),
+           mirror: Optional[Path] = typer.Option(None, help="Offline mirror dir with manifest.json."),
+           refresh: bool = typer.Option(False, help="Revalidate cached linked pages.")):
+    """Index the corpus into Chroma (incremental) and build the resource catalog."""
+    if corpus_dir is not None and not corpus_dir.is_dir():
+        fail(f"corpus directory {corpus_dir} does not exist")
+    c = container()
+    from tqdm import tqdm
+
+    with guard(), tqdm(total=0, unit="doc", desc="ingest", disable=not sys.stderr.isatty()) as bar:
+        linked = _fetch_linked(c, corpus_dir, mirror, refresh) if follow_links else None
+
+        def progress(doc_id: str, i: int, n: int) -> None:
+            bar.total = n
+            bar.update(1)
+        report = c.ingest(corpus_dir=corpus_dir, rebuild=rebuild, linked=linked, progress=progress)
+    for line in report.skipped:
+        typer.echo(f"skipped {line}")
+    for line in report.merged:
+        typer.echo(f"merged {line}")
+    typer.echo(report.summary())
+
+
+def _fetch_linked(c, corpus_dir, mirror, refresh):
+    from tutorbot.ingest.linked import fetch_catalog_links
+
+    report = fetch_catalog_links(c.settings, corpus_dir or c.settings.corpus_dir, mirror=mirror, refresh=refresh)
+    bad = [r for r in report.results if r.status == "error"]
+    typer.echo(f"linked pages: {len(report.documents)} indexed, {len(bad)} failed (see `tutorbot catalog --dead`)")
+    return report.documents
+
+
+@app.command()
+def catalog(kind: Optional[str] = typer.Option(None), topic: Optional[str] = typer.Option(None),
+            dead: bool = typer.Option(False, help="Only links whose last fetch failed."),
+            as_json: bool = typer.Option(False, "--json")):
+    """List the resources the roadmaps recommend."""
+    from typing import get_args
+
+    from tutorbot.ingest.catalog import filter_catalog
+    from tutorbot.schemas import ResourceKind
+
+    if kind is not None and kind not in get_args(ResourceKind):
+        fail(f"--kind must be one of {', '.join(get_args(ResourceKind))}")
+    c = container()
+    if dead:  # from the link cache: works before the first ingest too
+        from tutorbot.ingest.linked import dead_link_report
+
+        rows = dead_link_report(c.settings)
+        if as_json:
+            return echo_json(rows)
+        for r in rows:
+            typer.echo(f"{r['url']}  {r['reason']}  last ok: {r.get('last_success') or '-'}")
+        return
+    entries = _guard(lambda: filter_catalog(c.catalog, kind=kind, topic=topic))
+    if as_json:
+        return echo_json([e.model_dump() for e in entries])
+    for e in entries:
+        typer.echo(f"{e.kind:13} {e.title[:60]:60} {e.url or '(no link)'}")
+
+
+@app.command("fetch-links")
+def fetch_links_cmd(mirror: Optional[Path] = typer.Option(None, help="Offline mirror dir with manifest.json."),
+                    refresh: bool = typer.Option(False, help="Revalidate cached pages (conditional requests)."),
+                    as_json: bool = typer.Option(False, "--json")):
+    """Fetch (or read from a mirror) every page the catalog links to, into the cache; index with
+    `tutorbot ingest --follow-links`."""
+    from tutorbot.ingest.linked import fetch_catalog_links
+
+    s = settings()
+    with guard():
+        report = fetch_catalog_links(s, s.corpus_dir, mirror=mirror, refresh=refresh)
+    if as_json:
+        return echo_json([r.model_dump(mode="json") for r in report.results])
+    for r in report.results:
+        typer.echo(f"{r.status:12} {r.url}  {r.reason}")
+    typer.echo(f"{report.counts()}")

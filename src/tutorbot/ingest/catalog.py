@@ -1,0 +1,359 @@
+"""Ingestion stage 3: cleaned roadmap ``Document``s → the resource catalog.
+
+Every http(s) link becomes one ``CatalogEntry`` keyed by ``normalise_url`` and merged across
+roadmaps and sections; resources the roadmaps recommend by name only (a curated list,
+matched in the text) become ``name:<slug>`` entries without a URL. The catalog is a JSON
+file written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import tempfile
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from tutorbot.ingest.chunking import LIST_ITEM, clean_heading, iter_sections
+from tutorbot.ingest.corpus import detect_lang
+from tutorbot.schemas import CatalogEntry, Document, Lang, ResourceKind, RoadmapRef
+from tutorbot.urls import MD_LINK, find_links, normalise_url, unescape_md
+
+log = logging.getLogger(__name__)
+
+# (host, path prefix, kind): first match wins; a host matches itself and its subdomains.
+KIND_RULES: tuple[tuple[str, str, ResourceKind], ...] = (
+    ("arxiv.org", "/abs/", "paper"), ("arxiv.org", "/pdf/", "paper"), ("arxiv.org", "", "site"),
+    ("github.com", "", "repository"),
+    ("youtube.com", "", "video"), ("youtu.be", "", "video"), ("bilibili.com", "", "video"),
+    ("d2l.ai", "", "book"),
+    ("pytorch.org", "/tutorials", "documentation"), ("pytorch.org", "/docs", "documentation"),
+    ("huggingface.co", "/docs", "documentation"), ("huggingface.co", "/learn", "course"),
+    ("karpathy.ai", "/zero-to-hero", "course"), ("speech.ee.ntu.edu.tw", "/~hylee", "course"),
+    ("stanford.edu", "", "course"), ("berkeley.edu", "", "course"), ("mit.edu", "", "course"),
+    ("cs.cmu.edu", "/~mgormley/courses", "course"), ("cmu-llms.org", "", "course"),
+    ("phontron.com", "/class", "course"), ("sites.google.com", "/view/berkeley-cs", "course"),
+    ("stanford-cs336.github.io", "", "course"), ("mit-6s978.github.io", "", "course"),
+    ("llmsystem.github.io", "", "course"),
+    ("nlp.seas.harvard.edu", "", "blog"), ("lilianweng.github.io", "", "blog"),
+    ("jalammar.github.io", "", "blog"), ("r4j4n.github.io", "", "blog"), ("yang-song.net", "/blog", "blog"),
+    ("medium.com", "", "blog"), ("substack.com", "", "blog"), ("zhihu.com", "", "blog"),
+    ("kexue.fm", "", "blog"), ("spaces.ac.cn", "", "blog"), ("jarvis73.com", "", "blog"),
+    ("neptune.ai", "/blog", "blog"),
+)
+# Without a host rule, words in the title or its context decide; "site" is the fallback.
+KIND_WORDS: tuple[tuple[str, ResourceKind], ...] = (
+    (r"论文|paper|technical report|技术报告", "paper"), (r"课程|course|lecture|\bCS ?\d{3}", "course"),
+    (r"博客|blog", "blog"), (r"视频|video", "video"), (r"《|\bbook\b|书", "book"),
+    (r"教程|tutorial|documentation|文档", "documentation"), (r"github|repo", "repository"),
+)
+ZH_HOSTS = ("zh.d2l.ai", "bilibili.com", "zhihu.com", "kexue.fm", "spaces.ac.cn", "jarvis73.com",
+            "speech.ee.ntu.edu.tw")
+ZH_TEACHERS = ("李宏毅", "李沐", "苏剑林")  # their videos are in Chinese wherever they are hosted
+PLACEHOLDER = re.compile(r"^(链接|课程主页|主页|官网|课程网站|网站|link|here|homepage|overview|fetching title.*)$", re.IGNORECASE)
+SITE_SUFFIX = re.compile(r"\s*(?:[-|·_]\s*)+(?:YouTube|知乎|哔哩哔哩|bilibili|Medium|GitHub|Lil'Log|"
+                         r"科学空间\|Scientific Spaces|Scientific Spaces)\s*$", re.IGNORECASE)
+CJK = re.compile(r"[\u3400-\u9fff]")
+LABEL = re.compile(r"\*\*([^*]+?)\*\*\s*[：:]\s*$")
+LABELLED_ITEM = re.compile(r"^\s*[-*+]\s+\*\*[^*]+\*\*\s*[：:]")  # "- **特点**：…"
+
+# Resources recommended by name only: (slug, pattern, title, kind, URL it is known under).
+# The URL is only used if the roadmaps link it somewhere; it is never invented.
+NAMED: tuple[tuple[str, str, str, ResourceKind, str], ...] = (
+    ("instructgpt", r"InstructGPT\s*论文", "InstructGPT paper (OpenAI, RLHF)", "paper", ""),
+    ("constitutional-ai", r"Constitutional AI\s*论文", "Constitutional AI paper (Anthropic)", "paper", ""),
+    ("lora", r"LoRA\s*/\s*QLoRA\s*论文|《LoRA: Low-Rank", "LoRA: Low-Rank Adaptation of Large Language Models",
+     "paper", ""),
+    ("qlora", r"QLoRA\s*论文", "QLoRA: Efficient Finetuning of Quantized LLMs", "paper", ""),
+    ("bert", r"《BERT: Pre-training|The BERT Paper", "BERT: Pre-training of Deep Bidirectional Transformers",
+     "paper", ""),
+    ("gpt-3", r"Language Models are Few-Shot Learners", "Language Models are Few-Shot Learners (GPT-3)", "paper", ""),
+    ("gpt-4-report", r"GPT-4\s*技术报告", "GPT-4 Technical Report (OpenAI)", "paper", ""),
+    ("attention-is-all-you-need", r"Attention is All You Need", "Attention Is All You Need", "paper",
+     "https://arxiv.org/abs/1706.03762"),
+    ("llm-survey", r"A Survey of Large Language Models", "A Survey of Large Language Models", "paper",
+     "https://arxiv.org/abs/2303.18223"),
+    ("flashattention", r"FlashAttention: Fast and Memory-Efficient", "FlashAttention", "paper",
+     "https://arxiv.org/abs/2205.14135"),
+    ("annotated-transformer", r"The Annotated Transformer", "The Annotated Transformer", "blog",
+     "https://nlp.seas.harvard.edu/annotated-transformer"),
+    ("illustrated-transformer", r"Illustrated Transformer", "The Illustrated Transformer", "blog",
+     "https://jalammar.github.io/illustrated-transformer"),
+    ("illustrated-bert", r"The Illustrated BERT", "The Illustrated BERT, ELMo, and co. (Jay Alammar)", "blog", ""),
+    ("stanford-alpaca", r"Stanford Alpaca", "Stanford Alpaca", "repository", ""),
+    ("fastchat", r"FastChat", "FastChat (LMSYS)", "repository", ""),
+    ("speech-and-language-processing", r"Speech and Language Processing",
+     "Speech and Language Processing (Jurafsky & Martin)", "book", ""),
+    ("deep-learning-book", r"Deep Learning Book", "Deep Learning (Goodfellow, Bengio & Courville)", "book", ""),
+    ("fastai-book", r"Deep Learning for Coders with fastai", "Deep Learning for Coders with fastai and PyTorch",
+     "book", ""),
+    ("transformers-for-nlp", r"Transformers for Natural Language Processing",
+     "Transformers for Natural Language Processing (Denis Rothman)", "book", ""),
+    ("huggingface-course", r"HuggingFace Course|Hugging Face 的 Transformer 课程", "Hugging Face Course",
+     "course", "https://huggingface.co/learn"),
+    ("deeplearning-ai-specialization", r"吴恩达深度学习课程", "Deep Learning Specialization (Andrew Ng, Coursera)",
+     "course", ""),
+    ("fastai-course", r"Fast\.ai 深度学习课程", "fast.ai Practical Deep Learning", "course", ""),
+    ("cs231n", r"CS231n", "Stanford CS231n: Convolutional Neural Networks for Visual Recognition", "course", ""),
+    ("huggingface-transformers", r"Hugging ?Face Transformers", "Hugging Face Transformers documentation",
+     "documentation", ""),
+    ("peft", r"\bPEFT\b", "Hugging Face PEFT", "documentation", ""),
+    ("deepspeed", r"DeepSpeed", "DeepSpeed", "documentation", ""),
+    ("colossalai", r"ColossalAI", "Colossal-AI", "documentation", ""),
+    ("open-llm-leaderboard", r"Open LLM Leaderboard", "Open LLM Leaderboard (Hugging Face)", "site", ""),
+    ("arxiv-sanity", r"Arxiv Sanity", "arXiv Sanity (Karpathy)", "site", ""),
+    ("distill", r"Distill\.pub", "Distill", "site", ""),
+)
+
+
+class CatalogError(ValueError):
+    """The catalog file is missing or invalid; the message says how to rebuild it."""
+
+
+class _Mention(BaseModel):
+    url: str
+    title: str
+    quality: int  # how sure we are the title names the resource (higher wins)
+    description: str
+    ref: RoadmapRef
+    roadmap: str
+    zh: bool
+
+
+def _host_path(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.netloc.lower().removeprefix("www."), parts.path
+
+
+def classify_kind(url: str | None, title: str = "", context: str = "") -> ResourceKind:
+    """Kind of a resource: host/path rules first, then words in its title and context."""
+    if url:
+        host, path = _host_path(url)
+        for rule_host, prefix, kind in KIND_RULES:
+            if (host == rule_host or host.endswith("." + rule_host)) and path.startswith(prefix):
+                return kind
+    for pattern, kind in KIND_WORDS:
+        if re.search(pattern, f"{title} {context}", re.IGNORECASE):
+            return kind
+    return "site"
+
+
+def _plain(text: str) -> str:
+    """Markdown line as plain text: links become their text, markers and emphasis go."""
+    text = MD_LINK.sub(lambda m: unescape_md(m.group(1)), text)
+    text = LIST_ITEM.sub("", text, count=1)
+    text = re.sub(r"[*`✅]+|~~|\\(?=[\[\]|_])|(?<!\w)_|_(?!\w)", "", text)
+    return re.sub(r"\s+", " ", text).strip(" |")
+
+
+def _clean_title(text: str) -> str:
+    text = re.sub(r"[*`]+", "", text).strip()
+    while SITE_SUFFIX.search(text):  # "…_哔哩哔哩_bilibili" carries two
+        text = SITE_SUFFIX.sub("", text)
+    text = re.sub(r"^GitHub - |^《(.*)》$", r"\1", text)
+    text = re.sub(r"^\[\d{4}\.\d{4,5}(?:v\d+)?\]\s*", "", text)  # "[2303.18223] A Survey…"
+    return re.sub(r"\s+—\s+.*documentation$", "", text).strip()
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _title(link_text: str, url: str, before: str, lines: list[str], i: int, heading: str) -> tuple[str, int]:
+    """Best title for a link and how much to trust it (higher is better)."""
+    label = LABEL.search(before)
+    if label and not PLACEHOLDER.match(clean_heading(label.group(1))):
+        return clean_heading(label.group(1)), 4  # "**The Illustrated Transformer**：[Jalammar博客](…)"
+    title = _clean_title(link_text)
+    weak = bool(re.search(r"官网|主页", title))
+    if label and heading and (weak or not title or PLACEHOLDER.match(title) or title.startswith("http")):
+        return re.sub(r"^\d+\.\s*", "", heading), 3  # "- **链接**：[课程主页](…)" under "### 3. Berkeley CS182"
+    if title and not PLACEHOLDER.match(title) and not title.startswith(("http://", "https://")):
+        return title, 2 if weak else 3
+    lead = re.split(r"[，。；、|（(]", _plain(before).rstrip("（(：: "))[-1].strip()
+    if lead and not PLACEHOLDER.match(lead):
+        return lead, 2  # "Illustrated Transformer（[链接](…)）"
+    parent = next((_plain(x) for x in reversed(lines[:i]) if x.strip() and _indent(x) < _indent(lines[i])), "")
+    host, path = _host_path(url)
+    return (f"{parent} – {host}", 1) if parent else (host + path, 0)
+
+
+def _description(lines: list[str], i: int, start: int, end: int) -> str:
+    """Rest of the link's line, plus its sub-items; labelled siblings (特点…) for a bare link line."""
+    line = lines[i]
+    rest = re.sub(r"（\s*）|\(\s*\)", "", _plain(line[:start] + line[end:])).lstrip("：:）) ").rstrip("：:（( ")
+    label = LABEL.search(line[:start])
+    if label and PLACEHOLDER.match(clean_heading(label.group(1))):
+        rest = ""  # "**链接**：" says nothing about the resource
+    parts = [rest] if rest else []
+    for nxt in lines[i + 1 :]:
+        if nxt.strip() and _indent(nxt) <= _indent(line):
+            break
+        if nxt.strip() and not find_links(nxt):
+            parts.append(_plain(nxt))
+    if not parts:
+        parts = [_plain(x) for x in lines if LABELLED_ITEM.match(x) and not find_links(x)
+                 and _indent(x) == _indent(line)]
+    desc = "；".join(p for p in parts if p)
+    return desc if len(desc) <= 300 else desc[:299] + "…"
+
+
+def _link_spans(line: str) -> list[tuple[str, str, int, int]]:
+    """(text, raw url, start, end) of every link in a line, markdown links first."""
+    spans = [(unescape_md(m.group(1)).strip(), m.group(2), m.start(), m.end()) for m in MD_LINK.finditer(line)]
+    for text, raw in find_links(line)[len(spans):]:
+        start = line.find(raw)
+        spans.append((text, raw, start, start + len(raw)))
+    return spans
+
+
+def _mentions(doc: Document) -> list[_Mention]:
+    found: list[_Mention] = []
+    for section in iter_sections(doc):
+        heading = section.path[-1] if section.path else ""
+        for i, line in enumerate(section.lines):
+            for text, raw, start, end in _link_spans(line):
+                url = normalise_url(raw.split("\\")[0])  # an export left "\)" behind one link
+                if not re.fullmatch(r"https?://[a-z0-9.\-]+(:\d+)?(/.*)?", url, re.DOTALL):
+                    continue
+                title, quality = _title(text, url, line[:start], section.lines, i, heading)
+                host = _host_path(url)[0]
+                zh_video = classify_kind(url) == "video" and detect_lang(text) == "zh"
+                found.append(_Mention(
+                    url=url, title=title, quality=quality, description=_description(section.lines, i, start, end),
+                    ref=RoadmapRef(roadmap=doc.id, section=" > ".join(section.path)), roadmap=doc.title,
+                    zh=host.endswith(ZH_HOSTS) or zh_video or any(t in line for t in ZH_TEACHERS),
+                ))
+    return found
+
+
+def _entry(mentions: list[_Mention]) -> CatalogEntry:
+    lang: Lang = "zh" if any(m.zh for m in mentions) else "en"
+    # Most trusted title; among equals one in the resource's language, then the longest.
+    best = max(mentions, key=lambda m: (m.quality, lang == "zh" or not CJK.search(m.title), len(m.title)))
+    url = max((m.url for m in mentions), key=lambda u: u.startswith("https:"))
+    description = max((m.description for m in mentions), key=len)
+    refs: list[RoadmapRef] = []
+    for ref in (m.ref for m in mentions):
+        if ref not in refs:
+            refs.append(ref)
+    return CatalogEntry(
+        id=url, url=url, title=best.title, description=description, language=lang,
+        kind=classify_kind(url, best.title), refs=refs,
+        roadmaps=list(dict.fromkeys(m.roadmap for m in mentions)),
+    )
+
+
+def _named(documents: list[Document], by_url: dict[str, list[_Mention]]) -> list[CatalogEntry]:
+    """Entries for resources recommended by name; mentions of linked ones join their entry."""
+    entries: dict[str, list[_Mention]] = {}
+    for doc in documents:
+        for section in iter_sections(doc):
+            for line in section.lines:
+                for slug, pattern, title, _, known_url in NAMED:
+                    if not re.search(pattern, line if known_url else MD_LINK.sub(" ", line), re.IGNORECASE):
+                        continue
+                    url = _same_resource(normalise_url(known_url)) if known_url else ""
+                    key = url if url in by_url else f"name:{slug}"
+                    linked = url in [_same_resource(normalise_url(u)) for _, u in find_links(line)]
+                    mention = _Mention(url=by_url[key][0].url if key in by_url else key, title=title, quality=3,
+                                       description="" if linked else _plain(line)[:300],
+                                       ref=RoadmapRef(roadmap=doc.id, section=" > ".join(section.path)),
+                                       roadmap=doc.title, zh=False)
+                    (by_url if key in by_url else entries).setdefault(key, []).append(mention)
+    kinds = {f"name:{slug}": kind for slug, _, _, kind, _ in NAMED}
+    return [_entry(m).model_copy(update={"id": key, "url": None, "kind": kinds[key]})
+            for key, m in entries.items()]
+
+
+def _same_resource(url: str) -> str:
+    """Grouping key: ``normalise_url`` keeps http and https apart for most hosts; one page is one entry."""
+    return re.sub(r"^https?://", "//", url)
+
+
+def build_catalog(documents: list[Document]) -> list[CatalogEntry]:
+    """One entry per linked resource (first-seen order), then the named-only resources."""
+    by_url: dict[str, list[_Mention]] = {}
+    for doc in documents:
+        for mention in _mentions(doc):
+            by_url.setdefault(_same_resource(mention.url), []).append(mention)
+    named = _named(documents, by_url)
+    return [_entry(m) for m in by_url.values()] + named
+
+
+def curriculum_resources(path: Path) -> dict[str, list[str]]:
+    """Topic id → the resource ids the curriculum at ``path`` lists for it.
+
+    Empty when there is no curriculum (a custom corpus) or it is invalid: topics are a bonus
+    on the catalog, never a reason to fail an ingest. The resources are not checked against
+    the catalog here, since the catalog is what is being built.
+    """
+    import yaml
+
+    from tutorbot.curriculum.graph import CurriculumError, parse_curriculum
+
+    if not path.is_file():
+        return {}
+    # libyaml when present: the pure-Python parser takes ~0.3 s, most of an unchanged re-ingest.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        curriculum = parse_curriculum(yaml.load(path.read_text(encoding="utf-8"), Loader=loader), source=path.name)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, CurriculumError) as exc:
+        log.warning("catalog topics left empty: %s: %s", path, str(exc).splitlines()[0])
+        return {}
+    return {t.id: list(t.resources) for t in curriculum.topics}
+
+
+def _resource_key(resource_id: str) -> str:
+    return resource_id if resource_id.startswith("name:") else _same_resource(normalise_url(resource_id))
+
+
+def assign_topics(entries: list[CatalogEntry], resources_by_topic: dict[str, list[str]]) -> list[CatalogEntry]:
+    """Entries whose ``topics`` also hold every curriculum topic that lists them."""
+    topics: dict[str, list[str]] = {}
+    for topic, resources in resources_by_topic.items():
+        for rid in resources:
+            topics.setdefault(_resource_key(rid), []).append(topic)
+    return [e.model_copy(update={"topics": list(dict.fromkeys([*e.topics, *topics.get(_resource_key(e.id), [])]))})
+            for e in entries]
+
+
+def filter_catalog(entries: list[CatalogEntry], kind: ResourceKind | None = None,
+                   topic: str | None = None) -> list[CatalogEntry]:
+    return [e for e in entries if (kind is None or e.kind == kind) and (topic is None or topic in e.topics)]
+
+
+_ENTRIES = TypeAdapter(list[CatalogEntry])
+
+
+def write_atomic(path: Path, data: str) -> None:
+    """Write via a temp file and a rename: a crash leaves the previous file, never half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_catalog(entries: list[CatalogEntry], path: Path) -> None:
+    write_atomic(path, json.dumps({"version": 1, "entries": _ENTRIES.dump_python(entries, mode="json")},
+                                  ensure_ascii=False, indent=1))
+
+
+def load_catalog(path: Path) -> list[CatalogEntry]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return _ENTRIES.validate_python(data["entries"])
+    except FileNotFoundError:
+        raise CatalogError(f"{path}: catalog not found; build it with `tutorbot ingest`") from None
+    except (ValueError, KeyError, TypeError, ValidationError) as exc:
+        raise CatalogError(f"{path}: invalid catalog ({str(exc).splitlines()[0]}); "
+                           "rebuild it with `tutorbot ingest`") from None

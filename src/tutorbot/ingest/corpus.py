@@ -1,0 +1,406 @@
+"""Ingestion stage 1: text files in the corpus directory → cleaned, de-duplicated ``Document``s.
+
+Each ``.md``/``.markdown``/``.txt`` file is decoded, its mojibake repaired (UTF-8 that a
+Windows code page mangled), Unicode- and whitespace-normalised and stripped of YAML front
+matter. Files that cannot be used are reported in ``CorpusLoad.skipped``; duplicates are
+merged and reported in ``CorpusLoad.merged``. Nothing here chunks or indexes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import logging
+import math
+import re
+import unicodedata
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+
+import yaml
+from pydantic import BaseModel
+
+from tutorbot.schemas import Document, Lang
+
+log = logging.getLogger(__name__)
+
+TEXT_SUFFIXES = frozenset({".md", ".markdown", ".txt"})
+NEAR_DUPLICATE = 0.9  # shingle Jaccard at which two files count as the same text
+SAME_POST = 0.5  # lower bar for two exports of one post (same front-matter title and date)
+
+
+class Skipped(BaseModel):
+    path: str
+    reason: str
+
+
+class Merge(BaseModel):
+    kept: str
+    dropped: str
+    similarity: float
+    reason: str = ""
+
+
+class FileRecord(BaseModel):
+    """What reading one file produced, keyed by the SHA-256 of its bytes (before any merge)."""
+
+    sha256: str
+    document: Document
+    repaired: bool = False
+
+
+class CorpusLoad(BaseModel):
+    documents: list[Document]
+    skipped: list[Skipped] = []
+    merged: list[Merge] = []
+    files: dict[str, FileRecord] = {}
+
+
+class CorpusFileError(ValueError):
+    """A corpus file that cannot be ingested; the message says why and what to do."""
+
+
+# --- mojibake repair -------------------------------------------------------------------
+# Exporters that decode UTF-8 as cp1252/cp1254 drop the bytes those code pages leave
+# undefined, and the soft hyphen (0xAD) is later stripped as invisible: these bytes are lost.
+_LOST = bytes([0x81, 0x8D, 0x8E, 0x8F, 0x90, 0x9D, 0x9E, 0xAD])
+_PUNCT = frozenset("、，。：；！？（）《》「」『』【】—…·“”‘’")
+
+
+def _byte_table() -> Mapping[str, int]:
+    """Character → byte for every code page an exporter may have used (latin-1 for C1 controls)."""
+    table: dict[str, int] = {}
+    for enc, b in itertools.product(("cp1252", "cp1254", "latin-1"), range(0x80, 0x100)):
+        if ch := bytes([b]).decode(enc, "ignore"):
+            table.setdefault(ch, b)
+    return MappingProxyType(table)
+
+
+_BYTE_OF = _byte_table()
+_RUN = re.compile("[\x00-\x7f" + re.escape("".join(_BYTE_OF)) + "]+")
+
+
+class Lexicon:
+    """Word frequencies that pick between the characters a lost byte could have been."""
+
+    def __init__(self, freq: Mapping[str, int]) -> None:
+        self.freq = freq
+        self.log_total = math.log(max(sum(freq.values()), 2))
+
+    @classmethod
+    def from_jieba(cls) -> Lexicon:
+        """jieba's Chinese dictionary (a project dependency); empty if it is missing."""
+        try:
+            import jieba
+        except ImportError:
+            log.warning("jieba is not installed: lost mojibake bytes are guessed without a lexicon")
+            return cls({})
+        freq: dict[str, int] = {}
+        with jieba.get_dict_file() as f:
+            for line in f:
+                word, count, *_ = line.decode("utf-8").split(" ")
+                freq[word] = int(count)
+        return cls(freq)
+
+    def char_logp(self, c: str) -> float:
+        if c in self.freq:
+            return math.log(self.freq[c]) - self.log_total
+        if c in _PUNCT or c.isascii():
+            return math.log(1e5) - self.log_total
+        if 0x1F300 <= ord(c) <= 0x1FAFF or 0x2600 <= ord(c) <= 0x27BF:  # emoji beat rare symbols
+            return math.log(10) - self.log_total
+        return -self.log_total
+
+    def score(self, s: str) -> float:
+        """Log-probability of ``s`` under its best word segmentation (unigram word model)."""
+        best = [0.0] + [-math.inf] * len(s)
+        for i in range(1, len(s) + 1):
+            best[i] = best[i - 1] + self.char_logp(s[i - 1])
+            for j in range(max(0, i - 4), i - 1):
+                if f := self.freq.get(s[j:i]):
+                    best[i] = max(best[i], best[j] + math.log(f) - self.log_total)
+        return best[-1]
+
+
+def _utf8_len(lead: int) -> int:
+    return 2 if 0xC2 <= lead <= 0xDF else 3 if 0xE0 <= lead <= 0xEF else 4 if 0xF0 <= lead <= 0xF4 else 0
+
+
+def _fill_lost(got: bytes, need: int) -> list[str]:
+    """Every character ``got`` can become by re-inserting up to two lost bytes."""
+    out: list[str] = []
+    missing = need - len(got)
+    for slots in itertools.combinations(range(1, need), missing):
+        for fill in itertools.product(_LOST, repeat=missing):
+            seq = bytearray(got)
+            for pos, b in zip(slots, fill, strict=True):
+                seq.insert(pos, b)
+            try:
+                ch = bytes(seq).decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+            if ch not in out:
+                out.append(ch)
+    return out
+
+
+def _decode_run(run: str) -> tuple[list[list[str]], int, int]:
+    """Candidate characters per position of a run; counts of clean decodes and leftover bytes."""
+    data = bytes(ord(c) if c.isascii() else _BYTE_OF[c] for c in run)
+    slots: list[list[str]] = []
+    clean = left = i = 0
+    while i < len(data):
+        need, j = _utf8_len(data[i]), i + 1
+        while need and j < len(data) and j - i < need and 0x80 <= data[j] <= 0xBF:
+            j += 1
+        if need and j - i == need:
+            try:
+                slots.append([data[i:j].decode("utf-8")])
+                clean, i = clean + 1, j
+                continue
+            except UnicodeDecodeError:
+                pass
+        elif need and need - (j - i) <= 2 and (options := _fill_lost(data[i:j], need)):
+            slots.append(options)
+            i = j
+            continue
+        slots.append([run[i]])
+        left, i = left + (data[i] >= 0x80), i + 1
+    return slots, clean, left
+
+
+def _clusters(slots: list[list[str]]) -> list[list[int]]:
+    """Ambiguous positions grouped when close enough to form one word together."""
+    groups: list[list[int]] = []
+    for i in (i for i, s in enumerate(slots) if len(s) > 1):
+        if groups and i - groups[-1][-1] <= 2:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    return groups
+
+
+def _choose(slots: list[list[str]], lexicon: Lexicon, beam: int = 8) -> str:
+    """Resolve ambiguous positions cluster by cluster: beam search on the lexicon score."""
+    text = [s[0] for s in slots]
+    for group in _clusters(slots):
+        lo, hi = max(0, group[0] - 4), min(len(text), group[-1] + 5)
+        window = text[lo:hi]
+        hyps: list[tuple[float, tuple[str, ...]]] = [(0.0, ())]
+        for k, i in enumerate(group):
+            stop = (group[k + 1] if k + 1 < len(group) else hi) - lo  # score only decided text
+            scored = []
+            for _, chosen in hyps:
+                for c in slots[i]:
+                    for pos, ch in zip(group, chosen + (c,), strict=False):
+                        window[pos - lo] = ch
+                    scored.append((lexicon.score("".join(window[:stop])), chosen + (c,)))
+            hyps = sorted(scored, key=lambda h: -h[0])[:beam]
+        for pos, ch in zip(group, hyps[0][1], strict=True):
+            text[pos] = ch
+    return "".join(text)
+
+
+def repair_text(text: str, lexicon: Lexicon | None = None) -> str:
+    """Undo UTF-8-read-as-cp1252/cp1254 mojibake, guessing bytes the export lost.
+
+    Only runs of text that mostly decode as UTF-8 are repaired, so clean
+    text (CJK, or Latin with accents) passes through unchanged.
+    """
+    def fix(m: re.Match[str]) -> str:
+        run = m.group(0)
+        if run.isascii():
+            return run
+        slots, clean, left = _decode_run(run)
+        if not clean or left > 0.2 * sum(1 for c in run if not c.isascii()):
+            return run
+        nonlocal lexicon
+        if lexicon is None and any(len(s) > 1 for s in slots):
+            lexicon = Lexicon.from_jieba()
+        return _choose(slots, lexicon or Lexicon({}))
+
+    return _RUN.sub(fix, text)
+
+
+# --- cleaning ----------------------------------------------------------------------------
+# Zero-width space, word joiner, BOM and soft hyphen carry no text; ZWJ/ZWNJ are kept
+# because they glue emoji sequences and shape some scripts.
+_INVISIBLE = re.compile("[\u200b\u2060\ufeff\u00ad]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+_H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.MULTILINE)
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’\-]*")
+
+
+def normalise_text(text: str) -> str:
+    """NFC, no invisible characters, tabs in indentation as 4 spaces, tidy blank lines."""
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _INVISIBLE.sub("", text)
+    lines = []
+    for line in text.split("\n"):
+        body = line.lstrip(" \t")
+        indent = line[: len(line) - len(body)].expandtabs(4)
+        body = "".join(" " if c == "\t" or unicodedata.category(c) == "Zs" else c for c in body)
+        if body.startswith("|"):  # padding inside table rows is only visual; it costs tokens
+            body = re.sub(r"-{4,}", "---", re.sub(r" {2,}", " ", body))
+        lines.append((indent + body).rstrip())
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n") + "\n"
+
+
+def split_front_matter(text: str) -> tuple[dict[str, str], str]:
+    """YAML front matter as strings (lists joined with ', ') and the text without it."""
+    m = _FRONT_MATTER.match(text)
+    if not m:
+        return {}, text
+    try:
+        data = yaml.load(m.group(1), Loader=yaml.BaseLoader)  # BaseLoader keeps dates as text
+    except yaml.YAMLError:
+        return {}, text  # not YAML after all: a thematic break, leave the text alone
+    if not isinstance(data, dict):
+        return {}, text
+    meta = {str(k): ", ".join(map(str, v)) if isinstance(v, list) else str(v) for k, v in data.items()}
+    return meta, text[m.end():].lstrip("\n")
+
+
+def detect_lang(text: str) -> Lang:
+    """zh / en / mixed from the share of CJK characters among CJK characters plus Latin words."""
+    text = re.sub(r"\(https?://[^)]*\)|https?://\S+", " ", text)
+    cjk, words = len(_CJK.findall(text)), len(_WORD.findall(text))
+    share = cjk / (cjk + words) if cjk + words else 0.0
+    return "zh" if share >= 0.6 else "en" if share <= 0.2 else "mixed"
+
+
+# --- reading ------------------------------------------------------------------------------
+def _decode(raw: bytes) -> str:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raw = raw.decode("utf-16", "replace").encode("utf-8")
+    head = raw[:8192]
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
+    if b"\x00" in head or controls > 0.1 * max(len(head), 1):
+        raise CorpusFileError("binary file (NUL or control bytes), not text; remove it from the corpus")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CorpusFileError(f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
+                              "re-save the file as UTF-8") from None
+    if not text.strip():
+        raise CorpusFileError("empty or whitespace-only file")
+    return text
+
+
+def _read_bytes(path: Path, max_file_bytes: int) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > max_file_bytes:
+            raise CorpusFileError(f"too large ({size} bytes > max_file_bytes {max_file_bytes}); "
+                                  "split it or raise TUTORBOT_INDEX_MAX_FILE_BYTES")
+        return path.read_bytes()
+    except OSError as exc:
+        raise CorpusFileError(f"cannot read file: {exc.strerror}") from None
+
+
+def _parse(raw: bytes, path: Path, rel_id: str, lexicon: Lexicon | None) -> tuple[Document, bool]:
+    """Decoded, repaired, normalised document, and whether the repair changed anything."""
+    text = _decode(raw)
+    fixed = repair_text(text, lexicon)
+    meta, body = split_front_matter(normalise_text(fixed))
+    if not body.strip():
+        raise CorpusFileError("no text besides front matter")
+    h1 = _H1.search(body)
+    title = meta.get("title") or (re.sub(r"[*_`]+", "", h1.group(1)).strip() if h1 else "") or path.stem
+    doc = Document(id=rel_id, title=title, text=body, lang=detect_lang(body), meta=meta,
+                   content_hash=hashlib.sha256(body.encode()).hexdigest())
+    return doc, fixed != text
+
+
+def _read(path: Path, rel_id: str, max_file_bytes: int, lexicon: Lexicon | None) -> tuple[Document, bool]:
+    return _parse(_read_bytes(path, max_file_bytes), path, rel_id, lexicon)
+
+
+def _read_record(path: Path, rel_id: str, max_file_bytes: int, lexicon: Lexicon | None,
+                 known: FileRecord | None) -> FileRecord:
+    """The file's record: ``known`` again when the bytes are the same, else a fresh read."""
+    raw = _read_bytes(path, max_file_bytes)
+    digest = hashlib.sha256(raw).hexdigest()
+    if known is not None and known.sha256 == digest:
+        return known
+    doc, repaired = _parse(raw, path, rel_id, lexicon)
+    return FileRecord(sha256=digest, document=doc, repaired=repaired)
+
+
+def read_document(path: Path, rel_id: str, lexicon: Lexicon | None = None,
+                  max_file_bytes: int = 2_000_000) -> Document:
+    """One cleaned document; raises ``CorpusFileError`` for files that cannot be used."""
+    return _read(path, rel_id, max_file_bytes, lexicon)[0]
+
+
+# --- duplicates ------------------------------------------------------------------------------
+def shingles(text: str, k: int = 5) -> set[str]:
+    flat = re.sub(r"\s+", " ", text)
+    return {flat[i : i + k] for i in range(max(len(flat) - k + 1, 1))}
+
+
+def similarity(a: str, b: str) -> float:
+    """Jaccard similarity of character 5-gram sets."""
+    sa, sb = shingles(a), shingles(b)
+    return len(sa & sb) / len(sa | sb) if sa | sb else 1.0
+
+
+def _duplicate_reason(a: Document, b: Document) -> tuple[str, float]:
+    if a.content_hash == b.content_hash:
+        return "exact duplicate", 1.0
+    sim = similarity(a.text, b.text)
+    if sim >= NEAR_DUPLICATE:
+        return "near duplicate", sim
+    same_post = a.meta.get("title") and (a.meta.get("title"), a.meta.get("date")) == (
+        b.meta.get("title"), b.meta.get("date"))
+    if same_post and sim >= SAME_POST:
+        return "another export of the same post (front-matter title and date)", sim
+    return "", sim
+
+
+def _merge_duplicates(loaded: list[tuple[Document, bool]]) -> tuple[list[Document], list[Merge]]:
+    """Keep one document per duplicate group.
+
+    Preference: text that needed no encoding repair, then more front-matter fields (a newer
+    export has e.g. ``lastmod``), then longer text, then the smaller id.
+    """
+    ranked = sorted(loaded, key=lambda d: (d[1], -len(d[0].meta), -len(d[0].text), d[0].id))
+    kept: list[Document] = []
+    merges: list[Merge] = []
+    for doc, _ in ranked:
+        for keeper in kept:
+            reason, sim = _duplicate_reason(keeper, doc)
+            if reason:
+                keeper.merged_from.append(doc.id)
+                merges.append(Merge(kept=keeper.id, dropped=doc.id, similarity=round(sim, 4), reason=reason))
+                break
+        else:
+            kept.append(doc)
+    return sorted(kept, key=lambda d: d.id), merges
+
+
+def load_corpus(corpus_dir: Path, max_file_bytes: int = 2_000_000, lexicon: Lexicon | None = None,
+                known: Mapping[str, FileRecord] | None = None) -> CorpusLoad:
+    """Every text file under ``corpus_dir`` (recursively), cleaned and de-duplicated.
+
+    ``known`` holds the records of an earlier run (``CorpusLoad.files``): a file whose bytes
+    hash the same is not decoded or repaired again. Duplicates are always merged afresh, since
+    whether two files merge depends on both of them.
+    """
+    if not corpus_dir.is_dir():
+        raise CorpusFileError(f"{corpus_dir}: corpus directory not found; set TUTORBOT_CORPUS_DIR")
+    known = known or {}
+    records: dict[str, FileRecord] = {}
+    skipped: list[Skipped] = []
+    for path in sorted(p for p in corpus_dir.rglob("*") if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES):
+        rel = path.relative_to(corpus_dir).as_posix()
+        try:
+            records[rel] = _read_record(path, rel, max_file_bytes, lexicon, known.get(rel))
+        except CorpusFileError as exc:
+            log.warning("skipping %s: %s", rel, exc)
+            skipped.append(Skipped(path=rel, reason=str(exc)))
+    # Merging fills ``merged_from``: it works on copies so the records stay as read.
+    documents, merged = _merge_duplicates([(r.document.model_copy(deep=True), r.repaired) for r in records.values()])
+    return CorpusLoad(documents=documents, skipped=skipped, merged=merged, files=records)

@@ -1,0 +1,64 @@
+"""Linked material glue: catalog URLs → ``links.fetch_links`` → linked Documents for ingestion,
+and the link cache → per-URL status for ``catalog --dead`` and the Library view.
+
+Provenance comes from the catalog: each page records which roadmap sections linked to it
+("<roadmap> > <section>"), so citations of linked chunks can say where the recommendation was.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
+
+from tutorbot.ingest.catalog import build_catalog
+from tutorbot.ingest.corpus import load_corpus
+from tutorbot.ingest.links import FetchReport, dead_links, fetch_links
+from tutorbot.ingest.links.cache import LinkCache
+from tutorbot.schemas import CatalogEntry
+from tutorbot.settings import Settings
+
+LinkState = Literal["ok", "dead", "unfetched"]
+
+
+class LinkStatus(BaseModel):
+    """How a catalog link fared on its last fetch, as the Library view shows it."""
+
+    state: LinkState = "unfetched"
+    http_status: int | None = None
+    reason: str = ""
+    last_success: datetime | None = None
+
+
+def links_cache(settings: Settings) -> Path:
+    return settings.data_dir / "links"
+
+
+def linked_from(entries: list[CatalogEntry]) -> dict[str, list[str]]:
+    return {e.url: [f"{r.roadmap} > {r.section}" if r.section else r.roadmap for r in e.refs]
+            for e in entries if e.url}
+
+
+def fetch_catalog_links(settings: Settings, corpus_dir: Path, *, mirror: Path | None = None,
+                        refresh: bool = False, progress=None) -> FetchReport:
+    entries = build_catalog(load_corpus(corpus_dir, settings.index.max_file_bytes).documents)
+    urls = [e.url for e in entries if e.url and e.url.startswith(("http://", "https://"))]
+    return fetch_links(urls, settings.links, links_cache(settings), mirror=mirror, refresh=refresh,
+                       linked_from=linked_from(entries), progress=progress)
+
+
+def dead_link_report(settings: Settings) -> list[dict]:
+    return [r.model_dump(mode="json") for r in dead_links(links_cache(settings))]
+
+
+def link_statuses(settings: Settings) -> dict[str, LinkStatus]:
+    """Normalised URL → last fetch outcome, from the link cache; empty before the first fetch.
+
+    "dead" means what ``catalog --dead`` means (the last fetch failed), even when an older
+    good copy is still indexed; ``last_success`` then says how old that copy is.
+    """
+    return {r.url: LinkStatus(state="dead" if r.status == "error" else "ok", http_status=r.http_status,
+                              reason=r.reason, last_success=r.last_success)
+            for r in LinkCache(links_cache(settings)).records()}

@@ -1,0 +1,128 @@
+"""Plan guidance: the LLM writes the overview, why this order, and tips per phase.
+
+Stage: planner → **plan_writer** → export/UI. The model only writes prose: its output is
+schema-bounded, stripped of URLs (every link in a plan comes from the catalog) and checked to
+be in the plan's language. Invalid or empty output is retried once; after that, or when the
+server is unavailable, template text in the plan's language is used, so a plan always comes back.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, Field
+
+from tutorbot.llm.client import LLMClient, LLMError, LLMOutputError
+from tutorbot.plans.models import LearnerProfile, Plan
+from tutorbot.plans.profile import detect_language
+from tutorbot.llm.prompts import PromptLibrary
+
+MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+URL_CHARS = r"[^\s<>()\[\]，。；、）（！？]"  # a URL ends at whitespace or CJK punctuation
+URLISH = re.compile(rf"(?:https?|ftp)://{URL_CHARS}+|www\.{URL_CHARS}+|"
+                    rf"\b[A-Za-z0-9.-]+\.(?:com|org|net|io|ai|dev|edu|cn|fm|co)\b(?:/{URL_CHARS}*)?", re.I)
+LANGUAGE_NAME = {"en": "English", "zh": "Simplified Chinese (简体中文)"}
+TEMPLATE = {
+    "en": {
+        "overview": "This plan covers {n} topics in {weeks} weeks, from {first} to {last}. Every week ends "
+                    "with a checkpoint quiz and every phase with a hands-on project.",
+        "deferred": " {n} topics did not fit and are listed as deferred.",
+        "order": "Each topic comes after the topics it builds on, so you never meet an idea before its "
+                 "prerequisites; where several topics are ready, the roadmaps' own stage order decides.",
+        "empty": "You already know everything this goal needs: pick a new goal or mark topics as weak to review.",
+    },
+    "zh": {
+        "overview": "本计划在 {weeks} 周内覆盖 {n} 个主题，从“{first}”到“{last}”。每周末有一次检查测验，"
+                    "每个阶段以一个动手项目收尾。",
+        "deferred": "另有 {n} 个主题因时间不足被推迟。",
+        "order": "每个主题都排在它所依赖的主题之后，保证先学前置知识；多个主题同时可学时，按路线图自身的阶段顺序安排。",
+        "empty": "这个目标需要的内容你都已掌握：可以换一个目标，或把薄弱主题标记出来安排复习。",
+    },
+}
+
+
+class PhaseTip(BaseModel):
+    phase: int = Field(ge=1, le=60, description="Phase number, starting at 1.")
+    tips: str = Field(max_length=120)
+
+
+class PlanGuidance(BaseModel):
+    """What the model may write. The bounds are enforced during decoding, so the whole object fits
+    in GUIDANCE_MAX_TOKENS even in Chinese (~1.6 SmolLM2 tokens a character): a small model fills
+    every string to its limit, and looser bounds ran into max_tokens (truncated JSON) 4 times in 5."""
+
+    overview: str = Field(max_length=280)
+    order_rationale: str = Field(max_length=180)
+    phase_tips: list[PhaseTip] = Field(default_factory=list, max_length=4)
+
+
+# (280 + 180 + 4 * 120) characters * 1.6 tokens + JSON keys and quotes, with some margin.
+GUIDANCE_MAX_TOKENS = 1700
+
+
+def strip_urls(text: str) -> str:
+    """Model prose without links: markdown links keep their text, bare URLs and domains go."""
+    text = re.sub(r"\(\s*\)|（\s*）", "", URLISH.sub("", MD_LINK.sub(r"\1", text)))
+    return re.sub(r"[ \t]+([,.;:!?，。；：！？])", r"\1", re.sub(r"[ \t]{2,}", " ", text)).strip()
+
+
+def write_guidance(plan: Plan, profile: LearnerProfile, llm: LLMClient, prompts: PromptLibrary) -> Plan:
+    """``plan`` with overview, order rationale and phase tips from the model, or from templates."""
+    if not plan.weeks:
+        return template_guidance(plan)  # nothing to explain: no need to wait for the model
+    messages = [{"role": "user", "content": _prompt(plan, profile, prompts)}]
+    for _attempt in range(2):
+        try:
+            out = llm.structured(messages, PlanGuidance, max_tokens=GUIDANCE_MAX_TOKENS)
+        except LLMOutputError:
+            continue
+        except LLMError:
+            break  # the server is down or busy: retrying now only delays the plan
+        if (cleaned := validated(out, plan)) is not None:
+            return _apply(plan, cleaned, "llm")
+    return template_guidance(plan)
+
+
+def validated(out: PlanGuidance, plan: Plan) -> PlanGuidance | None:
+    """URL-free guidance in the plan's language, or None when the output is unusable."""
+    overview, order = strip_urls(out.overview), strip_urls(out.order_rationale)
+    if len(overview) < 10 or detect_language(overview) != plan.language:
+        return None
+    tips = [PhaseTip(phase=t.phase, tips=strip_urls(t.tips)) for t in out.phase_tips
+            if t.phase <= len(plan.phases) and detect_language(t.tips) == plan.language]
+    if order and detect_language(order) != plan.language:
+        order = ""
+    return PlanGuidance(overview=overview, order_rationale=order, phase_tips=[t for t in tips if t.tips])
+
+
+def template_guidance(plan: Plan) -> Plan:
+    text = TEMPLATE[plan.language]
+    taught = {t.id: t.name for w in plan.weeks for t in w.topics if not t.review}
+    if not taught:
+        return plan.model_copy(update={"overview": text["empty"], "guidance": "", "guidance_source": "template"})
+    names = list(taught.values())
+    overview = text["overview"].format(n=len(names), weeks=len(plan.weeks), first=names[0], last=names[-1])
+    if plan.deferred:
+        overview += text["deferred"].format(n=len(plan.deferred))
+    return plan.model_copy(update={"overview": overview, "guidance": text["order"], "guidance_source": "template"})
+
+
+def _apply(plan: Plan, g: PlanGuidance, source: str) -> Plan:
+    tips = {t.phase: t.tips for t in g.phase_tips}
+    phases = [p.model_copy(update={"tips": tips.get(i, p.tips)}) for i, p in enumerate(plan.phases, 1)]
+    order = g.order_rationale or TEMPLATE[plan.language]["order"]
+    return plan.model_copy(update={"overview": g.overview, "guidance": order, "phases": phases,
+                                   "guidance_source": source})
+
+
+def _prompt(plan: Plan, profile: LearnerProfile, prompts: PromptLibrary) -> str:
+    names = {t.id: t.name for w in plan.weeks for t in w.topics}
+    phases = "\n".join(
+        f"{i}. {p.title} (weeks {p.first_week}-{p.last_week}): "
+        f"{', '.join(names.get(t, t) for t in p.topics)}; project: {p.project}"
+        for i, p in enumerate(plan.phases, 1))
+    return prompts.render(
+        "plan_guidance", language_name=LANGUAGE_NAME[plan.language], goal=plan.goal.value.replace("_", " "),
+        hours_per_week=plan.hours_per_week, weeks=len(plan.weeks),
+        known=", ".join(k.replace("_", " ") for k in profile.known) or "-",
+        deferred=", ".join(d.name for d in plan.deferred) or "-", phases=phases or "-")

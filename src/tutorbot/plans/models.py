@@ -1,0 +1,234 @@
+"""Data of the study-plan stage: curriculum topics, learner profiles, drafts and plans.
+
+Stage: curriculum + catalog + profile → planner → plan_writer → plan_export/UI. Everything
+here is plain pydantic; the curriculum graph logic lives in ``curriculum``, packing in ``planner``.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from tutorbot.urls import normalise_url
+
+PlanLang = Literal["zh", "en"]
+PreferredKind = Literal["video", "course", "paper", "code", "blog", "book"]
+FieldSource = Literal["parser", "llm", "default"]
+TOPIC_ID = r"^[a-z][a-z0-9_]{0,39}$"
+
+
+class Goal(StrEnum):
+    understand_llms = "understand_llms"
+    implement_from_scratch = "implement_from_scratch"
+    research = "research"
+    llm_systems_inference = "llm_systems_inference"
+    diffusion_models = "diffusion_models"
+    finetune_deploy = "finetune_deploy"
+
+
+class Text(BaseModel):
+    """A short text in both plan languages."""
+
+    model_config = ConfigDict(extra="forbid")
+    en: str = Field(min_length=1)
+    zh: str = Field(min_length=1)
+
+    def get(self, lang: PlanLang) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+class Synonyms(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    en: list[str] = Field(default_factory=list)
+    zh: list[str] = Field(default_factory=list)
+
+
+class Topic(BaseModel):
+    """One node of the curriculum graph (``corpus/curriculum.yaml``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(pattern=TOPIC_ID)
+    name: Text
+    synonyms: Synonyms = Field(default_factory=Synonyms)
+    description: Text
+    prereqs: list[str] = Field(default_factory=list)
+    tracks: list[str] = Field(min_length=1)
+    hours: float = Field(gt=0, le=200, description="Estimated study hours for a typical learner.")
+    stage: int = Field(ge=1, le=99, description="The roadmaps' own stage order; breaks ordering ties.")
+    resources: list[str] = Field(default_factory=list, description="Catalog ids (normalised URL or name:slug).")
+    projects: list[Text] = Field(default_factory=list)
+
+    @field_validator("resources")
+    @classmethod
+    def _normalise(cls, v: list[str]) -> list[str]:
+        # The yaml may list raw roadmap URLs; the catalog knows them by their normalised form.
+        return [normalise_url(r) if r.startswith(("http://", "https://")) else r for r in v]
+
+    def aliases(self) -> list[str]:
+        """Every string that names this topic, for matching learner text and roadmap sections."""
+        return [self.id, self.name.en, self.name.zh, *self.synonyms.en, *self.synonyms.zh]
+
+
+class Track(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(pattern=TOPIC_ID)
+    name: Text
+    synonyms: Synonyms = Field(default_factory=Synonyms)
+    tip: Text = Field(description="Template study tip for a phase of this track (used when the LLM fails).")
+
+
+class GoalSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Text
+    targets: list[str] = Field(min_length=1, description="Topics the goal must reach.")
+    area_base: list[str] = Field(default_factory=list, description="research: targets kept when an area is given.")
+
+
+class Section(BaseModel):
+    """One roadmap section (heading path) with its text, for the curriculum coverage check."""
+
+    doc_id: str
+    section: str
+    text: str = ""
+    urls: list[str] = Field(default_factory=list)
+
+
+class CoverageReport(BaseModel):
+    unused_resources: list[str] = Field(description="Catalog ids no topic uses.")
+    uncovered_sections: list[tuple[str, str]] = Field(description="(doc_id, section) pairs no topic covers.")
+    topics_without_resources: list[str] = Field(default_factory=list)
+
+
+class LearnerProfile(BaseModel):
+    """What the planner needs to know about a learner; every field is checked with a readable message."""
+
+    model_config = ConfigDict(extra="forbid")
+    known: list[str] = Field(default_factory=list, description="Curriculum topic ids already mastered.")
+    goal: Goal = Goal.understand_llms
+    area: str | None = Field(None, max_length=80, description="Research area (goal 'research' only).")
+    hours_per_week: int = 8
+    weeks: int = 12
+    preferred_kinds: list[PreferredKind] = Field(default_factory=list)
+    language: PlanLang = "en"
+
+    @field_validator("hours_per_week")
+    @classmethod
+    def _hours(cls, v: int) -> int:
+        if not 1 <= v <= 80:
+            raise ValueError(f"hours_per_week must be between 1 and 80, got {v}")
+        return v
+
+    @field_validator("weeks")
+    @classmethod
+    def _weeks(cls, v: int) -> int:
+        if not 1 <= v <= 104:
+            raise ValueError(f"weeks must be between 1 and 104 (two years), got {v}")
+        return v
+
+    @field_validator("known", "preferred_kinds")
+    @classmethod
+    def _dedupe(cls, v: list) -> list:
+        return list(dict.fromkeys(v))
+
+    @model_validator(mode="after")
+    def _area_needs_research(self) -> LearnerProfile:
+        if self.area and self.goal != Goal.research:
+            raise ValueError(f"area {self.area!r} is only used with goal 'research', not {self.goal.value!r}")
+        return self
+
+
+class ProfileDraft(BaseModel):
+    """A profile read from free text, with where each field came from, shown to the learner to confirm."""
+
+    known: list[str] = Field(default_factory=list)
+    not_known: list[str] = Field(default_factory=list, description="Topics mentioned in a negative context.")
+    goal: Goal | None = None
+    area: str | None = None
+    hours_per_week: int | None = None
+    weeks: int | None = None
+    preferred_kinds: list[PreferredKind] = Field(default_factory=list)
+    language: PlanLang = "en"
+    sources: dict[str, FieldSource] = Field(
+        default_factory=dict, description="Where each field came from, keyed by field name, or 'known:<id>' and "
+                                          "'preferred_kinds:<kind>' for list items; absent fields take defaults.")
+    evidence: dict[str, str] = Field(default_factory=dict, description="Text span each parsed field came from.")
+
+    def source_of(self, key: str) -> FieldSource:
+        return self.sources.get(key, "default")
+
+    def to_profile(self) -> LearnerProfile:
+        """The confirmed profile; fields the text did not give take ``LearnerProfile`` defaults."""
+        data = self.model_dump(include=set(LearnerProfile.model_fields), exclude_none=True)
+        if data.get("goal") != Goal.research:
+            data.pop("area", None)
+        return LearnerProfile(**data)
+
+
+class PlanResource(BaseModel):
+    id: str = Field(description="Catalog id.")
+    title: str
+    url: str | None = Field(None, description="From the catalog entry; None for named-only resources.")
+    kind: str
+    topic: str = ""
+
+
+class WeekTopic(BaseModel):
+    id: str
+    name: str
+    hours: float
+    review: bool = Field(False, description="A review slot for a topic the quizzes found weak.")
+    part: int = 1
+    parts: int = 1
+
+
+class Week(BaseModel):
+    week: int = Field(ge=1)
+    hours: float
+    topics: list[WeekTopic]
+    resources: list[PlanResource] = Field(default_factory=list)
+    tasks: list[str] = Field(default_factory=list)
+    checkpoint: str | None = Field(None, description="Topic id of this week's checkpoint quiz.")
+
+    @property
+    def topic_ids(self) -> list[str]:
+        return [t.id for t in self.topics]
+
+
+class TopicRef(BaseModel):
+    id: str
+    name: str
+    hours: float
+
+
+class Phase(BaseModel):
+    title: str
+    track: str
+    first_week: int
+    last_week: int
+    topics: list[str]
+    project: str
+    tips: str = ""
+
+
+class Plan(BaseModel):
+    summary: str
+    language: PlanLang
+    goal: Goal
+    hours_per_week: int
+    weeks_requested: int
+    weeks: list[Week]
+    deferred: list[TopicRef] = Field(default_factory=list, description="Topics that did not fit in time.")
+    phases: list[Phase] = Field(default_factory=list)
+    overview: str = ""
+    guidance: str = Field("", description="Why this order (LLM-written, or template text).")
+    guidance_source: Literal["none", "llm", "template"] = "none"
+
+    def to_json(self) -> str:
+        return json.dumps(self.model_dump(mode="json"), ensure_ascii=False, indent=2)
+
+    def taught(self) -> list[str]:
+        """Topic ids taught (not merely reviewed), in plan order."""
+        return list(dict.fromkeys(t.id for w in self.weeks for t in w.topics if not t.review))

@@ -1,0 +1,112 @@
+"""Plan service: profiles and plans per learner, adapted to progress and quiz results.
+
+The deterministic planner decides everything a learner relies on (order, sizes, resources);
+the LLM only writes guidance text (``plan_writer``) and refines free-text profiles
+(``profile.refine_profile``), each with a fallback. Every change is saved as a new plan in the
+learner's history (one transaction each), so re-planning never loses completed weeks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tutorbot.curriculum.graph import Curriculum
+from tutorbot.llm.client import LLMClient
+from tutorbot.plans.export import plan_to_markdown
+from tutorbot.plans.models import LearnerProfile, Plan, ProfileDraft
+from tutorbot.plans.guidance import template_guidance, write_guidance
+from tutorbot.plans.planner import make_plan
+from tutorbot.plans.profile import parse_profile, refine_profile
+from tutorbot.llm.prompts import PromptLibrary
+from tutorbot.schemas import CatalogEntry
+
+MAX_TEXT = 4000
+
+
+class PlanService:
+    def __init__(self, curriculum: Curriculum, catalog: list[CatalogEntry], llm: LLMClient,
+                 prompts: PromptLibrary, store, weak_topics: Callable[[int], list[str]] | None = None):
+        self.curriculum, self.catalog, self.llm, self.prompts, self.store = curriculum, catalog, llm, prompts, store
+        self._weak = weak_topics or (lambda user_id: [])
+
+    # -- profiles ---------------------------------------------------------------------------
+    def draft(self, text: str, refine: bool = True) -> ProfileDraft:
+        """Read a free-text self-description; the parser first, the model only fills gaps."""
+        text = (text or "").strip()
+        if not text:
+            raise ValueError("describe your background, goal and weekly time, e.g. '10 hours a week, 3 months'")
+        if len(text) > MAX_TEXT:
+            raise ValueError(f"the description is too long ({len(text)} characters; the limit is {MAX_TEXT})")
+        d = parse_profile(text, self.curriculum)
+        return refine_profile(d, text, self.llm, self.curriculum, self.prompts) if refine else d
+
+    @staticmethod
+    def profile_from_draft(draft: ProfileDraft) -> LearnerProfile:
+        values = {k: v for k, v in draft.model_dump().items()
+                  if k in LearnerProfile.model_fields and v not in (None, [])}
+        return LearnerProfile(**values)
+
+    # -- plans ------------------------------------------------------------------------------
+    def create(self, user_id: int, profile: LearnerProfile, guidance: bool = True) -> Plan:
+        status = self.store.topic_status(user_id)
+        done = {t for t, s in status.items() if s in ("done", "known")}
+        plan = make_plan(profile, self.curriculum, self.catalog, done=done & set(self.curriculum.ids),
+                         weak=set(self._weak(user_id)) & set(self.curriculum.ids))
+        return self._save(user_id, write_guidance(plan, profile, self.llm, self.prompts) if guidance else plan,
+                          profile)
+
+    def current(self, user_id: int) -> Plan | None:
+        rec = self.store.current_plan(user_id)
+        return Plan.model_validate(rec.data) if rec else None
+
+    def profile(self, user_id: int) -> LearnerProfile | None:
+        data = self.store.get_profile(user_id)
+        return LearnerProfile.model_validate(data) if data else None
+
+    def mark(self, user_id: int, topic: str, status: str | None) -> Plan | None:
+        """Mark a topic done/known (or clear it) and re-plan the remaining weeks."""
+        found = self.curriculum.match(topic)
+        if found is None:
+            raise ValueError(f"unknown topic {topic!r}: the topic ids are the `id:` entries of corpus/curriculum.yaml")
+        self.store.mark_topic(user_id, found.id, status)
+        return self.replan(user_id)
+
+    def update(self, user_id: int, **changes) -> Plan:
+        """Change hours, weeks, goal... and re-plan, keeping weeks already behind the learner."""
+        profile = self.profile(user_id)
+        if profile is None:
+            raise ValueError("no profile yet: create a plan first")
+        return self.replan(user_id, LearnerProfile.model_validate(profile.model_dump() | changes))
+
+    def replan(self, user_id: int, profile: LearnerProfile | None = None) -> Plan | None:
+        profile = profile or self.profile(user_id)
+        previous = self.current(user_id)
+        if profile is None or previous is None:
+            return None
+        status = self.store.topic_status(user_id)
+        done = {t for t, s in status.items() if s in ("done", "known")} & set(self.curriculum.ids)
+        plan = make_plan(profile, self.curriculum, self.catalog, done=done,
+                         weak=set(self._weak(user_id)) & set(self.curriculum.ids), previous=previous,
+                         now_week=self.current_week(previous, done))
+        # The old text would describe the old plan ("8 topics in 12 weeks"); re-asking the model on
+        # every mark would make each click wait for it, so a re-plan gets the template text.
+        return self._save(user_id, template_guidance(plan), profile)
+
+    @staticmethod
+    def current_week(plan: Plan, done: set[str]) -> int:
+        """The first week that still has an unfinished topic (earlier weeks are history)."""
+        for w in plan.weeks:
+            if any(t.id not in done for t in w.topics):
+                return w.week
+        return (plan.weeks[-1].week + 1) if plan.weeks else 1
+
+    def export_markdown(self, user_id: int) -> str:
+        plan = self.current(user_id)
+        if plan is None:
+            raise ValueError("no plan yet: create one with `tutorbot plan` or in the Plan tab")
+        return plan_to_markdown(plan)
+
+    def _save(self, user_id: int, plan: Plan, profile: LearnerProfile) -> Plan:
+        # one transaction: a crash between a profile and its plan would leave the plan out of date
+        self.store.save_plan(user_id, plan.model_dump(mode="json"), profile=profile.model_dump(mode="json"))
+        return plan

@@ -1,0 +1,304 @@
+"""Quiz service: make a quiz, grade an answer, schedule the card, report mastery, export cards.
+
+Stage: UI/CLI → **QuizService** → generation/validation/grading → ``LearnerStore`` + FSRS.
+A quiz is archived when it is made, so an answer submitted after a restart still grades; every
+answered question becomes the learner's review card (its payload keeps the question), so due
+cards can be quizzed again and exported. All input is checked before anything is stored.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import random
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from pydantic import ValidationError
+from sqlalchemy import JSON, Column, Engine, Integer, MetaData, String, Table, func, insert, select
+
+from tutorbot.quiz.anki import ExportCard, export_apkg, export_markdown
+from tutorbot.curriculum.graph import Curriculum
+from tutorbot.retrieval.embed import Embedder
+from tutorbot.llm.client import LLMClient
+from tutorbot.plans.models import Topic
+from tutorbot.llm.prompts import PromptLibrary
+from tutorbot.quiz.generate import ModelWriter, QuizAssembler, usable_passages
+from tutorbot.quiz.grade import Grader, check_answer
+from tutorbot.quiz.models import MAX_QUESTIONS, QTYPES, Feedback, Grade, QType, Question, Quiz, QuizConfig, QuizLang
+from tutorbot.quiz.rules import RuleBank
+from tutorbot.quiz.validate import PassageVectors, QuizValidator, Seen, language_of
+from tutorbot.retrieval.retriever import Retrieval
+from tutorbot.schemas import CatalogEntry, Chunk, Hit
+from tutorbot.learner.srs import SELF_RATINGS, TopicMastery, new_scheduler, rating_for, review, topic_mastery, weak_topics
+from tutorbot.store.learner_store import LearnerStore
+from tutorbot.store.tables import WRITE_OPTION, UTCDateTime
+
+archive_metadata = MetaData()
+quiz_sessions = Table(
+    "quiz_sessions", archive_metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_id", Integer, nullable=False, index=True),
+    Column("data", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+
+class QuizError(ValueError):
+    """A quiz request or submission that cannot be served; the message says what to do."""
+
+
+class PassageSource(Protocol):
+    """What quizzes need from retrieval (``retrieve.Retriever`` fits)."""
+
+    chunks: list[Chunk]
+    by_id: dict[str, Chunk]
+
+    def search(self, query: str, k: int | None = None) -> list[Hit]: ...
+
+    def retrieve(self, query: str, k: int | None = None, mode: str | None = None) -> Retrieval: ...
+
+
+class QuizArchive:
+    """Quizzes as shown, in the learner database, so answers can be graded after a restart."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        archive_metadata.create_all(engine)
+
+    def save(self, quiz: Quiz) -> None:
+        with self.engine.execution_options(**{WRITE_OPTION: True}).begin() as conn:
+            conn.execute(insert(quiz_sessions).values(id=quiz.id, user_id=quiz.user_id, created_at=quiz.created_at,
+                                                      data=quiz.model_dump(mode="json")))
+
+    def get(self, user_id: int, quiz_id: str) -> Quiz | None:
+        c = quiz_sessions.c
+        with self.engine.connect() as conn:
+            data = conn.execute(select(c.data).where(c.id == quiz_id, c.user_id == user_id)).scalar()
+        return Quiz.model_validate(data) if data is not None else None
+
+    def recent(self, user_id: int, since: datetime, limit: int = 20) -> list[Quiz]:
+        c = quiz_sessions.c
+        query = select(c.data).where(c.user_id == user_id, c.created_at >= since)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(c.created_at.desc()).limit(limit)).scalars().all()
+        return [Quiz.model_validate(d) for d in rows]
+
+    def count(self, user_id: int) -> int:
+        c = quiz_sessions.c
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).where(c.user_id == user_id)).scalar() or 0)
+
+
+def index_vectors(index: Any, embedder: Embedder) -> PassageVectors:
+    """Passage vectors from a ``VectorIndex``: stored embeddings and its nearest-neighbour query."""
+    def stored(ids: list[str]) -> dict[str, np.ndarray]:
+        got = index.collection.get(ids=ids, include=["embeddings"])
+        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"], strict=True)}
+
+    return PassageVectors(embedder, stored, lambda vec, k: [h.chunk.id for h in index.query(vec, k)])
+
+
+class QuizService:
+    def __init__(self, store: LearnerStore, retriever: PassageSource, catalog: list[CatalogEntry],
+                 curriculum: Curriculum, *, llm: LLMClient | None = None, prompts: PromptLibrary | None = None,
+                 embedder: Embedder | None = None, vectors: PassageVectors | None = None,
+                 config: QuizConfig | None = None, scheduler: Any = None, rules: RuleBank | None = None,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+        self.store, self.retriever, self.cur = store, retriever, curriculum
+        self.config, self.clock = config or QuizConfig(), clock
+        self.scheduler = scheduler or new_scheduler()
+        self.archive = QuizArchive(store.engine)
+        vectors = vectors or (PassageVectors(embedder) if embedder else None)
+        self.validator = QuizValidator(retriever.by_id.get, vectors, self.config)
+        writer = ModelWriter(llm, prompts, self.config) if llm is not None and prompts is not None else None
+        rules = rules or RuleBank(catalog, curriculum, retriever.chunks)
+        self.assembler = QuizAssembler(rules, curriculum, self.validator, writer, self.config)
+        self.grader = Grader(embedder, llm, prompts, self.config)
+
+    @classmethod
+    def from_container(cls, c: Any, **kw: Any) -> QuizService:
+        """Wire from a ``container.Container`` (store, retriever, catalog, curriculum, llm, prompts)."""
+        vectors = index_vectors(c.retriever.index, c.retriever.embedder)
+        return cls(c.store, c.retriever, c.catalog, c.curriculum, llm=c.llm, prompts=c.prompts,
+                   embedder=c.retriever.embedder, vectors=vectors, **kw)
+
+    # -- making quizzes -----------------------------------------------------------------------
+    def resolve_topic(self, text: str) -> Topic:
+        """A curriculum topic from its id, its name or a synonym (zh/en), or free text about it."""
+        text = (text or "").strip()
+        if not text or len(text) > 200:
+            raise QuizError("give a topic: a curriculum id or name (1-200 characters), e.g. 'attention_transformer'")
+        found = self.cur.match(text) or self._nearest_topic(text)
+        if found is None:
+            ids = difflib.get_close_matches(text.lower(), self.cur.ids, n=5, cutoff=0.3) or self.cur.ids[:5]
+            hint = ", ".join(f"{i} ({self.cur.topic(i).name.en})" for i in ids)
+            raise QuizError(f"no curriculum topic matches {text!r}; try one of: {hint}")
+        return found
+
+    def _nearest_topic(self, text: str) -> Topic | None:
+        """The topic most named by the passages retrieved for ``text``, if any passage shares a word with it.
+
+        Dense similarity alone cannot tell "cooking pasta" from a real question (multilingual-e5 puts
+        both near 0.83-0.86 against this corpus), so a lexical (BM25) match is required first.
+        """
+        if not self.retriever.retrieve(text, k=5, mode="bm25").hits:
+            return None
+        votes: dict[str, float] = {}
+        for rank, h in enumerate(self.retriever.retrieve(text, k=5).hits):
+            for tid, _, _ in self.cur.mentions(h.chunk.embed_text):
+                votes[tid] = votes.get(tid, 0.0) + 1 / (rank + 1)
+        return self.cur.topic(max(votes, key=votes.get)) if votes else None
+
+    def make_quiz(self, user_id: int, topic: str, n: int = 5, types: list[str] | str | None = None,
+                  language: str = "auto", seed: int | None = None) -> Quiz:
+        """A validated quiz of exactly ``n`` questions on ``topic``, archived for grading."""
+        kinds, lang = parse_types(types), self._language(language, topic)
+        check_n(n)
+        self.store.get_user(user_id)
+        t = self.resolve_topic(topic)
+        now = self.clock()
+        seed = seed if seed is not None else _seed(user_id, t.id, lang, self.archive.count(user_id))
+        passages = usable_passages([h.chunk for h in self.retriever.search(
+            f"{t.name.en} {t.name.zh} {t.description.en}", k=8)]) if self.assembler.writer else []
+        questions, mix = self.assembler.assemble(t, n, kinds, lang, self._seen(user_id, now), passages,
+                                                 random.Random(seed))
+        if len(questions) < n:
+            raise QuizError(f"only {len(questions)} valid {'/'.join(kinds)} questions exist; ask for fewer or "
+                            "allow more question types")
+        quiz = Quiz(id=f"qz-{uuid.uuid4().hex[:16]}", user_id=user_id, topic=t.id, topic_name=t.name.get(lang),
+                    language=lang, questions=questions, mix=mix, created_at=now)
+        self.archive.save(quiz)
+        return quiz
+
+    def review_quiz(self, user_id: int, n: int = 10) -> Quiz:
+        """The learner's due cards (most overdue first) as a quiz; empty when nothing is due."""
+        check_n(n)
+        self.store.get_user(user_id)
+        now = self.clock()
+        questions = [q for card in self.store.due_cards(user_id, now=now, limit=n)
+                     if (q := _question(card.payload.get("question"))) is not None]
+        lang: QuizLang = questions[0].language if questions else "en"
+        quiz = Quiz(id=f"qz-{uuid.uuid4().hex[:16]}", user_id=user_id, kind="review", language=lang,
+                    questions=questions, created_at=now)
+        if questions:
+            self.archive.save(quiz)
+        return quiz
+
+    def next_due(self, user_id: int) -> datetime | None:
+        cards = self.store.cards(user_id)
+        return min((c.due for c in cards), default=None)
+
+    # -- answering ----------------------------------------------------------------------------
+    def get_quiz(self, user_id: int, quiz_id: str) -> Quiz:
+        quiz = self.archive.get(user_id, quiz_id) if isinstance(quiz_id, str) and len(quiz_id) <= 64 else None
+        if quiz is None:
+            raise QuizError(f"quiz {quiz_id!r} not found for this learner: start one with `tutorbot quiz`")
+        return quiz
+
+    def submit(self, user_id: int, quiz_id: str, question_id: str, answer: str,
+               self_rating: str | None = None) -> Feedback:
+        """Grade one answer, log it, reschedule its card, and say what was right and where it is written."""
+        quiz = self.get_quiz(user_id, quiz_id)
+        try:
+            q = quiz.question(question_id)
+        except KeyError:
+            raise QuizError(f"question {question_id!r} is not in quiz {quiz_id!r}") from None
+        text = check_answer(answer, self.config.answer_max_chars)
+        if self_rating is not None and str(self_rating).strip().lower() not in SELF_RATINGS:
+            raise QuizError(f"self-rating must be one of {', '.join(SELF_RATINGS)}, got {self_rating!r}")
+        self._unanswered(user_id, quiz.id, q)
+        grade = self.grader.grade(q, text)
+        with self.store.transaction():  # the check again, then card, review and attempt: all or nothing
+            self._unanswered(user_id, quiz.id, q)
+            rating, due = self._record(user_id, quiz.id, q, text, grade, self_rating)
+        return Feedback(quiz_id=quiz.id, question_id=q.id, type=q.type, topic=q.topic, given=text,
+                        correct=grade.correct, score=grade.score, answer=q.answer, explanation=q.explanation,
+                        source=q.source, source_link=q.source.link, key_points=grade.key_points,
+                        comment=grade.comment, method=grade.method, rating=rating, due=due)
+
+    def _unanswered(self, user_id: int, quiz_id: str, q: Question) -> None:
+        if any(a.quiz_id == quiz_id and a.question_id == q.id for a in self.store.attempts(user_id, topic=q.topic)):
+            raise QuizError(f"question {q.id!r} of quiz {quiz_id!r} is already answered")
+
+    def _record(self, user_id: int, quiz_id: str, q: Question, text: str, grade: Grade,
+                self_rating: str | None) -> tuple[int, datetime]:
+        """Card (created on first answer), FSRS review and attempt log for one graded answer."""
+        rating = int(rating_for(grade.score, self_rating))
+        card = self.store.get_card(user_id, q.id)
+        prior = card.state if card is not None and card.state.last_review is not None else None
+        state, due = review(self.scheduler, prior, grade.score, self.clock(), self_rating)
+        payload = q.model_dump(mode="json")
+        self.store.upsert_card(user_id, q.id, topic=q.topic, front=q.card_front(), back=q.card_back(),
+                               payload={"question": payload})
+        self.store.record_review(user_id, q.id, state, rating, grade.score)
+        self.store.record_attempt(user_id, quiz_id=quiz_id, question_id=q.id, topic=q.topic, qtype=q.type,
+                                  question=payload, answer=text, score=grade.score, correct=grade.correct)
+        return rating, due
+
+    # -- progress and export ------------------------------------------------------------------
+    def mastery(self, user_id: int) -> dict[str, TopicMastery]:
+        """Per-topic mastery from recent results and card retrievability."""
+        return topic_mastery(self.scheduler, self.store.attempts(user_id), self.store.cards(user_id), self.clock())
+
+    def weak_topics(self, user_id: int, threshold: float = 0.6) -> list[str]:
+        return weak_topics(self.mastery(user_id), threshold)
+
+    def export_cards(self, user_id: int) -> list[ExportCard]:
+        out = []
+        for card in self.store.cards(user_id):
+            q = _question(card.payload.get("question"))
+            link = q.source.link if q else ""
+            out.append(ExportCard(question_id=card.question_id, topic=card.topic, front=card.front, back=card.back,
+                                  source_url=link if link.startswith(("http://", "https://")) else None))
+        return out
+
+    def export_anki(self, user_id: int, path: Path | str) -> Path:
+        user = self.store.get_user(user_id)
+        return export_apkg(self.export_cards(user_id), path, deck_name=f"tutorbot::{user.name}")
+
+    def export_markdown(self, user_id: int) -> str:
+        return export_markdown(self.export_cards(user_id), title="tutorbot flashcards")
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _seen(self, user_id: int, now: datetime) -> Seen:
+        since = now - timedelta(days=self.config.recent_days)
+        recent = [q for a in self.store.attempts(user_id, limit=300) if a.created_at >= since
+                  if (q := _question(a.question)) is not None]
+        recent += [q for quiz in self.archive.recent(user_id, since) for q in quiz.questions]
+        return Seen(recent, self.config.duplicate_similarity)
+
+    @staticmethod
+    def _language(language: str, topic: str) -> QuizLang:
+        if language not in ("auto", "zh", "en"):
+            raise QuizError(f"language must be auto, zh or en, got {language!r}")
+        return language_of(topic or "") if language == "auto" else language  # type: ignore[return-value]
+
+
+def parse_types(types: list[str] | str | None) -> list[QType]:
+    """``"mcq,tf"`` or a list → question types, in the order given; None/empty means all."""
+    items = types.split(",") if isinstance(types, str) else list(types or [])
+    kinds = list(dict.fromkeys(t.strip().lower() for t in items if t.strip()))
+    if bad := [t for t in kinds if t not in QTYPES]:
+        raise QuizError(f"unknown question type(s) {bad}: use {', '.join(QTYPES)}")
+    return kinds or list(QTYPES)  # type: ignore[return-value]
+
+
+def check_n(n: int) -> None:
+    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_QUESTIONS:
+        raise QuizError(f"the number of questions must be 1..{MAX_QUESTIONS}, got {n!r}")
+
+
+def _seed(*parts: object) -> int:
+    return int(hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:12], 16)
+
+
+def _question(data: Any) -> Question | None:
+    try:
+        return Question.model_validate(data)
+    except ValidationError:
+        return None

@@ -1,0 +1,248 @@
+"""Quiz validation: no question reaches a learner unless its cited passage backs its answer key.
+
+Stage: generation (rules or model) → **validation** → quiz. Checks, in order: the cited chunk
+exists; options do not repeat; the answer key is in the passage (lexically, on the anchor's line
+when there is one); no other option and no false claim is supported by the same check; the
+question does not give its answer away; it is not a repeat of what the learner saw recently;
+a model question is in the learner's language; and question + answer are semantically close to
+the passage (embedding cosine). The lexical helpers are shared with grading.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+from tutorbot.retrieval.embed import Embedder
+from tutorbot.quiz.models import BLANK, Question, QuizConfig
+from tutorbot.schemas import Chunk
+
+CJK_RUN = re.compile(r"[a-z0-9]+|[\u3400-\u9fff]+")
+NON_WORD = re.compile(r"[\W_]+")
+MOJIBAKE = re.compile(r"[\u00c0-\u00ef][\u0080-\u00bf]|ï¼|â€")
+MD_LINK = re.compile(r"!?\[((?:\\.|[^\[\]\\])*)\]\([^)]*\)")
+STOP = set("the a an of to in on for and or is are be by with as at from that this it its what which who "
+           "how does do was were 的 了 和 是 在 与 及 或".split())
+
+
+# -- lexical helpers ------------------------------------------------------------------------
+
+def fold(text: str) -> str:
+    """Comparison form: NFKC, case-folded, punctuation and markdown gone, single spaces."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(NON_WORD.sub(" ", text).split())
+
+
+def contains(text: str, key: str) -> bool:
+    """``key`` occurs in ``text`` after folding; short latin keys need word edges ("LoRA" ∉ "QLoRA")."""
+    k, t = fold(key), fold(text)
+    squashed = k.replace(" ", "")
+    if not k or squashed not in t.replace(" ", ""):
+        return False  # cheap necessary condition: most calls end here
+    if len(squashed) >= 6:
+        return True  # long keys also match across spacing differences ("HuggingFace" vs "Hugging Face")
+    head = r"(?<![a-z0-9])" if re.match(r"[a-z0-9]", k[0]) else ""
+    tail = r"(?![a-z0-9])" if re.match(r"[a-z0-9]", k[-1]) else ""
+    return re.search(head + r"\s*".join(re.escape(w) for w in k.split()) + tail, t) is not None
+
+
+def garbled(text: str) -> bool:
+    """Mis-decoded UTF-8 (mojibake) that must never be quoted to a learner."""
+    return bool(MOJIBAKE.search(text))
+
+
+def plain(line: str) -> str:
+    """A markdown line as plain text: links keep their text; list markers and emphasis go."""
+    text = MD_LINK.sub(lambda m: re.sub(r"\\(.)", r"\1", m.group(1)), line)
+    text = re.sub(r"^\s*(?:#+|>|[-*]|\d+\.)\s+", "", text)
+    return re.sub(r"\s+", " ", re.sub(r"\*\*|`|✅|~~", "", text)).strip()
+
+
+def section_tail(chunk: Chunk, parts: int = 1) -> str:
+    """The last heading(s) of a chunk without leading emoji, for question and explanation text."""
+    tail = [re.sub(r"^[^\w（(]+", "", p).strip() for p in chunk.section.split(" > ")[-parts:]]
+    return " > ".join(p for p in tail if p) or chunk.title
+
+
+def short_title(title: str, limit: int = 80) -> str | None:
+    """A title short enough for an option: long ones keep the part before the colon, if any."""
+    if len(title) <= limit:
+        return title
+    head = title.split(":")[0].strip()
+    return head if 4 <= len(head) <= limit else None
+
+
+def variant(alias: str, term: str) -> bool:
+    """Another spelling of the same term (plural/singular), not merely another name of the topic."""
+    a, t = fold(alias).replace(" ", ""), fold(term).replace(" ", "")
+    return a != t and a in (t + "s", t + "es", t[:-1])
+
+
+def lines(text: str) -> list[str]:
+    return [ln for ln in text.splitlines() if ln.strip()]
+
+
+def supports(passage: str, key: str, anchor: str = "") -> bool:
+    """The passage states ``key`` (next to ``anchor`` on one line when an anchor is given)."""
+    if not anchor:
+        return contains(passage, key)
+    return any(contains(ln, anchor) and contains(ln, key) for ln in lines(passage))
+
+
+def quote_for(passage: str, key: str, anchor: str = "") -> str:
+    """The passage line that holds the key, for explanations."""
+    for ln in lines(passage):
+        if contains(ln, key) and (not anchor or contains(ln, anchor)):
+            return ln.strip()[:300]
+    return ""
+
+
+def terms(text: str) -> set[str]:
+    """Latin words and CJK character bigrams, for coverage of key points."""
+    out: set[str] = set()
+    for tok in CJK_RUN.findall(fold(text)):
+        if tok[0].isascii():
+            if len(tok) > 1 and tok not in STOP:
+                out.add(tok)
+        else:
+            out |= {tok[i:i + 2] for i in range(len(tok) - 1)} or {tok}
+    return out
+
+
+def coverage(point: str, text: str) -> float:
+    want = terms(point)
+    return len(want & terms(text)) / len(want) if want else 0.0
+
+
+def jaccard(a: str, b: str) -> float:
+    def grams(s: str) -> set[str]:
+        s = fold(s).replace(" ", "")
+        return {s[i:i + 2] for i in range(len(s) - 1)} or {s}
+
+    ga, gb = grams(a), grams(b)
+    return len(ga & gb) / len(ga | gb) if ga | gb else 1.0
+
+
+def language_of(text: str) -> str:
+    cjk = len(re.findall(r"[\u3400-\u9fff]", text))
+    return "zh" if cjk > len(re.findall(r"[A-Za-z]+", text)) else "en"
+
+
+# -- embeddings -----------------------------------------------------------------------------
+
+Neighbours = Callable[[np.ndarray, int], list[str]]
+
+
+class PassageVectors:
+    """Unit vectors of chunks (the index's stored ones when available, else embedded once, cached),
+    and optionally the ids of the chunks nearest to a vector (from the index)."""
+
+    def __init__(self, embedder: Embedder, stored: Callable[[list[str]], dict[str, np.ndarray]] | None = None,
+                 neighbours: Neighbours | None = None):
+        self.embedder, self._stored, self.neighbours = embedder, stored, neighbours
+        self._cache: dict[str, np.ndarray] = {}
+
+    def get(self, chunk: Chunk) -> np.ndarray:
+        if chunk.id not in self._cache:
+            found = self._stored([chunk.id]) if self._stored else {}
+            vec = found.get(chunk.id)
+            self._cache[chunk.id] = vec if vec is not None else self.embedder.embed_passages([chunk.embed_text])[0]
+        return self._cache[chunk.id]
+
+    def closeness(self, text: str, chunk: Chunk, k: int | None = None) -> tuple[float, bool]:
+        """Cosine of ``text`` to the chunk, and whether the chunk is among the ``k`` nearest (True if unknown)."""
+        vec = self.embedder.embed_query(text)
+        near = k is None or self.neighbours is None or chunk.id in self.neighbours(vec, k)
+        return float(np.dot(vec, self.get(chunk))), near
+
+
+# -- the validator --------------------------------------------------------------------------
+
+class Seen:
+    """Questions a learner saw recently (by id, or by near-identical text with the same answer)."""
+
+    def __init__(self, questions: Iterable[Question] = (), threshold: float = 0.85):
+        self.ids: set[str] = set()
+        self.items: list[tuple[str, str]] = []
+        self.threshold = threshold
+        for q in questions:
+            self.add(q)
+
+    def add(self, q: Question) -> None:
+        self.ids.add(q.id)
+        self.items.append((q.question, fold(q.answer)))
+
+    def has(self, q: Question) -> bool:
+        answer = fold(q.answer)
+        return q.id in self.ids or any(a == answer and jaccard(text, q.question) >= self.threshold
+                                       for text, a in self.items)
+
+
+class QuizValidator:
+    def __init__(self, chunk_by_id: Callable[[str], Chunk | None], vectors: PassageVectors | None,
+                 config: QuizConfig | None = None):
+        self.chunk_by_id, self.vectors = chunk_by_id, vectors
+        self.config = config or QuizConfig()
+
+    def check(self, q: Question, seen: Seen) -> str | None:
+        """None when ``q`` may be shown; otherwise the reason it is rejected."""
+        chunk = self.chunk_by_id(q.source.chunk_id)
+        if chunk is None:
+            return "unknown_source"
+        passage = chunk.embed_text
+        for reason, failed in (("options_repeat", lambda: self._options_repeat(q)),
+                               ("unsupported", lambda: not self._supported(q, passage)),
+                               ("several_correct", lambda: self._several_correct(q, passage)),
+                               ("false_claim_supported", lambda: any(supports(passage, a, q.anchor)
+                                                                     for a in q.absent)),
+                               ("gives_answer_away", lambda: self._gives_away(q)),
+                               ("duplicate", lambda: seen.has(q)),
+                               ("wrong_language", lambda: q.origin == "model" and q.type != "blank"
+                                and language_of(q.question) != q.language),
+                               ("off_topic", lambda: not self._close(q, chunk))):
+            if failed():
+                return reason
+        return None
+
+    @staticmethod
+    def _options_repeat(q: Question) -> bool:
+        opts = [fold(o) for o in q.options]
+        if len(set(opts)) < len(opts) or not all(opts):
+            return True
+        return any(jaccard(a, b) >= 0.9 for i, a in enumerate(q.options) for b in q.options[i + 1:])
+
+    @staticmethod
+    def _supported(q: Question, passage: str) -> bool:
+        if not supports(passage, q.key, q.anchor):
+            return False
+        return all(contains(passage, p) or coverage(p, passage) >= 0.7 for p in q.rubric)
+
+    @staticmethod
+    def _several_correct(q: Question, passage: str) -> bool:
+        if q.type != "mcq":
+            return False
+        return any(o != q.answer and supports(passage, o, q.anchor) for o in q.options)
+
+    @staticmethod
+    def _gives_away(q: Question) -> bool:
+        if q.type == "tf":
+            return False
+        if q.type == "blank":
+            return any(contains(q.question, a) for a in [q.answer, *q.accepted])
+        if contains(q.question, q.answer):
+            return True
+        shown = sum(contains(q.question, p) for p in q.rubric)
+        return bool(q.rubric) and shown * 2 > len(q.rubric)
+
+    def _close(self, q: Question, chunk: Chunk) -> bool:
+        if self.vectors is None:
+            return True
+        text = q.question.replace(BLANK, q.answer) if q.type == "blank" else f"{q.question} {q.answer}"
+        # a rule question's passage may rank low (it lists the fact among others); a model
+        # question must also be about its passage more than about most others
+        k = self.config.model_top_k if q.origin == "model" else None
+        sim, near = self.vectors.closeness(text, chunk, k)
+        return near and sim >= self.config.min_similarity
