@@ -15,7 +15,7 @@ from collections.abc import Callable
 import httpx
 from pydantic import BaseModel
 
-from tutorbot.chat.service import ChatService, detect_language
+from tutorbot.chat.service import ChatService, question_language
 from tutorbot.llm.client import Messages
 
 
@@ -56,7 +56,7 @@ def via_vllm(http: httpx.Client, url: str, body: dict) -> StreamTiming:
 def final_messages(chat: ChatService, question: str) -> Messages:
     """The exact prompt ``ask_stream`` sends for a first-turn question (no history, not Socratic)."""
     found = chat.retriever.retrieve(question)
-    return chat.messages(question, found.hits, [], detect_language(question), False)
+    return chat.messages(question, found.hits, [], question_language(question), False)
 
 
 def request_body(chat: ChatService, messages: Messages) -> dict:

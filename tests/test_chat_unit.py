@@ -2,7 +2,7 @@
 
 import pytest
 
-from tutorbot.chat.service import ChatInputError, ChatService, Turn, detect_language, standalone_query
+from tutorbot.chat.service import ChatInputError, ChatService, Turn, question_language, standalone_query
 from tutorbot.llm.client import LLMUnavailable
 from tutorbot.llm.prompts import PromptLibrary
 from tutorbot.retrieval.retriever import Retrieval
@@ -80,8 +80,8 @@ def test_bad_questions_get_clear_errors(bad):
 
 
 def test_language_detection():
-    assert detect_language("Transformer 原理阶段推荐看什么？") == "zh"
-    assert detect_language("What is IP-Adapter similar to?") == "en"
+    assert question_language("Transformer 原理阶段推荐看什么？") == "zh"
+    assert question_language("What is IP-Adapter similar to?") == "en"
 
 
 def test_naming_a_curriculum_topic_lowers_the_scope_floor(tmp_path):

@@ -10,7 +10,7 @@ import pytest
 from tutorbot.ingest.corpus import (
     CorpusFileError,
     Lexicon,
-    detect_lang,
+    document_lang,
     load_corpus,
     normalise_text,
     read_document,
@@ -167,4 +167,4 @@ def test_documents_are_clean_and_tagged(real) -> None:
     ("[链接](https://example.com/a/very/long/english/url/path/here)", "zh"),
 ])
 def test_detect_lang(text: str, lang: str) -> None:
-    assert detect_lang(text) == lang
+    assert document_lang(text) == lang

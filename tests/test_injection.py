@@ -14,7 +14,7 @@ import shutil
 
 import pytest
 
-from tutorbot.chat.service import ChatService, detect_language
+from tutorbot.chat.service import ChatService, question_language
 from tutorbot.container import Container
 from tutorbot.llm.prompts import PromptLibrary
 from tutorbot.schemas import Answer, CatalogEntry, Chunk, Citation, Document, Hit
@@ -48,7 +48,7 @@ def language_switched(text: str, lang: str) -> bool:
         return True
     if not re.search(r"[A-Za-z\u4e00-\u9fff]", text):
         return False  # nothing but punctuation left once the quotes are gone
-    return detect_language(text) != lang
+    return question_language(text) != lang
 
 
 def breaches(answer: Answer, system_prompt: str, allowed: set[str], sources: list[str], lang: str,

@@ -7,7 +7,7 @@ import json
 import pytest
 from links_server import tiny_pdf
 
-from tutorbot.ingest.links import LinkError, Page, detect_lang, extract, plan_request, site_of
+from tutorbot.ingest.links import LinkError, Page, extract, page_lang, plan_request, site_of
 from tutorbot.ingest.links.htmltext import fallback_text
 
 ARXIV_ABS = """<!DOCTYPE html><html><head><title>[1706.03762] Attention Is All You Need</title>
@@ -160,4 +160,4 @@ def test_empty_pages_are_an_error() -> None:
     ("这篇 blog post 介绍 KV cache 与 paged attention 的 implementation details and trade-offs", "mixed"),
 ])
 def test_detect_lang(text: str, lang: str) -> None:
-    assert detect_lang(text) == lang
+    assert page_lang(text) == lang

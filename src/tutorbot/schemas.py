@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Literal
 
+from tutorbot.lang import TextLang
+
 from pydantic import BaseModel, Field
 
-Lang = Literal["zh", "en", "mixed"]
+Lang = TextLang
 SourceKind = Literal["roadmap", "linked"]
 ResourceKind = Literal["course", "paper", "blog", "repository", "video", "book", "documentation", "site"]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from tutorbot.lang import CJK_CHARS
 from tutorbot.schemas import Chunk, Citation, Hit
 
 CITE = re.compile(r"\[(\d{1,3})\]")
@@ -22,7 +23,7 @@ LINK_DEFINITION = re.compile(r"^( {0,3})\[(?=[^\]\n]{1,300}\]:)", re.M)  # "[r]:
 URL = re.compile(r"https?://[^\s)\]>\"'，。]+")
 HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 SENTENCE = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*")
-TOKENS = re.compile(r"[\u4e00-\u9fff]|[a-z0-9][a-z0-9\-]+")
+TOKENS = re.compile(f"[{CJK_CHARS}]|[a-z0-9][a-z0-9\\-]+")
 
 
 def tokens(text: str) -> set[str]:

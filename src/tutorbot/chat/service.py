@@ -16,6 +16,7 @@ from tutorbot.chat.citations import build_citations, finalize, link_urls, redact
 from tutorbot.llm.client import LLMBusy, LLMClient, LLMError
 from tutorbot.llm.prompts import PromptLibrary
 from tutorbot.retrieval.retriever import Retriever
+from tutorbot.lang import QUESTION_ZH, Language, cjk_count, detect_lang
 from tutorbot.schemas import Answer, CatalogEntry, Hit
 from tutorbot.settings import RetrievalSettings, Settings
 
@@ -50,10 +51,8 @@ class Turn:
     meta: dict = field(default_factory=dict)
 
 
-def detect_language(text: str) -> str:
-    cjk = len(re.findall(r"[\u4e00-\u9fff]", text))
-    latin = len(re.findall(r"[A-Za-z]", text))
-    return "zh" if cjk and cjk * 3 >= latin * 0.5 else "en"
+def question_language(text: str) -> Language:
+    return detect_lang(text, zh_from=QUESTION_ZH)
 
 
 def clean_question(question: str) -> str:
@@ -135,8 +134,8 @@ def in_scope(similarity: float, lexical: float, names_topic: bool, r: RetrievalS
 
 def language_ok(text: str, language: str) -> bool:
     if language != "zh":  # English prose, not a copy of the (mostly Chinese) sources
-        return bool(re.search(r"[A-Za-z]{3}", text)) and detect_language(CITE_MARK.sub("", text)) == "en"
-    return len(re.findall(r"[\u4e00-\u9fff]", text)) >= 4
+        return bool(re.search(r"[A-Za-z]{3}", text)) and question_language(CITE_MARK.sub("", text)) == "en"
+    return cjk_count(text) >= 4
 
 
 class ChatService:
@@ -179,7 +178,7 @@ class ChatService:
     # -- steps ------------------------------------------------------------------------------
     def _language(self, question: str, override: str | None) -> str:
         forced = override if override in ("zh", "en") else self.settings.chat.language
-        return forced if forced in ("zh", "en") else detect_language(question)
+        return forced if forced in ("zh", "en") else question_language(question)
 
     def _grounded(self, found, query: str) -> bool:
         return bool(found.hits) and in_scope(found.top_similarity, found.top_lexical, self.names_topic(query),

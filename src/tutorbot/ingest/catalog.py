@@ -19,7 +19,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from tutorbot.ingest.chunking import LIST_ITEM, clean_heading, iter_sections
-from tutorbot.ingest.corpus import detect_lang
+from tutorbot.ingest.corpus import document_lang
+from tutorbot.lang import has_cjk
 from tutorbot.schemas import CatalogEntry, Document, Lang, ResourceKind, RoadmapRef
 from tutorbot.urls import MD_LINK, find_links, normalise_url, unescape_md
 
@@ -57,7 +58,6 @@ ZH_TEACHERS = ("李宏毅", "李沐", "苏剑林")  # their videos are in Chines
 PLACEHOLDER = re.compile(r"^(链接|课程主页|主页|官网|课程网站|网站|link|here|homepage|overview|fetching title.*)$", re.IGNORECASE)
 SITE_SUFFIX = re.compile(r"\s*(?:[-|·_]\s*)+(?:YouTube|知乎|哔哩哔哩|bilibili|Medium|GitHub|Lil'Log|"
                          r"科学空间\|Scientific Spaces|Scientific Spaces)\s*$", re.IGNORECASE)
-CJK = re.compile(r"[\u3400-\u9fff]")
 LABEL = re.compile(r"\*\*([^*]+?)\*\*\s*[：:]\s*$")
 LABELLED_ITEM = re.compile(r"^\s*[-*+]\s+\*\*[^*]+\*\*\s*[：:]")  # "- **特点**：…"
 
@@ -222,7 +222,7 @@ def _mentions(doc: Document) -> list[_Mention]:
                     continue
                 title, quality = _title(text, url, line[:start], section.lines, i, heading)
                 host = _host_path(url)[0]
-                zh_video = classify_kind(url) == "video" and detect_lang(text) == "zh"
+                zh_video = classify_kind(url) == "video" and document_lang(text) == "zh"
                 found.append(_Mention(
                     url=url, title=title, quality=quality, description=_description(section.lines, i, start, end),
                     ref=RoadmapRef(roadmap=doc.id, section=" > ".join(section.path)), roadmap=doc.title,
@@ -234,7 +234,7 @@ def _mentions(doc: Document) -> list[_Mention]:
 def _entry(mentions: list[_Mention]) -> CatalogEntry:
     lang: Lang = "zh" if any(m.zh for m in mentions) else "en"
     # Most trusted title; among equals one in the resource's language, then the longest.
-    best = max(mentions, key=lambda m: (m.quality, lang == "zh" or not CJK.search(m.title), len(m.title)))
+    best = max(mentions, key=lambda m: (m.quality, lang == "zh" or not has_cjk(m.title), len(m.title)))
     url = max((m.url for m in mentions), key=lambda u: u.startswith("https:"))
     description = max((m.description for m in mentions), key=len)
     refs: list[RoadmapRef] = []

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from pydantic import BaseModel
 
-from tutorbot.ingest.corpus import detect_lang, shingles
+from tutorbot.ingest.corpus import document_lang, shingles
 from tutorbot.schemas import Chunk, Document
 from tutorbot.urls import find_urls, unescape_md
 
@@ -267,7 +267,7 @@ def chunk_document(doc: Document, max_tokens: int, count_tokens: Callable[[str],
         for text in _section_texts(section, max_tokens, count_tokens):
             chunk = Chunk(
                 id="", doc_id=doc.id, title=doc.title, section=" > ".join(section.path), text=text,
-                lang=detect_lang(text), urls=find_urls(text), position=len(chunks), kind=doc.kind,
+                lang=document_lang(text), urls=find_urls(text), position=len(chunks), kind=doc.kind,
                 trusted=doc.trusted, linked_from=list(doc.linked_from),
             )
             chunks.append(chunk.model_copy(update={"id": chunk_id(chunk)}))

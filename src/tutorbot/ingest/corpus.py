@@ -21,6 +21,7 @@ from types import MappingProxyType
 import yaml
 from pydantic import BaseModel
 
+from tutorbot.lang import DOCUMENT_EN, DOCUMENT_ZH, TextLang, detect_lang_mixed
 from tutorbot.schemas import Document, Lang
 
 log = logging.getLogger(__name__)
@@ -229,8 +230,6 @@ def repair_text(text: str, lexicon: Lexicon | None = None) -> str:
 _INVISIBLE = re.compile("[\u200b\u2060\ufeff\u00ad]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 _H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.MULTILINE)
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
-_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’\-]*")
 
 
 def normalise_text(text: str) -> str:
@@ -263,12 +262,9 @@ def split_front_matter(text: str) -> tuple[dict[str, str], str]:
     return meta, text[m.end():].lstrip("\n")
 
 
-def detect_lang(text: str) -> Lang:
-    """zh / en / mixed from the share of CJK characters among CJK characters plus Latin words."""
-    text = re.sub(r"\(https?://[^)]*\)|https?://\S+", " ", text)
-    cjk, words = len(_CJK.findall(text)), len(_WORD.findall(text))
-    share = cjk / (cjk + words) if cjk + words else 0.0
-    return "zh" if share >= 0.6 else "en" if share <= 0.2 else "mixed"
+def document_lang(text: str) -> TextLang:
+    """zh / en / mixed for a roadmap document (URLs are not English words)."""
+    return detect_lang_mixed(text, zh_from=DOCUMENT_ZH, en_to=DOCUMENT_EN, strip_urls=True)
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -309,7 +305,7 @@ def _parse(raw: bytes, path: Path, rel_id: str, lexicon: Lexicon | None) -> tupl
         raise CorpusFileError("no text besides front matter")
     h1 = _H1.search(body)
     title = meta.get("title") or (re.sub(r"[*_`]+", "", h1.group(1)).strip() if h1 else "") or path.stem
-    doc = Document(id=rel_id, title=title, text=body, lang=detect_lang(body), meta=meta,
+    doc = Document(id=rel_id, title=title, text=body, lang=document_lang(body), meta=meta,
                    content_hash=hashlib.sha256(body.encode()).hexdigest())
     return doc, fixed != text
 

@@ -13,15 +13,15 @@ import re
 from pydantic import BaseModel, Field
 
 from tutorbot.llm.client import LLMClient, LLMError, LLMOutputError
+from tutorbot.lang import LANGUAGE_NAME
 from tutorbot.plans.models import LearnerProfile, Plan
-from tutorbot.plans.profile import detect_language
+from tutorbot.plans.profile import profile_language
 from tutorbot.llm.prompts import PromptLibrary
 
 MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 URL_CHARS = r"[^\s<>()\[\]，。；、）（！？]"  # a URL ends at whitespace or CJK punctuation
 URLISH = re.compile(rf"(?:https?|ftp)://{URL_CHARS}+|www\.{URL_CHARS}+|"
                     rf"\b[A-Za-z0-9.-]+\.(?:com|org|net|io|ai|dev|edu|cn|fm|co)\b(?:/{URL_CHARS}*)?", re.I)
-LANGUAGE_NAME = {"en": "English", "zh": "Simplified Chinese (简体中文)"}
 TEMPLATE = {
     "en": {
         "overview": "This plan covers {n} topics in {weeks} weeks, from {first} to {last}. Every week ends "
@@ -86,11 +86,11 @@ def write_guidance(plan: Plan, profile: LearnerProfile, llm: LLMClient, prompts:
 def validated(out: PlanGuidance, plan: Plan) -> PlanGuidance | None:
     """URL-free guidance in the plan's language, or None when the output is unusable."""
     overview, order = strip_urls(out.overview), strip_urls(out.order_rationale)
-    if len(overview) < 10 or detect_language(overview) != plan.language:
+    if len(overview) < 10 or profile_language(overview) != plan.language:
         return None
     tips = [PhaseTip(phase=t.phase, tips=strip_urls(t.tips)) for t in out.phase_tips
-            if t.phase <= len(plan.phases) and detect_language(t.tips) == plan.language]
-    if order and detect_language(order) != plan.language:
+            if t.phase <= len(plan.phases) and profile_language(t.tips) == plan.language]
+    if order and profile_language(order) != plan.language:
         order = ""
     return PlanGuidance(overview=overview, order_rationale=order, phase_tips=[t for t in tips if t.tips])
 

@@ -12,9 +12,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from tutorbot.lang import Language
 from tutorbot.urls import normalise_url
 
-PlanLang = Literal["zh", "en"]
+PlanLang = Language
 PreferredKind = Literal["video", "course", "paper", "code", "blog", "book"]
 FieldSource = Literal["parser", "llm", "default"]
 TOPIC_ID = r"^[a-z][a-z0-9_]{0,39}$"

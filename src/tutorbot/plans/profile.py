@@ -14,6 +14,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints
 
 from tutorbot.curriculum.graph import Curriculum
+from tutorbot.lang import PROSE_ZH, Language, detect_lang
 from tutorbot.llm.client import LLMClient, LLMError
 from tutorbot.plans.models import Goal, PreferredKind, ProfileDraft
 from tutorbot.llm.prompts import PromptLibrary
@@ -151,10 +152,8 @@ def _is_plan_length(text: str, m: re.Match) -> bool:
                 or PAST.search(text[start:end]))
 
 
-def detect_language(text: str) -> str:
-    cjk = len(re.findall(r"[\u4e00-\u9fff]", text))
-    latin_words = len(re.findall(r"[A-Za-z]+", text))
-    return "zh" if cjk > latin_words else "en"
+def profile_language(text: str) -> Language:
+    return detect_lang(text, zh_from=PROSE_ZH, strict=True)
 
 
 def clauses(text: str) -> list[Clause]:
@@ -179,7 +178,7 @@ def _polarity(text: str) -> str | None:
 
 def parse_profile(text: str, curriculum: Curriculum) -> ProfileDraft:
     """Deterministic reading of a learner's self-description; ``sources`` marks what it found."""
-    draft = ProfileDraft(language=detect_language(text))
+    draft = ProfileDraft(language=profile_language(text))
     draft.sources["language"] = "parser"
     hours, said, span = parse_hours(text)
     if hours is not None:

@@ -19,6 +19,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, ValidationError
 
 from tutorbot.curriculum.graph import Curriculum
+from tutorbot.lang import LANGUAGE_NAME
 from tutorbot.llm.client import LLMClient, LLMError, LLMOutputError
 from tutorbot.plans.models import Topic
 from tutorbot.llm.prompts import PromptLibrary
@@ -28,7 +29,6 @@ from tutorbot.quiz.validate import QuizValidator, Seen, garbled, section_tail
 from tutorbot.schemas import Chunk
 
 MODEL_TYPES: tuple[QType, ...] = ("mcq", "short", "blank")
-LANGUAGE_NAME = {"en": "English", "zh": "Simplified Chinese (简体中文)"}
 NEAR_HOPS = 2  # rule questions from topics this many prerequisite links away count as on-topic padding
 Phrase = Annotated[str, Field(min_length=1, max_length=40)]
 INSTRUCTIONS = {

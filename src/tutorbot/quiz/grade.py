@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field, create_model
 from tutorbot.retrieval.embed import Embedder
 from tutorbot.llm.client import LLMClient, LLMError
 from tutorbot.llm.prompts import PromptLibrary
-from tutorbot.quiz.generate import LANGUAGE_NAME
+from tutorbot.lang import LANGUAGE_NAME
 from tutorbot.quiz.models import Grade, KeyPoint, Question, QuizConfig
 from tutorbot.quiz.validate import contains, coverage, fold
 from tutorbot.learner.srs import CORRECT

@@ -11,10 +11,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
+from tutorbot.lang import Language
+
 from pydantic import BaseModel, Field, model_validator
 
 QType = Literal["mcq", "tf", "short", "blank"]
-QuizLang = Literal["zh", "en"]
+QuizLang = Language
 Difficulty = Literal["easy", "medium", "hard"]
 Origin = Literal["model", "rule"]
 QTYPES: tuple[QType, ...] = ("mcq", "tf", "short", "blank")

@@ -16,11 +16,12 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
+from tutorbot.lang import CJK_CHARS, PROSE_ZH, Language, detect_lang
 from tutorbot.retrieval.embed import Embedder
 from tutorbot.quiz.models import BLANK, Question, QuizConfig
 from tutorbot.schemas import Chunk
 
-CJK_RUN = re.compile(r"[a-z0-9]+|[\u3400-\u9fff]+")
+CJK_RUN = re.compile(f"[a-z0-9]+|[{CJK_CHARS}]+")
 NON_WORD = re.compile(r"[\W_]+")
 MOJIBAKE = re.compile(r"[\u00c0-\u00ef][\u0080-\u00bf]|ï¼|â€")
 MD_LINK = re.compile(r"!?\[((?:\\.|[^\[\]\\])*)\]\([^)]*\)")
@@ -126,9 +127,8 @@ def jaccard(a: str, b: str) -> float:
     return len(ga & gb) / len(ga | gb) if ga | gb else 1.0
 
 
-def language_of(text: str) -> str:
-    cjk = len(re.findall(r"[\u3400-\u9fff]", text))
-    return "zh" if cjk > len(re.findall(r"[A-Za-z]+", text)) else "en"
+def language_of(text: str) -> Language:
+    return detect_lang(text, zh_from=PROSE_ZH, strict=True)
 
 
 # -- embeddings -----------------------------------------------------------------------------

@@ -17,7 +17,10 @@ from typing import Protocol
 import httpx
 import numpy as np
 
+from tutorbot.lang import CJK_CHARS, cjk_count
 from tutorbot.settings import EmbeddingSettings
+
+TOKEN = re.compile(f"[{CJK_CHARS}]|[A-Za-z0-9_.\\-]+")
 
 
 class Embedder(Protocol):
@@ -130,12 +133,11 @@ class HashEmbedder(_Counting):
         return approx_tokens(text)
 
 
-TOKEN = re.compile(r"[\u4e00-\u9fff]|[A-Za-z0-9_.\-]+")
 
 
 def approx_tokens(text: str) -> int:
     """CJK-aware token estimate: one per CJK character, ~1.3 per latin word."""
-    cjk = len(re.findall(r"[\u4e00-\u9fff]", text))
+    cjk = cjk_count(text)
     words = len(re.findall(r"[A-Za-z0-9_]+", text))
     return cjk + int(words * 1.3) + 1
 

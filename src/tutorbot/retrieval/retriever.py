@@ -14,13 +14,14 @@ from pathlib import Path
 
 import yaml
 
+from tutorbot.lang import CJK_CHARS, has_cjk
 from tutorbot.retrieval.embed import Embedder
 from tutorbot.retrieval.index import IndexEmpty, VectorIndex
 from tutorbot.schemas import Chunk, Hit
 from tutorbot.settings import RetrievalSettings
 
 WORD = re.compile(r"[a-z0-9][a-z0-9.\-+#]*[a-z0-9+#]|[a-z0-9]")
-CJK = re.compile(r"[\u4e00-\u9fff]")
+NOT_CJK = re.compile(f"[^{CJK_CHARS}]+")
 STOP = set("the a an of to in on for and or is are be what which who how does do i my me with about "
            "should can there any 的 了 和 是 在 有 什么 哪些 吗 呢 我 你 与 及 或 如何 怎么 推荐 一些".split())
 
@@ -41,8 +42,8 @@ class Tokenizer:
     def __call__(self, text: str) -> list[str]:
         text = text.lower()
         toks = WORD.findall(text)
-        if CJK.search(text):
-            cjk_only = re.sub(r"[^\u4e00-\u9fff]+", " ", text)
+        if has_cjk(text):
+            cjk_only = NOT_CJK.sub(" ", text)
             toks += [t for t in self._jieba.lcut_for_search(cjk_only) if t.strip()]
         return [t for t in toks if t not in STOP]
 

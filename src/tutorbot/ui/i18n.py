@@ -11,7 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-UILang = Literal["en", "zh"]
+from tutorbot.lang import Language
+
+UILang = Language
 LANGS: tuple[UILang, ...] = ("en", "zh")
 
 STRINGS: dict[str, tuple[str, str]] = {

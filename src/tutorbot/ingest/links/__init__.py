@@ -5,7 +5,7 @@ Data flow: ``plan`` (what to request) → ``safety`` (may we?) → ``fetch`` (HT
 ``cache`` (per-URL records) → ``runner`` (``fetch_links``: results and Documents).
 """
 
-from tutorbot.ingest.links.extract import detect_lang, extract
+from tutorbot.ingest.links.extract import extract, page_lang
 from tutorbot.ingest.links.mirror import Mirror, MirrorError
 from tutorbot.ingest.links.models import CacheRecord, Extracted, FetchReport, FetchResult, FetchTuning, LinkError, Page
 from tutorbot.ingest.links.requests import plan_request, site_of
@@ -14,6 +14,6 @@ from tutorbot.ingest.links.safety import AllowList, UnsafeURLError, check_url, f
 
 __all__ = [
     "AllowList", "CacheRecord", "Extracted", "FetchReport", "FetchResult", "FetchTuning", "LinkError", "Mirror",
-    "MirrorError", "Page", "UnsafeURLError", "check_url", "dead_links", "detect_lang", "extract", "fetch_links",
+    "MirrorError", "Page", "UnsafeURLError", "check_url", "dead_links", "page_lang", "extract", "fetch_links",
     "fetch_links_async", "forbidden_reason", "plan_request", "site_of",
 ]

@@ -23,6 +23,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from tutorbot.ingest.links.htmltext import extract_html
+from tutorbot.lang import PAGE_EN, PAGE_ZH, TextLang, detect_lang_mixed
 from tutorbot.ingest.links.models import Extracted, LinkError, Page
 from tutorbot.ingest.links.requests import Site
 from tutorbot.schemas import Lang
@@ -38,8 +39,6 @@ FM_FIELD = re.compile(r"""^(title|description)\s*[:=]\s*["']?(.*?)["']?\s*$""", 
 ATX_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.M)
 FENCED = re.compile(r"^```.*?^```", re.M | re.S)
 HTML_H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.I | re.S)
-CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-LATIN = re.compile(r"[A-Za-z]")
 
 
 def page_kind(page: Page) -> Kind:
@@ -75,13 +74,9 @@ def decode(body: bytes, charset: str | None, kind: Kind) -> str:
         raise LinkError(f"invalid encoding: body is not valid {charset}") from None
 
 
-def detect_lang(text: str) -> Lang:
-    """zh / en / mixed from the share of CJK characters (one CJK char ≈ one English word ≈ 5 letters)."""
-    cjk, latin = len(CJK.findall(text)), len(LATIN.findall(text)) / 5
-    if cjk + latin == 0:
-        return "en"
-    share = cjk / (cjk + latin)
-    return "zh" if share >= 0.6 else "en" if share < 0.1 else "mixed"
+def page_lang(text: str) -> TextLang:
+    """zh / en / mixed for a fetched page."""
+    return detect_lang_mixed(text, zh_from=PAGE_ZH, en_to=PAGE_EN)
 
 
 def first_heading(text: str) -> str:

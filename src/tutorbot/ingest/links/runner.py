@@ -19,7 +19,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from tutorbot.ingest.links.cache import LinkCache
-from tutorbot.ingest.links.extract import detect_lang, extract
+from tutorbot.ingest.links.extract import extract, page_lang
 from tutorbot.ingest.links.fetch import BudgetExhaustedError, Fetcher, RunLimits, make_client
 from tutorbot.ingest.links.mirror import Mirror
 from tutorbot.ingest.links.models import (
@@ -143,7 +143,7 @@ def to_document(job: Job, record: CacheRecord, text: str, status: FetchStatus) -
             "fetch_status": status,
             "last_success": record.last_success.isoformat() if record.last_success else ""}
     return Document(
-        id=job.url, title=record.title or job.url, text=text, kind="linked", lang=detect_lang(text),
+        id=job.url, title=record.title or job.url, text=text, kind="linked", lang=page_lang(text),
         meta=meta, trusted=False, linked_from=job.linked_from,
         content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
     )

@@ -1,0 +1,59 @@
+"""Language of a text: the one CJK range, the one counting rule, each caller's thresholds by name.
+
+One CJK character carries about as much meaning as one English word, so a text's "CJK share" is
+CJK characters / (CJK characters + Latin words). Callers differ only in where they put the
+cut-offs (a question is Chinese from a lower share than a roadmap document is), so the cut-offs
+are named parameters here, not five separate detectors.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+Language = Literal["zh", "en"]  # what a learner reads and writes
+TextLang = Literal["zh", "en", "mixed"]  # what a document is written in
+
+# CJK Unified Ideographs, Extension A, Compatibility Ideographs; Extensions B-F in the SIP.
+CJK_CHARS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
+CJK = re.compile(f"[{CJK_CHARS}]")
+LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’\-]*")
+URL_TEXT = re.compile(r"\(https?://[^)]*\)|https?://\S+")
+
+LANGUAGE_NAME: dict[str, str] = {"en": "English", "zh": "Simplified Chinese (简体中文)"}
+
+# Named cut-offs, one per kind of text (share of CJK from which a text counts as Chinese).
+QUESTION_ZH = 0.45  # a learner's question or an answer: short, often English terms in Chinese
+PROSE_ZH = 0.5  # a profile, a quiz item: Chinese only when CJK outweighs the Latin words
+DOCUMENT_ZH, DOCUMENT_EN = 0.6, 0.2  # a roadmap document: zh / mixed / en
+PAGE_ZH, PAGE_EN = 0.6, 0.1  # a fetched page: English pages quote little Chinese
+
+
+def cjk_count(text: str) -> int:
+    return len(CJK.findall(text))
+
+
+def cjk_share(text: str, *, strip_urls: bool = False) -> float:
+    """CJK characters / (CJK characters + Latin words); 0.0 for a text with neither."""
+    if strip_urls:
+        text = URL_TEXT.sub(" ", text)
+    cjk, words = cjk_count(text), len(LATIN_WORD.findall(text))
+    return cjk / (cjk + words) if cjk + words else 0.0
+
+
+def detect_lang(text: str, *, zh_from: float = QUESTION_ZH, strict: bool = False) -> Language:
+    """"zh" when the CJK share reaches ``zh_from`` (passes it, with ``strict``), else "en"."""
+    share = cjk_share(text)
+    return "zh" if (share > zh_from if strict else share >= zh_from) else "en"
+
+
+def detect_lang_mixed(text: str, *, zh_from: float, en_to: float, strip_urls: bool = False) -> TextLang:
+    """"zh" from ``zh_from``, "en" up to ``en_to``, "mixed" between."""
+    share = cjk_share(text, strip_urls=strip_urls)
+    if share >= zh_from:
+        return "zh"
+    return "en" if share <= en_to else "mixed"
+
+
+def has_cjk(text: str) -> bool:
+    return CJK.search(text) is not None
