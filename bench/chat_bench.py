@@ -3,7 +3,8 @@
 Stage measured: ``ChatService.ask_stream`` end to end (question → retrieval → prompt → LLM stream)
 against the same final prompt posted directly to the same vLLM server. Every prompt is sent
 once before timing so both routes hit vLLM's prefix cache alike, and the two routes alternate
-which goes first. Retrieval + prompt assembly is timed inside tutorbot's own calls. Tokens are counted as streamed deltas on both routes (vLLM sends one per token).
+which goes first. Retrieval + prompt assembly is timed inside tutorbot's own calls. Tokens are counted
+as streamed deltas on both routes (vLLM sends one per token).
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from streams import (
     via_vllm,
 )
 
-from tutorbot.chat.service import ChatService
 from tutorbot.chat.evaluate import load_qa
+from tutorbot.chat.service import ChatService
 
 TTFT_TOKENS = 32
 PROBE_TOKENS = 16  # enough to tell a model answer from the 'not covered' reply
@@ -92,7 +93,7 @@ def ttft_section(tut: list[float], direct: list[float], prep: list[float], disti
     t.add("same prompt straight to vLLM", ms(median(direct)), ms(pct(direct, 95)))
     t.add("  retrieval + prompt assembly (inside tutorbot's calls)", ms(median(prep)), ms(pct(prep, 95)))
     r = ratio(median(tut), median(direct))
-    share = median([ratio(p, t) for p, t in zip(prep, tut)])
+    share = median([ratio(p, t) for p, t in zip(prep, tut, strict=False)])
     return Section(name="chat", title="4. Chat time to first token", tables=[t], notes=[
         (f"TTFT ratio tutorbot / direct (medians) = {r:.2f} — target ≤ {TTFT_TARGET} "
          f"{'met' if r <= TTFT_TARGET else 'NOT met'}."),

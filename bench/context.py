@@ -18,9 +18,9 @@ from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 
-from tutorbot.llm import server as serve
 from tutorbot.container import Container
 from tutorbot.ingest.pipeline import IngestReport
+from tutorbot.llm import server as serve
 from tutorbot.llm.client import OpenAICompatClient
 from tutorbot.settings import PROJECT_ROOT, Settings
 

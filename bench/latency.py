@@ -16,8 +16,8 @@ import numpy as np
 from common import Counts, Section, Table, median, ms, pct, ratio
 from context import DEV_QA, BenchContext
 
-from tutorbot.container import Container
 from tutorbot.chat.evaluate import load_qa
+from tutorbot.container import Container
 
 TARGET_MS = 50.0
 

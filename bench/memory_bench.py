@@ -52,8 +52,8 @@ def child(data_dir: Path, llm_url: str, max_tokens: int) -> MemoryReport:
     from context import DEV_QA
     from streams import concurrently, via_tutorbot
 
-    from tutorbot.container import Container
     from tutorbot.chat.evaluate import load_qa
+    from tutorbot.container import Container
     from tutorbot.settings import Settings
 
     s = Settings(data_dir=data_dir, _env_file=None,

@@ -24,8 +24,8 @@ from pydantic import BaseModel, Field
 
 from tutorbot.container import Container
 from tutorbot.llm.client import LLMError, LLMUnavailable, Messages, OpenAICompatClient
-from tutorbot.plans.models import Goal, LearnerProfile
 from tutorbot.plans.guidance import write_guidance
+from tutorbot.plans.models import Goal, LearnerProfile
 from tutorbot.plans.planner import make_plan
 from tutorbot.plans.profile import parse_profile, refine_profile
 from tutorbot.quiz.generate import Malformed, ModelWriter, usable_passages

@@ -7,14 +7,13 @@ import shutil
 import time
 
 import pytest
+from conftest import free_port, make_settings
+from tcp_proxy import TCPProxy
 
 from tutorbot.chat.service import ChatService
 from tutorbot.container import Container
 from tutorbot.llm.client import OpenAICompatClient
 from tutorbot.settings import PROJECT_ROOT
-
-from conftest import free_port, make_settings
-from tcp_proxy import TCPProxy
 
 pytestmark = pytest.mark.integration
 

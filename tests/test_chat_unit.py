@@ -4,11 +4,11 @@ import pytest
 
 from tutorbot.chat.service import ChatInputError, ChatService, Turn, question_language, standalone_query
 from tutorbot.llm.client import LLMUnavailable
+from tutorbot.llm.fake import FakeLLM
 from tutorbot.llm.prompts import PromptLibrary
 from tutorbot.retrieval.retriever import Retrieval
 from tutorbot.schemas import Chunk, Hit
 from tutorbot.settings import PROJECT_ROOT, Settings
-from tutorbot.llm.fake import FakeLLM
 
 
 class FakeRetriever:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from tutorbot.curriculum.graph import CurriculumError, coverage, load_curriculum, parse_curriculum
 from tutorbot.ingest.catalog import build_catalog
 from tutorbot.ingest.chunking import chunk_document
 from tutorbot.ingest.corpus import load_corpus
-from tutorbot.curriculum.graph import CurriculumError, coverage, load_curriculum, parse_curriculum
 from tutorbot.plans.models import Section
 from tutorbot.schemas import CatalogEntry, Document
 

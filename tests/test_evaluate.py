@@ -1,13 +1,13 @@
 """Evaluation metrics: retrieval hit@k/MRR and the whole-chain answer report, with fakes."""
 
-from tutorbot.chat.service import ChatService
 from tutorbot.chat.evaluate import QA, contains_evidence, eval_answers, first_hit_rank, summarise
+from tutorbot.chat.service import ChatService
 from tutorbot.llm.client import LLMUnavailable
+from tutorbot.llm.fake import FakeLLM
 from tutorbot.llm.prompts import PromptLibrary
 from tutorbot.retrieval.retriever import Retrieval
 from tutorbot.schemas import Chunk, Hit
 from tutorbot.settings import PROJECT_ROOT, Settings
-from tutorbot.llm.fake import FakeLLM
 
 HITS = [Hit(chunk=Chunk(id="a", doc_id="roadmaps/a.txt", title="T", section="S", text="HELM by Percy Liang"), score=1),
         Hit(chunk=Chunk(id="b", doc_id="roadmaps/b.txt", title="T", section="S", text="DDPM paper"), score=0.5)]

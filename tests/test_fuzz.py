@@ -28,24 +28,29 @@ from sqlalchemy import inspect, text
 from typer.testing import CliRunner
 
 from tutorbot import cli
-from tutorbot.cli import core as cli_app, chat as cli_chat, ingest as cli_ingest, ops as cli_ops, plan as cli_plan, quiz as cli_quiz
 from tutorbot.chat.service import MAX_QUESTION_CHARS, ChatInputError, ChatService
+from tutorbot.cli import chat as cli_chat
+from tutorbot.cli import core as cli_app
+from tutorbot.cli import ingest as cli_ingest
+from tutorbot.cli import ops as cli_ops
+from tutorbot.cli import plan as cli_plan
+from tutorbot.cli import quiz as cli_quiz
 from tutorbot.container import Container
 from tutorbot.curriculum.graph import load_curriculum
-from tutorbot.retrieval.embed import HashEmbedder
+from tutorbot.learner.srs import CORRECT
+from tutorbot.llm.fake import FakeLLM
+from tutorbot.llm.prompts import PromptLibrary
 from tutorbot.plans.models import LearnerProfile
 from tutorbot.plans.service import PlanService
-from tutorbot.llm.prompts import PromptLibrary
 from tutorbot.quiz.grade import AnswerError, Grader
 from tutorbot.quiz.models import Feedback, Question, Quiz, QuizConfig, QuizSource
 from tutorbot.quiz.rules import RuleBank
 from tutorbot.quiz.service import QuizError, QuizService
+from tutorbot.retrieval.embed import HashEmbedder
 from tutorbot.retrieval.retriever import Retrieval
 from tutorbot.schemas import Chunk, Hit
 from tutorbot.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
-from tutorbot.learner.srs import CORRECT
 from tutorbot.store.learner_store import LearnerStore
-from tutorbot.llm.fake import FakeLLM
 from tutorbot.ui import chat_logic, plan_logic, quiz_logic
 from tutorbot.ui.render import allowed_set, answer_markdown, is_allowed, safe_markdown
 
@@ -394,7 +399,7 @@ def indexed(tmp_path_factory):
     s = Settings(_env_file=None, data_dir=tmp_path_factory.mktemp("cli"), embedding={"backend": "hash"})
     c = Container(s, llm=FakeLLM("<script>alert(1)</script> ![x](http://evil.example/p.png) [1]"))
     c.ingest()
-    c.quizzes  # creates the quiz archive table now, so a snapshot before the first quiz already has it
+    _ = c.quizzes  # creates the quiz archive table now, so a snapshot before the first quiz already has it
     c.store.get_or_create_local_user()  # any CLI use creates it (`quiz` before checking the topic): not learner data
     return c
 

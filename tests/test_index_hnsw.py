@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pytest
-
 from conftest import DEV_QA
 
 pytestmark = pytest.mark.integration  # real embeddings + Chroma (session fixture ``indexed``)
@@ -36,6 +35,6 @@ def test_hnsw_top10_equals_brute_force_on_dev_questions(indexed):
         hnsw = [h.chunk.id for h in indexed.index.query(vec, K)]
         if hnsw != exact:
             # Only chunks tied on cosine (to float32 precision) may swap places.
-            cos = dict(zip(ids, scores))
+            cos = dict(zip(ids, scores, strict=False))
             assert set(hnsw) == set(exact), q
             assert np.allclose([cos[i] for i in hnsw], [cos[i] for i in exact], atol=1e-6), q

@@ -8,16 +8,15 @@ import shutil
 
 import numpy as np
 import pytest
+from conftest import make_settings
 from typer.testing import CliRunner
 
-from tutorbot.ingest.catalog import filter_catalog, load_catalog
 from tutorbot.cli import app
 from tutorbot.container import Container
-from tutorbot.retrieval.index import catalog_path
+from tutorbot.ingest.catalog import filter_catalog, load_catalog
 from tutorbot.ingest.pipeline import manifest_path
+from tutorbot.retrieval.index import catalog_path
 from tutorbot.settings import PROJECT_ROOT
-
-from conftest import make_settings
 
 ROADMAPS = PROJECT_ROOT / "corpus" / "roadmaps"
 runner = CliRunner()
@@ -70,7 +69,8 @@ def test_edit_reembeds_only_that_document_and_delete_removes_it(small):
 def stored(c: Container, doc_id: str) -> dict[int, tuple[str, np.ndarray]]:
     """position → (section, embedding) of a document's chunks as the index holds them."""
     got = c.index.collection.get(where={"source_id": doc_id}, include=["metadatas", "embeddings"])
-    return {m["position"]: (m["section"], np.asarray(e)) for m, e in zip(got["metadatas"], got["embeddings"])}
+    rows = zip(got["metadatas"], got["embeddings"], strict=True)
+    return {m["position"]: (m["section"], np.asarray(e)) for m, e in rows}
 
 
 def test_renamed_parent_heading_reembeds_its_children(small):

@@ -13,17 +13,16 @@ import re
 import shutil
 
 import pytest
+from conftest import make_settings
+from injection_payloads import EVIL, PAYLOADS
 
 from tutorbot.chat.service import ChatService, question_language
 from tutorbot.container import Container
+from tutorbot.llm.fake import FakeLLM
 from tutorbot.llm.prompts import PromptLibrary
 from tutorbot.schemas import Answer, CatalogEntry, Chunk, Citation, Document, Hit
 from tutorbot.settings import PROJECT_ROOT, Settings
-from tutorbot.llm.fake import FakeLLM
 from tutorbot.urls import find_urls, normalise_url
-
-from conftest import make_settings
-from injection_payloads import EVIL, PAYLOADS
 
 CITE = re.compile(r"\[(\d+)\]")
 URL = re.compile(r"https?://[^\s)\]>\"'，。]+")
@@ -65,7 +64,8 @@ def breaches(answer: Answer, system_prompt: str, allowed: set[str], sources: lis
     if "![" in answer.answer or re.search(r"<\s*/?\s*(a|img|script)\b", answer.answer, re.I):
         found.append("image or raw HTML")
     cited = {c.n for c in answer.citations}
-    if any(not 1 <= c.n <= len(sources) for c in answer.citations) or {int(n) for n in CITE.findall(answer.answer)} - cited:
+    marks = {int(n) for n in CITE.findall(answer.answer)}
+    if any(not 1 <= c.n <= len(sources) for c in answer.citations) or marks - cited:
         found.append("invalid citation")
     if answer.language != lang or language_switched(prose(answer.answer, sources), lang):
         found.append("language switched")
@@ -102,7 +102,8 @@ class OneShotRetriever:
 
 
 @pytest.mark.parametrize("trusted", [True, False], ids=["roadmap-chunk", "linked-page"])
-@pytest.mark.parametrize("question,lang", [("What do the LoRA notes recommend?", "en"), ("LoRA 微调笔记推荐什么？", "zh")])
+@pytest.mark.parametrize("question,lang", [("What do the LoRA notes recommend?", "en"),
+                                           ("LoRA 微调笔记推荐什么？", "zh")])
 def test_no_payload_succeeds_even_when_the_model_obeys_it(tmp_path, trusted, question, lang):
     assert len(PAYLOADS) >= 30
     prompts = PromptLibrary(PROJECT_ROOT / "prompts")

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import gradio as gr
 import pytest
+from conftest import make_settings
 from typer.testing import CliRunner
 
 from tutorbot.cli import app
@@ -22,8 +23,6 @@ from tutorbot.settings import PROJECT_ROOT, LinksSettings
 from tutorbot.ui import library_tab
 from tutorbot.ui.context import UIContext
 from tutorbot.ui.i18n import Labels
-
-from conftest import make_settings
 
 GOOD, GONE, MISSING, BROKEN = (f"https://example.org/{p}" for p in ("good", "gone", "missing", "broken"))
 UNFETCHED = "https://example.org/never-asked"
@@ -156,7 +155,8 @@ def test_linked_hit_json_names_page_title_linking_sections_and_trust():
 
 
 def test_roadmap_hit_json_keeps_its_keys():
-    chunk = Chunk(id="r1", doc_id="roadmaps/relearn-ai.txt", title="重学AI", section="第二阶段", text="学习 Transformer")
+    chunk = Chunk(id="r1", doc_id="roadmaps/relearn-ai.txt", title="重学AI", section="第二阶段",
+                  text="学习 Transformer")
     row = Hit(chunk=chunk, score=0.1234567).as_json()
     assert set(row) == ROADMAP_KEYS and row["source"] == "roadmaps/relearn-ai.txt" and row["score"] == 0.123457
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import DEV_QA, SHARED, make_settings
 from typer.testing import CliRunner
 
+from tutorbot.chat.evaluate import eval_retrieval, load_qa
 from tutorbot.cli import app
 from tutorbot.container import Container
-from tutorbot.chat.evaluate import eval_retrieval, load_qa
 from tutorbot.ingest.linked import fetch_catalog_links
-
-from conftest import DEV_QA, SHARED, make_settings
 
 MIRROR = SHARED / "linked"
 runner = CliRunner()

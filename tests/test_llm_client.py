@@ -5,12 +5,11 @@ import time
 
 import httpx
 import pytest
+from conftest import free_port
 from pydantic import BaseModel, Field
 
 from tutorbot.llm.client import LLMOutputError, LLMUnavailable, OpenAICompatClient
 from tutorbot.settings import LLMSettings
-
-from conftest import free_port
 
 
 class Reply(BaseModel):

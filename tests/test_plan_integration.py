@@ -11,12 +11,11 @@ import json
 import re
 
 import pytest
+from test_planner import LEARNERS, check_plan, deepseek_learner
 from typer.testing import CliRunner
 
 from tutorbot.cli import app
 from tutorbot.plans.models import LearnerProfile
-
-from test_planner import LEARNERS, check_plan, deepseek_learner
 
 pytestmark = pytest.mark.integration
 URL = re.compile(r"https?://\S+")

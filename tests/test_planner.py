@@ -11,18 +11,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tutorbot.curriculum.graph import Curriculum, load_curriculum
 from tutorbot.ingest.catalog import build_catalog
 from tutorbot.ingest.corpus import load_corpus
-from tutorbot.curriculum.graph import Curriculum, load_curriculum
 from tutorbot.llm.client import LLMUnavailable
+from tutorbot.llm.fake import FakeLLM
+from tutorbot.llm.prompts import PromptLibrary
 from tutorbot.plans.export import plan_to_markdown
-from tutorbot.plans.models import Goal, LearnerProfile, Plan
 from tutorbot.plans.guidance import PlanGuidance, strip_urls, write_guidance
+from tutorbot.plans.models import Goal, LearnerProfile, Plan
 from tutorbot.plans.planner import PlanError, goal_targets, make_plan
 from tutorbot.plans.profile import parse_profile
-from tutorbot.llm.prompts import PromptLibrary
 from tutorbot.schemas import CatalogEntry
-from tutorbot.llm.fake import FakeLLM
 
 ROOT = Path(__file__).resolve().parents[1]
 CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from tutorbot.retrieval.embed import HashEmbedder
 from tutorbot.llm.client import LLMOutputError, LLMUnavailable
+from tutorbot.llm.fake import FakeLLM
 from tutorbot.llm.prompts import PromptLibrary
 from tutorbot.quiz.grade import AnswerError, Grader, check_answer, grade_exact
 from tutorbot.quiz.models import Question, QuizSource
-from tutorbot.llm.fake import FakeLLM
+from tutorbot.retrieval.embed import HashEmbedder
 
 PROMPTS = PromptLibrary(Path(__file__).resolve().parents[1] / "prompts")
 SRC = QuizSource(chunk_id="c", source="roadmaps/plan.txt")

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from tutorbot.curriculum.graph import load_curriculum
 from tutorbot.ingest.catalog import build_catalog
 from tutorbot.ingest.chunking import chunk_document
 from tutorbot.ingest.corpus import load_corpus
-from tutorbot.curriculum.graph import load_curriculum
-from tutorbot.retrieval.embed import approx_tokens
 from tutorbot.quiz.rules import RuleBank
 from tutorbot.quiz.validate import QuizValidator, Seen, contains, garbled, supports
+from tutorbot.retrieval.embed import approx_tokens
 
 ROOT = Path(__file__).resolve().parents[1]
 CJK = re.compile(r"[\u4e00-\u9fff]")

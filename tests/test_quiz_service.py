@@ -11,20 +11,20 @@ from pathlib import Path
 
 import pytest
 from fsrs import Rating
-
 from test_quiz_rules import build_corpus
-from tutorbot.retrieval.embed import HashEmbedder
+
+from tutorbot.learner.srs import new_scheduler
 from tutorbot.llm.client import LLMUnavailable
+from tutorbot.llm.fake import FakeLLM
 from tutorbot.llm.prompts import PromptLibrary
 from tutorbot.quiz.models import QuizConfig
 from tutorbot.quiz.rules import RuleBank
 from tutorbot.quiz.service import QuizError, QuizService
 from tutorbot.quiz.validate import Seen, terms
+from tutorbot.retrieval.embed import HashEmbedder
 from tutorbot.retrieval.retriever import Retrieval
 from tutorbot.schemas import Hit
-from tutorbot.learner.srs import new_scheduler
 from tutorbot.store.learner_store import LearnerStore
-from tutorbot.llm.fake import FakeLLM
 
 PROMPTS = PromptLibrary(Path(__file__).resolve().parents[1] / "prompts")
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)

@@ -5,10 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tutorbot.retrieval.embed import HashEmbedder
 from tutorbot.quiz.models import Question, QuizConfig, QuizSource
-from tutorbot.quiz.validate import (PassageVectors, QuizValidator, Seen, contains, coverage, fold, garbled,
-                                    jaccard, supports)
+from tutorbot.quiz.validate import (
+    PassageVectors,
+    QuizValidator,
+    Seen,
+    contains,
+    coverage,
+    fold,
+    garbled,
+    jaccard,
+    supports,
+)
+from tutorbot.retrieval.embed import HashEmbedder
 from tutorbot.schemas import Chunk
 
 COURSE = Chunk(id="c1", doc_id="roadmaps/plan.txt", title="plan", section="课程 > 2. Stanford CS224N",

@@ -15,13 +15,13 @@ from conftest import free_port, make_settings
 
 from tutorbot.chat.service import ChatEvent
 from tutorbot.curriculum.graph import load_curriculum
+from tutorbot.learner.srs import CardState
+from tutorbot.llm.fake import FakeLLM
 from tutorbot.plans.models import Goal, Phase, Plan, PlanResource, Week, WeekTopic
 from tutorbot.quiz.models import Feedback, KeyPoint, Question, QuizSource
 from tutorbot.schemas import Answer, CatalogEntry, Citation
 from tutorbot.settings import PROJECT_ROOT
-from tutorbot.learner.srs import CardState
 from tutorbot.store.learner_store import LearnerStore
-from tutorbot.llm.fake import FakeLLM
 from tutorbot.ui import auth, chat_logic, i18n, library_tab, plan_logic, plan_view, progress_tab, quiz_logic, render
 from tutorbot.ui.status import Health, HealthCache, status_text
 
@@ -222,9 +222,9 @@ def test_plan_stage_is_the_unfinished_part_of_the_current_phase():
 
 
 def test_a_fresh_plan_shows_at_once_and_gets_its_advice_in_a_second_step(store, curriculum):
+    from tutorbot.llm.prompts import PromptLibrary
     from tutorbot.plans.models import LearnerProfile
     from tutorbot.plans.service import PlanService
-    from tutorbot.llm.prompts import PromptLibrary
 
     uid = store.add_user("fay", "pw-123456").id
     prompts = PromptLibrary(PROJECT_ROOT / "prompts")
@@ -251,7 +251,8 @@ def test_library_filters_combine_and_topics_come_from_the_curriculum(curriculum)
     assert "python_pytorch" in entries[0].topics
     f = library_tab.filter_entries
     assert [e.title for e in f(entries, kind="book", language="zh")] == ["动手学深度学习"]
-    assert [e.title for e in f(entries, roadmap="LLM Road Map", query="ATTENTION need")] == ["Attention Is All You Need"]
+    found = f(entries, roadmap="LLM Road Map", query="ATTENTION need")
+    assert [e.title for e in found] == ["Attention Is All You Need"]
     assert len(f(entries, topic="python_pytorch")) == 2 and f(entries, query="nothing-like-this") == []
     html = library_tab.library_html(f(entries, kind="paper"), 3, curriculum, "zh")
     assert "论文" in html and 'target="_blank"' in html and "LLM Road Map" in html

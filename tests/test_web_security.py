@@ -31,10 +31,10 @@ import pytest
 from conftest import free_port, make_settings
 
 from tutorbot.container import Container
+from tutorbot.llm.fake import FakeLLM
 from tutorbot.plans.models import LearnerProfile
 from tutorbot.quiz.models import Question, QuizSource
 from tutorbot.settings import PROJECT_ROOT
-from tutorbot.llm.fake import FakeLLM
 
 PASSWORD = "pw-123456-correct"
 CALL_S = 20  # one queued handler call; they all take milliseconds on fakes

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from tutorbot.retrieval.embed import Embedder, make_embedder
-from tutorbot.retrieval.index import VectorIndex, catalog_path, open_index
 from tutorbot.llm.client import LLMClient, OpenAICompatClient
 from tutorbot.llm.prompts import PromptLibrary
+from tutorbot.retrieval.embed import Embedder, make_embedder
+from tutorbot.retrieval.index import VectorIndex, catalog_path, open_index
 from tutorbot.settings import Settings
 
 

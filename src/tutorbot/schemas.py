@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from tutorbot.lang import TextLang
-
 from pydantic import BaseModel, Field
+
+from tutorbot.lang import TextLang
 
 Lang = TextLang
 SourceKind = Literal["roadmap", "linked"]

@@ -36,7 +36,8 @@ class LLMSettings(BaseModel):
     request_timeout_s: float = Field(120.0, gt=0, le=1800, description="Total timeout of a non-streamed call.")
     retries: int = Field(2, ge=0, le=10, description="Retries for non-streamed calls (never for streams).")
     warmup_s: float = Field(
-        300.0, ge=0, le=3600, description="After start, a server that has never answered counts as warming up, not down.")
+        300.0, ge=0, le=3600,
+        description="After start, a server that has never answered counts as warming up, not down.")
     max_tokens: int = Field(384, ge=16, le=32768, description="Default completion budget for answers.")
     temperature: float = Field(0.2, ge=0, le=2, description="Sampling temperature for answers.")
     max_concurrency: int = Field(16, ge=1, le=1024, description="Concurrent LLM requests before 'busy'.")
@@ -161,7 +162,7 @@ class Settings(BaseSettings):
         return init_settings, env_settings, dotenv_settings, TomlConfigSettingsSource(settings_cls)
 
     @model_validator(mode="after")
-    def _paths(self) -> "Settings":
+    def _paths(self) -> Settings:
         try:
             not_a_dir = self.data_dir.exists() and not self.data_dir.is_dir()
         except OSError as exc:  # e.g. a name longer than the file system allows
@@ -182,7 +183,6 @@ class Settings(BaseSettings):
 def load_settings(**overrides) -> Settings:
     """Build and validate settings; raises ``SettingsError`` with a readable message."""
     from pydantic import ValidationError
-
     from pydantic_settings import SettingsError as SourceError
 
     try:

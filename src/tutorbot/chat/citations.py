@@ -93,7 +93,7 @@ def verify_markers(text: str, hits: list[Hit], weak: float = 0.1, strong: float 
         scores = [len(toks & src) / max(len(toks), 1) for src in sources]
         best = max(range(len(scores)), key=scores.__getitem__) if scores else -1
 
-        def fix(m: re.Match) -> str:
+        def fix(m: re.Match, scores: list[float] = scores, best: int = best) -> str:
             n = int(m.group(1))
             if 1 <= n <= len(scores) and scores[n - 1] < weak and scores[best] >= strong:
                 return f"[{best + 1}]"

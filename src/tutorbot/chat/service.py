@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from tutorbot.chat.citations import build_citations, finalize, link_urls, redact_leaks, sanitize
+from tutorbot.lang import QUESTION_ZH, Language, cjk_count, detect_lang
 from tutorbot.llm.client import LLMBusy, LLMClient, LLMError
 from tutorbot.llm.prompts import PromptLibrary
 from tutorbot.retrieval.retriever import Retriever
-from tutorbot.lang import QUESTION_ZH, Language, cjk_count, detect_lang
 from tutorbot.schemas import Answer, CatalogEntry, Hit
 from tutorbot.settings import RetrievalSettings, Settings
 
@@ -170,7 +170,8 @@ class ChatService:
             try:
                 answer = yield from self._answer(question, query, found.hits, history, lang, socratic, streamed)
             except GeneratorExit:  # the learner pressed stop: keep the turn as far as they saw it
-                self._save(user_id, conversation_id, question, self._stopped("".join(streamed), found.hits, lang, query))
+                stopped = self._stopped("".join(streamed), found.hits, lang, query)
+                self._save(user_id, conversation_id, question, stopped)
                 raise
         self._save(user_id, conversation_id, question, answer)
         yield ChatEvent("done", answer=answer)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -32,7 +31,8 @@ def eval_retrieval(qa: Path = typer.Option(..., exists=True, dir_okay=False, hel
                    top_k: int = typer.Option(10, "--top-k"), mode: str = typer.Option("", help="Only this mode."),
                    as_json: bool = typer.Option(False, "--json")):
     """hit@1, hit@5 and MRR per retriever, overall and per language."""
-    from tutorbot.chat.evaluate import eval_retrieval as run, load_qa
+    from tutorbot.chat.evaluate import eval_retrieval as run
+    from tutorbot.chat.evaluate import load_qa
 
     questions = _guard(lambda: load_qa(qa))
     r = container().retriever
@@ -48,16 +48,18 @@ def eval_retrieval(qa: Path = typer.Option(..., exists=True, dir_okay=False, hel
 
 
 @eval_app.command("answers")
-def eval_answers(qa: Path = typer.Option(..., exists=True, dir_okay=False), as_json: bool = typer.Option(False, "--json")):
+def eval_answers(qa: Path = typer.Option(..., exists=True, dir_okay=False),
+                 as_json: bool = typer.Option(False, "--json")):
     """Citations, citation precision, off-topic refusals and time to first token, through the whole chain."""
-    from tutorbot.chat.evaluate import eval_answers as run, load_qa
+    from tutorbot.chat.evaluate import eval_answers as run
+    from tutorbot.chat.evaluate import load_qa
 
     report = _guard(lambda: run(container().chat, load_qa(qa)))
     echo_json(report) if as_json else [typer.echo(f"{k}: {v}") for k, v in report.items()]
 
 
 @app.command()
-def ask(question: str, conversation: Optional[str] = typer.Option(None, "--conversation"),
+def ask(question: str, conversation: str | None = typer.Option(None, "--conversation"),
         language: str = typer.Option("auto", help="auto, zh or en"), as_json: bool = typer.Option(False, "--json")):
     """Ask a question; the answer streams with numbered citations."""
     c = container()

@@ -51,10 +51,10 @@ def guard():
     from sqlalchemy.exc import ArgumentError
 
     from tutorbot.chat.service import ChatInputError
-    from tutorbot.retrieval.index import IndexEmpty
     from tutorbot.ingest.links.mirror import MirrorError
     from tutorbot.ingest.links.models import LinkError
     from tutorbot.llm.client import LLMError
+    from tutorbot.retrieval.index import IndexEmpty
     from tutorbot.store.learner_store import StoreError
 
     try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -12,10 +11,10 @@ from tutorbot.cli.core import _guard, app, container, echo_json, fail, guard, se
 
 
 @app.command()
-def ingest(corpus_dir: Optional[Path] = typer.Argument(None, help="Corpus directory (default: corpus/)."),
+def ingest(corpus_dir: Path | None = typer.Argument(None, help="Corpus directory (default: corpus/)."),
            rebuild: bool = typer.Option(False, help="Drop the index and start from scratch."),
            follow_links: bool = typer.Option(False, help="Also fetch and index the linked pages."),
-           mirror: Optional[Path] = typer.Option(None, help="Offline mirror dir with manifest.json."),
+           mirror: Path | None = typer.Option(None, help="Offline mirror dir with manifest.json."),
            refresh: bool = typer.Option(False, help="Revalidate cached linked pages.")):
     """Index the corpus into Chroma (incremental) and build the resource catalog."""
     if corpus_dir is not None and not corpus_dir.is_dir():
@@ -47,7 +46,7 @@ def _fetch_linked(c, corpus_dir, mirror, refresh):
 
 
 @app.command()
-def catalog(kind: Optional[str] = typer.Option(None), topic: Optional[str] = typer.Option(None),
+def catalog(kind: str | None = typer.Option(None), topic: str | None = typer.Option(None),
             dead: bool = typer.Option(False, help="Only links whose last fetch failed."),
             as_json: bool = typer.Option(False, "--json")):
     """List the resources the roadmaps recommend."""
@@ -76,7 +75,7 @@ def catalog(kind: Optional[str] = typer.Option(None), topic: Optional[str] = typ
 
 
 @app.command("fetch-links")
-def fetch_links_cmd(mirror: Optional[Path] = typer.Option(None, help="Offline mirror dir with manifest.json."),
+def fetch_links_cmd(mirror: Path | None = typer.Option(None, help="Offline mirror dir with manifest.json."),
                     refresh: bool = typer.Option(False, help="Revalidate cached pages (conditional requests)."),
                     as_json: bool = typer.Option(False, "--json")):
     """Fetch (or read from a mirror) every page the catalog links to, into the cache; index with

@@ -6,8 +6,6 @@ import os
 import platform
 import time
 from importlib import metadata
-from pathlib import Path
-from typing import Optional
 
 import typer
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 from pydantic import ValidationError
@@ -36,8 +35,8 @@ def plan_json(plan) -> dict:
 
 
 @app.command()
-def plan(profile: Optional[Path] = typer.Option(None, "--profile", help="Learner profile JSON (see README)."),
-         text: Optional[str] = typer.Option(None, "--text", help="Free-text self-description instead."),
+def plan(profile: Path | None = typer.Option(None, "--profile", help="Learner profile JSON (see README)."),
+         text: str | None = typer.Option(None, "--text", help="Free-text self-description instead."),
          no_llm: bool = typer.Option(False, "--no-llm", help="Deterministic only (no guidance text)."),
          as_json: bool = typer.Option(False, "--json")):
     """Make a personalised study plan from the roadmaps' resources."""

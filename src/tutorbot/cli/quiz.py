@@ -12,9 +12,9 @@ from pathlib import Path
 import typer
 
 from tutorbot.cli.core import app, container, echo_json, fail, guard
+from tutorbot.learner.srs import SELF_RATINGS
 from tutorbot.quiz.grade import AnswerError
 from tutorbot.quiz.models import Feedback, Quiz
-from tutorbot.learner.srs import SELF_RATINGS
 
 
 def _service():

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from tutorbot.files import write_atomic
 from tutorbot.ingest.chunking import LIST_ITEM, clean_heading, iter_sections
 from tutorbot.ingest.corpus import document_lang
 from tutorbot.lang import has_cjk
@@ -55,7 +54,8 @@ KIND_WORDS: tuple[tuple[str, ResourceKind], ...] = (
 ZH_HOSTS = ("zh.d2l.ai", "bilibili.com", "zhihu.com", "kexue.fm", "spaces.ac.cn", "jarvis73.com",
             "speech.ee.ntu.edu.tw")
 ZH_TEACHERS = ("李宏毅", "李沐", "苏剑林")  # their videos are in Chinese wherever they are hosted
-PLACEHOLDER = re.compile(r"^(链接|课程主页|主页|官网|课程网站|网站|link|here|homepage|overview|fetching title.*)$", re.IGNORECASE)
+PLACEHOLDER = re.compile(r"^(链接|课程主页|主页|官网|课程网站|网站|link|here|homepage|overview|fetching title.*)$",
+                         re.IGNORECASE)
 SITE_SUFFIX = re.compile(r"\s*(?:[-|·_]\s*)+(?:YouTube|知乎|哔哩哔哩|bilibili|Medium|GitHub|Lil'Log|"
                          r"科学空间\|Scientific Spaces|Scientific Spaces)\s*$", re.IGNORECASE)
 LABEL = re.compile(r"\*\*([^*]+?)\*\*\s*[：:]\s*$")
@@ -328,19 +328,6 @@ def filter_catalog(entries: list[CatalogEntry], kind: ResourceKind | None = None
 
 
 _ENTRIES = TypeAdapter(list[CatalogEntry])
-
-
-def write_atomic(path: Path, data: str) -> None:
-    """Write via a temp file and a rename: a crash leaves the previous file, never half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save_catalog(entries: list[CatalogEntry], path: Path) -> None:

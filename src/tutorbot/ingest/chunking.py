@@ -219,7 +219,7 @@ def _split_block(block: _Block, max_tokens: int, count: Callable[[str], int]) ->
                 and _indent(ln) == min(_indent(x) for x in lines[1:] if LIST_ITEM.match(x))]
     if not children:
         return [block.text]
-    parts = ["\n".join(lines[a:b]) for a, b in zip(children, children[1:] + [len(lines)])]
+    parts = ["\n".join(lines[a:b]) for a, b in zip(children, children[1:] + [len(lines)], strict=False)]
     return _pack("\n".join(lines[: children[0]]), parts, "\n", max_tokens, count)
 
 

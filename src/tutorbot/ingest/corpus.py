@@ -22,7 +22,7 @@ import yaml
 from pydantic import BaseModel
 
 from tutorbot.lang import DOCUMENT_EN, DOCUMENT_ZH, TextLang, detect_lang_mixed
-from tutorbot.schemas import Document, Lang
+from tutorbot.schemas import Document
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
 
-from tutorbot.ingest.catalog import assign_topics, build_catalog, curriculum_resources, save_catalog, write_atomic
+from tutorbot.files import write_atomic
+from tutorbot.ingest.catalog import assign_topics, build_catalog, curriculum_resources, save_catalog
 from tutorbot.ingest.chunking import chunk_document, dedupe_chunks
 from tutorbot.ingest.corpus import FileRecord, load_corpus
 from tutorbot.retrieval.embed import Embedder
@@ -80,10 +81,8 @@ def manifest_path(settings: Settings) -> Path:
 def fingerprint(settings: Settings, embedder: Embedder) -> str:
     """Everything besides file bytes that reading and chunking depend on, source code included
     (hashing the modules means an upgrade can never reuse results of the old code)."""
-    from tutorbot.ingest import chunking
-    from tutorbot.ingest import corpus
-    from tutorbot import schemas
-    from tutorbot import urls
+    from tutorbot import schemas, urls
+    from tutorbot.ingest import chunking, corpus
 
     try:
         jieba = metadata.version("jieba")  # its dictionary guides mojibake repair

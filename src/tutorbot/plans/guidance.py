@@ -12,11 +12,11 @@ import re
 
 from pydantic import BaseModel, Field
 
-from tutorbot.llm.client import LLMClient, LLMError, LLMOutputError
 from tutorbot.lang import LANGUAGE_NAME
+from tutorbot.llm.client import LLMClient, LLMError, LLMOutputError
+from tutorbot.llm.prompts import PromptLibrary
 from tutorbot.plans.models import LearnerProfile, Plan
 from tutorbot.plans.profile import profile_language
-from tutorbot.llm.prompts import PromptLibrary
 
 MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 URL_CHARS = r"[^\s<>()\[\]，。；、）（！？]"  # a URL ends at whitespace or CJK punctuation

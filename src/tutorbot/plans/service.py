@@ -12,12 +12,12 @@ from collections.abc import Callable
 
 from tutorbot.curriculum.graph import Curriculum
 from tutorbot.llm.client import LLMClient
+from tutorbot.llm.prompts import PromptLibrary
 from tutorbot.plans.export import plan_to_markdown
-from tutorbot.plans.models import LearnerProfile, Plan, ProfileDraft
 from tutorbot.plans.guidance import template_guidance, write_guidance
+from tutorbot.plans.models import LearnerProfile, Plan, ProfileDraft
 from tutorbot.plans.planner import make_plan
 from tutorbot.plans.profile import parse_profile, refine_profile
-from tutorbot.llm.prompts import PromptLibrary
 from tutorbot.schemas import CatalogEntry
 
 MAX_TEXT = 4000

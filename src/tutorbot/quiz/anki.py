@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import html
-import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
 
 import genanki
 from pydantic import BaseModel, Field
+
+from tutorbot.files import replacing
 
 MODEL_NAME = "tutorbot Q&A v1"
 _FIELDS = ["Front", "Back", "Topic", "Source", "QuestionId"]
@@ -56,12 +57,8 @@ def export_apkg(cards: Sequence[ExportCard], path: Path | str, deck_name: str) -
     for card in cards:
         deck.add_note(_note(model, card))
     target = Path(path)
-    tmp = target.with_name(target.name + ".tmp")
-    try:
+    with replacing(target) as tmp:
         genanki.Package(deck).write_to_file(str(tmp))
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
     return target
 
 

@@ -21,10 +21,10 @@ from pydantic import BaseModel, Field, ValidationError
 from tutorbot.curriculum.graph import Curriculum
 from tutorbot.lang import LANGUAGE_NAME
 from tutorbot.llm.client import LLMClient, LLMError, LLMOutputError
-from tutorbot.plans.models import Topic
 from tutorbot.llm.prompts import PromptLibrary
+from tutorbot.plans.models import Topic
 from tutorbot.quiz.models import BLANK, MixReport, QType, Question, QuizConfig, QuizLang, QuizSource
-from tutorbot.quiz.rules import T, Candidate, RuleBank, explain
+from tutorbot.quiz.rules import Candidate, RuleBank, T, explain
 from tutorbot.quiz.validate import QuizValidator, Seen, garbled, section_tail
 from tutorbot.schemas import Chunk
 

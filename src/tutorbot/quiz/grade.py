@@ -18,13 +18,13 @@ from typing import Annotated
 import numpy as np
 from pydantic import BaseModel, Field, create_model
 
-from tutorbot.retrieval.embed import Embedder
+from tutorbot.lang import LANGUAGE_NAME
+from tutorbot.learner.srs import CORRECT
 from tutorbot.llm.client import LLMClient, LLMError
 from tutorbot.llm.prompts import PromptLibrary
-from tutorbot.lang import LANGUAGE_NAME
 from tutorbot.quiz.models import Grade, KeyPoint, Question, QuizConfig
 from tutorbot.quiz.validate import contains, coverage, fold
-from tutorbot.learner.srs import CORRECT
+from tutorbot.retrieval.embed import Embedder
 
 LETTERS = "abcd"
 TRUE_WORDS = {"true", "t", "yes", "y", "1", "对", "正确", "是", "真", "√"}

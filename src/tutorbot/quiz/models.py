@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from tutorbot.lang import Language
-
 from pydantic import BaseModel, Field, model_validator
+
+from tutorbot.lang import Language
 
 QType = Literal["mcq", "tf", "short", "blank"]
 QuizLang = Language

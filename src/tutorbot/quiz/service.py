@@ -21,20 +21,28 @@ import numpy as np
 from pydantic import ValidationError
 from sqlalchemy import JSON, Column, Engine, Integer, MetaData, String, Table, func, insert, select
 
-from tutorbot.quiz.anki import ExportCard, export_apkg, export_markdown
 from tutorbot.curriculum.graph import Curriculum
-from tutorbot.retrieval.embed import Embedder
+from tutorbot.learner.srs import (
+    SELF_RATINGS,
+    TopicMastery,
+    new_scheduler,
+    rating_for,
+    review,
+    topic_mastery,
+    weak_topics,
+)
 from tutorbot.llm.client import LLMClient
-from tutorbot.plans.models import Topic
 from tutorbot.llm.prompts import PromptLibrary
+from tutorbot.plans.models import Topic
+from tutorbot.quiz.anki import ExportCard, export_apkg, export_markdown
 from tutorbot.quiz.generate import ModelWriter, QuizAssembler, usable_passages
 from tutorbot.quiz.grade import Grader, check_answer
 from tutorbot.quiz.models import MAX_QUESTIONS, QTYPES, Feedback, Grade, QType, Question, Quiz, QuizConfig, QuizLang
 from tutorbot.quiz.rules import RuleBank
 from tutorbot.quiz.validate import PassageVectors, QuizValidator, Seen, language_of
+from tutorbot.retrieval.embed import Embedder
 from tutorbot.retrieval.retriever import Retrieval
 from tutorbot.schemas import CatalogEntry, Chunk, Hit
-from tutorbot.learner.srs import SELF_RATINGS, TopicMastery, new_scheduler, rating_for, review, topic_mastery, weak_topics
 from tutorbot.store.learner_store import LearnerStore
 from tutorbot.store.tables import WRITE_OPTION, UTCDateTime
 

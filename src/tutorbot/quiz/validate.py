@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from tutorbot.lang import CJK_CHARS, PROSE_ZH, Language, detect_lang
-from tutorbot.retrieval.embed import Embedder
 from tutorbot.quiz.models import BLANK, Question, QuizConfig
+from tutorbot.retrieval.embed import Embedder
 from tutorbot.schemas import Chunk
 
 CJK_RUN = re.compile(f"[a-z0-9]+|[{CJK_CHARS}]+")

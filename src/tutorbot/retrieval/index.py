@@ -90,7 +90,7 @@ class VectorIndex:
         from llama_index.core.schema import TextNode
 
         nodes = [TextNode(id_=c.id, text=c.text, embedding=v.tolist(), metadata=chunk_metadata(c))
-                 for c, v in zip(chunks, vectors)]
+                 for c, v in zip(chunks, vectors, strict=False)]
         for i in range(0, len(nodes), 256):
             self.store.add(nodes[i:i + 256])
 
@@ -101,7 +101,8 @@ class VectorIndex:
 
     def all_chunks(self) -> list[Chunk]:
         got = self.collection.get(include=["documents", "metadatas"])
-        chunks = [chunk_from_record(i, t or "", m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])]
+        rows = zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        chunks = [chunk_from_record(i, t or "", m) for i, t, m in rows]
         return sorted(chunks, key=lambda c: (c.doc_id, c.position))
 
     def query(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[Hit]:
@@ -111,7 +112,7 @@ class VectorIndex:
             raise IndexEmpty("index is empty: run `tutorbot ingest`")
         q = VectorStoreQuery(query_embedding=vector.tolist(), similarity_top_k=min(k, self.count()))
         res = self.store.query(q, where=where) if where else self.store.query(q)
-        return [Hit(chunk=self._chunk_of(n), score=float(s)) for n, s in zip(res.nodes, res.similarities)]
+        return [Hit(chunk=self._chunk_of(n), score=float(s)) for n, s in zip(res.nodes, res.similarities, strict=False)]
 
     def _chunk_of(self, node) -> Chunk:
         return chunk_from_record(node.node_id, node.get_content(), node.metadata)

@@ -61,7 +61,7 @@ class Glossary:
         self.entries = entries
 
     @classmethod
-    def load(cls, path: Path) -> "Glossary":
+    def load(cls, path: Path) -> Glossary:
         if not path.exists():
             return cls([])
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or []
@@ -103,7 +103,7 @@ def mentions_name(query: str, names: set[str]) -> bool:
 
 def rrf(rankings: list[list[str]], k: int, weights: list[float] | None = None) -> dict[str, float]:
     scores: dict[str, float] = {}
-    for ranking, w in zip(rankings, weights or [1.0] * len(rankings)):
+    for ranking, w in zip(rankings, weights or [1.0] * len(rankings), strict=False):
         for rank, cid in enumerate(ranking):
             scores[cid] = scores.get(cid, 0.0) + w / (k + rank + 1)
     return scores
@@ -138,7 +138,8 @@ class Retriever:
         if not toks:
             return []
         docs, scores = self._bm25.retrieve([toks], k=min(k, len(self.chunks)), show_progress=False)
-        return [Hit(chunk=self.chunks[int(i)], score=float(s)) for i, s in zip(docs[0], scores[0]) if s > 0]
+        pairs = zip(docs[0], scores[0], strict=True)
+        return [Hit(chunk=self.chunks[int(i)], score=float(s)) for i, s in pairs if s > 0]
 
     def dense(self, query: str, k: int) -> list[Hit]:
         return self.index.query(self.embedder.embed_query(query), k)
@@ -146,7 +147,7 @@ class Retriever:
     def search(self, query: str, k: int | None = None, mode: str | None = None) -> list[Hit]:
         return self.retrieve(query, k, mode).hits
 
-    def retrieve(self, query: str, k: int | None = None, mode: str | None = None) -> "Retrieval":
+    def retrieve(self, query: str, k: int | None = None, mode: str | None = None) -> Retrieval:
         """Top-k hits plus the grounding signals chat uses: best dense cosine, best BM25 score."""
         k = k or self.settings.top_k
         mode = mode or self.settings.mode

@@ -19,11 +19,30 @@ from pydantic import BaseModel
 from sqlalchemy import Connection, Engine, Executable, Table, delete, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from tutorbot.store import tables as t
 from tutorbot.learner.srs import CardState
-from tutorbot.store.tables import (CONTENT_MAX, KEY_MAX, PASSWORD_MAX, TITLE_MAX, Attempt, Conversation, Message,
-                           PlanRecord, ReviewCard, ReviewEntry, Role, TopicStatus, User, check_json,
-                           check_password, check_score, check_text, check_user_name, hash_password, make_engine)
+from tutorbot.store import tables as t
+from tutorbot.store.tables import (
+    CONTENT_MAX,
+    KEY_MAX,
+    PASSWORD_MAX,
+    TITLE_MAX,
+    Attempt,
+    Conversation,
+    Message,
+    PlanRecord,
+    ReviewCard,
+    ReviewEntry,
+    Role,
+    TopicStatus,
+    User,
+    check_json,
+    check_password,
+    check_score,
+    check_text,
+    check_user_name,
+    hash_password,
+    make_engine,
+)
 
 LOCAL_USER = "local"
 M = TypeVar("M", bound=BaseModel)

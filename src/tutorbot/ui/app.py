@@ -42,7 +42,8 @@ def build_ui(container: Any, *, require_login: bool | None = None, host: str | N
     identity = identity or Identity(container.store, login)
     with gr.Blocks(title="tutorbot", analytics_enabled=False) as demo:
         lang = gr.State("en")
-        ctx = UIContext(container, identity, Labels(), lang, llm_limit=container.settings.llm.max_concurrency * HANDLERS_PER_SLOT)
+        limit = container.settings.llm.max_concurrency * HANDLERS_PER_SLOT
+        ctx = UIContext(container, identity, Labels(), lang, llm_limit=limit)
         status, who, ui_lang = _header(ctx)
         with gr.Tabs(elem_id="tb-tabs") as tabs:
             built = {}

@@ -20,7 +20,8 @@ from tutorbot.ui.i18n import t
 from tutorbot.ui.render import answer_markdown, safe_markdown
 
 PLAN_REQUEST = re.compile(r"\b(make|create|build|give|draft|plan)\b.{0,30}\b(study|learning)?\s*plan\b|"
-                          r"\bstudy plan\b|\blearning plan\b|(学习|复习)(计划|规划|路线)|(制定|做|定|规划).{0,8}计划", re.IGNORECASE)
+                          r"\bstudy plan\b|\blearning plan\b|(学习|复习)(计划|规划|路线)|(制定|做|定|规划).{0,8}计划",
+                          re.IGNORECASE)
 History = list[dict[str, str]]
 
 

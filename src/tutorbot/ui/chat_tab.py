@@ -105,7 +105,8 @@ def build_chat_tab(ctx: UIContext) -> dict[str, Any]:
         uid = ctx.identity.user_id(request)
         hide = gr.update(visible=False)
         answer, conv_now = None, conv
-        for now, conv_now, answer in ctl.ask(uid, conv, message, history, lang=lang, answer_lang=alang, socratic=soc):
+        for step in ctl.ask(uid, conv, message, history, lang=lang, answer_lang=alang, socratic=soc):
+            now, conv_now, answer = step  # the last step's answer decides the plan offer below
             yield now, now, conv_now, gr.update(), hide, gr.update(), None
         offer_text, draft_value = plan_offer(message, lang) if answer else (None, None)
         choices = gr.update(choices=ctl.conversations(uid), value=conv_now)

@@ -12,8 +12,8 @@ import html
 
 import gradio as gr
 
-from tutorbot.ingest.catalog import filter_catalog
 from tutorbot.curriculum.graph import Curriculum
+from tutorbot.ingest.catalog import filter_catalog
 from tutorbot.ingest.linked import LinkStatus, link_statuses
 from tutorbot.schemas import CatalogEntry
 from tutorbot.ui.context import UIContext

@@ -17,7 +17,15 @@ import gradio as gr
 from tutorbot.plans.models import ProfileDraft
 from tutorbot.ui.context import UIContext
 from tutorbot.ui.i18n import Labels, t
-from tutorbot.ui.plan_logic import PlanForm, add_guidance, goal_choices, kind_choices, needs_guidance, plan_topics, topic_choices
+from tutorbot.ui.plan_logic import (
+    PlanForm,
+    add_guidance,
+    goal_choices,
+    kind_choices,
+    needs_guidance,
+    plan_topics,
+    topic_choices,
+)
 from tutorbot.ui.plan_view import plan_html
 
 

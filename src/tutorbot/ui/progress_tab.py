@@ -93,7 +93,8 @@ def build_progress_tab(ctx: UIContext) -> dict[str, Any]:
     L.add(bars, label="progress.mastery")
     L.add(line, lambda lang: {"label": t(lang, "progress.forecast"), "y_title": t(lang, "col.due")})
     table = L.add(gr.Dataframe(label=t("en", "progress.history"), interactive=False, wrap=True, elem_id="tb-history",
-                               max_height=360, column_widths=["15%", "22%", "47%", "8%", "8%"]), label="progress.history")
+                               max_height=360, column_widths=["15%", "22%", "47%", "8%", "8%"]),
+                  label="progress.history")
 
     def refresh(lang: str, request: gr.Request):
         c, uid = ctx.container, ctx.identity.user_id(request)

@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 
 from tutorbot.chat.citations import sanitize
 from tutorbot.schemas import Answer, Citation
-from tutorbot.urls import normalise_url
 from tutorbot.ui.i18n import t
+from tutorbot.urls import normalise_url
 
 CODE = re.compile(r"(```.*?(?:```|$)|`[^`\n]*`)", re.DOTALL)
 TAG_START = re.compile(r"<(?=[A-Za-z/!?])")

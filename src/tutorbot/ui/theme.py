@@ -33,7 +33,8 @@ CSS = """
 .tb-cite-snippet { font-size: 0.85em; opacity: 0.85; margin: 2px 0; }
 .tb-cite-link { font-size: 0.8em; }
 .tb-plan-summary { font-size: 1.05em; font-weight: 600; }
-.tb-phases { display: grid; grid-template-columns: repeat(auto-fill, minmax(240px, 1fr)); gap: 10px; margin: 8px 0 16px; }
+.tb-phases { display: grid; grid-template-columns: repeat(auto-fill, minmax(240px, 1fr)); gap: 10px;
+             margin: 8px 0 16px; }
 .tb-phase { border: 1px solid var(--border-color-primary); border-left: 4px solid var(--color-accent);
   border-radius: 8px; padding: 8px 10px; background: var(--background-fill-secondary); }
 .tb-phase-head { font-weight: 600; }

@@ -23,10 +23,9 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from tutorbot.ingest.links.htmltext import extract_html
-from tutorbot.lang import PAGE_EN, PAGE_ZH, TextLang, detect_lang_mixed
 from tutorbot.ingest.links.models import Extracted, LinkError, Page
 from tutorbot.ingest.links.requests import Site
-from tutorbot.schemas import Lang
+from tutorbot.lang import PAGE_EN, PAGE_ZH, TextLang, detect_lang_mixed
 
 ALLOWED_TYPES = frozenset({"text/html", "text/markdown", "text/plain", "application/pdf", "application/xhtml+xml"})
 Kind = Literal["html", "pdf", "notebook", "python", "markdown", "text"]
