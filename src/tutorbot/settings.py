@@ -19,6 +19,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from tutorbot.errors import TutorbotError
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -196,5 +198,5 @@ def load_settings(**overrides) -> Settings:
                             f"TUTORBOT_{field.upper()}_<FIELD> variables instead)") from None
 
 
-class SettingsError(ValueError):
+class SettingsError(TutorbotError, ValueError):
     """Configuration is invalid; the message names the variable to fix."""

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from tutorbot.errors import InputError
 from tutorbot.schemas import Hit
 
 OFF_TOPIC = [
@@ -42,9 +43,9 @@ def load_qa(path: Path) -> list[QA]:
             try:
                 rows.append(QA.model_validate_json(line))
             except ValueError as exc:
-                raise ValueError(f"{path}:{i}: not a valid QA line ({exc.__class__.__name__})") from None
+                raise InputError(f"{path}:{i}: not a valid QA line ({exc.__class__.__name__})") from None
     if not rows:
-        raise ValueError(f"{path}: no questions found")
+        raise InputError(f"{path}: no questions found")
     return rows
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from tutorbot.chat.citations import build_citations, finalize, link_urls, redact_leaks, sanitize
+from tutorbot.errors import TutorbotError
 from tutorbot.lang import QUESTION_ZH, Language, cjk_count, detect_lang
 from tutorbot.llm.client import LLMBusy, LLMClient, LLMError
 from tutorbot.llm.prompts import PromptLibrary
@@ -33,7 +34,7 @@ TEXT = {
 }
 
 
-class ChatInputError(ValueError):
+class ChatInputError(TutorbotError, ValueError):
     """The question cannot be asked as given; the message says why."""
 
 

@@ -8,10 +8,12 @@ that names the fixing command; no traceback reaches the user.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import typer
 
+from tutorbot.errors import TutorbotError
 from tutorbot.settings import Settings, SettingsError, load_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="tutorbot: study LLMs and generative models.")
@@ -46,24 +48,14 @@ def echo_json(data) -> None:
 
 
 @contextmanager
-def guard():
+def guard() -> Iterator[None]:
     """Turn the errors users can fix into one-line messages (exit 2), never tracebacks."""
-    from sqlalchemy.exc import ArgumentError
-
-    from tutorbot.chat.service import ChatInputError
-    from tutorbot.ingest.links.mirror import MirrorError
-    from tutorbot.ingest.links.models import LinkError
-    from tutorbot.llm.client import LLMError
-    from tutorbot.retrieval.index import IndexEmpty
-    from tutorbot.store.learner_store import StoreError
-
     try:
         yield
-    except (IndexEmpty, LLMError, ChatInputError, ValueError, FileNotFoundError, StoreError, MirrorError,
-            LinkError) as exc:
+    except TutorbotError as exc:
         fail(str(exc))
-    except ArgumentError as exc:  # the learner DB opens lazily, so a malformed URL surfaces here
-        fail(f"TUTORBOT_DATABASE_URL is not a valid SQLAlchemy URL ({exc})")
+    except OSError as exc:  # a file named on the command line, a data dir the OS refuses
+        fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
 
 
 def _guard(fn):

@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, PrivateAttr, ValidationError
 
+from tutorbot.errors import TutorbotError
 from tutorbot.plans.models import CoverageReport, Goal, GoalSpec, Section, Topic, Track
 from tutorbot.schemas import CatalogEntry, Chunk
 from tutorbot.urls import find_urls
@@ -23,7 +24,7 @@ from tutorbot.urls import find_urls
 ASCII_WORD = re.compile(r"[a-z0-9]")
 
 
-class CurriculumError(ValueError):
+class CurriculumError(TutorbotError, ValueError):
     """The curriculum file is invalid; the message names the file, the topic and what to fix."""
 
 

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from tutorbot.errors import TutorbotError
 from tutorbot.files import write_atomic
 from tutorbot.ingest.chunking import LIST_ITEM, clean_heading, iter_sections
 from tutorbot.ingest.corpus import document_lang
@@ -110,7 +111,7 @@ NAMED: tuple[tuple[str, str, str, ResourceKind, str], ...] = (
 )
 
 
-class CatalogError(ValueError):
+class CatalogError(TutorbotError, ValueError):
     """The catalog file is missing or invalid; the message says how to rebuild it."""
 
 

@@ -21,6 +21,7 @@ from types import MappingProxyType
 import yaml
 from pydantic import BaseModel
 
+from tutorbot.errors import TutorbotError
 from tutorbot.lang import DOCUMENT_EN, DOCUMENT_ZH, TextLang, detect_lang_mixed
 from tutorbot.schemas import Document
 
@@ -58,7 +59,7 @@ class CorpusLoad(BaseModel):
     files: dict[str, FileRecord] = {}
 
 
-class CorpusFileError(ValueError):
+class CorpusFileError(TutorbotError, ValueError):
     """A corpus file that cannot be ingested; the message says why and what to do."""
 
 

@@ -17,6 +17,8 @@ from typing import Protocol
 from fsrs import Card, Rating, Scheduler, State
 from pydantic import BaseModel, Field
 
+from tutorbot.errors import InputError
+
 CORRECT = 0.8  # a score at or above this counts as a correct answer (self-ratings apply)
 WRONG = 0.5  # below this the answer is wrong: always Again
 SELF_RATINGS = {"again": Rating.Again, "hard": Rating.Hard, "good": Rating.Good, "easy": Rating.Easy}
@@ -99,7 +101,7 @@ def rating_for(score: float, self_rating: str | None = None) -> Rating:
     try:
         return SELF_RATINGS[self_rating.strip().lower()]
     except KeyError:
-        raise ValueError(f"self_rating must be one of {sorted(SELF_RATINGS)}, got {self_rating!r}") from None
+        raise InputError(f"self_rating must be one of {sorted(SELF_RATINGS)}, got {self_rating!r}") from None
 
 
 def review(scheduler: Scheduler, state: CardState | None, score: float, now: datetime,

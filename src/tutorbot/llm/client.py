@@ -23,13 +23,14 @@ from typing import Literal, Protocol, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from tutorbot.errors import TutorbotError
 from tutorbot.settings import LLMSettings
 
 T = TypeVar("T", bound=BaseModel)
 Messages = list[dict[str, str]]
 
 
-class LLMError(RuntimeError):
+class LLMError(TutorbotError, RuntimeError):
     """Base class of every error the LLM stage raises."""
 
 

@@ -10,8 +10,10 @@ import string
 from dataclasses import dataclass
 from pathlib import Path
 
+from tutorbot.errors import TutorbotError
 
-class PromptError(KeyError):
+
+class PromptError(TutorbotError, KeyError):
     """A template is missing, or was rendered with the wrong variables."""
 
     def __str__(self) -> str:  # KeyError quotes its message; we want it plain.

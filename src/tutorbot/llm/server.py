@@ -15,13 +15,14 @@ import subprocess
 import time
 from pathlib import Path
 
+from tutorbot.errors import TutorbotError
 from tutorbot.llm.client import LLMClient, LLMUnavailable
 from tutorbot.settings import PROJECT_ROOT, Settings
 
 CONVERTER = PROJECT_ROOT / "scripts" / "convert_gguf.py"
 
 
-class ServeError(RuntimeError):
+class ServeError(TutorbotError, RuntimeError):
     """The LLM server could not be prepared or started; the message says how to fix it."""
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel
 
 from tutorbot.curriculum.graph import Curriculum
+from tutorbot.errors import TutorbotError
 from tutorbot.plans.models import Goal, LearnerProfile, Phase, Plan, PlanLang, PlanResource, TopicRef, Week, WeekTopic
 from tutorbot.schemas import CatalogEntry
 
@@ -49,7 +50,7 @@ TEXT = {
 }
 
 
-class PlanError(ValueError):
+class PlanError(TutorbotError, ValueError):
     """The profile or progress refers to something the curriculum does not have."""
 
 

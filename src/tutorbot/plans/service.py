@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from tutorbot.curriculum.graph import Curriculum
+from tutorbot.errors import InputError
 from tutorbot.llm.client import LLMClient
 from tutorbot.llm.prompts import PromptLibrary
 from tutorbot.plans.export import plan_to_markdown
@@ -34,9 +35,9 @@ class PlanService:
         """Read a free-text self-description; the parser first, the model only fills gaps."""
         text = (text or "").strip()
         if not text:
-            raise ValueError("describe your background, goal and weekly time, e.g. '10 hours a week, 3 months'")
+            raise InputError("describe your background, goal and weekly time, e.g. '10 hours a week, 3 months'")
         if len(text) > MAX_TEXT:
-            raise ValueError(f"the description is too long ({len(text)} characters; the limit is {MAX_TEXT})")
+            raise InputError(f"the description is too long ({len(text)} characters; the limit is {MAX_TEXT})")
         d = parse_profile(text, self.curriculum)
         return refine_profile(d, text, self.llm, self.curriculum, self.prompts) if refine else d
 
@@ -67,7 +68,7 @@ class PlanService:
         """Mark a topic done/known (or clear it) and re-plan the remaining weeks."""
         found = self.curriculum.match(topic)
         if found is None:
-            raise ValueError(f"unknown topic {topic!r}: the topic ids are the `id:` entries of corpus/curriculum.yaml")
+            raise InputError(f"unknown topic {topic!r}: the topic ids are the `id:` entries of corpus/curriculum.yaml")
         self.store.mark_topic(user_id, found.id, status)
         return self.replan(user_id)
 
@@ -75,7 +76,7 @@ class PlanService:
         """Change hours, weeks, goal... and re-plan, keeping weeks already behind the learner."""
         profile = self.profile(user_id)
         if profile is None:
-            raise ValueError("no profile yet: create a plan first")
+            raise InputError("no profile yet: create a plan first")
         return self.replan(user_id, LearnerProfile.model_validate(profile.model_dump() | changes))
 
     def replan(self, user_id: int, profile: LearnerProfile | None = None) -> Plan | None:
@@ -103,7 +104,7 @@ class PlanService:
     def export_markdown(self, user_id: int) -> str:
         plan = self.current(user_id)
         if plan is None:
-            raise ValueError("no plan yet: create one with `tutorbot plan` or in the Plan tab")
+            raise InputError("no plan yet: create one with `tutorbot plan` or in the Plan tab")
         return plan_to_markdown(plan)
 
     def _save(self, user_id: int, plan: Plan, profile: LearnerProfile) -> Plan:

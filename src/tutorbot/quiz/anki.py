@@ -17,6 +17,7 @@ from pathlib import Path
 import genanki
 from pydantic import BaseModel, Field
 
+from tutorbot.errors import InputError
 from tutorbot.files import replacing
 
 MODEL_NAME = "tutorbot Q&A v1"
@@ -49,7 +50,7 @@ def stable_id(kind: str, name: str) -> int:
 def export_apkg(cards: Sequence[ExportCard], path: Path | str, deck_name: str) -> Path:
     """Write ``cards`` as one Anki deck to ``path`` (atomically: a failed export leaves no partial file)."""
     if not deck_name.strip():
-        raise ValueError("deck_name must not be empty; pass e.g. 'tutorbot::<learner>'")
+        raise InputError("deck_name must not be empty; pass e.g. 'tutorbot::<learner>'")
     _check_unique(cards)
     deck = genanki.Deck(stable_id("deck", deck_name), deck_name)
     model = genanki.Model(stable_id("model", MODEL_NAME), MODEL_NAME, fields=[{"name": f} for f in _FIELDS],
@@ -93,5 +94,5 @@ def _check_unique(cards: Sequence[ExportCard]) -> None:
     seen: set[str] = set()
     for card in cards:
         if card.question_id in seen:
-            raise ValueError(f"two cards share question_id {card.question_id!r}; Anki would merge them")
+            raise InputError(f"two cards share question_id {card.question_id!r}; Anki would merge them")
         seen.add(card.question_id)

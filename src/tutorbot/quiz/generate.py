@@ -19,6 +19,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, ValidationError
 
 from tutorbot.curriculum.graph import Curriculum
+from tutorbot.errors import TutorbotError
 from tutorbot.lang import LANGUAGE_NAME
 from tutorbot.llm.client import LLMClient, LLMError, LLMOutputError
 from tutorbot.llm.prompts import PromptLibrary
@@ -61,7 +62,7 @@ class ModelShort(BaseModel):
 SCHEMAS: dict[str, type[BaseModel]] = {"mcq": ModelMCQ, "blank": ModelBlank, "short": ModelShort}
 
 
-class Malformed(ValueError):
+class Malformed(TutorbotError, ValueError):
     """The model's (schema-valid) output cannot be turned into a question."""
 
 

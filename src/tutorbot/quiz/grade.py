@@ -18,6 +18,7 @@ from typing import Annotated
 import numpy as np
 from pydantic import BaseModel, Field, create_model
 
+from tutorbot.errors import TutorbotError
 from tutorbot.lang import LANGUAGE_NAME
 from tutorbot.learner.srs import CORRECT
 from tutorbot.llm.client import LLMClient, LLMError
@@ -31,7 +32,7 @@ TRUE_WORDS = {"true", "t", "yes", "y", "1", "对", "正确", "是", "真", "√"
 FALSE_WORDS = {"false", "f", "no", "n", "0", "错", "错误", "否", "假", "×"}
 
 
-class AnswerError(ValueError):
+class AnswerError(TutorbotError, ValueError):
     """The answer cannot be graded as given; the message says what to type instead."""
 
 

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from sqlalchemy import JSON, Column, Engine, Integer, MetaData, String, Table, func, insert, select
 
 from tutorbot.curriculum.graph import Curriculum
+from tutorbot.errors import TutorbotError
 from tutorbot.learner.srs import (
     SELF_RATINGS,
     TopicMastery,
@@ -56,7 +57,7 @@ quiz_sessions = Table(
 )
 
 
-class QuizError(ValueError):
+class QuizError(TutorbotError, ValueError):
     """A quiz request or submission that cannot be served; the message says what to do."""
 
 

@@ -18,7 +18,7 @@ import httpx
 import numpy as np
 
 from tutorbot.lang import CJK_CHARS, cjk_count
-from tutorbot.settings import EmbeddingSettings
+from tutorbot.settings import EmbeddingSettings, SettingsError
 
 TOKEN = re.compile(f"[{CJK_CHARS}]|[A-Za-z0-9_.\\-]+")
 
@@ -82,7 +82,7 @@ class OpenAIEmbedder(_Counting):
 
     def __init__(self, base_url: str, model: str, batch_size: int = 32, api_key: str = ""):
         if not base_url or not model:
-            raise ValueError("openai embeddings need TUTORBOT_EMBEDDING_BASE_URL and TUTORBOT_EMBEDDING_MODEL")
+            raise SettingsError("openai embeddings need TUTORBOT_EMBEDDING_BASE_URL and TUTORBOT_EMBEDDING_MODEL")
         self.name = f"openai/{model}"
         self._url, self._model, self.batch_size = base_url.rstrip("/"), model, batch_size
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tutorbot.errors import TutorbotError
 from tutorbot.schemas import Chunk, Hit
 from tutorbot.settings import Settings
 
@@ -25,7 +26,7 @@ META_KEYS = ("source_id", "title", "section", "lang", "position", "kind", "trust
 HNSW = {"space": "cosine", "ef_search": 256, "ef_construction": 256, "max_neighbors": 32}
 
 
-class IndexEmpty(RuntimeError):
+class IndexEmpty(TutorbotError, RuntimeError):
     """No chunks indexed yet."""
 
 

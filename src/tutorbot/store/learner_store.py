@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from sqlalchemy import Connection, Engine, Executable, Table, delete, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from tutorbot.errors import InputError, TutorbotError
 from tutorbot.learner.srs import CardState
 from tutorbot.store import tables as t
 from tutorbot.store.tables import (
@@ -51,7 +52,7 @@ __all__ = ["LOCAL_USER", "Attempt", "Conversation", "DuplicateUser", "LearnerSto
            "PlanRecord", "ReviewCard", "ReviewEntry", "StoreError", "User"]
 
 
-class StoreError(Exception):
+class StoreError(TutorbotError):
     """Base class of learner-store errors."""
 
 
@@ -140,7 +141,7 @@ class LearnerStore:
         """Create a login; the password is kept only as a salted scrypt hash."""
         check_user_name(name)
         if name == LOCAL_USER:
-            raise ValueError(f"user name {LOCAL_USER!r} is reserved for single-user mode; pick another")
+            raise InputError(f"user name {LOCAL_USER!r} is reserved for single-user mode; pick another")
         check_text("password", password, PASSWORD_MAX, allow_empty=False)
         return self._insert_user(name, hash_password(password, self._scrypt_n))
 
@@ -216,7 +217,7 @@ class LearnerStore:
                     meta: dict[str, Any] | None = None) -> Message:
         """Append a message (meta holds e.g. citations) and bump the conversation's activity time."""
         if role not in get_args(Role):
-            raise ValueError(f"message role must be one of {get_args(Role)}, got {role!r}")
+            raise InputError(f"message role must be one of {get_args(Role)}, got {role!r}")
         check_text("message content", content, CONTENT_MAX)
         meta = check_json("message meta", meta)
         now = self._now()
@@ -293,7 +294,7 @@ class LearnerStore:
         """Record a topic as done/known; ``None`` clears the mark."""
         check_text("topic", topic, KEY_MAX, allow_empty=False)
         if status is not None and status not in get_args(TopicStatus):
-            raise ValueError(f"topic status must be one of {get_args(TopicStatus)} or None, got {status!r}")
+            raise InputError(f"topic status must be one of {get_args(TopicStatus)} or None, got {status!r}")
         p = t.topic_progress.c
         with self._write(user_id) as conn:
             conn.execute(delete(t.topic_progress).where(p.user_id == user_id, p.topic == topic))
@@ -368,7 +369,7 @@ class LearnerStore:
                       score: float) -> ReviewCard:
         """Save a card's new schedule and log the review, together or not at all."""
         if not 1 <= int(rating) <= 4:
-            raise ValueError(f"rating must be 1..4 (fsrs.Rating), got {rating!r}")
+            raise InputError(f"rating must be 1..4 (fsrs.Rating), got {rating!r}")
         check_score(score)
         c = t.review_cards.c
         with self._write() as conn:

@@ -40,7 +40,9 @@ from sqlalchemy import (
 )
 from sqlalchemy import DateTime as _DateTime
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
+from tutorbot.errors import InputError
 from tutorbot.learner.srs import CardState
 
 NAME_MAX = 64
@@ -236,17 +238,17 @@ class ReviewEntry(BaseModel):
 def check_text(field: str, value: str, max_len: int, *, allow_empty: bool = True) -> str:
     """Reject what no backend can store faithfully; everything else is kept exactly as given."""
     if not isinstance(value, str):
-        raise ValueError(f"{field} must be a string, got {type(value).__name__}")
+        raise InputError(f"{field} must be a string, got {type(value).__name__}")
     if not allow_empty and not value.strip():
-        raise ValueError(f"{field} must not be empty")
+        raise InputError(f"{field} must not be empty")
     if len(value) > max_len:
-        raise ValueError(f"{field} is {len(value)} characters; the limit is {max_len}")
+        raise InputError(f"{field} is {len(value)} characters; the limit is {max_len}")
     if "\x00" in value:  # PostgreSQL text cannot hold NUL; refuse it everywhere for one behaviour
-        raise ValueError(f"{field} contains a NUL character (\\x00); remove it")
+        raise InputError(f"{field} contains a NUL character (\\x00); remove it")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValueError(f"{field} contains a lone surrogate and is not valid Unicode text") from None
+        raise InputError(f"{field} contains a lone surrogate and is not valid Unicode text") from None
     return value
 
 
@@ -254,19 +256,22 @@ def check_json(field: str, value: dict[str, Any] | None) -> dict[str, Any]:
     """JSON documents must be dicts that serialise, within ``JSON_MAX`` bytes."""
     value = {} if value is None else value
     if not isinstance(value, dict):
-        raise ValueError(f"{field} must be a dict, got {type(value).__name__}")
+        raise InputError(f"{field} must be a dict, got {type(value).__name__}")
     try:
         # NaN and lone surrogates are refused here because PostgreSQL's json type refuses them
         size = len(json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8"))
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{field} is not valid JSON data: {exc}") from None
+        raise InputError(f"{field} is not valid JSON data: {exc}") from None
     if size > JSON_MAX:
-        raise ValueError(f"{field} is {size} bytes of JSON; the limit is {JSON_MAX}")
+        raise InputError(f"{field} is {size} bytes of JSON; the limit is {JSON_MAX}")
     return value
 
 
 def make_engine(url: str) -> Engine:
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise InputError(f"TUTORBOT_DATABASE_URL is not a valid SQLAlchemy URL ({exc})") from None
     if parsed.drivername == "postgresql":  # SQLAlchemy's bare default is psycopg2; we ship psycopg 3
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() != "sqlite":
@@ -298,13 +303,13 @@ def _sqlite_begin(conn: Any) -> None:
 
 def check_score(score: float) -> None:
     if not 0.0 <= float(score) <= 1.0:
-        raise ValueError(f"score must be between 0 and 1, got {score!r}")
+        raise InputError(f"score must be between 0 and 1, got {score!r}")
 
 
 def check_user_name(name: str) -> None:
     check_text("user name", name, NAME_MAX, allow_empty=False)
     if name != name.strip() or any(unicodedata.category(ch).startswith("C") for ch in name):
-        raise ValueError("user name must not start/end with spaces or contain control characters")
+        raise InputError("user name must not start/end with spaces or contain control characters")
 
 
 def hash_password(password: str, n: int) -> str:

@@ -13,6 +13,7 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
+from tutorbot.errors import TutorbotError
 from tutorbot.store.learner_store import LearnerStore, User
 
 SESSIONS_KEPT = 20_000  # >= Gradio's state_session_capacity (10 000): a claim outlives the state it guards
@@ -20,7 +21,7 @@ AUTH_MESSAGE = ("Sign in with your tutorbot account (an admin creates it with <c
                 "<br>请使用 tutorbot 账号登录（管理员用 <code>tutorbot user add 用户名</code> 创建账号）。")
 
 
-class NotSignedIn(PermissionError):
+class NotSignedIn(TutorbotError, PermissionError):
     """A request reached a handler without a signed-in learner (should not happen behind Gradio's login)."""
 
 

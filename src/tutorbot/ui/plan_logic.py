@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from tutorbot.curriculum.graph import Curriculum
+from tutorbot.errors import InputError
 from tutorbot.plans.models import Goal, LearnerProfile, Plan, ProfileDraft
 from tutorbot.ui.i18n import t
 
@@ -33,18 +34,18 @@ class PlanForm(BaseModel):
         """A valid profile, or ``ValueError`` whose message says which field to fix."""
         unknown = sorted(set(self.known) - set(curriculum.ids))
         if unknown:
-            raise ValueError(f"unknown topics {unknown}: pick topics from the list")
+            raise InputError(f"unknown topics {unknown}: pick topics from the list")
         area = self.area.strip() if self.goal == Goal.research.value else ""
         for name in ("hours_per_week", "weeks"):
             if not math.isfinite(getattr(self, name)):  # int() of inf/NaN would not name the field
-                raise ValueError(f"{name}: enter a number")
+                raise InputError(f"{name}: enter a number")
         try:
             return LearnerProfile(known=self.known, goal=self.goal, area=area or None,
                                   hours_per_week=int(self.hours_per_week or 0), weeks=int(self.weeks or 0),
                                   preferred_kinds=self.preferred_kinds, language=self.language)
         except ValidationError as exc:
             first = exc.errors()[0]
-            raise ValueError(f"{'.'.join(map(str, first['loc'])) or 'profile'}: {first['msg']}") from None
+            raise InputError(f"{'.'.join(map(str, first['loc'])) or 'profile'}: {first['msg']}") from None
 
     @classmethod
     def from_profile(cls, p: LearnerProfile) -> PlanForm:

@@ -13,11 +13,12 @@ from pathlib import Path
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from tutorbot.errors import TutorbotError
 from tutorbot.ingest.links.models import LinkError, Page
 from tutorbot.ingest.links.requests import url_id
 
 
-class MirrorError(Exception):
+class MirrorError(TutorbotError):
     """The mirror directory or its manifest is unusable; the message says what to fix."""
 
 

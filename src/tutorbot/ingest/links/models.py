@@ -12,13 +12,14 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from tutorbot.errors import TutorbotError
 from tutorbot.schemas import Document
 
 FetchStatus = Literal["ok", "not_modified", "cached", "error", "skipped"]
 Source = Literal["network", "mirror"]
 
 
-class LinkError(Exception):
+class LinkError(TutorbotError):
     """A fetch or extraction failure; ``reason`` ends up in the ``FetchResult``, never raised to callers."""
 
     def __init__(self, reason: str, http_status: int | None = None, *, retriable: bool = False) -> None:

@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict
 
+from tutorbot.errors import InputError, TutorbotError
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 Resolver = Callable[[str, int], list[str]]
@@ -33,7 +35,7 @@ LABEL = r"[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?"
 HOST_NAME = re.compile(rf"^(?=.{{1,253}}$){LABEL}(\.{LABEL})*\.?$")
 
 
-class UnsafeURLError(ValueError):
+class UnsafeURLError(TutorbotError, ValueError):
     """The URL must not be fetched; the message says why (it becomes the FetchResult reason)."""
 
 
@@ -47,7 +49,7 @@ class AllowList(BaseModel):
 
     @classmethod
     def parse(cls, spec: str) -> AllowList:
-        """Parse "127.0.0.1/32,localhost,::1"; a bad entry raises ValueError naming it."""
+        """Parse "127.0.0.1/32,localhost,::1"; a bad entry raises InputError naming it."""
         hosts: set[str] = set()
         nets: list[IPNetwork] = []
         for item in (s.strip().lower() for s in spec.split(",")):
@@ -57,8 +59,8 @@ class AllowList(BaseModel):
                 nets.append(ipaddress.ip_network(item, strict=False))
             except ValueError:
                 if "/" in item or not HOST_NAME.match(item):
-                    raise ValueError(
-                        f"links.allow_hosts: {item!r} is neither a host name nor a CIDR like 127.0.0.1/32"
+                    raise InputError(
+                        f"TUTORBOT_LINKS_ALLOW_HOSTS: {item!r} is neither a host name nor a CIDR like 127.0.0.1/32"
                     ) from None
                 hosts.add(item.rstrip("."))
         return cls(hosts=frozenset(hosts), networks=tuple(nets))
