@@ -95,7 +95,7 @@ def test_allow_list_host_names_cover_that_name_only(monkeypatch: pytest.MonkeyPa
 
 @pytest.mark.parametrize("spec", ["10.0.0.0/99", "not a host", "a/b"])
 def test_bad_allow_list_entries_are_named(spec: str) -> None:
-    with pytest.raises(ValueError, match="allow_hosts"):
+    with pytest.raises(ValueError, match="ALLOW_HOSTS"):
         AllowList.parse(spec)
 
 
