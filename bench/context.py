@@ -88,7 +88,7 @@ class BenchContext:
         s = self._llm_settings
         client = OpenAICompatClient(s.llm)
         try:
-            serve.wait_ready(client, self._proc, timeout_s, serve.log_file(s))
+            serve.wait_ready(client, self._proc, timeout_s, s.paths.vllm_log)
         finally:
             client.close()
         if self.ready_after_s is None:

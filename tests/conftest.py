@@ -48,7 +48,7 @@ def llm_server(tmp_path_factory):
     if url := os.environ.get("TEST_LLM_BASE_URL"):  # a developer's already-running server (saves ~2 min)
         s = make_settings(tmp_path_factory.mktemp("llm"), llm={"base_url": url},
                           serve={"port": int(url.rsplit(":", 1)[1].split("/")[0])})
-        serve.wait_ready(OpenAICompatClient(s.llm), None, 300, serve.log_file(s))
+        serve.wait_ready(OpenAICompatClient(s.llm), None, 300, s.paths.vllm_log)
         yield s
         return
     base = Settings(_env_file=None)
@@ -61,7 +61,7 @@ def llm_server(tmp_path_factory):
                       llm={"base_url": f"http://127.0.0.1:{port}/v1"})
     proc = serve.start(s)
     try:
-        serve.wait_ready(OpenAICompatClient(s.llm), proc, 900, serve.log_file(s))
+        serve.wait_ready(OpenAICompatClient(s.llm), proc, 900, s.paths.vllm_log)
         yield s
     finally:
         serve.stop(proc, s)

@@ -14,8 +14,6 @@ from typer.testing import CliRunner
 from tutorbot.cli import app
 from tutorbot.container import Container
 from tutorbot.ingest.catalog import filter_catalog, load_catalog
-from tutorbot.ingest.pipeline import manifest_path
-from tutorbot.retrieval.index import catalog_path
 from tutorbot.settings import PROJECT_ROOT
 
 ROADMAPS = PROJECT_ROOT / "corpus" / "roadmaps"
@@ -128,10 +126,10 @@ def test_duplicate_merge_is_redecided_when_one_copy_changes(small):
 def test_corrupt_manifest_only_costs_time(small):
     c, _ = small
     cold = c.ingest()
-    manifest_path(c.settings).write_text("{not json", encoding="utf-8")
+    c.settings.paths.ingest_manifest.write_text("{not json", encoding="utf-8")
     again = c.ingest()
     assert again.embedding_calls == 0 and again.chunks_unchanged == cold.chunks_total
-    assert json.loads(manifest_path(c.settings).read_text(encoding="utf-8"))["files"]
+    assert json.loads(c.settings.paths.ingest_manifest.read_text(encoding="utf-8"))["files"]
 
 
 def test_interrupted_run_leaves_previous_index_usable(small, monkeypatch):
@@ -214,7 +212,7 @@ def test_catalog_cli_kinds_for_known_links(indexed, monkeypatch):
 
 
 def test_ingested_catalog_has_curriculum_topics(indexed, monkeypatch):
-    entries = load_catalog(catalog_path(indexed.settings))
+    entries = load_catalog(indexed.settings.paths.catalog)
     attention = {e.id for e in filter_catalog(entries, topic="attention_transformer")}
     assert {"https://arxiv.org/abs/1706.03762", "https://jalammar.github.io/illustrated-transformer",
             "https://nlp.seas.harvard.edu/annotated-transformer"} <= attention
@@ -228,7 +226,7 @@ def test_ingested_catalog_has_curriculum_topics(indexed, monkeypatch):
 def test_corpus_without_curriculum_has_no_topics(small):
     c, _ = small
     c.ingest()
-    assert not any(e.topics for e in load_catalog(catalog_path(c.settings)))
+    assert not any(e.topics for e in load_catalog(c.settings.paths.catalog))
 
 
 def test_search_on_empty_index_names_the_fix(tmp_path, monkeypatch):

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from tutorbot.cli import app
 from tutorbot.container import Container
 from tutorbot.curriculum.graph import load_curriculum
-from tutorbot.ingest.linked import link_statuses, links_cache
+from tutorbot.ingest.linked import link_statuses
 from tutorbot.ingest.links import fetch_links
 from tutorbot.ingest.links.cache import LinkCache
 from tutorbot.ingest.links.models import CacheRecord
@@ -53,11 +53,11 @@ def fetched(tmp_path):
     s = make_settings(tmp_path / "data")
     mirror = tmp_path / "mirror"
     write_mirror(mirror, with_gone=True)
-    fetch_links([GOOD, GONE, MISSING], LinksSettings(), links_cache(s), mirror=mirror)
+    fetch_links([GOOD, GONE, MISSING], LinksSettings(), s.paths.links, mirror=mirror)
     write_mirror(mirror, with_gone=False)
-    fetch_links([GOOD, GONE, MISSING], LinksSettings(), links_cache(s), mirror=mirror, refresh=True)
+    fetch_links([GOOD, GONE, MISSING], LinksSettings(), s.paths.links, mirror=mirror, refresh=True)
     # A network failure with an HTTP status, as the fetcher records it.
-    LinkCache(links_cache(s)).save(CacheRecord(url=BROKEN, status="error", http_status=404,
+    LinkCache(s.paths.links).save(CacheRecord(url=BROKEN, status="error", http_status=404,
                                                reason="HTTP 404 Not Found", fetched_at=JAN))
     return s
 
@@ -126,7 +126,7 @@ def test_tab_filters_dead_links_and_reads_the_cache_at_each_render(fetched, tmp_
     assert set(dead) == {"Gone page", "Missing page", "Broken page"}
     assert len(rows(show("", "", "", "", "", False, "en"))) == len(ENTRIES)
     assert set(rows(show("broken", "", "", "", "", True, "en"))) == {"Broken page"}  # filters combine
-    LinkCache(links_cache(fetched)).save(CacheRecord(url=UNFETCHED, status="error", reason="timed out"))
+    LinkCache(fetched.paths.links).save(CacheRecord(url=UNFETCHED, status="error", reason="timed out"))
     assert "Unasked page" in rows(show("", "", "", "", "", True, "en"))  # no restart needed
 
 

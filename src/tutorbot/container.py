@@ -12,7 +12,7 @@ from functools import cached_property
 from tutorbot.llm.client import LLMClient, OpenAICompatClient
 from tutorbot.llm.prompts import PromptLibrary
 from tutorbot.retrieval.embed import Embedder, make_embedder
-from tutorbot.retrieval.index import VectorIndex, catalog_path, open_index
+from tutorbot.retrieval.index import VectorIndex, open_index
 from tutorbot.settings import Settings
 
 
@@ -54,7 +54,7 @@ class Container:
     def catalog(self):
         from tutorbot.ingest.catalog import load_catalog
 
-        path = catalog_path(self.settings)
+        path = self.settings.paths.catalog
         if not path.exists():
             from tutorbot.retrieval.index import IndexEmpty
 

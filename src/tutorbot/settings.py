@@ -8,6 +8,7 @@ Nothing here touches the disk or the network: ``Settings()`` only validates.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -130,6 +131,45 @@ class LinksSettings(BaseModel):
     pdf_text: bool = Field(False, description="Also fetch arXiv PDF text.")
 
 
+@dataclass(frozen=True)
+class DataPaths:
+    """Every file and folder tutorbot keeps in its data dir, named once."""
+
+    root: Path
+
+    @property
+    def catalog(self) -> Path:
+        return self.root / "catalog.json"
+
+    @property
+    def chroma(self) -> Path:
+        return self.root / "chroma"
+
+    @property
+    def links(self) -> Path:
+        return self.root / "links"
+
+    @property
+    def ingest_manifest(self) -> Path:
+        return self.root / "ingest-manifest.json"
+
+    @property
+    def learner_db(self) -> Path:
+        return self.root / "learners.sqlite3"
+
+    @property
+    def models(self) -> Path:
+        return self.root / "models"
+
+    @property
+    def vllm_pid(self) -> Path:
+        return self.root / "run" / "vllm.pid"
+
+    @property
+    def vllm_log(self) -> Path:
+        return self.root / "logs" / "vllm.log"
+
+
 class Settings(BaseSettings):
     """All of tutorbot's configuration."""
 
@@ -174,12 +214,16 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def paths(self) -> DataPaths:
+        return DataPaths(self.data_dir)
+
+    @property
     def db_url(self) -> str:
-        return self.database_url or f"sqlite:///{self.data_dir / 'learners.sqlite3'}"
+        return self.database_url or f"sqlite:///{self.paths.learner_db}"
 
     @property
     def default_model_dir(self) -> Path:
-        return self.data_dir / "models" / "smollm2-135m-instruct"
+        return self.paths.models / "smollm2-135m-instruct"
 
 
 def load_settings(**overrides) -> Settings:

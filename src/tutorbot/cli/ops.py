@@ -67,7 +67,7 @@ def serve_llm(model: str = typer.Option("", help="Model id/path (GPU profile); d
             typer.echo(serve.ensure_model(s))
             return
         proc = serve.start(s)
-        serve.wait_ready(OpenAICompatClient(s.llm), proc, s.serve.startup_timeout_s, serve.log_file(s))
+        serve.wait_ready(OpenAICompatClient(s.llm), proc, s.serve.startup_timeout_s, s.paths.vllm_log)
     except (serve.ServeError, LLMError) as exc:
         fail(str(exc))
     typer.echo(f"vLLM ready at {s.llm.base_url} serving {s.llm.model} (Ctrl-C stops it)")
@@ -87,7 +87,7 @@ def doctor(as_json: bool = typer.Option(False, "--json")):
     checks.append(_check("data dir", writable, f"{s.data_dir} {'writable' if writable else 'NOT writable'}"))
     n = c.index.count()
     checks.append(_check("index", n > 0, f"{n} chunks" if n else "empty: run `tutorbot ingest`"))
-    cat = (s.data_dir / "catalog.json").exists()
+    cat = s.paths.catalog.exists()
     checks.append(_check("catalog", cat, "present" if cat else "missing: run `tutorbot ingest`"))
     checks += _llm_checks(c.llm)
     if as_json:
@@ -144,7 +144,7 @@ def up():
     s = c.settings
     proc = None
     with guard():
-        if c.index.count() == 0 or not (s.data_dir / "catalog.json").exists():
+        if c.index.count() == 0 or not s.paths.catalog.exists():
             typer.echo(c.ingest().summary())
         if c.llm.status().state != "up" and _llm_is_local(s):
             proc = serve.start(s)

@@ -32,10 +32,6 @@ class LinkStatus(BaseModel):
     last_success: datetime | None = None
 
 
-def links_cache(settings: Settings) -> Path:
-    return settings.data_dir / "links"
-
-
 def linked_from(entries: list[CatalogEntry]) -> dict[str, list[str]]:
     return {e.url: [f"{r.roadmap} > {r.section}" if r.section else r.roadmap for r in e.refs]
             for e in entries if e.url}
@@ -45,12 +41,12 @@ def fetch_catalog_links(settings: Settings, corpus_dir: Path, *, mirror: Path | 
                         refresh: bool = False, progress=None) -> FetchReport:
     entries = build_catalog(load_corpus(corpus_dir, settings.index.max_file_bytes).documents)
     urls = [e.url for e in entries if e.url and e.url.startswith(("http://", "https://"))]
-    return fetch_links(urls, settings.links, links_cache(settings), mirror=mirror, refresh=refresh,
+    return fetch_links(urls, settings.links, settings.paths.links, mirror=mirror, refresh=refresh,
                        linked_from=linked_from(entries), progress=progress)
 
 
 def dead_link_report(settings: Settings) -> list[dict]:
-    return [r.model_dump(mode="json") for r in dead_links(links_cache(settings))]
+    return [r.model_dump(mode="json") for r in dead_links(settings.paths.links)]
 
 
 def link_statuses(settings: Settings) -> dict[str, LinkStatus]:
@@ -61,4 +57,4 @@ def link_statuses(settings: Settings) -> dict[str, LinkStatus]:
     """
     return {r.url: LinkStatus(state="dead" if r.status == "error" else "ok", http_status=r.http_status,
                               reason=r.reason, last_success=r.last_success)
-            for r in LinkCache(links_cache(settings)).records()}
+            for r in LinkCache(settings.paths.links).records()}

@@ -25,7 +25,7 @@ from tutorbot.ingest.catalog import assign_topics, build_catalog, curriculum_res
 from tutorbot.ingest.chunking import chunk_document, dedupe_chunks
 from tutorbot.ingest.corpus import FileRecord, load_corpus
 from tutorbot.retrieval.embed import Embedder
-from tutorbot.retrieval.index import VectorIndex, catalog_path
+from tutorbot.retrieval.index import VectorIndex
 from tutorbot.schemas import Chunk, Document
 from tutorbot.settings import Settings
 
@@ -72,10 +72,6 @@ class Manifest(BaseModel):
     fingerprint: str = ""
     files: dict[str, FileRecord] = Field(default_factory=dict, description="Corpus-relative path → record.")
     chunks: dict[str, ChunkRecord] = Field(default_factory=dict, description="Document id → its chunks.")
-
-
-def manifest_path(settings: Settings) -> Path:
-    return settings.data_dir / "ingest-manifest.json"
 
 
 def fingerprint(settings: Settings, embedder: Embedder) -> str:
@@ -169,7 +165,7 @@ def ingest(settings: Settings, embedder: Embedder, index: VectorIndex, corpus_di
     corpus_dir = corpus_dir or settings.corpus_dir
     expected = fingerprint(settings, embedder)
     # --rebuild trusts nothing from earlier runs, the manifest included.
-    manifest = Manifest(fingerprint=expected) if rebuild else load_manifest(manifest_path(settings), expected)
+    manifest = Manifest(fingerprint=expected) if rebuild else load_manifest(settings.paths.ingest_manifest, expected)
     load = load_corpus(corpus_dir, settings.index.max_file_bytes, known=manifest.files)
     report.documents_read = len(load.documents) + len(load.merged)
     report.skipped = [f"{s.path}: {s.reason}" for s in load.skipped]
@@ -180,9 +176,10 @@ def ingest(settings: Settings, embedder: Embedder, index: VectorIndex, corpus_di
     kinds = {"roadmap"} | ({"linked"} if linked is not None else set())
     records = index_documents(documents, settings, embedder, index, report, kinds, progress, manifest.chunks)
     entries = assign_topics(build_catalog(load.documents), curriculum_resources(corpus_dir / "curriculum.yaml"))
-    save_catalog(entries, catalog_path(settings))
+    save_catalog(entries, settings.paths.catalog)
     report.catalog_entries = len(entries)
-    save_manifest(manifest, Manifest(fingerprint=expected, files=load.files, chunks=records), manifest_path(settings))
+    new = Manifest(fingerprint=expected, files=load.files, chunks=records)
+    save_manifest(manifest, new, settings.paths.ingest_manifest)
     report.seconds = time.perf_counter() - start
     return report
 

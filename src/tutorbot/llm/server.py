@@ -72,24 +72,16 @@ def build_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def pid_file(settings: Settings) -> Path:
-    return settings.data_dir / "run" / "vllm.pid"
-
-
-def log_file(settings: Settings) -> Path:
-    return settings.data_dir / "logs" / "vllm.log"
-
-
 def start(settings: Settings, log=print) -> subprocess.Popen:
     check_llm_venv(settings)
     model = ensure_model(settings, log)
-    for p in (pid_file(settings), log_file(settings)):
+    for p in (settings.paths.vllm_pid, settings.paths.vllm_log):
         p.parent.mkdir(parents=True, exist_ok=True)
-    out = open(log_file(settings), "ab")
+    out = open(settings.paths.vllm_log, "ab")
     proc = subprocess.Popen(build_command(settings, model), env=build_env(settings), stdout=out,
                             stderr=subprocess.STDOUT, start_new_session=True)
-    pid_file(settings).write_text(str(proc.pid))
-    log(f"vLLM starting (pid {proc.pid}, log {log_file(settings)})…")
+    settings.paths.vllm_pid.write_text(str(proc.pid))
+    log(f"vLLM starting (pid {proc.pid}, log {settings.paths.vllm_log})…")
     return proc
 
 
@@ -113,13 +105,13 @@ def stop(proc: subprocess.Popen, settings: Settings | None = None, grace_s: floa
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
     if settings is not None:
-        pid_file(settings).unlink(missing_ok=True)
+        settings.paths.vllm_pid.unlink(missing_ok=True)
 
 
 def is_starting(settings: Settings) -> bool:
     """True when a server we started is alive but not answering yet (shown as 'warming up')."""
     try:
-        pid = int(pid_file(settings).read_text())
+        pid = int(settings.paths.vllm_pid.read_text())
         os.kill(pid, 0)
     except (OSError, ValueError):
         return False

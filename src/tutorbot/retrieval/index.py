@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from pathlib import Path
 
 import numpy as np
 
@@ -38,7 +37,7 @@ def make_chroma_client(settings: Settings):
     if settings.index.chroma_host:
         return chromadb.HttpClient(host=settings.index.chroma_host, port=settings.index.chroma_port,
                                    settings=chroma_settings)
-    path = settings.data_dir / "chroma"
+    path = settings.paths.chroma
     path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
 
@@ -127,5 +126,3 @@ def open_index(settings: Settings) -> VectorIndex:
     return VectorIndex(make_chroma_client(settings), settings.index.collection)
 
 
-def catalog_path(settings: Settings) -> Path:
-    return settings.data_dir / "catalog.json"
