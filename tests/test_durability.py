@@ -46,7 +46,7 @@ from tutorbot.plans.models import LearnerProfile, Plan
 from tutorbot.plans.service import PlanService
 from tutorbot.quiz.models import QuizConfig
 from tutorbot.quiz.rules import RuleBank
-from tutorbot.quiz.service import QuizArchive, QuizError, QuizService
+from tutorbot.quiz.service import QuizError, QuizService
 from tutorbot.retrieval.embed import HashEmbedder
 from tutorbot.store.learner_store import LearnerStore
 
@@ -214,9 +214,8 @@ def read_acks(proc: subprocess.Popen[str], kill: KillPoint) -> list[Ack]:
 
 
 def check_submissions(store: LearnerStore, acks: list[Ack]) -> None:
-    archive = QuizArchive(store.engine)
     for a in (a for a in acks if a["kind"] == "quiz"):
-        assert archive.get(a["user"], a["quiz"]) is not None, f"acknowledged quiz lost: {a}"
+        assert store.get_quiz(a["user"], a["quiz"]) is not None, f"acknowledged quiz lost: {a}"
     subs = [a for a in acks if a["kind"] == "submit"]
     for uid in {a["user"] for a in subs}:
         stored = Counter((x.quiz_id, x.question_id, x.answer, x.score, x.correct) for x in store.attempts(uid))

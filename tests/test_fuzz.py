@@ -28,6 +28,7 @@ from sqlalchemy import inspect, text
 from typer.testing import CliRunner
 
 from tutorbot import cli
+from tutorbot.chat.conversations import Conversations, conversation_title
 from tutorbot.chat.service import MAX_QUESTION_CHARS, ChatInputError, ChatService
 from tutorbot.cli import chat as cli_chat
 from tutorbot.cli import core as cli_app
@@ -237,7 +238,7 @@ def test_chat_tab_shows_a_message_or_a_safe_answer_and_creates_nothing_for_rejec
                                                                                           learner):
     uid, _ = learner
     echo = FakeLLM(lambda messages: messages[-1]["content"][-300:])  # the model parrots the (hostile) prompt
-    ctl = chat_logic.ChatController(chat_service(echo, store), store, ALLOWED, interval=0)
+    ctl = chat_logic.ChatController(chat_service(echo, store), Conversations(store), ALLOWED, interval=0)
     before = snapshot(store.engine)
     frames = list(ctl.ask(uid, None, message, [], lang=lang, answer_lang="auto", socratic=False))
     history, conv, answer = frames[-1]
@@ -256,16 +257,16 @@ def test_chat_tab_shows_a_message_or_a_safe_answer_and_creates_nothing_for_rejec
 @given(title=HOSTILE.filter(storable))
 def test_renaming_a_conversation_stores_a_tidy_title(title, store, learner):
     uid, conv = learner
-    ctl = chat_logic.ChatController(None, store, set(), interval=0)
+    ctl = chat_logic.ChatController(None, Conversations(store), set(), interval=0)
     ctl.rename(uid, conv, title)
     stored = store.get_conversation(uid, conv).title
-    assert stored == (chat_logic.conversation_title(title, 200) or stored) and len(stored) <= 200
+    assert stored == (conversation_title(title, 200) or stored) and len(stored) <= 200
 
 
 @pytest.mark.parametrize("title", ["a\x00b", "\ud800"])
 def test_renaming_with_characters_the_store_refuses_gives_no_exception(title, store, learner):
     uid, conv = learner
-    chat_logic.ChatController(None, store, set(), interval=0).rename(uid, conv, title)
+    chat_logic.ChatController(None, Conversations(store), set(), interval=0).rename(uid, conv, title)
 
 
 @pytest.mark.parametrize("text", ["![a[b]](//evil.example/p.png)", "![r]\n\n[r]: //evil.example/p.png",
@@ -348,7 +349,7 @@ def test_a_hostile_answer_is_graded_or_refused_and_only_the_intended_rows_are_ad
                                                                                    learner):
     uid, _ = learner
     quiz = quiz_for(uid)
-    quizzes.archive.save(quiz)
+    quizzes.store.save_quiz(quiz.user_id, quiz.id, quiz.model_dump(mode="json"), quiz.created_at)
     question = next(q for q in quiz.questions if q.type == kind)
     before = snapshot(store.engine)
     try:
@@ -367,7 +368,7 @@ def test_a_hostile_answer_is_graded_or_refused_and_only_the_intended_rows_are_ad
 def test_the_quiz_tab_turns_a_hostile_answer_into_feedback_or_leaves_the_question_open(answer, quizzes, learner):
     uid, _ = learner
     quiz = quiz_for(uid)
-    quizzes.archive.save(quiz)
+    quizzes.store.save_quiz(quiz.user_id, quiz.id, quiz.model_dump(mode="json"), quiz.created_at)
     session = quiz_logic.QuizSession(quiz=quiz)
     ops = quiz_logic.QuizOps(SimpleNamespace(quizzes=quizzes))
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import gradio as gr
 import pytest
@@ -109,8 +110,8 @@ def test_reasons_are_escaped():
 
 def build_tab(settings, entries):
     curriculum = load_curriculum(PROJECT_ROOT / "corpus" / "curriculum.yaml")
-    container = type("C", (), {"settings": settings, "catalog": entries, "curriculum": curriculum})()
-    ctx = UIContext(container=container, identity=None, labels=Labels(), lang=None)
+    services = SimpleNamespace(settings=settings, catalog=entries, curriculum=curriculum)
+    ctx = UIContext(services=services, identity=None, labels=Labels(), lang=None)
     with gr.Blocks():
         ctx.lang = gr.State("en")
         library_tab.build_library_tab(ctx)

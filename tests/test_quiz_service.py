@@ -194,7 +194,7 @@ def test_topics_resolve_from_ids_names_and_free_text(svc, text):
 def test_bad_requests_fail_clearly_and_store_nothing(svc, user, kwargs, message):
     with pytest.raises(QuizError, match=message):
         svc.make_quiz(user, **({"topic": "rlhf", "n": 5} | kwargs))
-    assert svc.archive.count(user) == 0
+    assert svc.store.count_quizzes(user) == 0
 
 
 def test_chinese_learners_get_chinese_questions(svc, user):
@@ -289,9 +289,9 @@ def test_mastery_moves_and_weak_topics_feed_back(svc, user, clock):
     bad = svc.make_quiz(user, "rlhf", 5, types="mcq,tf")
     for q in bad.questions:
         svc.submit(user, bad.id, q.id, answer_for(q, right=False))
-    report = svc.mastery(user)  # just-reviewed cards are fully retained, so wrong answers alone pull rlhf down
+    report = svc.progress.mastery(user)  # just-reviewed cards are fully retained, so wrong answers alone pull rlhf down
     assert report["ddpm"].score > 0.8 and report["rlhf"].score < 0.5 and report["rlhf"].recent == 0.0
-    assert "rlhf" in svc.weak_topics(user) and "ddpm" not in svc.weak_topics(user)
+    assert "rlhf" in svc.progress.weak_topics(user) and "ddpm" not in svc.progress.weak_topics(user)
 
 
 def test_review_quiz_is_empty_when_nothing_is_due(svc, user):
@@ -305,10 +305,10 @@ def test_history_and_open_quizzes_survive_a_restart(corpus, db, clock):
     user = first.store.get_or_create_local_user().id
     quiz = first.make_quiz(user, "flow_matching", 3, types="mcq")
     first.submit(user, quiz.id, quiz.questions[0].id, answer_for(quiz.questions[0]))
-    before = (first.mastery(user), [c.question_id for c in first.store.cards(user)])
+    before = (first.progress.mastery(user), [c.question_id for c in first.store.cards(user)])
     first.store.close()
     again = make_service(corpus, db, clock)
-    assert (again.mastery(user), [c.question_id for c in again.store.cards(user)]) == before
+    assert (again.progress.mastery(user), [c.question_id for c in again.store.cards(user)]) == before
     fb = again.submit(user, quiz.id, quiz.questions[1].id, answer_for(quiz.questions[1], right=False))
     assert not fb.correct and len(again.store.attempts(user)) == 2
 

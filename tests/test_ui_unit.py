@@ -13,17 +13,20 @@ import httpx
 import pytest
 from conftest import free_port, make_settings
 
+from tutorbot.chat.conversations import Conversations
 from tutorbot.chat.service import ChatEvent
 from tutorbot.curriculum.graph import load_curriculum
-from tutorbot.learner.srs import CardState
+from tutorbot.learner.progress import Progress
+from tutorbot.learner.srs import CardState, new_scheduler
 from tutorbot.llm.fake import FakeLLM
 from tutorbot.plans.models import Goal, Phase, Plan, PlanResource, Week, WeekTopic
+from tutorbot.plans.service import needs_guidance, plan_stage
 from tutorbot.quiz.models import Feedback, KeyPoint, Question, QuizSource
 from tutorbot.schemas import Answer, CatalogEntry, Citation
 from tutorbot.settings import PROJECT_ROOT
 from tutorbot.store.learner_store import LearnerStore
 from tutorbot.ui import auth, chat_logic, i18n, library_tab, plan_logic, plan_view, progress_tab, quiz_logic, render
-from tutorbot.ui.status import Health, HealthCache, status_text
+from tutorbot.ui.status import Health, HealthCache, probe, status_text
 
 T0 = datetime(2025, 5, 1, 9, 0, tzinfo=UTC)
 CATALOG_URL = "https://github.com/karpathy/nanogpt"
@@ -131,7 +134,8 @@ class FakeChat:
 def test_streaming_is_coalesced_and_ends_with_the_cited_answer(store):
     uid = store.add_user("bob", "pw-123456").id
     chat = FakeChat(["tok "] * 50)
-    ctl = chat_logic.ChatController(chat, store, {CATALOG_URL}, interval=3600)  # one re-render per hour at most
+    # one re-render per hour at most
+    ctl = chat_logic.ChatController(chat, Conversations(store), {CATALOG_URL}, interval=3600)
     frames = list(ctl.ask(uid, None, "What is attention?", [], lang="en", answer_lang="zh", socratic=True))
     assert len(frames) <= 4  # placeholder, first delta, final answer: not 50 re-renders
     history, conv, answer = frames[-1]
@@ -152,7 +156,7 @@ def test_coalescer_lets_through_one_update_per_interval():
 
 def test_conversations_are_per_learner(store):
     a, b = store.add_user("ann", "pw-123456").id, store.add_user("ben", "pw-123456").id
-    ctl = chat_logic.ChatController(FakeChat(["hi"]), store, set(), interval=0)
+    ctl = chat_logic.ChatController(FakeChat(["hi"]), Conversations(store), set(), interval=0)
     conv = list(ctl.ask(a, None, "Ann's secret question", [], lang="en", answer_lang="auto", socratic=False))[-1][1]
     assert ctl.conversations(b) == [] and ctl.conversations(a) == [("Ann's secret question", conv)]
     assert ctl.open(b, conv, "en") == [{"role": "assistant", "content": i18n.t("en", "chat.not_found")}]
@@ -170,7 +174,7 @@ def test_conversations_are_per_learner(store):
 
 def test_overlong_and_empty_questions_get_messages_in_the_interface_language(store):
     uid = store.add_user("cy", "pw-123456").id
-    ctl = chat_logic.ChatController(FakeChat(["x"]), store, set(), interval=0)
+    ctl = chat_logic.ChatController(FakeChat(["x"]), Conversations(store), set(), interval=0)
     long = list(ctl.ask(uid, None, "x" * 5000, [], lang="zh", answer_lang="auto", socratic=False))
     empty = list(ctl.ask(uid, None, "   ", [], lang="en", answer_lang="auto", socratic=False))
     assert "5000" in long[-1][0][-1]["content"] and "问题太长" in long[-1][0][-1]["content"]
@@ -216,9 +220,9 @@ def test_profile_form_errors_name_the_field(curriculum):
 
 def test_plan_stage_is_the_unfinished_part_of_the_current_phase():
     plan = make_plan()
-    assert plan_logic.plan_stage(plan, {}) == ["python_pytorch", "dl_basics"]
-    assert plan_logic.plan_stage(plan, {"python_pytorch": "done"}) == ["dl_basics"]
-    assert plan_logic.plan_stage(plan, {"python_pytorch": "done", "dl_basics": "known"}) == []
+    assert plan_stage(plan, {}) == ["python_pytorch", "dl_basics"]
+    assert plan_stage(plan, {"python_pytorch": "done"}) == ["dl_basics"]
+    assert plan_stage(plan, {"python_pytorch": "done", "dl_basics": "known"}) == []
 
 
 def test_a_fresh_plan_shows_at_once_and_gets_its_advice_in_a_second_step(store, curriculum):
@@ -229,14 +233,13 @@ def test_a_fresh_plan_shows_at_once_and_gets_its_advice_in_a_second_step(store, 
     uid = store.add_user("fay", "pw-123456").id
     prompts = PromptLibrary(PROJECT_ROOT / "prompts")
     plans = PlanService(curriculum, [], FakeLLM("not json"), prompts, store)
-    container = SimpleNamespace(plans=plans, llm=FakeLLM("not json"), prompts=prompts, store=store)
-    assert plan_logic.add_guidance(container, uid) is None  # no plan yet: nothing to do
+    assert plans.add_guidance(uid) is None  # no plan yet: nothing to do
     plans.create(uid, LearnerProfile(hours_per_week=6, weeks=8), guidance=False)
-    assert plan_logic.needs_guidance(plans.current(uid))
-    guided = plan_logic.add_guidance(container, uid)
+    assert needs_guidance(plans.current(uid))
+    guided = plans.add_guidance(uid)
     assert guided.guidance_source == "template" and guided.overview  # the model failed: template advice
     assert plans.current(uid) == guided and len(store.plan_history(uid)) == 2
-    assert not plan_logic.needs_guidance(plans.replan(uid))  # a re-plan keeps its predecessor's advice
+    assert not needs_guidance(plans.replan(uid))  # a re-plan keeps its predecessor's advice
 
 
 # -- library --------------------------------------------------------------------------------------
@@ -267,7 +270,9 @@ def test_progress_view_reports_mastery_forecast_history_and_streak(store, curric
     store.upsert_card(uid, "x1.0", topic="python_pytorch", front="f", back="b",
                       state=CardState.new(T0 + timedelta(days=2)))
     report = {"python_pytorch": SimpleNamespace(topic="python_pytorch", score=0.4)}
-    view = progress_tab.progress_view(store, uid, report, curriculum, T0, "zh")
+    progress = Progress(store, new_scheduler(fuzz=False), clock=lambda: T0, names=curriculum)
+    progress.mastery = lambda user_id: report
+    view = progress.view(uid, "zh")
     assert view.mastery == [("Python 与 PyTorch 基础", 40.0)] and view.streak == 1 and view.attempts == 2
     assert [n for _, n in view.due][:3] == [0, 0, 1]
     _, due, history = progress_tab.frames(view, "zh")
@@ -304,10 +309,9 @@ def test_finishing_a_quiz_replans_and_says_so():
     qs = [Question(id=f"q{i}", type="tf", topic="t", question=f"Q{i}?", options=["True", "False"], answer="True",
                    source=src, key="k") for i in range(2)]
     fb = SimpleNamespace(correct=False, score=0.0)
-    old, new = SimpleNamespace(weeks=["w1"]), SimpleNamespace(weeks=["w1", "review t"])
     replans = []
-    plans = SimpleNamespace(current=lambda uid: old, replan=lambda uid: replans.append(uid) or new)
-    ops = quiz_logic.QuizOps(SimpleNamespace(plans=plans, quizzes=SimpleNamespace(submit=lambda *a: fb)))
+    quizzes = SimpleNamespace(submit=lambda *a: fb, finish=lambda uid, quiz_id: replans.append(uid) or True)
+    ops = quiz_logic.QuizOps(SimpleNamespace(quizzes=quizzes))
     session = quiz_logic.QuizSession.model_construct(quiz=SimpleNamespace(id="z", questions=qs), index=0, results=[])
     first = ops.answer(1, session, "False")
     assert replans == [] and not first.plan_updated  # not before the last answer
@@ -327,7 +331,8 @@ def test_health_is_probed_once_per_interval_for_all_pages(tmp_path):
     llm = FakeLLM(state="warming")
     llm.status = lambda: calls.append(1) or FakeLLM.status(llm)
     container = SimpleNamespace(llm=llm, index=SimpleNamespace(count=lambda: 7), settings=make_settings(tmp_path))
-    cache = HealthCache(container, ttl=10, clock=lambda: now[0])
+    cache = HealthCache(lambda: probe(container.llm, container.index.count, container.settings), ttl=10,
+                        clock=lambda: now[0])
     assert "warming" in cache.line("en").lower() and cache.get().chunks == 7
     cache.line("zh")
     assert len(calls) == 1
@@ -340,9 +345,10 @@ def test_health_is_probed_once_per_interval_for_all_pages(tmp_path):
 def stub_container(tmp_path, curriculum):
     settings = make_settings(tmp_path / "data")
     settings.data_dir.mkdir(parents=True)
-    return SimpleNamespace(settings=settings, store=LearnerStore(settings.db_url, scrypt_n=2**10), llm=FakeLLM(),
-                           curriculum=curriculum, catalog=[], chat=FakeChat(["hi"]), plans=None, quizzes=None,
-                           index=SimpleNamespace(count=lambda: 3))
+    store = LearnerStore(settings.db_url, scrypt_n=2**10)
+    return SimpleNamespace(settings=settings, store=store, llm=FakeLLM(), curriculum=curriculum, catalog=[],
+                           chat=FakeChat(["hi"]), conversations=Conversations(store), plans=None, quizzes=None,
+                           progress=None, index=SimpleNamespace(count=lambda: 3))
 
 
 @pytest.mark.parametrize("login", [False, True])

@@ -1,25 +1,44 @@
-"""Composition root: settings → backends → services. The CLI and ``app.py`` call ``build``.
+"""Composition root: settings → backends → domain data → services. The faces receive services.
 
 Each vendor is chosen in exactly one factory (``make_embedder``, ``make_chroma_client``,
-``OpenAICompatClient``, ``LearnerStore``); everything else receives its dependencies here.
-Heavy parts are built lazily on first use so `tutorbot doctor` or `tutorbot plan` stay quick.
+``OpenAICompatClient``, ``LearnerStore``); every edge between services is drawn here and only here.
+Heavy parts are built lazily on first use, and service types are imported for type checking only,
+so `tutorbot doctor` or `tutorbot plan` start quickly.
 """
 
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
+from tutorbot.errors import TutorbotError
 from tutorbot.llm.client import LLMClient, OpenAICompatClient
 from tutorbot.llm.prompts import PromptLibrary
 from tutorbot.retrieval.embed import Embedder, make_embedder
-from tutorbot.retrieval.index import VectorIndex, open_index
+from tutorbot.retrieval.index import IndexEmpty, VectorIndex, open_index
 from tutorbot.settings import Settings
+
+if TYPE_CHECKING:
+    from tutorbot.chat.conversations import Conversations
+    from tutorbot.chat.service import ChatService
+    from tutorbot.curriculum.graph import Curriculum
+    from tutorbot.ingest.pipeline import IngestReport
+    from tutorbot.learner.progress import Progress
+    from tutorbot.plans.service import PlanService
+    from tutorbot.quiz.service import QuizService
+    from tutorbot.retrieval.retriever import Retriever
+    from tutorbot.schemas import CatalogEntry
+    from tutorbot.store.learner_store import LearnerStore
+
+# Services that hold the catalog, the curriculum or the chunks: rebuilt after an ingest.
+DEPENDS_ON_INDEX = ("catalog", "curriculum", "chat", "plans", "quizzes", "progress")
 
 
 class Container:
     """Lazily-built object graph for one process."""
 
-    def __init__(self, settings: Settings, *, llm: LLMClient | None = None, embedder: Embedder | None = None):
+    def __init__(self, settings: Settings, *, llm: LLMClient | None = None,
+                 embedder: Embedder | None = None) -> None:
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         if llm is not None:
@@ -27,7 +46,7 @@ class Container:
         if embedder is not None:
             self.__dict__["embedder"] = embedder
 
-    # -- backends ---------------------------------------------------------------------------
+    # -- backends (each the one place its vendor is named) ------------------------------------
     @cached_property
     def llm(self) -> LLMClient:
         return OpenAICompatClient(self.settings.llm)
@@ -45,74 +64,88 @@ class Container:
         return PromptLibrary(self.settings.prompts_dir)
 
     @cached_property
-    def store(self):
+    def store(self) -> LearnerStore:
         from tutorbot.store.learner_store import LearnerStore
 
         return LearnerStore(self.settings.db_url)
 
+    # -- domain data --------------------------------------------------------------------------
     @cached_property
-    def catalog(self):
+    def catalog(self) -> list[CatalogEntry]:
         from tutorbot.ingest.catalog import load_catalog
 
         path = self.settings.paths.catalog
         if not path.exists():
-            from tutorbot.retrieval.index import IndexEmpty
-
             raise IndexEmpty(f"catalog not found at {path}: run `tutorbot ingest`")
         return load_catalog(path)
 
     @cached_property
-    def curriculum(self):
+    def curriculum(self) -> Curriculum:
         from tutorbot.curriculum.graph import load_curriculum
 
         return load_curriculum(self.settings.corpus_dir / "curriculum.yaml", {e.id for e in self.catalog})
 
-    # -- services ---------------------------------------------------------------------------
+    # -- services: every edge is drawn here ---------------------------------------------------
     @cached_property
-    def retriever(self):
+    def retriever(self) -> Retriever:
         from tutorbot.retrieval.retriever import Glossary, Retriever
 
         glossary = Glossary.load(self.settings.corpus_dir / "glossary.yaml")
         return Retriever(self.index, self.embedder, self.settings.retrieval, glossary)
 
     @cached_property
-    def chat(self):
-        from tutorbot.chat.service import ChatService
+    def progress(self) -> Progress:
+        from tutorbot.learner.progress import Progress
+        from tutorbot.learner.srs import new_scheduler
 
-        return ChatService(self.settings, self.retriever, self.llm, self.prompts, self.store, self.catalog,
-                           names_topic=self._topic_matcher())
-
-    def _topic_matcher(self):
-        """Naming a curriculum topic, or a course/paper/tool the corpus names (CS336, nanoGPT), lowers
-        the grounding floor; a corpus that does not match the curriculum goes without the first."""
-        from tutorbot.retrieval.retriever import mentions_name, name_terms
-
-        names = name_terms([f"{c.title} {c.section}" for c in self.retriever.chunks] +
-                           [e.title for e in self.catalog])
-        try:
-            curriculum = self.curriculum
-        except (ValueError, OSError):
-            return lambda q: mentions_name(q, names)
-        return lambda q: bool(curriculum.mentions(q)) or mentions_name(q, names)
+        return Progress(self.store, new_scheduler(), names=self._curriculum_or_none())
 
     @cached_property
-    def plans(self):
+    def chat(self) -> ChatService:
+        from tutorbot.chat.scope import topic_matcher
+        from tutorbot.chat.service import ChatService
+
+        names_topic = topic_matcher(self.retriever.chunks, self.catalog, self._curriculum_or_none())
+        return ChatService(self.settings, self.retriever, self.llm, self.prompts, self.store, self.catalog,
+                           names_topic=names_topic)
+
+    @cached_property
+    def conversations(self) -> Conversations:
+        from tutorbot.chat.conversations import Conversations
+
+        return Conversations(self.store)
+
+    @cached_property
+    def plans(self) -> PlanService:
         from tutorbot.plans.service import PlanService
 
         return PlanService(self.curriculum, self.catalog, self.llm, self.prompts, self.store,
-                           weak_topics=self.quizzes.weak_topics)
+                           weak_topics=self.progress.weak_topics)
 
     @cached_property
-    def quizzes(self):
+    def quizzes(self) -> QuizService:
         from tutorbot.quiz.service import QuizService
+        from tutorbot.quiz.validate import PassageVectors
 
-        return QuizService.from_container(self)
+        vectors = PassageVectors(self.embedder, self.index.embeddings, self.index.nearest)
+        return QuizService(self.store, self.retriever, self.catalog, self.curriculum, llm=self.llm,
+                           prompts=self.prompts, embedder=self.embedder, vectors=vectors,
+                           scheduler=self.progress.scheduler, progress=self.progress,
+                           on_finished=self.plans.adapt_after_quiz)
 
-    def ingest(self, **kw):
+    def _curriculum_or_none(self) -> Curriculum | None:
+        """A corpus that does not match the curriculum still chats (without topic names)."""
+        try:
+            return self.curriculum
+        except (TutorbotError, OSError):
+            return None
+
+    # -- actions ------------------------------------------------------------------------------
+    def ingest(self, **kw: object) -> IngestReport:
         from tutorbot.ingest.pipeline import ingest
 
         report = ingest(self.settings, self.embedder, self.index, **kw)
-        for stale in ("catalog", "curriculum", "chat", "plans", "quizzes"):  # they hold the old catalog/chunks
+        for stale in DEPENDS_ON_INDEX:
             self.__dict__.pop(stale, None)
         if "retriever" in self.__dict__:
             self.retriever.refresh()

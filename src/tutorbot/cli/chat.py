@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from tutorbot.cli.core import _guard, app, container, echo_json, eval_app, fail, guard
+
+if TYPE_CHECKING:
+    from tutorbot.container import Container
 
 
 @app.command()
@@ -66,7 +70,7 @@ def ask(question: str, conversation: str | None = typer.Option(None, "--conversa
     answer = None
     with guard():
         user = c.store.get_or_create_local_user().id if conversation else None
-        conv_id = _conversation(c.store, user, conversation) if conversation else None
+        conv_id = _conversation(c, user, conversation) if conversation else None
         for ev in c.chat.ask_stream(question, user_id=user, conversation_id=conv_id, language=language):
             if ev.kind == "delta" and not as_json:
                 typer.echo(ev.text, nl=False)
@@ -79,11 +83,9 @@ def ask(question: str, conversation: str | None = typer.Option(None, "--conversa
         typer.echo(f"    {' '.join(cit.text.split())[:160]}")
 
 
-def _conversation(store, user: int, name: str) -> str:
+def _conversation(c: Container, user: int, name: str) -> str:
     """A conversation by id or title; a new one (titled ``name``) the first time it is named."""
-    for conv in store.list_conversations(user):
-        if name in (conv.id, conv.title):
-            return conv.id
-    conv = store.create_conversation(user, name)
-    typer.echo(f"(new conversation '{name}', id {conv.id}; continue it with --conversation {name})", err=True)
+    conv, created = c.conversations.find_or_create(user, name, name)
+    if created:
+        typer.echo(f"(new conversation '{name}', id {conv.id}; continue it with --conversation {name})", err=True)
     return conv.id

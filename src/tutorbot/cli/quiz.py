@@ -80,6 +80,8 @@ def _ask_all(svc, user: int, quiz: Quiz, ask_rating: bool) -> None:
             _show(feedback)
     if scores:
         typer.echo(f"\nScore: {sum(scores):.1f} / {len(scores)} answered")
+    if scores and svc.finish(user, quiz.id):
+        typer.echo("Your study plan was updated: weak topics got review slots (see `tutorbot plan`).")
 
 
 def _ask_one(svc, user: int, quiz: Quiz, question_id: str, ask_rating: bool) -> Feedback | None:

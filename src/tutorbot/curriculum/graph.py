@@ -102,6 +102,12 @@ class Curriculum(BaseModel):
             self._topic_index = AliasIndex({a: t.id for t in self.topics for a in t.aliases()})
         return self._topic_index
 
+    def name_of(self, topic_id: str, lang: str) -> str:
+        """The topic's name in ``lang`` (zh, else English); an unknown id is shown as it is."""
+        if topic_id not in self._by_id:
+            return topic_id
+        return self._by_id[topic_id].name.get("zh" if lang == "zh" else "en")
+
     def mentions(self, text: str) -> list[tuple[str, int, int]]:
         """(topic id, start, end) for every topic name or synonym in ``text``."""
         return self.topic_index().find(text)

@@ -49,16 +49,17 @@ class PlanService:
 
     # -- plans ------------------------------------------------------------------------------
     def create(self, user_id: int, profile: LearnerProfile, guidance: bool = True) -> Plan:
-        status = self.store.topic_status(user_id)
-        done = {t for t, s in status.items() if s in ("done", "known")}
-        plan = make_plan(profile, self.curriculum, self.catalog, done=done & set(self.curriculum.ids),
-                         weak=set(self._weak(user_id)) & set(self.curriculum.ids))
+        plan = make_plan(profile, self.curriculum, self.catalog, done=self._done(user_id), weak=self._weak_ids(user_id))
         return self._save(user_id, write_guidance(plan, profile, self.llm, self.prompts) if guidance else plan,
                           profile)
 
     def current(self, user_id: int) -> Plan | None:
         rec = self.store.current_plan(user_id)
         return Plan.model_validate(rec.data) if rec else None
+
+    def marks(self, user_id: int) -> dict[str, str]:
+        """Topics the learner marked done or known."""
+        return self.store.topic_status(user_id)
 
     def profile(self, user_id: int) -> LearnerProfile | None:
         data = self.store.get_profile(user_id)
@@ -84,14 +85,35 @@ class PlanService:
         previous = self.current(user_id)
         if profile is None or previous is None:
             return None
-        status = self.store.topic_status(user_id)
-        done = {t for t, s in status.items() if s in ("done", "known")} & set(self.curriculum.ids)
-        plan = make_plan(profile, self.curriculum, self.catalog, done=done,
-                         weak=set(self._weak(user_id)) & set(self.curriculum.ids), previous=previous,
-                         now_week=self.current_week(previous, done))
+        done = self._done(user_id)
+        plan = make_plan(profile, self.curriculum, self.catalog, done=done, weak=self._weak_ids(user_id),
+                         previous=previous, now_week=self.current_week(previous, done))
         # The old text would describe the old plan ("8 topics in 12 weeks"); re-asking the model on
         # every mark would make each click wait for it, so a re-plan gets the template text.
         return self._save(user_id, template_guidance(plan), profile)
+
+    def adapt_after_quiz(self, user_id: int) -> bool:
+        """A finished quiz may have made topics weak (or strong again): re-plan the remaining weeks so
+        their review slots follow. True when the plan changed. The CLI and the UI both end a quiz here."""
+        before = self.current(user_id)
+        if before is None:
+            return False
+        after = self.replan(user_id)
+        return after is not None and after.weeks != before.weeks
+
+    def add_guidance(self, user_id: int) -> Plan | None:
+        """Have the model write the current plan's advice and save it as the plan's next version."""
+        plan, profile = self.current(user_id), self.profile(user_id)
+        if not needs_guidance(plan) or profile is None:
+            return plan
+        guided = write_guidance(plan, profile, self.llm, self.prompts)
+        self.store.save_plan(user_id, guided.model_dump(mode="json"))
+        return guided
+
+    def stage(self, user_id: int) -> list[str]:
+        """Unfinished topics of the plan phase the learner is in (empty without a plan)."""
+        plan = self.current(user_id)
+        return plan_stage(plan, self.store.topic_status(user_id)) if plan else []
 
     @staticmethod
     def current_week(plan: Plan, done: set[str]) -> int:
@@ -107,7 +129,35 @@ class PlanService:
             raise InputError("no plan yet: create one with `tutorbot plan` or in the Plan tab")
         return plan_to_markdown(plan)
 
+    def _done(self, user_id: int) -> set[str]:
+        return done_topics(self.store.topic_status(user_id)) & set(self.curriculum.ids)
+
+    def _weak_ids(self, user_id: int) -> set[str]:
+        return set(self._weak(user_id)) & set(self.curriculum.ids)
+
     def _save(self, user_id: int, plan: Plan, profile: LearnerProfile) -> Plan:
         # one transaction: a crash between a profile and its plan would leave the plan out of date
         self.store.save_plan(user_id, plan.model_dump(mode="json"), profile=profile.model_dump(mode="json"))
         return plan
+
+
+def done_topics(marks: dict[str, str]) -> set[str]:
+    """Topics the learner marked done or already known: neither is taught again."""
+    return {tid for tid, status in marks.items() if status in ("done", "known")}
+
+
+def plan_stage(plan: Plan, marks: dict[str, str]) -> list[str]:
+    """Unfinished topics of the plan phase the learner is in (the first week with unfinished work)."""
+    done = done_topics(marks)
+    week = next((w.week for w in plan.weeks if any(tp.id not in done for tp in w.topics)), None)
+    if week is None:
+        return []
+    phase = next((p for p in plan.phases if p.first_week <= week <= p.last_week), None)
+    first, last = (phase.first_week, phase.last_week) if phase else (week, week)
+    ids = [tp.id for w in plan.weeks if first <= w.week <= last for tp in w.topics]
+    return [tid for tid in dict.fromkeys(ids) if tid not in done]
+
+
+def needs_guidance(plan: Plan | None) -> bool:
+    """A fresh plan without advice (re-plans keep their predecessor's advice, as the service intends)."""
+    return plan is not None and plan.guidance_source == "none" and not plan.overview

@@ -17,21 +17,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-import numpy as np
 from pydantic import ValidationError
-from sqlalchemy import JSON, Column, Engine, Integer, MetaData, String, Table, func, insert, select
 
 from tutorbot.curriculum.graph import Curriculum
 from tutorbot.errors import TutorbotError
-from tutorbot.learner.srs import (
-    SELF_RATINGS,
-    TopicMastery,
-    new_scheduler,
-    rating_for,
-    review,
-    topic_mastery,
-    weak_topics,
-)
+from tutorbot.learner.progress import Progress
+from tutorbot.learner.srs import SELF_RATINGS, new_scheduler, rating_for, review
 from tutorbot.llm.client import LLMClient
 from tutorbot.llm.prompts import PromptLibrary
 from tutorbot.plans.models import Topic
@@ -45,16 +36,6 @@ from tutorbot.retrieval.embed import Embedder
 from tutorbot.retrieval.retriever import Retrieval
 from tutorbot.schemas import CatalogEntry, Chunk, Hit
 from tutorbot.store.learner_store import LearnerStore
-from tutorbot.store.tables import WRITE_OPTION, UTCDateTime
-
-archive_metadata = MetaData()
-quiz_sessions = Table(
-    "quiz_sessions", archive_metadata,
-    Column("id", String(64), primary_key=True),
-    Column("user_id", Integer, nullable=False, index=True),
-    Column("data", JSON, nullable=False),
-    Column("created_at", UTCDateTime, nullable=False),
-)
 
 
 class QuizError(TutorbotError, ValueError):
@@ -72,69 +53,24 @@ class PassageSource(Protocol):
     def retrieve(self, query: str, k: int | None = None, mode: str | None = None) -> Retrieval: ...
 
 
-class QuizArchive:
-    """Quizzes as shown, in the learner database, so answers can be graded after a restart."""
-
-    def __init__(self, engine: Engine):
-        self.engine = engine
-        archive_metadata.create_all(engine)
-
-    def save(self, quiz: Quiz) -> None:
-        with self.engine.execution_options(**{WRITE_OPTION: True}).begin() as conn:
-            conn.execute(insert(quiz_sessions).values(id=quiz.id, user_id=quiz.user_id, created_at=quiz.created_at,
-                                                      data=quiz.model_dump(mode="json")))
-
-    def get(self, user_id: int, quiz_id: str) -> Quiz | None:
-        c = quiz_sessions.c
-        with self.engine.connect() as conn:
-            data = conn.execute(select(c.data).where(c.id == quiz_id, c.user_id == user_id)).scalar()
-        return Quiz.model_validate(data) if data is not None else None
-
-    def recent(self, user_id: int, since: datetime, limit: int = 20) -> list[Quiz]:
-        c = quiz_sessions.c
-        query = select(c.data).where(c.user_id == user_id, c.created_at >= since)
-        with self.engine.connect() as conn:
-            rows = conn.execute(query.order_by(c.created_at.desc()).limit(limit)).scalars().all()
-        return [Quiz.model_validate(d) for d in rows]
-
-    def count(self, user_id: int) -> int:
-        c = quiz_sessions.c
-        with self.engine.connect() as conn:
-            return int(conn.execute(select(func.count()).where(c.user_id == user_id)).scalar() or 0)
-
-
-def index_vectors(index: Any, embedder: Embedder) -> PassageVectors:
-    """Passage vectors from a ``VectorIndex``: stored embeddings and its nearest-neighbour query."""
-    def stored(ids: list[str]) -> dict[str, np.ndarray]:
-        got = index.collection.get(ids=ids, include=["embeddings"])
-        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"], strict=True)}
-
-    return PassageVectors(embedder, stored, lambda vec, k: [h.chunk.id for h in index.query(vec, k)])
-
-
 class QuizService:
     def __init__(self, store: LearnerStore, retriever: PassageSource, catalog: list[CatalogEntry],
                  curriculum: Curriculum, *, llm: LLMClient | None = None, prompts: PromptLibrary | None = None,
                  embedder: Embedder | None = None, vectors: PassageVectors | None = None,
                  config: QuizConfig | None = None, scheduler: Any = None, rules: RuleBank | None = None,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), progress: Progress | None = None,
+                 on_finished: Callable[[int], bool] | None = None):
         self.store, self.retriever, self.cur = store, retriever, curriculum
         self.config, self.clock = config or QuizConfig(), clock
         self.scheduler = scheduler or new_scheduler()
-        self.archive = QuizArchive(store.engine)
+        self.progress = progress or Progress(store, self.scheduler, clock, curriculum)
+        self._on_finished = on_finished
         vectors = vectors or (PassageVectors(embedder) if embedder else None)
         self.validator = QuizValidator(retriever.by_id.get, vectors, self.config)
         writer = ModelWriter(llm, prompts, self.config) if llm is not None and prompts is not None else None
         rules = rules or RuleBank(catalog, curriculum, retriever.chunks)
         self.assembler = QuizAssembler(rules, curriculum, self.validator, writer, self.config)
         self.grader = Grader(embedder, llm, prompts, self.config)
-
-    @classmethod
-    def from_container(cls, c: Any, **kw: Any) -> QuizService:
-        """Wire from a ``container.Container`` (store, retriever, catalog, curriculum, llm, prompts)."""
-        vectors = index_vectors(c.retriever.index, c.retriever.embedder)
-        return cls(c.store, c.retriever, c.catalog, c.curriculum, llm=c.llm, prompts=c.prompts,
-                   embedder=c.retriever.embedder, vectors=vectors, **kw)
 
     # -- making quizzes -----------------------------------------------------------------------
     def resolve_topic(self, text: str) -> Topic:
@@ -171,7 +107,7 @@ class QuizService:
         self.store.get_user(user_id)
         t = self.resolve_topic(topic)
         now = self.clock()
-        seed = seed if seed is not None else _seed(user_id, t.id, lang, self.archive.count(user_id))
+        seed = seed if seed is not None else _seed(user_id, t.id, lang, self.store.count_quizzes(user_id))
         passages = usable_passages([h.chunk for h in self.retriever.search(
             f"{t.name.en} {t.name.zh} {t.description.en}", k=8)]) if self.assembler.writer else []
         questions, mix = self.assembler.assemble(t, n, kinds, lang, self._seen(user_id, now), passages,
@@ -181,7 +117,7 @@ class QuizService:
                             "allow more question types")
         quiz = Quiz(id=f"qz-{uuid.uuid4().hex[:16]}", user_id=user_id, topic=t.id, topic_name=t.name.get(lang),
                     language=lang, questions=questions, mix=mix, created_at=now)
-        self.archive.save(quiz)
+        self._archive(quiz)
         return quiz
 
     def review_quiz(self, user_id: int, n: int = 10) -> Quiz:
@@ -195,8 +131,18 @@ class QuizService:
         quiz = Quiz(id=f"qz-{uuid.uuid4().hex[:16]}", user_id=user_id, kind="review", language=lang,
                     questions=questions, created_at=now)
         if questions:
-            self.archive.save(quiz)
+            self._archive(quiz)
         return quiz
+
+    def due_count(self, user_id: int) -> int:
+        return len(self.store.due_cards(user_id, now=self.clock()))
+
+    def finish(self, user_id: int, quiz_id: str) -> bool:
+        """The learner is done with this quiz: let the plan follow the results (True when it changed).
+
+        Both faces end a quiz here, so the same answers give the same plan from the CLI and the UI."""
+        self.get_quiz(user_id, quiz_id)  # ownership: only the learner's own quiz can trigger a re-plan
+        return self._on_finished(user_id) if self._on_finished is not None else False
 
     def next_due(self, user_id: int) -> datetime | None:
         cards = self.store.cards(user_id)
@@ -204,7 +150,8 @@ class QuizService:
 
     # -- answering ----------------------------------------------------------------------------
     def get_quiz(self, user_id: int, quiz_id: str) -> Quiz:
-        quiz = self.archive.get(user_id, quiz_id) if isinstance(quiz_id, str) and len(quiz_id) <= 64 else None
+        data = self.store.get_quiz(user_id, quiz_id) if isinstance(quiz_id, str) and len(quiz_id) <= 64 else None
+        quiz = Quiz.model_validate(data) if data is not None else None
         if quiz is None:
             raise QuizError(f"quiz {quiz_id!r} not found for this learner: start one with `tutorbot quiz`")
         return quiz
@@ -249,14 +196,7 @@ class QuizService:
                                   question=payload, answer=text, score=grade.score, correct=grade.correct)
         return rating, due
 
-    # -- progress and export ------------------------------------------------------------------
-    def mastery(self, user_id: int) -> dict[str, TopicMastery]:
-        """Per-topic mastery from recent results and card retrievability."""
-        return topic_mastery(self.scheduler, self.store.attempts(user_id), self.store.cards(user_id), self.clock())
-
-    def weak_topics(self, user_id: int, threshold: float = 0.6) -> list[str]:
-        return weak_topics(self.mastery(user_id), threshold)
-
+    # -- export -------------------------------------------------------------------------------
     def export_cards(self, user_id: int) -> list[ExportCard]:
         out = []
         for card in self.store.cards(user_id):
@@ -274,11 +214,15 @@ class QuizService:
         return export_markdown(self.export_cards(user_id), title="tutorbot flashcards")
 
     # -- helpers ------------------------------------------------------------------------------
+    def _archive(self, quiz: Quiz) -> None:
+        self.store.save_quiz(quiz.user_id, quiz.id, quiz.model_dump(mode="json"), quiz.created_at)
+
     def _seen(self, user_id: int, now: datetime) -> Seen:
         since = now - timedelta(days=self.config.recent_days)
         recent = [q for a in self.store.attempts(user_id, limit=300) if a.created_at >= since
                   if (q := _question(a.question)) is not None]
-        recent += [q for quiz in self.archive.recent(user_id, since) for q in quiz.questions]
+        recent += [q for data in self.store.recent_quizzes(user_id, since)
+                   for q in Quiz.model_validate(data).questions]
         return Seen(recent, self.config.duplicate_similarity)
 
     @staticmethod

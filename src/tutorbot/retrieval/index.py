@@ -60,9 +60,12 @@ class VectorIndex:
     """Chunks with their embeddings in one Chroma collection."""
 
     def __init__(self, client, collection: str):
-        self.collection = client.get_or_create_collection(collection, configuration={"hnsw": HNSW},
-                                                          embedding_function=None)
         self._client, self._name = client, collection
+        self._open()
+
+    def _open(self) -> None:
+        self.collection = self._client.get_or_create_collection(self._name, configuration={"hnsw": HNSW},
+                                                                embedding_function=None)
         self._store = None
 
     @property
@@ -114,12 +117,22 @@ class VectorIndex:
         res = self.store.query(q, where=where) if where else self.store.query(q)
         return [Hit(chunk=self._chunk_of(n), score=float(s)) for n, s in zip(res.nodes, res.similarities, strict=False)]
 
+    def embeddings(self, ids: list[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of these chunks (ids not in the index are left out)."""
+        got = self.collection.get(ids=ids, include=["embeddings"])
+        rows = zip(got["ids"], got["embeddings"], strict=True)
+        return {i: np.asarray(v, dtype=np.float32) for i, v in rows}
+
+    def nearest(self, vector: np.ndarray, k: int) -> list[str]:
+        """Ids of the ``k`` chunks nearest to ``vector``."""
+        return [h.chunk.id for h in self.query(vector, k)]
+
     def _chunk_of(self, node) -> Chunk:
         return chunk_from_record(node.node_id, node.get_content(), node.metadata)
 
     def reset(self) -> None:
         self._client.delete_collection(self._name)
-        self.__init__(self._client, self._name)
+        self._open()
 
 
 def open_index(settings: Settings) -> VectorIndex:

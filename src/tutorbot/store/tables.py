@@ -1,24 +1,15 @@
-"""Learner database plumbing: tables, row models, input checks, engine setup and password hashing.
+"""Learner database tables and engine: the schema (portable types only) and the SQLite set-up.
 
-Stage: persistence (the half below the API). ``store.LearnerStore`` reads and writes these
-tables; the pydantic models below are what leaves the store, so callers never handle
-SQLAlchemy rows. The schema uses only portable types, so the same tables work on SQLite and
-PostgreSQL; the only dialect-specific code is the SQLite pragmas set on connect.
+Stage: persistence. The same tables work on SQLite and PostgreSQL; the only dialect-specific code
+is the SQLite pragmas set on connect. ``LearnerStore`` reads and writes these tables.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
-import secrets
-import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -43,19 +34,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from tutorbot.errors import InputError
-from tutorbot.learner.srs import CardState
+from tutorbot.store.checks import KEY_MAX, NAME_MAX, TITLE_MAX
 
-NAME_MAX = 64
-PASSWORD_MAX = 1024
-TITLE_MAX = 200
-KEY_MAX = 200  # topic ids, quiz ids, question ids
-CONTENT_MAX = 100_000  # message bodies, answers, card faces
-JSON_MAX = 1_000_000  # serialised size of any JSON document
-_SCRYPT_R, _SCRYPT_P = 8, 1
 WRITE_OPTION = "tutorbot_write"  # execution option marking a connection that will write
-
-Role = Literal["user", "assistant"]
-TopicStatus = Literal["done", "known"]
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -167,104 +148,13 @@ review_log = Table(
     Column("score", Float, nullable=False),
     Column("reviewed_at", UTCDateTime, nullable=False),
 )
-
-
-class User(BaseModel):
-    id: int
-    name: str
-    created_at: datetime
-
-
-class Conversation(BaseModel):
-    id: str
-    user_id: int
-    title: str
-    created_at: datetime
-    updated_at: datetime
-
-
-class Message(BaseModel):
-    id: int
-    conversation_id: str
-    role: Role
-    content: str
-    meta: dict[str, Any]
-    created_at: datetime
-
-
-class PlanRecord(BaseModel):
-    id: int
-    user_id: int
-    data: dict[str, Any]
-    created_at: datetime
-
-
-class Attempt(BaseModel):
-    id: int
-    user_id: int
-    quiz_id: str
-    question_id: str
-    topic: str
-    qtype: str
-    question: dict[str, Any]
-    answer: str
-    score: float
-    correct: bool
-    created_at: datetime
-
-
-class ReviewCard(BaseModel):
-    id: int
-    user_id: int
-    question_id: str
-    topic: str
-    front: str
-    back: str
-    payload: dict[str, Any]
-    state: CardState
-    due: datetime
-    last_review: datetime | None
-
-
-class ReviewEntry(BaseModel):
-    id: int
-    card_id: int
-    user_id: int
-    rating: int
-    score: float
-    reviewed_at: datetime
-
-
-def check_text(field: str, value: str, max_len: int, *, allow_empty: bool = True) -> str:
-    """Reject what no backend can store faithfully; everything else is kept exactly as given."""
-    if not isinstance(value, str):
-        raise InputError(f"{field} must be a string, got {type(value).__name__}")
-    if not allow_empty and not value.strip():
-        raise InputError(f"{field} must not be empty")
-    if len(value) > max_len:
-        raise InputError(f"{field} is {len(value)} characters; the limit is {max_len}")
-    if "\x00" in value:  # PostgreSQL text cannot hold NUL; refuse it everywhere for one behaviour
-        raise InputError(f"{field} contains a NUL character (\\x00); remove it")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InputError(f"{field} contains a lone surrogate and is not valid Unicode text") from None
-    return value
-
-
-def check_json(field: str, value: dict[str, Any] | None) -> dict[str, Any]:
-    """JSON documents must be dicts that serialise, within ``JSON_MAX`` bytes."""
-    value = {} if value is None else value
-    if not isinstance(value, dict):
-        raise InputError(f"{field} must be a dict, got {type(value).__name__}")
-    try:
-        # NaN and lone surrogates are refused here because PostgreSQL's json type refuses them
-        size = len(json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8"))
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"{field} is not valid JSON data: {exc}") from None
-    if size > JSON_MAX:
-        raise InputError(f"{field} is {size} bytes of JSON; the limit is {JSON_MAX}")
-    return value
+quiz_sessions = Table(  # quizzes as shown, so an answer submitted after a restart still grades
+    "quiz_sessions", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_id", Integer, nullable=False, index=True),
+    Column("data", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
 
 
 def make_engine(url: str) -> Engine:
@@ -299,36 +189,3 @@ def _sqlite_begin(conn: Any) -> None:
     # writers take the write lock up front: under WAL a read transaction that later writes fails
     # at once with SQLITE_BUSY if another writer committed meanwhile, and busy_timeout cannot help
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_OPTION) else "BEGIN")
-
-
-def check_score(score: float) -> None:
-    if not 0.0 <= float(score) <= 1.0:
-        raise InputError(f"score must be between 0 and 1, got {score!r}")
-
-
-def check_user_name(name: str) -> None:
-    check_text("user name", name, NAME_MAX, allow_empty=False)
-    if name != name.strip() or any(unicodedata.category(ch).startswith("C") for ch in name):
-        raise InputError("user name must not start/end with spaces or contain control characters")
-
-
-def hash_password(password: str, n: int) -> str:
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=_SCRYPT_R, p=_SCRYPT_P, dklen=32)
-    b64 = base64.b64encode
-    return f"scrypt${n}${_SCRYPT_R}${_SCRYPT_P}${b64(salt).decode()}${b64(digest).decode()}"
-
-
-def check_password(password: str, stored: str, default_n: int) -> bool:
-    """Constant-time compare; unknown users and password-less accounts still pay for one hash."""
-    try:
-        _, n, r, p, salt, digest = stored.split("$")
-        params = (int(n), int(r), int(p), base64.b64decode(salt), base64.b64decode(digest))
-    except ValueError:
-        params = (default_n, _SCRYPT_R, _SCRYPT_P, b"\0" * 16, b"")
-    n_, r_, p_, salt_b, want = params
-    try:
-        got = hashlib.scrypt(password.encode("utf-8"), salt=salt_b, n=n_, r=r_, p=p_, dklen=32)
-    except (ValueError, UnicodeEncodeError):
-        return False
-    return bool(want) and hmac.compare_digest(got, want)

@@ -11,13 +11,13 @@ server's measured capacity (``settings.llm.max_concurrency``).
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
 from tutorbot.ui.auth import AUTH_MESSAGE, Identity, login_required
 from tutorbot.ui.chat_tab import build_chat_tab
-from tutorbot.ui.context import UIContext
+from tutorbot.ui.context import Services, UIContext
 from tutorbot.ui.i18n import Labels, browser_lang, choose_lang, t
 from tutorbot.ui.library_tab import build_library_tab
 from tutorbot.ui.plan_tab import build_plan_tab
@@ -25,6 +25,9 @@ from tutorbot.ui.progress_tab import build_progress_tab
 from tutorbot.ui.quiz_tab import build_quiz_tab
 from tutorbot.ui.status import HealthCache
 from tutorbot.ui.theme import CSS, make_theme
+
+if TYPE_CHECKING:
+    from tutorbot.container import Container
 
 QUEUE_PER_SLOT = 4  # queued events allowed per concurrent model call before Gradio's "queue full"
 # Model handlers run up to twice the LLM client's own limit: the extra ones reach the client's gate,
@@ -36,14 +39,14 @@ TABS = (("chat", build_chat_tab), ("plan", build_plan_tab), ("quiz", build_quiz_
         ("progress", build_progress_tab), ("library", build_library_tab))
 
 
-def build_ui(container: Any, *, require_login: bool | None = None, host: str | None = None,
+def build_ui(services: Services, *, require_login: bool | None = None, host: str | None = None,
              identity: Identity | None = None) -> Any:
-    login = login_required(host or container.settings.ui.host, require_login)
-    identity = identity or Identity(container.store, login)
+    login = login_required(host or services.settings.ui.host, require_login)
+    identity = identity or Identity(services.accounts, login)
     with gr.Blocks(title="tutorbot", analytics_enabled=False) as demo:
         lang = gr.State("en")
-        limit = container.settings.llm.max_concurrency * HANDLERS_PER_SLOT
-        ctx = UIContext(container, identity, Labels(), lang, llm_limit=limit)
+        limit = services.settings.llm.max_concurrency * HANDLERS_PER_SLOT
+        ctx = UIContext(services, identity, Labels(), lang, llm_limit=limit)
         status, who, ui_lang = _header(ctx)
         with gr.Tabs(elem_id="tb-tabs") as tabs:
             built = {}
@@ -73,7 +76,7 @@ def _header(ctx: UIContext) -> tuple[Any, Any, Any]:
 
 def _wire(ctx: UIContext, demo: Any, built: dict, tabs: Any, status: Any, who: Any, ui_lang: Any) -> None:
     quick = ctx.quick_event()
-    health = HealthCache(ctx.container)
+    health = HealthCache(ctx.services.health)
 
     def detect(request: gr.Request) -> tuple[str, str]:
         lang = browser_lang(request.headers.get("accept-language") if request else None)
@@ -103,15 +106,16 @@ def _wire(ctx: UIContext, demo: Any, built: dict, tabs: Any, status: Any, who: A
         lambda lang: (gr.Tabs(selected="plan"), t(lang, "plan.filled")), [ctx.lang], [tabs, plan["note"]], **quick)
 
 
-def launch(container: Any, host: str | None = None, port: int | None = None, block: bool = True,
+def launch(container: Container, host: str | None = None, port: int | None = None, block: bool = True,
            require_login: bool | None = None) -> Any:
     """Serve the UI; with ``block=False`` return at once (tests) — call ``.close()`` on the result."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
-    s = container.settings
+    services = Services.from_container(container)
+    s = services.settings
     host = host or s.ui.host
     login = login_required(host, require_login)
-    identity = Identity(container.store, login)
-    demo = build_ui(container, require_login=login, host=host, identity=identity)
+    identity = Identity(services.accounts, login)
+    demo = build_ui(services, require_login=login, host=host, identity=identity)
     slots = s.llm.max_concurrency
     demo.queue(default_concurrency_limit=slots * HANDLERS_PER_SLOT, max_size=slots * QUEUE_PER_SLOT + 8,
                api_open=False)

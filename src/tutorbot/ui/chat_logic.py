@@ -13,7 +13,8 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from tutorbot.chat.service import MAX_QUESTION_CHARS, ChatInputError, clean_question
+from tutorbot.chat.conversations import Conversations
+from tutorbot.chat.service import MAX_QUESTION_CHARS, ChatInputError, ChatService, clean_question
 from tutorbot.schemas import Answer
 from tutorbot.store.learner_store import Conversation, NotFound
 from tutorbot.ui.i18n import t
@@ -41,11 +42,6 @@ class Coalescer:
 
 def wants_plan(message: str) -> bool:
     return bool(PLAN_REQUEST.search(message))
-
-
-def conversation_title(question: str, limit: int = 60) -> str:
-    title = re.sub(r"\s+", " ", question).strip()
-    return title if len(title) <= limit else title[: limit - 1] + "…"
 
 
 def conversation_choices(conversations: list[Conversation]) -> list[tuple[str, str]]:
@@ -80,44 +76,25 @@ def _answer_meta(meta: dict[str, Any]) -> dict[str, Any]:
 class ChatController:
     """The chat tab's handlers for one app; ``user_id`` always comes from the signed session."""
 
-    def __init__(self, chat: Any, store: Any, allowed: set[str], interval: float):
-        self.chat, self.store, self.allowed, self.interval = chat, store, allowed, interval
+    def __init__(self, chat: ChatService, conversations: Conversations, allowed: set[str], interval: float):
+        self.chat, self.convs, self.allowed, self.interval = chat, conversations, allowed, interval
 
     def conversations(self, user_id: int) -> list[tuple[str, str]]:
-        return conversation_choices(self.store.list_conversations(user_id))
+        return conversation_choices(self.convs.list(user_id))
 
     def open(self, user_id: int, conv_id: str | None, lang: str) -> History:
         if not conv_id:
             return []
         try:
-            return history_from_store(self.store.get_messages(user_id, conv_id), lang, self.allowed)
+            return history_from_store(self.convs.messages(user_id, conv_id), lang, self.allowed)
         except NotFound:
             return [{"role": "assistant", "content": t(lang, "chat.not_found")}]
 
     def rename(self, user_id: int, conv_id: str | None, title: str) -> None:
-        # NUL and lone surrogates are refused by the store; drop them rather than the rename
-        title = conversation_title((title or "").replace("\x00", "").encode("utf-8", "replace").decode(), 200)
-        if conv_id and title:
-            try:
-                self.store.rename_conversation(user_id, conv_id, title)
-            except NotFound:
-                pass  # deleted meanwhile (or never this learner's): nothing to rename
+        self.convs.rename(user_id, conv_id, title)
 
     def delete(self, user_id: int, conv_id: str | None) -> None:
-        if conv_id:
-            try:
-                self.store.delete_conversation(user_id, conv_id)
-            except NotFound:
-                pass  # already gone (another tab deleted it): the goal is reached
-
-    def ensure_conversation(self, user_id: int, conv_id: str | None, question: str) -> str:
-        """The conversation to append to: the open one if it still exists, else a new one."""
-        if conv_id:
-            try:
-                return self.store.get_conversation(user_id, conv_id).id
-            except NotFound:
-                pass
-        return self.store.create_conversation(user_id, conversation_title(question)).id
+        self.convs.delete(user_id, conv_id)
 
     def ask(self, user_id: int, conv_id: str | None, message: str, shown: History, *, lang: str,
             answer_lang: str, socratic: bool) -> Iterator[tuple[History, str | None, Answer | None]]:
@@ -127,7 +104,7 @@ class ChatController:
         except ChatInputError as exc:
             yield [*shown, {"role": "assistant", "content": input_error(message, exc, lang)}], conv_id, None
             return
-        conv_id = self.ensure_conversation(user_id, conv_id, question)
+        conv_id = self.convs.find_or_create(user_id, conv_id, question)[0].id
         history = [*shown, {"role": "user", "content": safe_markdown(question, set())},
                    {"role": "assistant", "content": "…"}]
         yield history, conv_id, None

@@ -13,6 +13,7 @@ from typing import Any
 import gradio as gr
 
 from tutorbot.ui.chat_logic import ChatController, wants_plan
+from tutorbot.ui.choices import answer_lang_choices
 from tutorbot.ui.context import UIContext
 from tutorbot.ui.i18n import Labels, t
 from tutorbot.ui.plan_logic import draft_summary
@@ -22,10 +23,6 @@ CHAT_HEIGHT = 560
 
 def examples(lang: str) -> list[dict[str, str]]:
     return [{"text": q} for q in t(lang, "chat.examples").split("|")]
-
-
-def answer_lang_choices(lang: str) -> list[tuple[str, str]]:
-    return [(t(lang, "chat.auto"), "auto"), ("中文", "zh"), ("English", "en")]
 
 
 @dataclass
@@ -96,8 +93,9 @@ def _layout(L: Labels) -> ChatParts:
 
 
 def build_chat_tab(ctx: UIContext) -> dict[str, Any]:
-    c = ctx.container
-    ctl = ChatController(c.chat, c.store, {e.url for e in c.catalog if e.url}, 1.0 / c.settings.ui.updates_per_second)
+    c = ctx.services
+    allowed = {e.url for e in c.catalog if e.url}
+    ctl = ChatController(c.chat, c.conversations, allowed, 1.0 / c.settings.ui.updates_per_second)
     p = _layout(ctx.labels)
     conv_id, shown, draft, pending = gr.State(None), gr.State([]), gr.State(None), gr.State("")
 

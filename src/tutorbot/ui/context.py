@@ -9,10 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tutorbot.ui.auth import Identity
 from tutorbot.ui.i18n import Labels
+from tutorbot.ui.status import Health, probe
+
+if TYPE_CHECKING:
+    from tutorbot.chat.conversations import Conversations
+    from tutorbot.chat.service import ChatService
+    from tutorbot.container import Container
+    from tutorbot.curriculum.graph import Curriculum
+    from tutorbot.learner.progress import Progress
+    from tutorbot.plans.service import PlanService
+    from tutorbot.quiz.service import QuizService
+    from tutorbot.schemas import CatalogEntry
+    from tutorbot.settings import Settings
+    from tutorbot.store.learner_store import LearnerStore
 
 LLM_GROUP = "llm"  # events that call the model share one concurrency limit
 
@@ -25,14 +38,35 @@ class Refresher:
 
 
 @dataclass
+class Services:
+    """What the UI may call: typed services and domain data, never the container itself."""
+
+    settings: Settings
+    chat: ChatService
+    conversations: Conversations
+    plans: PlanService
+    quizzes: QuizService
+    progress: Progress
+    catalog: list[CatalogEntry]
+    curriculum: Curriculum
+    accounts: LearnerStore  # sign-in only: the tabs reach learner data through the services
+    health: Callable[[], Health]
+
+    @classmethod
+    def from_container(cls, c: Container) -> Services:
+        return cls(settings=c.settings, chat=c.chat, conversations=c.conversations, plans=c.plans,
+                   quizzes=c.quizzes, progress=c.progress, catalog=c.catalog, curriculum=c.curriculum,
+                   accounts=c.store, health=lambda: probe(c.llm, c.index.count, c.settings))
+
+
+@dataclass
 class UIContext:
-    container: Any
+    services: Services
     identity: Identity
     labels: Labels
     lang: Any  # gr.State holding the interface language ("en" | "zh")
     llm_limit: int = 1
     refreshers: list[Refresher] = field(default_factory=list)
-    shared: dict[str, Any] = field(default_factory=dict)  # components one tab hands to another
 
     def on_refresh(self, fn: Callable[..., Any], inputs: list[Any], outputs: list[Any]) -> None:
         """Run ``fn(*inputs)`` into ``outputs`` on page load and on every language switch."""

@@ -16,9 +16,9 @@ from tutorbot.curriculum.graph import Curriculum
 from tutorbot.ingest.catalog import filter_catalog
 from tutorbot.ingest.linked import LinkStatus, link_statuses
 from tutorbot.schemas import CatalogEntry
+from tutorbot.ui.choices import topic_choices
 from tutorbot.ui.context import UIContext
 from tutorbot.ui.i18n import STRINGS, t
-from tutorbot.ui.plan_logic import topic_choices
 from tutorbot.ui.render import link_html
 
 MAX_ROWS = 300  # beyond this the table is unreadable anyway; the count says how many matched
@@ -105,8 +105,8 @@ def any_choice(lang: str, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]
 
 
 def build_library_tab(ctx: UIContext) -> None:
-    cur = ctx.container.curriculum
-    entries = entry_topics(ctx.container.catalog, cur)
+    cur = ctx.services.curriculum
+    entries = entry_topics(ctx.services.catalog, cur)
     L = ctx.labels
 
     def kinds(lang: str) -> list[tuple[str, str]]:
@@ -135,7 +135,7 @@ def build_library_tab(ctx: UIContext) -> None:
     table = gr.HTML(elem_id="tb-library")
 
     def show(q: str, kind: str, topic: str, roadmap: str, language: str, dead_links: bool, lang: str) -> str:
-        statuses = link_statuses(ctx.container.settings)
+        statuses = link_statuses(ctx.services.settings)
         found = filter_entries(entries, q or "", kind or "", topic or "", roadmap or "", language or "")
         if dead_links:
             found = dead_only(found, statuses)

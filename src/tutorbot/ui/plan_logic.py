@@ -7,16 +7,12 @@ between the form's raw values and the service's models, and summarises drafts fo
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from tutorbot.curriculum.graph import Curriculum
 from tutorbot.errors import InputError
 from tutorbot.plans.models import Goal, LearnerProfile, Plan, ProfileDraft
-from tutorbot.ui.i18n import t
-
-KINDS = ("video", "course", "paper", "code", "blog", "book")
 
 
 class PlanForm(BaseModel):
@@ -63,52 +59,6 @@ def draft_summary(draft: ProfileDraft, curriculum: Curriculum, lang: str) -> str
             (f"，已掌握：{known}" if known else "")
     return f"goal “{goal}”, {profile.hours_per_week} h/week for {profile.weeks} weeks" + \
         (f", already known: {known}" if known else "")
-
-
-def goal_choices(curriculum: Curriculum, lang: str) -> list[tuple[str, str]]:
-    return [(spec.name.get("zh" if lang == "zh" else "en"), goal.value) for goal, spec in curriculum.goals.items()]
-
-
-def topic_choices(curriculum: Curriculum, lang: str, ids: list[str] | None = None) -> list[tuple[str, str]]:
-    wanted = curriculum.ids if ids is None else [i for i in ids if i in curriculum.ids]
-    return [(curriculum.topic(i).name.get("zh" if lang == "zh" else "en"), i) for i in wanted]
-
-
-def kind_choices(lang: str) -> list[tuple[str, str]]:
-    return [(t(lang, f"kind.{k}"), k) for k in KINDS]
-
-
-def plan_stage(plan: Plan, marks: dict[str, str]) -> list[str]:
-    """Unfinished topics of the plan phase the learner is in (the first week with unfinished work)."""
-    done = {tid for tid, status in marks.items() if status in ("done", "known")}
-    week = next((w.week for w in plan.weeks if any(tp.id not in done for tp in w.topics)), None)
-    if week is None:
-        return []
-    phase = next((p for p in plan.phases if p.first_week <= week <= p.last_week), None)
-    first, last = (phase.first_week, phase.last_week) if phase else (week, week)
-    ids = [tp.id for w in plan.weeks if first <= w.week <= last for tp in w.topics]
-    return [tid for tid in dict.fromkeys(ids) if tid not in done]
-
-
-def needs_guidance(plan: Plan | None) -> bool:
-    """A fresh plan without advice (re-plans keep their predecessor's advice, as the service intends)."""
-    return plan is not None and plan.guidance_source == "none" and not plan.overview
-
-
-def add_guidance(container: Any, user_id: int) -> Plan | None:
-    """Have the model write the current plan's advice and save it as the plan's next version.
-
-    INTEGRATION POINT: this composes ``plan_writer.write_guidance`` and the store because the
-    PlanService has no "add guidance to the current plan" call; it belongs there.
-    """
-    from tutorbot.plans.guidance import write_guidance
-
-    plan, profile = container.plans.current(user_id), container.plans.profile(user_id)
-    if not needs_guidance(plan) or profile is None:
-        return plan
-    guided = write_guidance(plan, profile, container.llm, container.prompts)
-    container.store.save_plan(user_id, guided.model_dump(mode="json"))
-    return guided
 
 
 def plan_topics(plan: Plan | None) -> list[str]:

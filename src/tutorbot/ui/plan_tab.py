@@ -15,16 +15,13 @@ from typing import Any
 import gradio as gr
 
 from tutorbot.plans.models import ProfileDraft
+from tutorbot.plans.service import needs_guidance
+from tutorbot.ui.choices import goal_choices, kind_choices, topic_choices
 from tutorbot.ui.context import UIContext
 from tutorbot.ui.i18n import Labels, t
 from tutorbot.ui.plan_logic import (
     PlanForm,
-    add_guidance,
-    goal_choices,
-    kind_choices,
-    needs_guidance,
     plan_topics,
-    topic_choices,
 )
 from tutorbot.ui.plan_view import plan_html
 
@@ -80,13 +77,13 @@ def _layout(L: Labels, cur: Any) -> SimpleNamespace:
 
 
 def build_plan_tab(ctx: UIContext) -> dict[str, Any]:
-    cur, plans, store = ctx.container.curriculum, ctx.container.plans, ctx.container.store
+    cur, plans = ctx.services.curriculum, ctx.services.plans
     exports = Path(tempfile.mkdtemp(prefix="tutorbot-plans-"))  # Gradio serves returned files from the temp dir
     p = _layout(ctx.labels, cur)
     form, note, view, mark_topics, export = p.form, p.note, p.view, p.mark_topics, p.export
 
     def shown(uid: int, lang: str, message: str = "") -> tuple:
-        plan, marks = plans.current(uid), store.topic_status(uid)
+        plan, marks = plans.current(uid), plans.marks(uid)
         markdown = plans.export_markdown(uid) if plan else None
         return (message, plan_html(plan, marks, lang),
                 gr.update(choices=topic_choices(cur, lang, plan_topics(plan)), value=[]),
@@ -108,9 +105,9 @@ def build_plan_tab(ctx: UIContext) -> dict[str, Any]:
 
     def do_guidance(lang: str, request: gr.Request):
         uid = ctx.identity.user_id(request)
-        plan = add_guidance(ctx.container, uid)
+        plan = plans.add_guidance(uid)
         markdown = plans.export_markdown(uid) if plan else None
-        return "", plan_html(plan, store.topic_status(uid), lang), export_file(markdown, exports / str(uid))
+        return "", plan_html(plan, plans.marks(uid), lang), export_file(markdown, exports / str(uid))
 
     def do_make(lang: str, kn: list, gl: str, ar: str, hr: float, wk: float, kd: list, pl: str, request: gr.Request):
         return submit(False, lang, (kn, gl, ar, hr, wk, kd, pl), request)

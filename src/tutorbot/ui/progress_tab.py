@@ -1,62 +1,20 @@
 """UI stage, Progress tab: mastery per topic (bar chart), due reviews ahead (line chart),
 quiz history (table) and the learner's streak.
 
-Mastery comes from the QuizService, the rest from the learner store through the pure ``srs``
-functions; this module only shapes them into data frames for Gradio's native plot components.
+Everything shown comes from the learner's ``Progress`` (``learner/progress.py``); this module only
+shapes it into data frames for Gradio's native plot components.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC
 from typing import Any
 
 import gradio as gr
-from pydantic import BaseModel
 
-from tutorbot.curriculum.graph import Curriculum
-from tutorbot.learner.srs import TopicMastery, forecast, streak
+from tutorbot.learner.progress import ProgressView
 from tutorbot.ui.context import UIContext
 from tutorbot.ui.i18n import t
-
-FORECAST_DAYS = 14
-HISTORY_ROWS = 200
-
-
-class HistoryRow(BaseModel):
-    when: datetime
-    topic: str
-    question: str
-    score: float
-    correct: bool
-
-
-class ProgressView(BaseModel):
-    mastery: list[tuple[str, float]]  # (topic name, percent), weakest first
-    due: list[tuple[date, int]]
-    history: list[HistoryRow]
-    streak: int
-    attempts: int
-    cards: int
-
-
-def topic_name(curriculum: Curriculum | None, tid: str, lang: str) -> str:
-    if curriculum is None or tid not in curriculum.ids:
-        return tid
-    return curriculum.topic(tid).name.get("zh" if lang == "zh" else "en")
-
-
-def progress_view(store: Any, user_id: int, report: dict[str, TopicMastery], curriculum: Curriculum | None,
-                  now: datetime, lang: str) -> ProgressView:
-    """Everything the tab shows for one learner; ``report`` is the QuizService's mastery."""
-    attempts, cards = store.attempts(user_id), store.cards(user_id)
-    mastery = sorted(((topic_name(curriculum, m.topic, lang), round(100 * m.score, 1)) for m in report.values()),
-                     key=lambda x: (x[1], x[0]))
-    active = [a.created_at for a in attempts] + [r.reviewed_at for r in store.review_log(user_id)]
-    history = [HistoryRow(when=a.created_at, topic=topic_name(curriculum, a.topic, lang),
-                          question=str(a.question.get("question", ""))[:120], score=a.score, correct=a.correct)
-               for a in attempts[:HISTORY_ROWS]]
-    return ProgressView(mastery=mastery, due=forecast(cards, now, FORECAST_DAYS), history=history,
-                        streak=streak(active, now.date()), attempts=len(attempts), cards=len(cards))
 
 
 def frames(view: ProgressView, lang: str) -> tuple[Any, Any, Any]:
@@ -97,8 +55,7 @@ def build_progress_tab(ctx: UIContext) -> dict[str, Any]:
                   label="progress.history")
 
     def refresh(lang: str, request: gr.Request):
-        c, uid = ctx.container, ctx.identity.user_id(request)
-        view = progress_view(c.store, uid, c.quizzes.mastery(uid), c.curriculum, datetime.now(UTC), lang)
+        view = ctx.services.progress.view(ctx.identity.user_id(request), lang)
         return (summary(view, lang), *frames(view, lang))
 
     outputs = [headline, bars, line, table]

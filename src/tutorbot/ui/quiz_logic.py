@@ -8,16 +8,17 @@ the service returns. ``QuizOps`` is the one place that calls the services.
 from __future__ import annotations
 
 from datetime import UTC
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
 from tutorbot.quiz.models import Feedback, Question, Quiz
 from tutorbot.ui.i18n import t
-from tutorbot.ui.plan_logic import plan_stage, topic_choices
 from tutorbot.ui.render import safe_markdown, short_url
 
-TYPE_KEYS = {"mcq": "quiz.mcq", "tf": "quiz.tf", "short": "quiz.short", "blank": "quiz.blank"}
+if TYPE_CHECKING:
+    from tutorbot.ui.choices import topic_choices
+from tutorbot.ui.context import Services
 
 
 class QuizSession(BaseModel):
@@ -39,14 +40,6 @@ class QuizSession(BaseModel):
     @property
     def finished(self) -> bool:
         return self.index >= len(self.quiz.questions)
-
-
-def type_choices(lang: str) -> list[tuple[str, str]]:
-    return [(t(lang, key), qtype) for qtype, key in TYPE_KEYS.items()]
-
-
-def source_choices(lang: str) -> list[tuple[str, str]]:
-    return [(t(lang, "quiz.from_plan"), "plan"), (t(lang, "quiz.from_weak"), "weak"), (t(lang, "quiz.from_all"), "all")]
 
 
 def question_markdown(session: QuizSession, topic_name: str, lang: str) -> str:
@@ -89,44 +82,35 @@ def score_markdown(session: QuizSession, lang: str) -> str:
 
 
 class QuizOps:
-    """The quiz tab's calls: the QuizService (``container.quizzes``) and the learner's plan."""
+    """The quiz tab's calls: the quiz service, the learner's progress and plan."""
 
-    def __init__(self, container: Any):
-        self.c = container
+    def __init__(self, services: Services):
+        self.s = services
 
     def topics(self, user_id: int, source: str, lang: str) -> list[tuple[str, str]]:
-        cur = self.c.curriculum
+        cur = self.s.curriculum
         if source == "weak":
-            return topic_choices(cur, lang, list(self.c.quizzes.weak_topics(user_id)))
+            return topic_choices(cur, lang, self.s.progress.weak_topics(user_id))
         if source == "plan":
-            plan = self.c.plans.current(user_id)
-            return topic_choices(cur, lang, plan_stage(plan, self.c.store.topic_status(user_id)) if plan else [])
+            return topic_choices(cur, lang, self.s.plans.stage(user_id))
         return topic_choices(cur, lang)
 
     def start(self, user_id: int, topic: str, n: int, types: list[str], lang: str) -> QuizSession:
-        quiz = self.c.quizzes.make_quiz(user_id, topic, n=n, types=types or None, language=lang)
+        quiz = self.s.quizzes.make_quiz(user_id, topic, n=n, types=types or None, language=lang)
         return QuizSession(quiz=quiz)
 
     def review(self, user_id: int, n: int) -> QuizSession:
-        return QuizSession(quiz=self.c.quizzes.review_quiz(user_id, n=n))
+        return QuizSession(quiz=self.s.quizzes.review_quiz(user_id, n=n))
 
     def due(self, user_id: int) -> int:
-        return len(self.c.store.due_cards(user_id))
+        return self.s.quizzes.due_count(user_id)
 
     def answer(self, user_id: int, session: QuizSession, given: str) -> QuizSession:
         q = session.current
         if q is None or session.answered:
             return session
-        fb = self.c.quizzes.submit(user_id, session.quiz.id, q.id, given)
+        fb = self.s.quizzes.submit(user_id, session.quiz.id, q.id, given)
         results = [*session.results, fb]
         done = len(results) == len(session.quiz.questions)
-        return session.model_copy(update={"results": results, "plan_updated": done and self._adapt_plan(user_id)})
-
-    def _adapt_plan(self, user_id: int) -> bool:
-        """A finished quiz may have made topics weak (or strong again): re-plan the remaining weeks
-        so their review slots follow. True when the plan changed."""
-        before = self.c.plans.current(user_id)
-        if before is None:
-            return False
-        after = self.c.plans.replan(user_id)
-        return after is not None and after.weeks != before.weeks
+        updated = done and self.s.quizzes.finish(user_id, session.quiz.id)
+        return session.model_copy(update={"results": results, "plan_updated": updated})

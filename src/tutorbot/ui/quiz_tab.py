@@ -11,22 +11,21 @@ from typing import Any
 
 import gradio as gr
 
+from tutorbot.curriculum.graph import Curriculum
 from tutorbot.llm.client import LLMBusy
+from tutorbot.ui.choices import source_choices, type_choices
 from tutorbot.ui.context import UIContext
 from tutorbot.ui.i18n import Labels, t
-from tutorbot.ui.progress_tab import topic_name
 from tutorbot.ui.quiz_logic import (
     QuizOps,
     QuizSession,
     feedback_markdown,
     question_markdown,
     score_markdown,
-    source_choices,
-    type_choices,
 )
 
 
-def view(session: QuizSession | None, lang: str, curriculum: Any, note: str = "") -> tuple:
+def view(session: QuizSession | None, lang: str, curriculum: Curriculum, note: str = "") -> tuple:
     """(question, radio, text box, submit, feedback, next, score) updates for ``session``."""
     hidden = gr.update(visible=False)
     if session is None or not session.quiz.questions:
@@ -37,7 +36,7 @@ def view(session: QuizSession | None, lang: str, curriculum: Any, note: str = ""
     answered = session.answered
     feedback = feedback_markdown(session.results[session.index], lang) if answered else note
     choice = q.type in ("mcq", "tf")
-    return (gr.update(value=question_markdown(session, topic_name(curriculum, q.topic, lang), lang), visible=True),
+    return (gr.update(value=question_markdown(session, curriculum.name_of(q.topic, lang), lang), visible=True),
             gr.update(choices=q.options, value=None, visible=choice, interactive=not answered),
             gr.update(value="", visible=not choice, interactive=not answered),
             gr.update(visible=not answered), gr.update(value=feedback),
@@ -84,7 +83,7 @@ def _layout(L: Labels) -> SimpleNamespace:
 
 
 def build_quiz_tab(ctx: UIContext) -> dict[str, Any]:
-    ops, cur = QuizOps(ctx.container), ctx.container.curriculum
+    ops, cur = QuizOps(ctx.services), ctx.services.curriculum
     session = gr.State(None)
     p = _layout(ctx.labels)
     topic, count, types, source, due, choice, typed = p.topic, p.count, p.types, p.source, p.due, p.choice, p.typed

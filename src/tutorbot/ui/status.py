@@ -12,33 +12,37 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel
 
 from tutorbot.ui.i18n import t
 
+if TYPE_CHECKING:
+    from tutorbot.llm.client import LLMClient
+    from tutorbot.settings import Settings
+
 
 class Health(BaseModel):
-    state: str  # "up" | "warming" | "down"
+    state: Literal["up", "warming", "down"]
     model: str = ""
     chunks: int = 0
 
 
-def probe(container: Any) -> Health:
+def probe(llm: LLMClient, count_chunks: Callable[[], int], settings: Settings) -> Health:
     """Ask the LLM server and the index how they are; failures read as 'down' / 0 passages."""
     from tutorbot.llm.server import is_starting
 
     try:
-        st = container.llm.status()
-        state, model = st.state, ", ".join(st.models) or container.llm.model
-    except Exception:  # noqa: BLE001 - a status probe must never take the page down
+        st = llm.status()
+        state, model = st.state, ", ".join(st.models) or llm.model
+    except Exception:  # a status probe must never take the page down
         state, model = "down", ""
-    if state == "down" and is_starting(container.settings):
+    if state == "down" and is_starting(settings):
         state = "warming"
     try:
-        chunks = container.index.count()
-    except Exception:  # noqa: BLE001 - same: an unreadable index shows as empty
+        chunks = count_chunks()
+    except Exception:  # same: an unreadable index shows as empty
         chunks = 0
     return Health(state=state, model=model, chunks=chunks)
 
@@ -54,15 +58,15 @@ def status_text(health: Health, lang: str) -> str:
 class HealthCache:
     """One probe per ``ttl`` seconds for the whole app, however many pages poll the status line."""
 
-    def __init__(self, container: Any, ttl: float = 10.0, clock: Callable[[], float] = time.monotonic):
-        self.container, self.ttl, self.clock = container, ttl, clock
+    def __init__(self, probe: Callable[[], Health], ttl: float = 10.0, clock: Callable[[], float] = time.monotonic):
+        self.probe, self.ttl, self.clock = probe, ttl, clock
         self._last: tuple[float, Health] | None = None
         self._lock = threading.Lock()
 
     def get(self) -> Health:
         with self._lock:  # concurrent page loads share one probe instead of stampeding the server
             if self._last is None or self.clock() - self._last[0] >= self.ttl:
-                self._last = (self.clock(), probe(self.container))
+                self._last = (self.clock(), self.probe())
             return self._last[1]
 
     def line(self, lang: str) -> str:
