@@ -23,9 +23,10 @@ from context import BenchContext
 from pydantic import BaseModel, Field
 
 from tutorbot.container import Container
+from tutorbot.curriculum.models import Goal
 from tutorbot.llm.client import LLMError, LLMUnavailable, Messages, OpenAICompatClient
 from tutorbot.plans.guidance import write_guidance
-from tutorbot.plans.models import Goal, LearnerProfile
+from tutorbot.plans.models import LearnerProfile
 from tutorbot.plans.planner import make_plan
 from tutorbot.plans.profile import parse_profile, refine_profile
 from tutorbot.quiz.generate import Malformed, ModelWriter, usable_passages

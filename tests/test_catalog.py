@@ -16,10 +16,13 @@ from tutorbot.ingest.catalog import (
     curriculum_resources,
     filter_catalog,
     load_catalog,
+    load_named,
     save_catalog,
 )
-from tutorbot.ingest.corpus import Lexicon, load_corpus, read_document
+from tutorbot.ingest.corpus import load_corpus, read_document
+from tutorbot.ingest.mojibake import Lexicon
 from tutorbot.schemas import CatalogEntry, Document
+from tutorbot.settings import PROJECT_ROOT
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 OLD = "roadmaps/llm-researcher-plan-old-export.txt"
@@ -38,7 +41,7 @@ def documents(lexicon: Lexicon) -> list[Document]:
 
 @pytest.fixture(scope="module")
 def catalog(documents: list[Document]) -> dict[str, CatalogEntry]:
-    entries = build_catalog(documents)
+    entries = build_catalog(documents, load_named(PROJECT_ROOT / "corpus" / "named_resources.yaml"))
     assert len({e.id for e in entries}) == len(entries)
     return {e.id: e for e in entries}
 
@@ -144,7 +147,7 @@ def test_named_resources_must_appear_in_the_text() -> None:
 
 def test_no_entry_carries_mojibake(lexicon: Lexicon, documents: list[Document]) -> None:
     old = read_document(CORPUS / OLD, OLD, lexicon)
-    for entry in build_catalog([*documents, old]):
+    for entry in build_catalog([*documents, old], load_named(PROJECT_ROOT / "corpus" / "named_resources.yaml")):
         assert not [m for m in MOJIBAKE if m in entry.title + entry.description], entry.id
         assert entry.url is None or "\\" not in entry.url
 

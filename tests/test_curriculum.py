@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 
 from tutorbot.curriculum.graph import CurriculumError, coverage, load_curriculum, parse_curriculum
-from tutorbot.ingest.catalog import build_catalog
+from tutorbot.curriculum.models import Section
+from tutorbot.ingest.catalog import build_catalog, load_named
 from tutorbot.ingest.chunking import chunk_document
 from tutorbot.ingest.corpus import load_corpus
-from tutorbot.plans.models import Section
 from tutorbot.schemas import CatalogEntry, Document
+from tutorbot.settings import PROJECT_ROOT
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,7 +25,7 @@ def documents() -> list[Document]:
 
 @pytest.fixture(scope="module")
 def catalog(documents) -> list[CatalogEntry]:
-    return build_catalog(documents)
+    return build_catalog(documents, load_named(PROJECT_ROOT / "corpus" / "named_resources.yaml"))
 
 
 @pytest.fixture(scope="module")

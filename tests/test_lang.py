@@ -38,7 +38,7 @@ def test_the_callers_use_the_shared_thresholds():
     from tutorbot.ingest.corpus import document_lang
     from tutorbot.ingest.links.extract import page_lang
     from tutorbot.plans.profile import profile_language
-    from tutorbot.quiz.validate import language_of
+    from tutorbot.quiz.match import language_of
 
     for row in GOLDEN:
         t = row["text"]

@@ -12,14 +12,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tutorbot.curriculum.graph import Curriculum, load_curriculum
-from tutorbot.ingest.catalog import build_catalog
+from tutorbot.curriculum.models import Goal
+from tutorbot.ingest.catalog import build_catalog, load_named
 from tutorbot.ingest.corpus import load_corpus
 from tutorbot.llm.client import LLMUnavailable
 from tutorbot.llm.fake import FakeLLM
 from tutorbot.llm.prompts import PromptLibrary
 from tutorbot.plans.export import plan_to_markdown
 from tutorbot.plans.guidance import PlanGuidance, strip_urls, write_guidance
-from tutorbot.plans.models import Goal, LearnerProfile, Plan
+from tutorbot.plans.models import LearnerProfile, Plan
 from tutorbot.plans.planner import PlanError, goal_targets, make_plan
 from tutorbot.plans.profile import parse_profile
 from tutorbot.schemas import CatalogEntry
@@ -30,7 +31,8 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 @functools.cache
 def real_catalog() -> tuple[CatalogEntry, ...]:
-    return tuple(build_catalog(load_corpus(ROOT / "corpus").documents))
+    named = load_named(ROOT / "corpus" / "named_resources.yaml")
+    return tuple(build_catalog(load_corpus(ROOT / "corpus").documents, named))
 
 
 @functools.cache

@@ -9,10 +9,11 @@ import pytest
 from pydantic import ValidationError
 
 from tutorbot.curriculum.graph import load_curriculum
+from tutorbot.curriculum.models import Goal
 from tutorbot.llm.client import LLMUnavailable
 from tutorbot.llm.fake import FakeLLM
 from tutorbot.llm.prompts import PromptLibrary
-from tutorbot.plans.models import Goal, LearnerProfile, ProfileDraft
+from tutorbot.plans.models import LearnerProfile, ProfileDraft
 from tutorbot.plans.profile import ProfileExtraction, parse_hours, parse_profile, parse_weeks, refine_profile
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,8 +8,9 @@ import time
 import pytest
 from typer.testing import CliRunner
 
+from tutorbot.quiz.match import supports
 from tutorbot.quiz.service import QuizService
-from tutorbot.quiz.validate import Seen, supports
+from tutorbot.quiz.validate import Seen
 from tutorbot.store.learner_store import LearnerStore
 
 pytestmark = pytest.mark.integration

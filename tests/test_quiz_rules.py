@@ -9,12 +9,14 @@ from pathlib import Path
 import pytest
 
 from tutorbot.curriculum.graph import load_curriculum
-from tutorbot.ingest.catalog import build_catalog
+from tutorbot.ingest.catalog import build_catalog, load_named
 from tutorbot.ingest.chunking import chunk_document
 from tutorbot.ingest.corpus import load_corpus
+from tutorbot.quiz.match import contains, garbled, supports
 from tutorbot.quiz.rules import RuleBank
-from tutorbot.quiz.validate import QuizValidator, Seen, contains, garbled, supports
+from tutorbot.quiz.validate import QuizValidator, Seen
 from tutorbot.retrieval.embed import approx_tokens
+from tutorbot.settings import PROJECT_ROOT
 
 ROOT = Path(__file__).resolve().parents[1]
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -23,7 +25,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 def build_corpus():
     """(catalog, curriculum, chunks) of the real corpus, chunked without an embedding model."""
     docs = load_corpus(ROOT / "corpus").documents
-    catalog = build_catalog(docs)
+    catalog = build_catalog(docs, load_named(PROJECT_ROOT / "corpus" / "named_resources.yaml"))
     curriculum = load_curriculum(ROOT / "corpus" / "curriculum.yaml", {e.id for e in catalog})
     return catalog, curriculum, [c for d in docs for c in chunk_document(d, 256, approx_tokens)]
 

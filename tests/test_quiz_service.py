@@ -17,10 +17,11 @@ from tutorbot.learner.srs import new_scheduler
 from tutorbot.llm.client import LLMUnavailable
 from tutorbot.llm.fake import FakeLLM
 from tutorbot.llm.prompts import PromptLibrary
+from tutorbot.quiz.match import terms
 from tutorbot.quiz.models import QuizConfig
 from tutorbot.quiz.rules import RuleBank
 from tutorbot.quiz.service import QuizError, QuizService
-from tutorbot.quiz.validate import Seen, terms
+from tutorbot.quiz.validate import Seen
 from tutorbot.retrieval.embed import HashEmbedder
 from tutorbot.retrieval.retriever import Retrieval
 from tutorbot.schemas import Hit

@@ -5,18 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tutorbot.quiz.match import contains, coverage, fold, garbled, jaccard, supports
 from tutorbot.quiz.models import Question, QuizConfig, QuizSource
-from tutorbot.quiz.validate import (
-    PassageVectors,
-    QuizValidator,
-    Seen,
-    contains,
-    coverage,
-    fold,
-    garbled,
-    jaccard,
-    supports,
-)
+from tutorbot.quiz.validate import PassageVectors, QuizValidator, Seen
 from tutorbot.retrieval.embed import HashEmbedder
 from tutorbot.schemas import Chunk
 

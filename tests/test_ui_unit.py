@@ -16,10 +16,11 @@ from conftest import free_port, make_settings
 from tutorbot.chat.conversations import Conversations
 from tutorbot.chat.service import ChatEvent
 from tutorbot.curriculum.graph import load_curriculum
+from tutorbot.curriculum.models import Goal
 from tutorbot.learner.progress import Progress
 from tutorbot.learner.srs import CardState, new_scheduler
 from tutorbot.llm.fake import FakeLLM
-from tutorbot.plans.models import Goal, Phase, Plan, PlanResource, Week, WeekTopic
+from tutorbot.plans.models import Phase, Plan, PlanResource, Week, WeekTopic
 from tutorbot.plans.service import needs_guidance, plan_stage
 from tutorbot.quiz.models import Feedback, KeyPoint, Question, QuizSource
 from tutorbot.schemas import Answer, CatalogEntry, Citation

@@ -16,8 +16,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, PrivateAttr, ValidationError
 
+from tutorbot.curriculum.models import CoverageReport, Goal, GoalSpec, Section, Topic, Track
 from tutorbot.errors import TutorbotError
-from tutorbot.plans.models import CoverageReport, Goal, GoalSpec, Section, Topic, Track
 from tutorbot.schemas import CatalogEntry, Chunk
 from tutorbot.urls import find_urls
 

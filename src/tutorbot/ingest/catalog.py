@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from tutorbot.errors import TutorbotError
 from tutorbot.files import write_atomic
@@ -62,57 +63,31 @@ SITE_SUFFIX = re.compile(r"\s*(?:[-|·_]\s*)+(?:YouTube|知乎|哔哩哔哩|bili
 LABEL = re.compile(r"\*\*([^*]+?)\*\*\s*[：:]\s*$")
 LABELLED_ITEM = re.compile(r"^\s*[-*+]\s+\*\*[^*]+\*\*\s*[：:]")  # "- **特点**：…"
 
-# Resources recommended by name only: (slug, pattern, title, kind, URL it is known under).
-# The URL is only used if the roadmaps link it somewhere; it is never invented.
-NAMED: tuple[tuple[str, str, str, ResourceKind, str], ...] = (
-    ("instructgpt", r"InstructGPT\s*论文", "InstructGPT paper (OpenAI, RLHF)", "paper", ""),
-    ("constitutional-ai", r"Constitutional AI\s*论文", "Constitutional AI paper (Anthropic)", "paper", ""),
-    ("lora", r"LoRA\s*/\s*QLoRA\s*论文|《LoRA: Low-Rank", "LoRA: Low-Rank Adaptation of Large Language Models",
-     "paper", ""),
-    ("qlora", r"QLoRA\s*论文", "QLoRA: Efficient Finetuning of Quantized LLMs", "paper", ""),
-    ("bert", r"《BERT: Pre-training|The BERT Paper", "BERT: Pre-training of Deep Bidirectional Transformers",
-     "paper", ""),
-    ("gpt-3", r"Language Models are Few-Shot Learners", "Language Models are Few-Shot Learners (GPT-3)", "paper", ""),
-    ("gpt-4-report", r"GPT-4\s*技术报告", "GPT-4 Technical Report (OpenAI)", "paper", ""),
-    ("attention-is-all-you-need", r"Attention is All You Need", "Attention Is All You Need", "paper",
-     "https://arxiv.org/abs/1706.03762"),
-    ("llm-survey", r"A Survey of Large Language Models", "A Survey of Large Language Models", "paper",
-     "https://arxiv.org/abs/2303.18223"),
-    ("flashattention", r"FlashAttention: Fast and Memory-Efficient", "FlashAttention", "paper",
-     "https://arxiv.org/abs/2205.14135"),
-    ("annotated-transformer", r"The Annotated Transformer", "The Annotated Transformer", "blog",
-     "https://nlp.seas.harvard.edu/annotated-transformer"),
-    ("illustrated-transformer", r"Illustrated Transformer", "The Illustrated Transformer", "blog",
-     "https://jalammar.github.io/illustrated-transformer"),
-    ("illustrated-bert", r"The Illustrated BERT", "The Illustrated BERT, ELMo, and co. (Jay Alammar)", "blog", ""),
-    ("stanford-alpaca", r"Stanford Alpaca", "Stanford Alpaca", "repository", ""),
-    ("fastchat", r"FastChat", "FastChat (LMSYS)", "repository", ""),
-    ("speech-and-language-processing", r"Speech and Language Processing",
-     "Speech and Language Processing (Jurafsky & Martin)", "book", ""),
-    ("deep-learning-book", r"Deep Learning Book", "Deep Learning (Goodfellow, Bengio & Courville)", "book", ""),
-    ("fastai-book", r"Deep Learning for Coders with fastai", "Deep Learning for Coders with fastai and PyTorch",
-     "book", ""),
-    ("transformers-for-nlp", r"Transformers for Natural Language Processing",
-     "Transformers for Natural Language Processing (Denis Rothman)", "book", ""),
-    ("huggingface-course", r"HuggingFace Course|Hugging Face 的 Transformer 课程", "Hugging Face Course",
-     "course", "https://huggingface.co/learn"),
-    ("deeplearning-ai-specialization", r"吴恩达深度学习课程", "Deep Learning Specialization (Andrew Ng, Coursera)",
-     "course", ""),
-    ("fastai-course", r"Fast\.ai 深度学习课程", "fast.ai Practical Deep Learning", "course", ""),
-    ("cs231n", r"CS231n", "Stanford CS231n: Convolutional Neural Networks for Visual Recognition", "course", ""),
-    ("huggingface-transformers", r"Hugging ?Face Transformers", "Hugging Face Transformers documentation",
-     "documentation", ""),
-    ("peft", r"\bPEFT\b", "Hugging Face PEFT", "documentation", ""),
-    ("deepspeed", r"DeepSpeed", "DeepSpeed", "documentation", ""),
-    ("colossalai", r"ColossalAI", "Colossal-AI", "documentation", ""),
-    ("open-llm-leaderboard", r"Open LLM Leaderboard", "Open LLM Leaderboard (Hugging Face)", "site", ""),
-    ("arxiv-sanity", r"Arxiv Sanity", "arXiv Sanity (Karpathy)", "site", ""),
-    ("distill", r"Distill\.pub", "Distill", "site", ""),
-)
-
-
 class CatalogError(TutorbotError, ValueError):
     """The catalog file is missing or invalid; the message says how to rebuild it."""
+
+
+class NamedResource(BaseModel):
+    """A resource the roadmaps recommend by name only (``corpus/named_resources.yaml``)."""
+
+    slug: str
+    pattern: str = Field(description="Regular expression matched against roadmap lines, ignoring case.")
+    title: str
+    kind: ResourceKind
+    url: str = Field("", description="Known address; used only if the roadmaps link it somewhere.")
+
+
+def load_named(path: Path) -> list[NamedResource]:
+    """The named-resource list; a missing file means none (a custom corpus), a broken one says where."""
+    import yaml
+
+    if not path.exists():
+        return []
+    try:
+        return TypeAdapter(list[NamedResource]).validate_python(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except (yaml.YAMLError, ValidationError) as exc:
+        raise CatalogError(f"{path}: invalid named-resource list ({str(exc).splitlines()[0]}); fix the file "
+                           "and run `tutorbot ingest`") from None
 
 
 class _Mention(BaseModel):
@@ -249,24 +224,25 @@ def _entry(mentions: list[_Mention]) -> CatalogEntry:
     )
 
 
-def _named(documents: list[Document], by_url: dict[str, list[_Mention]]) -> list[CatalogEntry]:
+def _named(documents: list[Document], by_url: dict[str, list[_Mention]],
+           named: Sequence[NamedResource]) -> list[CatalogEntry]:
     """Entries for resources recommended by name; mentions of linked ones join their entry."""
     entries: dict[str, list[_Mention]] = {}
     for doc in documents:
         for section in iter_sections(doc):
             for line in section.lines:
-                for slug, pattern, title, _, known_url in NAMED:
-                    if not re.search(pattern, line if known_url else MD_LINK.sub(" ", line), re.IGNORECASE):
+                for res in named:
+                    if not re.search(res.pattern, line if res.url else MD_LINK.sub(" ", line), re.IGNORECASE):
                         continue
-                    url = _same_resource(normalise_url(known_url)) if known_url else ""
-                    key = url if url in by_url else f"name:{slug}"
+                    url = _same_resource(normalise_url(res.url)) if res.url else ""
+                    key = url if url in by_url else f"name:{res.slug}"
                     linked = url in [_same_resource(normalise_url(u)) for _, u in find_links(line)]
-                    mention = _Mention(url=by_url[key][0].url if key in by_url else key, title=title, quality=3,
+                    mention = _Mention(url=by_url[key][0].url if key in by_url else key, title=res.title, quality=3,
                                        description="" if linked else _plain(line)[:300],
                                        ref=RoadmapRef(roadmap=doc.id, section=" > ".join(section.path)),
                                        roadmap=doc.title, zh=False)
                     (by_url if key in by_url else entries).setdefault(key, []).append(mention)
-    kinds = {f"name:{slug}": kind for slug, _, _, kind, _ in NAMED}
+    kinds = {f"name:{res.slug}": res.kind for res in named}
     return [_entry(m).model_copy(update={"id": key, "url": None, "kind": kinds[key]})
             for key, m in entries.items()]
 
@@ -276,14 +252,14 @@ def _same_resource(url: str) -> str:
     return re.sub(r"^https?://", "//", url)
 
 
-def build_catalog(documents: list[Document]) -> list[CatalogEntry]:
-    """One entry per linked resource (first-seen order), then the named-only resources."""
+def build_catalog(documents: list[Document], named: Sequence[NamedResource] = ()) -> list[CatalogEntry]:
+    """One entry per linked resource (first-seen order), then the resources ``named`` recommends by name."""
     by_url: dict[str, list[_Mention]] = {}
     for doc in documents:
         for mention in _mentions(doc):
             by_url.setdefault(_same_resource(mention.url), []).append(mention)
-    named = _named(documents, by_url)
-    return [_entry(m) for m in by_url.values()] + named
+    by_name = _named(documents, by_url, named)  # first: it adds name-only mentions of linked resources
+    return [_entry(m) for m in by_url.values()] + by_name
 
 
 def curriculum_resources(path: Path) -> dict[str, list[str]]:

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from tutorbot.ingest.catalog import build_catalog
+from tutorbot.ingest.catalog import build_catalog, load_named
 from tutorbot.ingest.corpus import load_corpus
 from tutorbot.ingest.links import FetchReport, dead_links, fetch_links
 from tutorbot.ingest.links.cache import LinkCache
@@ -39,7 +39,8 @@ def linked_from(entries: list[CatalogEntry]) -> dict[str, list[str]]:
 
 def fetch_catalog_links(settings: Settings, corpus_dir: Path, *, mirror: Path | None = None,
                         refresh: bool = False, progress=None) -> FetchReport:
-    entries = build_catalog(load_corpus(corpus_dir, settings.index.max_file_bytes).documents)
+    documents = load_corpus(corpus_dir, settings.index.max_file_bytes).documents
+    entries = build_catalog(documents, load_named(corpus_dir / "named_resources.yaml"))
     urls = [e.url for e in entries if e.url and e.url.startswith(("http://", "https://"))]
     return fetch_links(urls, settings.links, settings.paths.links, mirror=mirror, refresh=refresh,
                        linked_from=linked_from(entries), progress=progress)

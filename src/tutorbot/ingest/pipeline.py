@@ -21,7 +21,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, ValidationError
 
 from tutorbot.files import write_atomic
-from tutorbot.ingest.catalog import assign_topics, build_catalog, curriculum_resources, save_catalog
+from tutorbot.ingest.catalog import assign_topics, build_catalog, curriculum_resources, load_named, save_catalog
 from tutorbot.ingest.chunking import chunk_document, dedupe_chunks
 from tutorbot.ingest.corpus import FileRecord, load_corpus
 from tutorbot.retrieval.embed import Embedder
@@ -77,15 +77,15 @@ class Manifest(BaseModel):
 def fingerprint(settings: Settings, embedder: Embedder) -> str:
     """Everything besides file bytes that reading and chunking depend on, source code included
     (hashing the modules means an upgrade can never reuse results of the old code)."""
-    from tutorbot import schemas, urls
-    from tutorbot.ingest import chunking, corpus
+    from tutorbot import lang, schemas, urls
+    from tutorbot.ingest import chunking, corpus, mojibake
 
     try:
         jieba = metadata.version("jieba")  # its dictionary guides mojibake repair
     except metadata.PackageNotFoundError:
         jieba = ""
     h = hashlib.sha256(f"{embedder.name}|{settings.index.chunk_tokens}|{jieba}".encode())
-    for module in (corpus, chunking, schemas, urls):
+    for module in (corpus, mojibake, chunking, lang, schemas, urls):
         h.update(Path(module.__file__ or "").read_bytes())
     return h.hexdigest()
 
@@ -175,7 +175,8 @@ def ingest(settings: Settings, embedder: Embedder, index: VectorIndex, corpus_di
     documents = list(load.documents) + list(linked or [])
     kinds = {"roadmap"} | ({"linked"} if linked is not None else set())
     records = index_documents(documents, settings, embedder, index, report, kinds, progress, manifest.chunks)
-    entries = assign_topics(build_catalog(load.documents), curriculum_resources(corpus_dir / "curriculum.yaml"))
+    named = load_named(corpus_dir / "named_resources.yaml")
+    entries = assign_topics(build_catalog(load.documents, named), curriculum_resources(corpus_dir / "curriculum.yaml"))
     save_catalog(entries, settings.paths.catalog)
     report.catalog_entries = len(entries)
     new = Manifest(fingerprint=expected, files=load.files, chunks=records)

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel
 
 from tutorbot.curriculum.graph import Curriculum
+from tutorbot.curriculum.models import Goal
 from tutorbot.errors import TutorbotError
-from tutorbot.plans.models import Goal, LearnerProfile, Phase, Plan, PlanLang, PlanResource, TopicRef, Week, WeekTopic
+from tutorbot.plans.models import LearnerProfile, Phase, Plan, PlanLang, PlanResource, TopicRef, Week, WeekTopic
 from tutorbot.schemas import CatalogEntry
 
 OVERFLOW = 0.10  # a week may exceed the budget by this fraction to finish a topic in one go

@@ -14,10 +14,11 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints
 
 from tutorbot.curriculum.graph import Curriculum
+from tutorbot.curriculum.models import Goal
 from tutorbot.lang import PROSE_ZH, Language, detect_lang
 from tutorbot.llm.client import LLMClient, LLMError
 from tutorbot.llm.prompts import PromptLibrary
-from tutorbot.plans.models import Goal, PreferredKind, ProfileDraft
+from tutorbot.plans.models import PreferredKind, ProfileDraft
 
 CN_DIGIT = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 EN_WORD = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,

@@ -19,14 +19,15 @@ from typing import Annotated
 from pydantic import BaseModel, Field, ValidationError
 
 from tutorbot.curriculum.graph import Curriculum
+from tutorbot.curriculum.models import Topic
 from tutorbot.errors import TutorbotError
 from tutorbot.lang import LANGUAGE_NAME
 from tutorbot.llm.client import LLMClient, LLMError, LLMOutputError
 from tutorbot.llm.prompts import PromptLibrary
-from tutorbot.plans.models import Topic
+from tutorbot.quiz.match import garbled, section_tail
 from tutorbot.quiz.models import BLANK, MixReport, QType, Question, QuizConfig, QuizLang, QuizSource
 from tutorbot.quiz.rules import Candidate, RuleBank, T, explain
-from tutorbot.quiz.validate import QuizValidator, Seen, garbled, section_tail
+from tutorbot.quiz.validate import QuizValidator, Seen
 from tutorbot.schemas import Chunk
 
 MODEL_TYPES: tuple[QType, ...] = ("mcq", "short", "blank")

@@ -23,8 +23,8 @@ from tutorbot.lang import LANGUAGE_NAME
 from tutorbot.learner.srs import CORRECT
 from tutorbot.llm.client import LLMClient, LLMError
 from tutorbot.llm.prompts import PromptLibrary
+from tutorbot.quiz.match import contains, coverage, fold
 from tutorbot.quiz.models import Grade, KeyPoint, Question, QuizConfig
-from tutorbot.quiz.validate import contains, coverage, fold
 from tutorbot.retrieval.embed import Embedder
 
 LETTERS = "abcd"

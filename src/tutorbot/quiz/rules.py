@@ -20,19 +20,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from tutorbot.curriculum.graph import Curriculum
-from tutorbot.plans.models import Topic
+from tutorbot.curriculum.models import Topic
+from tutorbot.quiz.match import contains, fold, garbled, plain, quote_for, section_tail, short_title, supports, variant
 from tutorbot.quiz.models import BLANK, TF_OPTIONS, Difficulty, QType, Question, QuizLang, QuizSource
-from tutorbot.quiz.validate import (
-    contains,
-    fold,
-    garbled,
-    plain,
-    quote_for,
-    section_tail,
-    short_title,
-    supports,
-    variant,
-)
 from tutorbot.schemas import CatalogEntry, Chunk
 
 PAREN = re.compile(r"（[^）]*）|\([^)]*\)")

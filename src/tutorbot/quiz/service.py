@@ -20,18 +20,19 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from tutorbot.curriculum.graph import Curriculum
+from tutorbot.curriculum.models import Topic
 from tutorbot.errors import TutorbotError
 from tutorbot.learner.progress import Progress
 from tutorbot.learner.srs import SELF_RATINGS, new_scheduler, rating_for, review
 from tutorbot.llm.client import LLMClient
 from tutorbot.llm.prompts import PromptLibrary
-from tutorbot.plans.models import Topic
 from tutorbot.quiz.anki import ExportCard, export_apkg, export_markdown
 from tutorbot.quiz.generate import ModelWriter, QuizAssembler, usable_passages
 from tutorbot.quiz.grade import Grader, check_answer
+from tutorbot.quiz.match import language_of
 from tutorbot.quiz.models import MAX_QUESTIONS, QTYPES, Feedback, Grade, QType, Question, Quiz, QuizConfig, QuizLang
 from tutorbot.quiz.rules import RuleBank
-from tutorbot.quiz.validate import PassageVectors, QuizValidator, Seen, language_of
+from tutorbot.quiz.validate import PassageVectors, QuizValidator, Seen
 from tutorbot.retrieval.embed import Embedder
 from tutorbot.retrieval.retriever import Retrieval
 from tutorbot.schemas import CatalogEntry, Chunk, Hit

@@ -11,8 +11,9 @@ import math
 from pydantic import BaseModel, ValidationError
 
 from tutorbot.curriculum.graph import Curriculum
+from tutorbot.curriculum.models import Goal
 from tutorbot.errors import InputError
-from tutorbot.plans.models import Goal, LearnerProfile, Plan, ProfileDraft
+from tutorbot.plans.models import LearnerProfile, Plan, ProfileDraft
 
 
 class PlanForm(BaseModel):
