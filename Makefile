@@ -6,13 +6,17 @@ PYTHON ?= python3
 APP := .venvs/app
 LLM := .venvs/llm
 
-.PHONY: run test test-fast app-env llm-env model browser bench clean-venvs
+.PHONY: run test test-fast lint app-env llm-env model browser bench clean-venvs
 
 run: app-env llm-env model
 	$(APP)/bin/tutorbot up
 
-test: app-env llm-env model browser
+test: lint app-env llm-env model browser
 	$(APP)/bin/python -m pytest $(PYTEST_ARGS)
+
+lint: app-env
+	$(APP)/bin/ruff check src tests bench scripts app.py
+	$(APP)/bin/mypy
 
 test-fast: app-env
 	$(APP)/bin/python -m pytest -m "not integration and not browser" $(PYTEST_ARGS)

@@ -9,6 +9,7 @@ so `tutorbot doctor` or `tutorbot plan` start quickly.
 from __future__ import annotations
 
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tutorbot.errors import TutorbotError
@@ -23,11 +24,12 @@ if TYPE_CHECKING:
     from tutorbot.chat.service import ChatService
     from tutorbot.curriculum.graph import Curriculum
     from tutorbot.ingest.pipeline import IngestReport
+    from tutorbot.ingest.pipeline import Progress as IngestProgress
     from tutorbot.learner.progress import Progress
     from tutorbot.plans.service import PlanService
     from tutorbot.quiz.service import QuizService
     from tutorbot.retrieval.retriever import Retriever
-    from tutorbot.schemas import CatalogEntry
+    from tutorbot.schemas import CatalogEntry, Document
     from tutorbot.store.learner_store import LearnerStore
 
 # Services that hold the catalog, the curriculum or the chunks: rebuilt after an ingest.
@@ -141,10 +143,11 @@ class Container:
             return None
 
     # -- actions ------------------------------------------------------------------------------
-    def ingest(self, **kw: object) -> IngestReport:
+    def ingest(self, corpus_dir: Path | None = None, rebuild: bool = False, linked: list[Document] | None = None,
+               progress: IngestProgress | None = None) -> IngestReport:
         from tutorbot.ingest.pipeline import ingest
 
-        report = ingest(self.settings, self.embedder, self.index, **kw)
+        report = ingest(self.settings, self.embedder, self.index, corpus_dir, rebuild, linked, progress)
         for stale in DEPENDS_ON_INDEX:
             self.__dict__.pop(stale, None)
         if "retriever" in self.__dict__:

@@ -63,7 +63,7 @@ class Hit(BaseModel):
     chunk: Chunk
     score: float
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, object]:
         """The ``tutorbot search --json`` row; linked pages add their provenance and trust flag."""
         c = self.chunk
         row = {"id": c.id, "text": c.text, "source": c.source, "section": c.section, "title": c.title,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import (
@@ -226,7 +226,7 @@ class Settings(BaseSettings):
         return self.paths.models / "smollm2-135m-instruct"
 
 
-def load_settings(**overrides) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Build and validate settings; raises ``SettingsError`` with a readable message."""
     from pydantic import ValidationError
     from pydantic_settings import SettingsError as SourceError

@@ -9,6 +9,7 @@ markdown images are stripped; text that echoes the system prompt is redacted.
 from __future__ import annotations
 
 import re
+from collections.abc import Set
 
 from tutorbot.lang import CJK_CHARS
 from tutorbot.schemas import Chunk, Citation, Hit
@@ -30,7 +31,7 @@ def tokens(text: str) -> set[str]:
     return set(TOKENS.findall(text.lower()))
 
 
-def sanitize(text: str, allowed_urls: set[str]) -> str:
+def sanitize(text: str, allowed_urls: Set[str]) -> str:
     """No raw HTML, no images, no links outside ``allowed_urls`` (link text is kept)."""
     text = MD_IMAGE.sub("", text)
     text = HTML_TAG.sub("", text)
@@ -45,7 +46,7 @@ def sanitize(text: str, allowed_urls: set[str]) -> str:
     return URL.sub(lambda m: m.group(0) if _allowed(m.group(0), allowed_urls) else "", text)
 
 
-def _allowed(url: str, allowed: set[str]) -> bool:
+def _allowed(url: str, allowed: Set[str]) -> bool:
     from tutorbot.urls import normalise_url
 
     return url.startswith("http") and normalise_url(url.rstrip(".,;:")) in allowed

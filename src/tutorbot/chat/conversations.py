@@ -27,7 +27,7 @@ class Conversations:
     def __init__(self, store: Any) -> None:
         self.store = store
 
-    def list(self, user_id: int) -> list[Conversation]:
+    def of(self, user_id: int) -> list[Conversation]:
         return self.store.list_conversations(user_id)
 
     def messages(self, user_id: int, conv_id: str) -> list[Message]:
@@ -38,7 +38,7 @@ class Conversations:
         """The conversation ``ref`` names (id or title), else a new one titled ``title``; and
         whether it was created."""
         if ref:
-            found = next((c for c in self.list(user_id) if ref in (c.id, c.title)), None)
+            found = next((c for c in self.of(user_id) if ref in (c.id, c.title)), None)
             if found is not None:
                 return found, False
         return self.store.create_conversation(user_id, conversation_title(title)), True

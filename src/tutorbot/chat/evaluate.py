@@ -82,7 +82,7 @@ def eval_retrieval(retriever, qa: list[QA], k: int = 10, mode: str | None = None
         r = first_hit_rank(hits, q.evidence)
         ranks["all"].append(r)
         ranks.setdefault(q.lang, []).append(r)
-    out = {lang: summarise(rs) for lang, rs in ranks.items()}
+    out: dict[str, object] = {lang: summarise(rs) for lang, rs in ranks.items()}
     out["median_ms"] = statistics.median(times) if times else 0.0
     return out
 

@@ -9,7 +9,7 @@ quoted from the sources (with citations) and, if relevant, the "model unavailabl
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Set
 from dataclasses import dataclass, field
 
 from tutorbot.chat.citations import build_citations, finalize, link_urls, redact_leaks, sanitize
@@ -106,7 +106,7 @@ def snippet(text: str, limit: int = 220) -> str:
     return flat[: space if space > limit // 2 and cut == limit else cut].rstrip() + " …"
 
 
-def extractive_answer(hits: list[Hit], language: str, lead: str, allowed: set[str] = frozenset()) -> str:
+def extractive_answer(hits: list[Hit], language: str, lead: str, allowed: Set[str] = frozenset()) -> str:
     """Quote the top sources, each with its citation: the answer when the model cannot give one.
 
     Sources may be untrusted pages, so quotes lose raw HTML, images, foreign links and any ``[n]``

@@ -59,7 +59,10 @@ def eval_answers(qa: Path = typer.Option(..., exists=True, dir_okay=False),
     from tutorbot.chat.evaluate import load_qa
 
     report = _guard(lambda: run(container().chat, load_qa(qa)))
-    echo_json(report) if as_json else [typer.echo(f"{k}: {v}") for k, v in report.items()]
+    if as_json:
+        return echo_json(report)
+    for k, v in report.items():
+        typer.echo(f"{k}: {v}")
 
 
 @app.command()
@@ -70,11 +73,13 @@ def ask(question: str, conversation: str | None = typer.Option(None, "--conversa
     answer = None
     with guard():
         user = c.store.get_or_create_local_user().id if conversation else None
-        conv_id = _conversation(c, user, conversation) if conversation else None
+        conv_id = _conversation(c, user, conversation) if user is not None and conversation else None
         for ev in c.chat.ask_stream(question, user_id=user, conversation_id=conv_id, language=language):
             if ev.kind == "delta" and not as_json:
                 typer.echo(ev.text, nl=False)
             answer = ev.answer or answer
+    if answer is None:
+        fail("no answer came back: run `tutorbot doctor` to check the model server", 1)
     if as_json:
         return echo_json(answer.model_dump(include={"answer", "citations", "language", "grounded", "error"}))
     typer.echo(f"\n\n--- answer (checked) ---\n{answer.answer}")

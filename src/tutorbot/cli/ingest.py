@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from tutorbot.cli.core import _guard, app, container, echo_json, fail, guard, settings
+from tutorbot.schemas import ResourceKind
 
 
 @app.command()
@@ -50,10 +51,9 @@ def catalog(kind: str | None = typer.Option(None), topic: str | None = typer.Opt
             dead: bool = typer.Option(False, help="Only links whose last fetch failed."),
             as_json: bool = typer.Option(False, "--json")):
     """List the resources the roadmaps recommend."""
-    from typing import get_args
+    from typing import cast, get_args
 
     from tutorbot.ingest.catalog import filter_catalog
-    from tutorbot.schemas import ResourceKind
 
     if kind is not None and kind not in get_args(ResourceKind):
         fail(f"--kind must be one of {', '.join(get_args(ResourceKind))}")
@@ -67,7 +67,7 @@ def catalog(kind: str | None = typer.Option(None), topic: str | None = typer.Opt
         for r in rows:
             typer.echo(f"{r['url']}  {r['reason']}  last ok: {r.get('last_success') or '-'}")
         return
-    entries = _guard(lambda: filter_catalog(c.catalog, kind=kind, topic=topic))
+    entries = _guard(lambda: filter_catalog(c.catalog, kind=cast(ResourceKind | None, kind), topic=topic))
     if as_json:
         return echo_json([e.model_dump() for e in entries])
     for e in entries:

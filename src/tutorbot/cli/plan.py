@@ -50,7 +50,7 @@ def plan(profile: Path | None = typer.Option(None, "--profile", help="Learner pr
             learner = svc.profile_from_draft(draft)
             if not as_json:
                 typer.echo(f"understood: {learner.model_dump_json()}")
-        else:
+        elif profile is not None:
             learner = _read_profile(profile)
         user = c.store.get_or_create_local_user().id
         result = svc.create(user, learner, guidance=not no_llm)

@@ -204,7 +204,7 @@ def _describe(exc: ValidationError, data: dict) -> str:
 def check_unique_ids(raw_topics: list, source: str) -> None:
     seen: set[str] = set()
     for raw in raw_topics:
-        tid = raw.get("id") if isinstance(raw, dict) else None
+        tid = str(raw.get("id")) if isinstance(raw, dict) else ""
         if tid in seen:
             raise CurriculumError(f"{source}: duplicate topic id {tid!r}: give each topic a unique id")
         seen.add(tid)

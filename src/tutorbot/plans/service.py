@@ -73,12 +73,13 @@ class PlanService:
         self.store.mark_topic(user_id, found.id, status)
         return self.replan(user_id)
 
-    def update(self, user_id: int, **changes) -> Plan:
+    def update(self, user_id: int, **changes: object) -> Plan:
         """Change hours, weeks, goal... and re-plan, keeping weeks already behind the learner."""
         profile = self.profile(user_id)
-        if profile is None:
+        plan = self.replan(user_id, LearnerProfile.model_validate(profile.model_dump() | changes)) if profile else None
+        if plan is None:
             raise InputError("no profile yet: create a plan first")
-        return self.replan(user_id, LearnerProfile.model_validate(profile.model_dump() | changes))
+        return plan
 
     def replan(self, user_id: int, profile: LearnerProfile | None = None) -> Plan | None:
         profile = profile or self.profile(user_id)
@@ -104,7 +105,7 @@ class PlanService:
     def add_guidance(self, user_id: int) -> Plan | None:
         """Have the model write the current plan's advice and save it as the plan's next version."""
         plan, profile = self.current(user_id), self.profile(user_id)
-        if not needs_guidance(plan) or profile is None:
+        if plan is None or not needs_guidance(plan) or profile is None:
             return plan
         guided = write_guidance(plan, profile, self.llm, self.prompts)
         self.store.save_plan(user_id, guided.model_dump(mode="json"))

@@ -98,7 +98,7 @@ class QuizService:
         for rank, h in enumerate(self.retriever.retrieve(text, k=5).hits):
             for tid, _, _ in self.cur.mentions(h.chunk.embed_text):
                 votes[tid] = votes.get(tid, 0.0) + 1 / (rank + 1)
-        return self.cur.topic(max(votes, key=votes.get)) if votes else None
+        return self.cur.topic(max(votes, key=lambda tid: votes[tid])) if votes else None
 
     def make_quiz(self, user_id: int, topic: str, n: int = 5, types: list[str] | str | None = None,
                   language: str = "auto", seed: int | None = None) -> Quiz:

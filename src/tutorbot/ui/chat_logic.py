@@ -80,7 +80,7 @@ class ChatController:
         self.chat, self.convs, self.allowed, self.interval = chat, conversations, allowed, interval
 
     def conversations(self, user_id: int) -> list[tuple[str, str]]:
-        return conversation_choices(self.convs.list(user_id))
+        return conversation_choices(self.convs.of(user_id))
 
     def open(self, user_id: int, conv_id: str | None, lang: str) -> History:
         if not conv_id:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
+from gradio.components.chatbot import ExampleMessage
 
 from tutorbot.ui.chat_logic import ChatController, wants_plan
 from tutorbot.ui.choices import answer_lang_choices
@@ -21,7 +22,7 @@ from tutorbot.ui.plan_logic import draft_summary
 CHAT_HEIGHT = 560
 
 
-def examples(lang: str) -> list[dict[str, str]]:
+def examples(lang: str) -> list[ExampleMessage]:
     return [{"text": q} for q in t(lang, "chat.examples").split("|")]
 
 
@@ -132,7 +133,7 @@ def build_chat_tab(ctx: UIContext) -> dict[str, Any]:
         uid = ctx.identity.user_id(request)
         history = ctl.open(uid, conv, lang)
         names = {v: k for k, v in ctl.conversations(uid)}
-        return history, history, conv, names.get(conv, "")
+        return history, history, conv, names.get(conv or "", "")
 
     def new_conv():
         return [], [], None, gr.update(value=None), "", gr.update(visible=False)

@@ -9,6 +9,8 @@ fetch running beside the UI shows up without a restart).
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
+from typing import Any
 
 import gradio as gr
 
@@ -123,11 +125,11 @@ def build_library_tab(ctx: UIContext) -> None:
     with gr.Row():
         query = L.add(gr.Textbox(label=t("en", "lib.search"), max_lines=1, max_length=200, scale=3,
                                  elem_id="tb-lib-search"), label="lib.search")
-        filters = []
+        filters: list[Any] = []
         for key, choices, elem in (("lib.kind", kinds, "tb-lib-kind"), ("lib.topic", topics, "tb-lib-topic"),
                                    ("lib.roadmap", maps, "tb-lib-roadmap"), ("lib.language", langs, "tb-lib-lang")):
             box = gr.Dropdown(choices("en"), value="", label=t("en", key), scale=2, elem_id=elem)
-            L.add(box, lambda lang, key=key, choices=choices: {"label": t(lang, key), "choices": choices(lang)})
+            L.add(box, _relabel(key, choices))
             filters.append(box)
         dead = gr.Checkbox(False, label=t("en", "lib.dead_only"), scale=1, elem_id="tb-lib-dead")
         L.add(dead, lambda lang: {"label": t(lang, "lib.dead_only")})
@@ -148,3 +150,7 @@ def build_library_tab(ctx: UIContext) -> None:
     for box in filters:
         box.change(show, inputs, table, **quick)
     ctx.on_refresh(show, inputs, [table])
+
+
+def _relabel(key: str, choices: Callable[[str], list[tuple[str, str]]]) -> Callable[[str], dict[str, Any]]:
+    return lambda lang: {"label": t(lang, key), "choices": choices(lang)}

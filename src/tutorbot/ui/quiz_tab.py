@@ -33,6 +33,7 @@ def view(session: QuizSession | None, lang: str, curriculum: Curriculum, note: s
     if session.finished:
         return hidden, hidden, hidden, hidden, gr.update(value=note), hidden, score_markdown(session, lang)
     q = session.current
+    assert q is not None  # not finished, so there is a current question
     answered = session.answered
     feedback = feedback_markdown(session.results[session.index], lang) if answered else note
     choice = q.type in ("mcq", "tf")

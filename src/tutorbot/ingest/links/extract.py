@@ -150,7 +150,8 @@ def pdf_doc(body: bytes) -> Extracted:
     try:
         reader = PdfReader(io.BytesIO(body))
         pages = [p.extract_text() or "" for p in reader.pages]
-        title = str((reader.metadata or {}).get("/Title") or "")
+        meta: dict[str, object] = dict(reader.metadata or {})
+        title = str(meta.get("/Title") or "")
     except (PyPdfError, ValueError, KeyError, TypeError) as exc:
         raise LinkError(f"invalid PDF: {exc}") from None
     return Extracted(title=title.strip(), text="\n\n".join(p.strip() for p in pages if p.strip()))
