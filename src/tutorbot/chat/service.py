@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Set
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
 
 from tutorbot.chat.citations import build_citations, finalize, link_urls, redact_leaks, sanitize
 from tutorbot.errors import TutorbotError
@@ -20,6 +21,9 @@ from tutorbot.llm.prompts import PromptLibrary
 from tutorbot.retrieval.retriever import Retriever
 from tutorbot.schemas import Answer, CatalogEntry, Hit
 from tutorbot.settings import RetrievalSettings, Settings
+
+if TYPE_CHECKING:
+    from tutorbot.store.learner_store import LearnerStore
 
 MAX_QUESTION_CHARS = 4000
 FOLLOW_UP = re.compile(r"^(and|what about|how about|also|its?|their|they|this|that|those|these|then|why)\b"
@@ -35,12 +39,16 @@ TEXT = {
 
 
 class ChatInputError(TutorbotError, ValueError):
-    """The question cannot be asked as given; the message says why."""
+    """The question cannot be asked as given; the message says why, ``reason`` says which case."""
+
+    def __init__(self, message: str, reason: Literal["empty", "too_long"], length: int = 0) -> None:
+        super().__init__(message)
+        self.reason, self.length = reason, length
 
 
 @dataclass
 class ChatEvent:
-    kind: str  # "delta" | "done"
+    kind: Literal["delta", "done"]
     text: str = ""
     answer: Answer | None = None
 
@@ -60,9 +68,10 @@ def clean_question(question: str) -> str:
     q = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", " ", question or "")
     q = q.encode("utf-8", "replace").decode("utf-8").strip()
     if not q:
-        raise ChatInputError("the question is empty: type a question about the roadmaps")
+        raise ChatInputError("the question is empty: type a question about the roadmaps", "empty")
     if len(q) > MAX_QUESTION_CHARS:
-        raise ChatInputError(f"the question is too long ({len(q)} characters; the limit is {MAX_QUESTION_CHARS})")
+        raise ChatInputError(f"the question is too long ({len(q)} characters; the limit is {MAX_QUESTION_CHARS})",
+                             "too_long", len(q))
     return q
 
 
@@ -143,7 +152,8 @@ class ChatService:
     """Grounded, cited, streamed answers; conversations persisted per learner."""
 
     def __init__(self, settings: Settings, retriever: Retriever, llm: LLMClient, prompts: PromptLibrary,
-                 store, catalog: list[CatalogEntry], names_topic: Callable[[str], bool] = lambda q: False):
+                 store: LearnerStore, catalog: list[CatalogEntry],
+                 names_topic: Callable[[str], bool] = lambda q: False):
         self.settings, self.retriever, self.llm, self.prompts, self.store = settings, retriever, llm, prompts, store
         self.names_topic = names_topic
         self.catalog_urls = {e.url for e in catalog if e.url}

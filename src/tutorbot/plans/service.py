@@ -8,7 +8,8 @@ learner's history (one transaction each), so re-planning never loses completed w
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from tutorbot.curriculum.graph import Curriculum
 from tutorbot.errors import InputError
@@ -21,12 +22,16 @@ from tutorbot.plans.planner import make_plan
 from tutorbot.plans.profile import parse_profile, refine_profile
 from tutorbot.schemas import CatalogEntry
 
+if TYPE_CHECKING:
+    from tutorbot.store.learner_store import LearnerStore
+    from tutorbot.store.rows import TopicStatus
+
 MAX_TEXT = 4000
 
 
 class PlanService:
     def __init__(self, curriculum: Curriculum, catalog: list[CatalogEntry], llm: LLMClient,
-                 prompts: PromptLibrary, store, weak_topics: Callable[[int], list[str]] | None = None):
+                 prompts: PromptLibrary, store: LearnerStore, weak_topics: Callable[[int], list[str]] | None = None):
         self.curriculum, self.catalog, self.llm, self.prompts, self.store = curriculum, catalog, llm, prompts, store
         self._weak = weak_topics or (lambda user_id: [])
 
@@ -57,7 +62,7 @@ class PlanService:
         rec = self.store.current_plan(user_id)
         return Plan.model_validate(rec.data) if rec else None
 
-    def marks(self, user_id: int) -> dict[str, str]:
+    def marks(self, user_id: int) -> Mapping[str, str]:
         """Topics the learner marked done or known."""
         return self.store.topic_status(user_id)
 
@@ -65,7 +70,7 @@ class PlanService:
         data = self.store.get_profile(user_id)
         return LearnerProfile.model_validate(data) if data else None
 
-    def mark(self, user_id: int, topic: str, status: str | None) -> Plan | None:
+    def mark(self, user_id: int, topic: str, status: TopicStatus | None) -> Plan | None:
         """Mark a topic done/known (or clear it) and re-plan the remaining weeks."""
         found = self.curriculum.match(topic)
         if found is None:
@@ -142,12 +147,12 @@ class PlanService:
         return plan
 
 
-def done_topics(marks: dict[str, str]) -> set[str]:
+def done_topics(marks: Mapping[str, str]) -> set[str]:
     """Topics the learner marked done or already known: neither is taught again."""
     return {tid for tid, status in marks.items() if status in ("done", "known")}
 
 
-def plan_stage(plan: Plan, marks: dict[str, str]) -> list[str]:
+def plan_stage(plan: Plan, marks: Mapping[str, str]) -> list[str]:
     """Unfinished topics of the plan phase the learner is in (the first week with unfinished work)."""
     done = done_topics(marks)
     week = next((w.week for w in plan.weeks if any(tp.id not in done for tp in w.topics)), None)

@@ -48,12 +48,11 @@ def conversation_choices(conversations: list[Conversation]) -> list[tuple[str, s
     return [(c.title or "…", c.id) for c in conversations]
 
 
-def input_error(message: str, exc: ChatInputError, lang: str) -> str:
+def input_error(exc: ChatInputError, lang: str) -> str:
     """The service's input errors, in the interface language."""
-    n = len(message.strip())
-    if n > MAX_QUESTION_CHARS:
-        return "⚠ " + t(lang, "chat.too_long", n=n, limit=MAX_QUESTION_CHARS)
-    return "⚠ " + t(lang, "chat.empty") if not n else "⚠ " + t(lang, "err.generic", why=str(exc))
+    if exc.reason == "too_long":
+        return "⚠ " + t(lang, "chat.too_long", n=exc.length, limit=MAX_QUESTION_CHARS)
+    return "⚠ " + t(lang, "chat.empty")
 
 
 def history_from_store(messages: list[Any], lang: str, allowed: set[str]) -> History:
@@ -102,7 +101,7 @@ class ChatController:
         try:
             question = clean_question(message)
         except ChatInputError as exc:
-            yield [*shown, {"role": "assistant", "content": input_error(message, exc, lang)}], conv_id, None
+            yield [*shown, {"role": "assistant", "content": input_error(exc, lang)}], conv_id, None
             return
         conv_id = self.convs.find_or_create(user_id, conv_id, question)[0].id
         history = [*shown, {"role": "user", "content": safe_markdown(question, set())},
