@@ -16,6 +16,7 @@ import gradio as gr
 
 from tutorbot.plans.models import ProfileDraft
 from tutorbot.plans.service import needs_guidance
+from tutorbot.store.rows import TopicStatus
 from tutorbot.ui.choices import goal_choices, kind_choices, topic_choices
 from tutorbot.ui.context import UIContext
 from tutorbot.ui.i18n import Labels, t
@@ -116,7 +117,7 @@ def build_plan_tab(ctx: UIContext) -> dict[str, Any]:
                   request: gr.Request):
         return submit(True, lang, (kn, gl, ar, hr, wk, kd, pl), request)
 
-    def do_mark(status: str | None):
+    def do_mark(status: TopicStatus | None):
         def handler(topics: list[str], lang: str, request: gr.Request):
             uid = ctx.identity.user_id(request)
             for topic in [x for x in topics or [] if x in cur.ids]:

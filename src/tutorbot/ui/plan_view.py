@@ -7,6 +7,7 @@ Topic marks (done / already known) are shown as badges so progress is visible at
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 
 from tutorbot.plans.models import Phase, Plan, Week
 from tutorbot.ui.i18n import STRINGS, t
@@ -15,7 +16,7 @@ from tutorbot.ui.render import link_html
 BADGE = {"done": "✔ ", "known": "★ "}
 
 
-def plan_html(plan: Plan | None, marks: dict[str, str], lang: str) -> str:
+def plan_html(plan: Plan | None, marks: Mapping[str, str], lang: str) -> str:
     if plan is None:
         return f'<div class="tb-empty">{html.escape(t(lang, "plan.none"))}</div>'
     parts = [f'<div class="tb-plan"><p class="tb-plan-summary">{html.escape(plan.summary)}</p>']
