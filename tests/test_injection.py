@@ -14,6 +14,7 @@ import shutil
 
 import pytest
 from conftest import make_settings
+from fakes import RanksSentences
 from injection_payloads import EVIL, PAYLOADS
 
 from tutorbot.chat.service import ChatService, question_language
@@ -91,7 +92,7 @@ BENIGN = Hit(chunk=Chunk(id="c1", doc_id="roadmaps/a.txt", title="LLM Road Map",
                          text="LoRA 是参数高效微调方法，推荐 Stanford CS336 课程。", urls=[COURSE]), score=0.9)
 
 
-class OneShotRetriever:
+class OneShotRetriever(RanksSentences):
     def __init__(self, hits):
         self.hits = hits
 
