@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+from fakes import RanksSentences
 
 from tutorbot.chat.service import ChatService
 from tutorbot.llm.client import OpenAICompatClient
@@ -20,7 +21,7 @@ HIT = Hit(chunk=Chunk(id="c1", doc_id="roadmaps/a.txt", title="Road map", sectio
                       text="Stanford CS336 builds a language model from scratch.", urls=[]), score=0.9)
 
 
-class OneHit:
+class OneHit(RanksSentences):
     def retrieve(self, query, k=None, mode=None):
         return Retrieval([HIT], 0.95, 10.0, query)
 
@@ -46,7 +47,7 @@ def burst(chat: ChatService, n: int) -> list[tuple[float, object]]:
 
 
 def service(tmp_path, llm) -> ChatService:
-    s = Settings(_env_file=None, data_dir=tmp_path)
+    s = Settings(_env_file=None, data_dir=tmp_path, chat={"first_text_deadline_s": 30})  # slow on purpose
     return ChatService(s, OneHit(), llm, PromptLibrary(PROJECT_ROOT / "prompts"), None, [])
 
 

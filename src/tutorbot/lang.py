@@ -67,11 +67,14 @@ nicht mit ein eine zu den von auf el los las y es por para con una del""".split(
 
 
 def language_matches(text: str, language: str) -> bool:
-    """Whether ``text`` is written in ``language`` (zh/en): the script, and for English the words,
-    since French or German pass a script test."""
-    if len(KANA.findall(text)) >= 2 or detect_lang(text, zh_from=QUESTION_ZH) != language:
+    """Whether a sentence is written in ``language`` (zh/en). Chinese prose names English titles
+    and tools freely ("也可以看 The Annotated Transformer"), so a Chinese sentence is one with Chinese
+    in it; an English one is not mostly Chinese, and not French or German either (same script)."""
+    if len(KANA.findall(text)) >= 2:
         return False  # kana make it Japanese, whatever its kanji would say
-    if language != "en":
-        return True
+    if language == "zh":
+        return has_cjk(text) or len(LATIN_WORD.findall(text)) < 4
+    if detect_lang(text, zh_from=QUESTION_ZH) != "en":
+        return False
     words = [w.lower() for w in LATIN_WORD.findall(text)]
     return sum(w in OTHER_WORDS for w in words) <= sum(w in ENGLISH_WORDS for w in words)

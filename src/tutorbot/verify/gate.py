@@ -61,8 +61,8 @@ class StreamGate:
         verdict = self._check(text[start:end])
         self.verdicts.append(verdict)
         if not verdict.ok:
-            self.report.dropped += 1
             self.report.reasons[verdict.reason] = self.report.reasons.get(verdict.reason, 0) + 1
+            self.report.dropped += verdict.reason != "empty"  # a fragment ("也很推荐") is no claim
             return ""
         self.report.kept += 1
         line_start = text.rfind("\n", 0, start) + 1

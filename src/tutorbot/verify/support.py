@@ -17,11 +17,12 @@ from typing import Literal, Protocol
 import numpy as np
 from pydantic import BaseModel
 
-from tutorbot.lang import detect_lang
+from tutorbot.lang import CJK_CHARS, detect_lang
 from tutorbot.verify.facts import missing_facts
 
 CITATION = re.compile(r"\[\d{1,3}\]")
 URL = re.compile(r"https?://[^\s)\]>\"'，。]+")
+SCRIPT_RUN = re.compile(f"[{CJK_CHARS}]+|[^{CJK_CHARS}]+")
 MARKUP = re.compile(r"[*_`#>|]+|\[([^\]]*)\]\([^)]*\)")
 Reason = Literal["supported", "fact", "unsupported", "empty", "repeat", "language", "catalog"]
 # Function words carry no claim: "the course is about it" overlaps every source.
@@ -30,6 +31,11 @@ from you your can will should would could may might have has had do does did not
 which what who how when where there their they them we our i my me he she his her about into more most
 very just only some any all each other such here one two 的 了 和 是 在 有 也 都 就 而 及 与 或 这 那 它 他
 你 我 们 个 一 中 上 下 要 会 可以 能 把 被 让 对 从 到 为 以 等 吗 呢 吧 啊 很 更 最 还 又 并 但""".split())
+# How an answer talks about its sources ("the roadmap lists…", "路线图把…列为…"): reporting words,
+# not claims, so a faithful report is not judged by them.
+REPORTING = frozenset("""roadmap roadmaps plan source sources recommend recommends recommended suggest suggests
+suggested list lists listed mention mentions say says said note notes include includes including
+路线 路线图 资料 推荐 建议 提到 列 列为 列出 包括 说 写 写道 指出 认为 内容""".split())
 
 
 class Embedder(Protocol):
@@ -73,6 +79,7 @@ class SupportChecker:
     min_cosine_overlap: float = 0.25
     min_words: int = 3  # fewer content words make a fragment ("知乎", "**Transformer**"), not a claim
     _vectors: np.ndarray | None = field(default=None, repr=False)
+    _joined: list[Evidence] | None = field(default=None, repr=False)
 
     def check(self, sentence: str) -> Verdict:
         plain = clean(sentence)
@@ -87,10 +94,10 @@ class SupportChecker:
         return self._content_match(sentence, plain, words)
 
     def _content_match(self, sentence: str, plain: str, words: list[str]) -> Verdict:
-        scores = [_overlap(words, self._sequence(e.text)) for e in self.evidence]
+        scores = [_overlap(words, self._sequence(e.text)) for e in self._windows()]
         best = max(range(len(scores)), key=lambda i: scores[i], default=-1)
         if best >= 0 and scores[best][0] >= self.min_overlap and scores[best][1] >= self.min_pairs:
-            return self._kept(sentence, self.evidence[best].source, scores[best][0])
+            return self._kept(sentence, self._windows()[best].source, scores[best][0])
         near, cosine, share = self._nearest(plain, words)
         # Meaning alone only counts across languages: in one language a supported sentence shares
         # its words, and word salad made of the sources' own vocabulary embeds close to them too.
@@ -104,9 +111,22 @@ class SupportChecker:
     def _kept(sentence: str, source: int, score: float) -> Verdict:
         return Verdict(sentence=sentence, ok=True, reason="supported", source=source, score=score)
 
+    def _windows(self) -> list[Evidence]:
+        """Each evidence sentence, and each with the next one of its source: a claim may sum up two
+        sentences, and a source's own split can fall inside a title ("What are Diffusion Models? | …")."""
+        if self._joined is None:
+            pairs = [Evidence(a.source, f"{a.text} {b.text}", a.trusted)
+                     for a, b in zip(self.evidence, self.evidence[1:], strict=False) if a.source == b.source]
+            self._joined = [*self.evidence, *pairs]
+        return self._joined
+
     def _sequence(self, text: str) -> list[str]:
-        """The content words of ``text`` in order (stop words, digits and blanks left out)."""
-        return [t for t in self.tokenize(text) if t.strip() and t not in STOP and not t.isdigit()]
+        """The content words of ``text`` in reading order (stop words, digits and blanks left out).
+
+        Each run of one script is tokenized on its own, so word pairs keep the order they were
+        written in even when the tokenizer lists Latin words before Chinese ones."""
+        words = [t for run in SCRIPT_RUN.findall(text) for t in self.tokenize(run)]
+        return [t for t in words if t.strip() and t not in STOP and t not in REPORTING and not t.isdigit()]
 
     def _nearest(self, plain: str, words: list[str]) -> tuple[Evidence | None, float, float]:
         """The evidence sentence nearest in meaning (across languages), its cosine and word overlap."""
@@ -132,6 +152,8 @@ def _overlap(words: list[str], source: list[str]) -> tuple[float, float]:
     have, pairs = set(source), set(zip(source, source[1:], strict=False))
     mine = set(zip(words, words[1:], strict=False))
     unique = set(words)
+    if not unique:
+        return 0.0, 0.0
     return len(unique & have) / len(unique), (len(mine & pairs) / len(mine) if mine else 1.0)
 
 
