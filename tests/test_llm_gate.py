@@ -87,7 +87,7 @@ def test_an_estimate_beyond_the_longest_wait_is_busy_at_once_with_the_numbers():
     with pytest.raises(LLMBusy, match="number 2 in line, about 8 s") as err:
         with gate.slot("c"):
             pass
-    assert time.monotonic() - t < 0.5 and (err.value.position, err.value.estimate_s) == (1, 8.0)
+    assert time.monotonic() - t < 2 and (err.value.position, err.value.estimate_s) == (1, 8.0)  # not after 5 s
     for h in holders:
         h.release.set()
 

@@ -61,7 +61,7 @@ def test_when_the_wait_would_be_too_long_the_extra_learners_hear_their_place_at_
                                  typical_answer_s=20)
         results = burst(service(tmp_path, llm), 3)
     busy = [(s, a) for s, a in results if "busy" in a.error]
-    assert len(busy) == 2 and all(s < 1.0 for s, _ in busy)  # told at once, not after the others finished
+    assert len(busy) == 2 and all(s < 2.0 for s, _ in busy)  # told at once, not after a 5 s wait
     assert all("in line, about 20 s" in a.error for _, a in busy)
     assert all(a.citations for _, a in busy)  # still shown the sources
 

