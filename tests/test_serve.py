@@ -236,6 +236,8 @@ def test_sigterm_stops_what_the_command_started_in_order(fake, command, ready):
     proc, lines = run_cli(fake, command)
     try:
         wait_for_line(lines, ready, within_s=120)
+        if command == "up":
+            wait_for_line(lines, "UI on http://", within_s=120)  # printed once the UI serves
         pid = serve._read_pid_file(settings_of(fake).paths.vllm_pid)["pid"]
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0, "".join(lines)

@@ -146,11 +146,15 @@ def _stop_signals() -> Iterator[None]:
         signal.signal(signal.SIGTERM, old)
 
 
-def _shut_down(own, watch: threading.Event | None = None, watcher: threading.Thread | None = None) -> None:
-    """Background work first, then vLLM; a second signal cannot cut this short (it is bounded:
-    vLLM gets SIGTERM, then SIGKILL after its grace time)."""
+def _shut_down(own, watch: threading.Event | None = None, watcher: threading.Thread | None = None,
+               ui=None) -> None:
+    """The UI first, then background work, then vLLM; a second signal cannot cut this short (it is
+    bounded: vLLM gets SIGTERM, then SIGKILL after its grace time)."""
     old = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
+        if ui is not None:
+            ui.close()
+            typer.echo("UI stopped")
         if watch is not None and watcher is not None:
             watch.set()
             watcher.join(10)
@@ -235,7 +239,7 @@ def up():
 
     c = container()
     s = c.settings
-    own, watch, watcher = None, threading.Event(), None
+    own, ui, watch, watcher = None, None, threading.Event(), None
     with guard(), _stop_signals():
         try:
             if c.index.count() == 0 or not s.paths.catalog.exists():
@@ -243,13 +247,14 @@ def up():
             if _llm_is_local(s):
                 own = serve.start(s, c.llm, typer.echo)
                 watcher = _watch_start(c.llm, own, s, watch)
+            ui = launch(c, host=None, port=None, block=False)
             typer.echo(f"UI on http://{s.ui.host}:{s.ui.port} (the model warms up in the background)")
-            launch(c, host=None, port=None)  # returns when Ctrl-C or SIGTERM closes it
-            typer.echo("UI stopped")
+            while ui.is_running:  # until Ctrl-C or SIGTERM
+                time.sleep(0.2)
         except KeyboardInterrupt:
             pass
         finally:
-            _shut_down(own, watch, watcher)
+            _shut_down(own, watch, watcher, ui)
 
 
 def _watch_start(llm, own, s, watch: threading.Event) -> threading.Thread:
