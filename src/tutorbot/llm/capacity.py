@@ -64,7 +64,7 @@ def measure(client, max_tokens: int, tokens: int = 64, min_tokens_per_s: float =
 
 def _level(client, n: int, tokens: int) -> Level:
     runs: list[tuple[float, int, float]] = []
-    threads = [threading.Thread(target=lambda: runs.append(_one(client, tokens))) for _ in range(n)]
+    threads = [threading.Thread(target=lambda: runs.append(_one(client, tokens)), daemon=True) for _ in range(n)]
     start = time.monotonic()
     for t in threads:
         t.start()
