@@ -41,8 +41,12 @@ class Container:
 
     def __init__(self, settings: Settings, *, llm: LLMClient | None = None,
                  embedder: Embedder | None = None) -> None:
+        from tutorbot.llm.capacity import apply_measured
+
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        # Before anything reads max_concurrency (the UI sizes its queue from it): the measured default.
+        self._answer_s = apply_measured(settings)
         if llm is not None:
             self.__dict__["llm"] = llm
         if embedder is not None:
@@ -51,7 +55,10 @@ class Container:
     # -- backends (each the one place its vendor is named) ------------------------------------
     @cached_property
     def llm(self) -> LLMClient:
-        return OpenAICompatClient(self.settings.llm)
+        from tutorbot.llm.server import is_starting
+
+        return OpenAICompatClient(self.settings.llm, starting=lambda: is_starting(self.settings),
+                                  typical_answer_s=self._answer_s)
 
     @cached_property
     def embedder(self) -> Embedder:

@@ -8,13 +8,15 @@ Nothing here touches the disk or the network: ``Settings()`` only validates.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -32,18 +34,37 @@ class LLMSettings(BaseModel):
     )
     model: str = Field("smollm2-135m-instruct", description="Model name the server serves.")
     api_key: str = Field("", description="Bearer token for the server (vLLM --api-key); empty for none.")
-    connect_timeout_s: float = Field(3.0, gt=0, le=120, description="TCP connect timeout.")
-    first_token_timeout_s: float = Field(60.0, gt=0, le=600, description="Max wait for the first streamed token.")
+    connect_timeout_s: float = Field(3.0, gt=0, le=120, description="TCP connect timeout (and of the status probe).")
+    first_token_timeout_s: float = Field(
+        10.0, gt=0, le=600,
+        description="Max wait from sending a request to its first token (a silent server fails within it).")
     idle_timeout_s: float = Field(
-        8.0, gt=0, le=600, description="Max gap between streamed tokens (a hung server fails within it).")
-    request_timeout_s: float = Field(120.0, gt=0, le=1800, description="Total timeout of a non-streamed call.")
-    retries: int = Field(2, ge=0, le=10, description="Retries for non-streamed calls (never for streams).")
-    warmup_s: float = Field(
-        300.0, ge=0, le=3600,
-        description="After start, a server that has never answered counts as warming up, not down.")
+        8.0, gt=0, le=600, description="Max silence between streamed tokens once an answer flows.")
+    request_timeout_s: float = Field(
+        90.0, gt=0, le=1800, description="Total deadline of one request, streamed or not (a trickle is cut off).")
+    retries: int = Field(2, ge=0, le=10, description="Retries of non-streamed calls on connection errors/5xx.")
     max_tokens: int = Field(384, ge=16, le=32768, description="Default completion budget for answers.")
     temperature: float = Field(0.2, ge=0, le=2, description="Sampling temperature for answers.")
-    max_concurrency: int = Field(16, ge=1, le=1024, description="Concurrent LLM requests before 'busy'.")
+    frequency_penalty: float = Field(0.0, ge=-2, le=2, description="OpenAI frequency_penalty on every request.")
+    presence_penalty: float = Field(0.0, ge=-2, le=2, description="OpenAI presence_penalty on every request.")
+    repetition_penalty: float = Field(
+        1.0, gt=0, le=2, description="vLLM repetition_penalty (1 = off) on every request; other servers ignore it.")
+    stop: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description='Stop sequences on every request: one string, or a JSON list of them.')
+    max_concurrency: int = Field(
+        8, ge=1, le=1024,
+        description="Requests at the model at once; the rest queue fairly. "
+                    "Default: the measured capacity (`tutorbot doctor --capacity`), else 8.")
+    max_queue_wait_s: float = Field(
+        30.0, ge=0, le=600, description="A queued request longer than this (or estimated to be) gets 'busy'.")
+
+    @field_validator("stop", mode="before")
+    @classmethod
+    def _stop(cls, v: object) -> object:
+        # NoDecode: a plain value is one stop sequence, not a JSON error from the settings source.
+        if isinstance(v, str):
+            return json.loads(v) if v.lstrip().startswith("[") else [v] if v else []
+        return v
 
     @field_validator("base_url")
     @classmethod
@@ -162,6 +183,10 @@ class DataPaths:
     @property
     def models(self) -> Path:
         return self.root / "models"
+
+    @property
+    def llm_capacity(self) -> Path:
+        return self.root / "llm-capacity.json"
 
     @property
     def vllm_pid(self) -> Path:

@@ -10,7 +10,7 @@ monotonically: nothing shown is ever replaced, and every line is either verified
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 
 from tutorbot.chat.compose import LEAD, compose
@@ -33,6 +33,7 @@ class Draft:
     checker: SupportChecker
     lang: str
     clean: Callable[[str, Hit | None], str]  # makes text safe to show (links, markup, leaks)
+    learner: Hashable | None = None  # the model's fair queue serves learners in turn
 
 
 @dataclass
@@ -53,7 +54,7 @@ class AnswerWriter:
         """Yield text to show; ``out`` is filled in as it goes (so a stopped turn keeps its parts)."""
         gate, start = StreamGate(draft.checker, language=draft.lang), time.monotonic()
         try:
-            yield from self._model(messages, gate, out, start, draft.clean)
+            yield from self._model(messages, gate, out, start, draft)
         except LLMBusy as exc:
             out.error = str(exc)
         except LLMError as exc:
@@ -66,8 +67,9 @@ class AnswerWriter:
             yield tail
 
     def _model(self, messages: list[dict[str, str]], gate: StreamGate, out: Written, start: float,
-               clean: Callable[[str, Hit | None], str]) -> Iterator[str]:
-        stream = self.llm.stream(messages)
+               draft: Draft) -> Iterator[str]:
+        clean = draft.clean
+        stream = self.llm.stream(messages, learner=draft.learner)
         try:
             for delta in stream:
                 yield from _release(gate.feed(delta), out, start, clean)

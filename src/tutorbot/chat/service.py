@@ -136,8 +136,12 @@ class ChatService:
     def ask_stream(self, question: str, *, user_id: int | None = None, conversation_id: str | None = None,
                    language: str | None = None, socratic: bool = False) -> Iterator[ChatEvent]:
         question = clean_question(question)
-        history = self._history(user_id, conversation_id)
         lang = self._language(question, language)
+        if (busy := self.llm.busy()) is not None:  # before retrieval: a turned-away question costs nothing
+            yield ChatEvent("delta", str(busy))
+            yield ChatEvent("done", answer=Answer(answer=str(busy), language=lang, error=str(busy), query=question))
+            return
+        history = self._history(user_id, conversation_id)
         query = standalone_query(question, history)
         found = self.retriever.retrieve(query)
         if not self._grounded(found, query):
@@ -146,7 +150,7 @@ class ChatService:
         else:
             written = Written(parts=[], report=GateReport())
             try:
-                yield from self._answer(question, query, found.hits, history, lang, socratic, written)
+                yield from self._answer(question, query, found.hits, history, lang, socratic, written, user_id)
             except GeneratorExit:  # the learner pressed stop: keep the turn as far as they saw it
                 self._save(user_id, conversation_id, question, self._final(written, found.hits, lang, query, "stopped"))
                 raise
@@ -175,8 +179,9 @@ class ChatService:
         return [{"role": "system", "content": self.system_prompt}, {"role": "user", "content": user}]
 
     def _answer(self, question: str, query: str, hits: list[Hit], history: list[Turn], lang: str,
-                socratic: bool, written: Written) -> Iterator[ChatEvent]:
+                socratic: bool, written: Written, learner: int | None) -> Iterator[ChatEvent]:
         draft = self._draft(question, query, hits, lang)
+        draft.learner = learner
         for text in self.writer.stream(self.messages(question, hits, history, lang, socratic), draft, written):
             yield ChatEvent("delta", text)
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from tutorbot.cli.core import _guard, app, container, echo_json, eval_app, fail, guard
+from tutorbot.cli.core import USAGE, _guard, app, container, echo_json, eval_app, fail, guard
 
 if TYPE_CHECKING:
     from tutorbot.container import Container
@@ -22,7 +22,7 @@ def search(question: str, top_k: int = typer.Option(5, "--top-k", "-k", min=1, m
 
     question = _guard(lambda: clean_question(question))  # the question exactly as chat would retrieve with it
     if mode and mode not in ("hybrid", "bm25", "dense"):
-        fail("--mode must be hybrid, bm25 or dense")
+        fail("--mode must be hybrid, bm25 or dense", USAGE)
     hits = _guard(lambda: container().retriever.search(question, k=top_k, mode=mode or None))
     if as_json:
         return echo_json([h.as_json() for h in hits])
