@@ -73,3 +73,13 @@ def test_every_kept_sentence_cites_the_source_that_supports_it():
     answer = ask(BY_KIND["correct"][0])
     model = "".join(p.text for p in answer.parts if p.origin == "model")
     assert "先从DDPM开始[1]" in model and "[2]" in model and "[9]" not in model
+
+
+def test_in_socratic_mode_a_guiding_question_stays_and_the_invented_claims_go():
+    case = next(c for c in CASES if c["id"] == "attention-socratic")
+    settings = Settings(_env_file=None, chat={"first_text_deadline_s": 30})
+    chat = ChatService(settings, Sources(case), FakeLLM(case["model"]), PromptLibrary(PROJECT_ROOT / "prompts"),
+                       None, [])
+    answer = chat.ask(case["question"], language="en", socratic=True)
+    assert answer.answer.startswith("What do you think attention means [")
+    assert "Google" not in answer.answer and "large dataset" not in answer.answer

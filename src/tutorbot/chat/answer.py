@@ -34,6 +34,7 @@ class Draft:
     lang: str
     clean: Callable[[str, Hit | None], str]  # makes text safe to show (links, markup, leaks)
     learner: Hashable | None = None  # the model's fair queue serves learners in turn
+    socratic: bool = False
 
 
 @dataclass
@@ -52,7 +53,8 @@ class AnswerWriter:
 
     def stream(self, messages: list[dict[str, str]], draft: Draft, out: Written) -> Iterator[str]:
         """Yield text to show; ``out`` is filled in as it goes (so a stopped turn keeps its parts)."""
-        gate, start = StreamGate(draft.checker, language=draft.lang), time.monotonic()
+        gate = StreamGate(draft.checker, language=draft.lang, questions=draft.socratic)
+        start = time.monotonic()
         try:
             yield from self._model(messages, gate, out, start, draft)
         except LLMBusy as exc:

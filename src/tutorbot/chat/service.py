@@ -181,7 +181,7 @@ class ChatService:
     def _answer(self, question: str, query: str, hits: list[Hit], history: list[Turn], lang: str,
                 socratic: bool, written: Written, learner: int | None) -> Iterator[ChatEvent]:
         draft = self._draft(question, query, hits, lang)
-        draft.learner = learner
+        draft.learner, draft.socratic = learner, socratic
         for text in self.writer.stream(self.messages(question, hits, history, lang, socratic), draft, written):
             yield ChatEvent("delta", text)
 

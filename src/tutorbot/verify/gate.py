@@ -25,6 +25,7 @@ TRAILING_PUNCT = re.compile(r"([\s.!?。！？；;:：…]*)$")
 class StreamGate:
     checker: SupportChecker
     language: str = ""  # the learner's: a sentence in another language is dropped
+    questions: bool = False  # Socratic mode: guiding questions pass on the fact and topic checks
     max_rejects: int = 2  # with nothing kept yet, this many failed sentences end the model's turn
     guard: LoopGuard = field(default_factory=LoopGuard)
     report: GateReport = field(default_factory=GateReport)
@@ -75,6 +76,8 @@ class StreamGate:
     def _check(self, sentence: str) -> Verdict:
         if self.language and not language_matches(clean(sentence), self.language):
             return Verdict(sentence=sentence, ok=False, reason="language")
+        if self.questions and clean(sentence).rstrip().endswith(("?", "？")):
+            return self.checker.check_question(sentence)
         return self.checker.check(sentence)
 
 

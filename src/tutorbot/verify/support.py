@@ -81,6 +81,20 @@ class SupportChecker:
     _vectors: np.ndarray | None = field(default=None, repr=False)
     _joined: list[Evidence] | None = field(default=None, repr=False)
 
+    def check_question(self, sentence: str) -> Verdict:
+        """A guiding question (Socratic mode) asserts nothing, but may not bring in facts the sources
+        lack, and must be about them (share a content word with the evidence)."""
+        plain = clean(sentence)
+        missing = missing_facts(plain, [*self.sources, *(e.text for e in self.evidence), self.question])
+        if missing:
+            return Verdict(sentence=sentence, ok=False, reason="fact", detail=", ".join(missing[:3]))
+        words = self._sequence(plain)
+        scores = [_overlap(words, self._sequence(e.text))[0] for e in self.evidence]
+        best = max(range(len(scores)), key=lambda i: scores[i], default=-1)
+        if best < 0 or scores[best] == 0.0:
+            return Verdict(sentence=sentence, ok=False, reason="unsupported")
+        return self._kept(sentence, self.evidence[best].source, scores[best])
+
     def check(self, sentence: str) -> Verdict:
         plain = clean(sentence)
         words = self._sequence(plain)
