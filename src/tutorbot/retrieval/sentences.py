@@ -1,0 +1,150 @@
+"""Sentence stage: one splitter for Chinese and English text, and a ranking of the sentences of
+retrieved chunks against a question.
+
+Used by the retriever (the chunk that wins is the one whose best sentence answers the question)
+and by the answer composer (which quotes and checks sentences, never whole chunks). Offsets are
+character offsets into the text that was split, so ``text[s.start:s.end] == s.text`` always.
+
+- ``split_sentences(text)``: a markdown line (list item, table row, heading) is at least one
+  sentence; inside a line, Chinese ends a sentence at 。！？； and English at . ! ? before a space
+  (not after "e.g", "et al", "vs", a list number, or inside "3.17"). Markers ("- ", "1. ", "| ", "> ", "#") and
+  table separator rows are not part of any sentence.
+- ``rank_sentences(question, hits, ...)``: every sentence of every hit, best first; the score
+  mixes a lexical overlap (IDF-weighted share of the question's terms a sentence contains) with
+  the dense cosine when an embedder is given.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from tutorbot.lang import CJK_CHARS
+from tutorbot.schemas import Hit
+
+LINE = re.compile(r"[^\n]+")
+# End of a sentence inside a line: CJK terminators (and closing quotes after them), or an
+# English terminator followed by white space.
+ZH_END = re.compile(f"(?:[。！？；]|[!?;](?=[{CJK_CHARS}]))[”’」』）)]*")
+EN_END = re.compile(r"(?<=[A-Za-z0-9)\]\"'’*_`])[.!?](?=\s+\S)")
+# Abbreviations, initials, and list numbers ("**5. Dive into...") end no sentence.
+NOT_AN_END = re.compile(r"(?:\b(?:e\.g|i\.e|etc|et al|vs|cf|fig|eq|no|mr|dr|prof|approx)|\b[A-Z]|(?:^|[\s*_])\d{1,3})$",
+                        re.I)
+MARKER = re.compile(r"^\s*(?:\||(?:#{1,6}\s+|>\s*)*(?:[-*+]\s+(?:\[[ xX]\]\s*)?)?(?:\d{1,3}[.)]\s+)?)")
+TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+CONTENT = re.compile(f"[A-Za-z0-9{CJK_CHARS}]")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of a text: ``text == source[start:end]``."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class RankedSentence:
+    """A sentence of a retrieved chunk, scored against a question.
+
+    ``hit`` is the position of the chunk in the hits list that was ranked; ``start``/``end``
+    are offsets into that chunk's ``text`` (not ``embed_text``).
+    """
+
+    hit: int
+    chunk_id: str
+    text: str
+    start: int
+    end: int
+    score: float
+    lexical: float
+    dense: float | None = None
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """The sentences of ``text`` (markdown or prose, Chinese or English), in order."""
+    out: list[Sentence] = []
+    for line in LINE.finditer(text):
+        if TABLE_SEPARATOR.match(line.group()):
+            continue
+        begin = line.start() + MARKER.match(line.group()).end()
+        for start, end in _line_spans(text, begin, line.end()):
+            out.extend(_trimmed(text, start, end))
+    return out
+
+
+def _line_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Cut one line at its sentence ends (table cells stay within their row)."""
+    cuts = [m.end() for m in ZH_END.finditer(text, start, end)]
+    cuts += [m.end() for m in EN_END.finditer(text, start, end)
+             if not NOT_AN_END.search(text[max(start, m.start() - 8):m.start()])]
+    bounds = [start, *sorted(c for c in set(cuts) if start < c < end), end]
+    return list(zip(bounds, bounds[1:], strict=False))
+
+
+def _trimmed(text: str, start: int, end: int) -> list[Sentence]:
+    """The span without surrounding white space or table bars (emphasis is kept whole)."""
+    while start < end and (text[start].isspace() or text[start] == "|"):
+        start += 1
+    while end > start and (text[end - 1].isspace() or text[end - 1] == "|"):
+        end -= 1
+    piece = text[start:end]
+    return [Sentence(piece, start, end)] if CONTENT.search(piece) else []
+
+
+Tokenize = Callable[[str], list[str]]
+
+
+def idf_weights(docs: Sequence[Sequence[str]]) -> dict[str, float]:
+    """Smoothed inverse document frequency of each token over tokenised documents."""
+    df: dict[str, int] = {}
+    for doc in docs:
+        for tok in set(doc):
+            df[tok] = df.get(tok, 0) + 1
+    n = len(docs)
+    return {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+
+
+def lexical_overlap(query_tokens: Sequence[str], tokens: Sequence[str], idf: dict[str, float]) -> float:
+    """IDF-weighted share of the query's distinct tokens that ``tokens`` contains (0..1).
+
+    A token unknown to ``idf`` weighs as the rarest known one: an unseen word is specific."""
+    q = set(query_tokens)
+    if not q:
+        return 0.0
+    rare = max(idf.values(), default=1.0)
+    total = sum(idf.get(t, rare) for t in q)
+    have = set(tokens)
+    return sum(idf.get(t, rare) for t in q if t in have) / total
+
+
+def rank_sentences(question: str, hits: Sequence[Hit], tokenize: Tokenize, idf: dict[str, float],
+                   embedder=None, dense_weight: float = 0.5) -> list[RankedSentence]:
+    """Every sentence of ``hits``, best first (ties keep reading order).
+
+    ``tokenize`` and ``idf`` should be the retriever's (``Retriever.tokenize``, ``Retriever.idf``),
+    so a question's terms are weighed as BM25 weighs them. With an ``embedder`` (anything with
+    ``embed_query``/``embed_passages``) the score is ``(1 - dense_weight) * lexical + dense_weight
+    * cosine``; without one it is the lexical overlap alone.
+    """
+    q_tokens = tokenize(question)
+    rows = [(i, h.chunk.id, s) for i, h in enumerate(hits) for s in split_sentences(h.chunk.text)]
+    lexical = [lexical_overlap(q_tokens, tokenize(s.text), idf) for _, _, s in rows]
+    dense = _cosines(question, [s.text for _, _, s in rows], embedder) if embedder and rows else None
+    ranked = []
+    for n, (i, cid, s) in enumerate(rows):
+        d = None if dense is None else float(dense[n])
+        score = lexical[n] if d is None else (1 - dense_weight) * lexical[n] + dense_weight * d
+        ranked.append(RankedSentence(i, cid, s.text, s.start, s.end, score, lexical[n], d))
+    return sorted(ranked, key=lambda r: -r.score)
+
+
+def _cosines(question: str, texts: list[str], embedder) -> np.ndarray:
+    q = np.asarray(embedder.embed_query(question), np.float32)
+    m = np.asarray(embedder.embed_passages(texts), np.float32)
+    return m @ q / np.maximum(np.linalg.norm(m, axis=1) * max(float(np.linalg.norm(q)), 1e-12), 1e-12)

@@ -1,0 +1,65 @@
+"""Sentence splitting (Chinese, English, markdown) and ranking sentences of hits against a question."""
+
+from tutorbot.retrieval.embed import HashEmbedder
+from tutorbot.retrieval.sentences import idf_weights, lexical_overlap, rank_sentences, split_sentences
+from tutorbot.schemas import Chunk, Hit
+
+MIXED = """## 阶段 1：巩固基础（1-2 周）
+
+1. **深度学习框架强化**
+   - 重点复习 PyTorch 的动态计算图。学习混合精度训练（`torch.cuda.amp`）！还有 JIT 编译
+- **Masking**: How tokens are masked (e.g., BERT). Causal LM works differently, see Vaswani et al. 2017.
+
+| 阶段 | 推荐内容 |
+| --- | --- |
+| 4. LLM 原理 | LLM.int8（[link](https://llm.int8.dev/?a=1)），还有 Karpathy 的视频 |
+"""
+
+
+def texts(text: str) -> list[str]:
+    return [s.text for s in split_sentences(text)]
+
+
+def test_every_sentence_is_the_exact_slice_of_the_text_it_came_from():
+    for s in split_sentences(MIXED):
+        assert MIXED[s.start:s.end] == s.text and s.text == s.text.strip()
+
+
+def test_chinese_and_english_sentences_are_split_at_their_own_terminators():
+    got = texts(MIXED)
+    assert "重点复习 PyTorch 的动态计算图。" in got and "学习混合精度训练（`torch.cuda.amp`）！" in got
+    assert "还有 JIT 编译" in got
+    assert "**Masking**: How tokens are masked (e.g., BERT)." in got  # "e.g." ends nothing
+    assert "Causal LM works differently, see Vaswani et al. 2017." in got
+
+
+def test_markdown_headings_list_items_and_table_rows_are_sentences_without_their_markers():
+    got = texts(MIXED)
+    assert got[0] == "阶段 1：巩固基础（1-2 周）" and "**深度学习框架强化**" in got
+    assert "阶段 | 推荐内容" in got and not any(set(t) <= set("-| ") for t in got)  # separator row dropped
+    row = next(t for t in got if "LLM 原理" in t)
+    assert row.startswith("4. LLM 原理") and "?a=1" in row  # a table row keeps its number; a URL is not cut
+
+
+def test_a_list_number_in_a_heading_does_not_end_a_sentence():
+    assert texts("### **5. Dive Deeper into Language Models**") == ["**5. Dive Deeper into Language Models**"]
+
+
+def test_lexical_overlap_weighs_rare_terms_more():
+    idf = idf_weights([["lora", "微调"], ["微调"], ["微调", "部署"]])
+    assert lexical_overlap(["lora", "微调"], ["lora"], idf) > lexical_overlap(["lora", "微调"], ["微调"], idf) > 0
+    assert lexical_overlap([], ["lora"], idf) == 0.0
+
+
+def test_sentences_of_all_hits_are_ranked_with_their_hit_index_and_offsets():
+    first = Chunk(id="a", doc_id="a", title="t", text="序列建模。Gradient checkpointing saves memory.")
+    second = Chunk(id="b", doc_id="b", title="t", text="- LoRA 微调\n- 量化")
+    hits = [Hit(chunk=first, score=1), Hit(chunk=second, score=0.5)]
+    idf = idf_weights([["lora", "微调"], ["gradient", "checkpointing"], ["量化"]])
+    ranked = rank_sentences("gradient checkpointing", hits, lambda t: t.lower().rstrip(".").split(), idf)
+    best = ranked[0]
+    assert (best.hit, best.chunk_id, best.text) == (0, "a", "Gradient checkpointing saves memory.")
+    assert hits[0].chunk.text[best.start:best.end] == best.text and best.dense is None
+    assert len(ranked) == 4 and ranked[-1].score == 0.0
+    dense = rank_sentences("lora 微调", hits, str.split, idf, embedder=HashEmbedder())
+    assert dense[0].text == "LoRA 微调" and dense[0].dense is not None
