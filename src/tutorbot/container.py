@@ -69,11 +69,22 @@ class Container:
 
     # -- services ---------------------------------------------------------------------------
     @cached_property
-    def retriever(self):
-        from tutorbot.retrieval.retriever import Glossary, Retriever
+    def glossary(self):
+        from tutorbot.retrieval.expand import Glossary
 
-        glossary = Glossary.load(self.settings.corpus_dir / "glossary.yaml")
-        return Retriever(self.index, self.embedder, self.settings.retrieval, glossary)
+        return Glossary.load(self.settings.corpus_dir / "glossary.yaml")
+
+    def terms(self):
+        """The mined term table of what the index holds (mined again only when that changed)."""
+        from tutorbot.ingest.terms import ensure_terms
+
+        return ensure_terms(self.settings.paths.terms, self.index.all_chunks(), self.glossary.zh_terms())
+
+    @cached_property
+    def retriever(self):
+        from tutorbot.retrieval.retriever import Retriever
+
+        return Retriever(self.index, self.embedder, self.settings.retrieval, self.glossary, self.terms())
 
     @cached_property
     def chat(self):
@@ -85,7 +96,7 @@ class Container:
     def _topic_matcher(self):
         """Naming a curriculum topic, or a course/paper/tool the corpus names (CS336, nanoGPT), lowers
         the grounding floor; a corpus that does not match the curriculum goes without the first."""
-        from tutorbot.retrieval.retriever import mentions_name, name_terms
+        from tutorbot.retrieval.tokenize import mentions_name, name_terms
 
         names = name_terms([f"{c.title} {c.section}" for c in self.retriever.chunks] +
                            [e.title for e in self.catalog])
@@ -115,5 +126,5 @@ class Container:
         for stale in ("catalog", "curriculum", "chat", "plans", "quizzes"):  # they hold the old catalog/chunks
             self.__dict__.pop(stale, None)
         if "retriever" in self.__dict__:
-            self.retriever.refresh()
+            self.retriever.refresh(self.terms())
         return report

@@ -95,7 +95,8 @@ class IndexSettings(BaseModel):
 
 
 class RetrievalSettings(BaseModel):
-    mode: Literal["hybrid", "bm25", "dense"] = Field("hybrid", description="Retriever used by chat and search.")
+    mode: Literal["hybrid", "bm25", "dense", "rrf", "balanced", "scoped"] = Field(
+        "hybrid", description="Retriever used by chat and search; the others are stages of hybrid, for evaluation.")
     top_k: int = Field(5, ge=1, le=50, description="Chunks given to the model.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
     min_score: float = Field(0.87, ge=-1, le=1, description="Dense similarity from which a question is in scope.")
@@ -108,6 +109,10 @@ class RetrievalSettings(BaseModel):
     linked_weight: float = Field(0.8, ge=0, le=2, description="Fusion weight of linked pages vs roadmap text.")
     min_roadmap: int = Field(
         2, ge=0, le=50, description="Roadmap sections kept in the top-k however many linked pages score higher.")
+    scope_boost: float = Field(
+        1.0, ge=0, le=5, description="Fusion boost of chunks in a roadmap, part or linked page the question names.")
+    sentence_weight: float = Field(
+        1.0, ge=0, le=5, description="Fusion weight of the ranking by each chunk's best sentence (0 = off).")
 
 
 class ChatSettings(BaseModel):
@@ -152,6 +157,10 @@ class DataPaths:
     @property
     def ingest_manifest(self) -> Path:
         return self.root / "ingest-manifest.json"
+
+    @property
+    def terms(self) -> Path:
+        return self.root / "terms.json"
 
     @property
     def learner_db(self) -> Path:
