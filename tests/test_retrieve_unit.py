@@ -98,3 +98,33 @@ def test_names_of_courses_papers_and_tools_are_recognised_in_questions():
     assert {"cs336", "nanogpt", "lora", "helm"} <= names and "stanford" not in names and "language" not in names
     assert mentions_name("what is cs336?", names) and mentions_name("Tell me about nanoGPT", names)
     assert not mentions_name("Who won the 2018 football World Cup?", names)
+
+
+def test_names_the_index_never_saw_are_told_from_names_it_knows():
+    from tutorbot.retrieval.grounding import name_evidence
+
+    vocab = {"pytorch", "pku-dair", "lora", "cs336"}
+    ev = name_evidence("How do I export my PyTorch model to ONNX Runtime?", vocab, str)
+    assert ev.known == ["PyTorch"] and ev.unknown == ["ONNX"]
+    assert name_evidence("PKU-DAIR 那份指南", vocab, str).unknown == []  # a piece of a known token
+    assert name_evidence("LoRA 的 lora_alpha 设多少？", vocab, str).unknown == ["lora_alpha"]
+    assert name_evidence("YOLO v5 还是 v8？", vocab, str).unknown == ["YOLO", "v5", "v8"]
+    assert name_evidence("what does the 7-stage table list?", vocab, str) == name_evidence("", vocab, str)
+
+
+def test_the_models_translation_adds_search_terms_when_a_translator_is_given():
+    class Translator:
+        def __init__(self):
+            self.asked = []
+
+        def translate(self, question):
+            self.asked.append(question)
+            return "梯度检查点可以节省显存"
+
+    road = [chunk(i, "roadmap", f"English notes on transformers {i}", "en") for i in range(6)]
+    zh = chunk(9, "roadmap", "实现梯度检查点（降低显存消耗）", "zh")
+    t = Translator()
+    r = Retriever(FakeIndex([*road, zh]), NoEmbedder(), RetrievalSettings(), translator=t)
+    found = r.retrieve("which trick trades compute for memory?", k=3)
+    assert zh.id in [h.chunk.id for h in found.hits] and t.asked == ["which trick trades compute for memory?"]
+    assert {"梯度", "显存"} <= set(found.terms)

@@ -83,8 +83,10 @@ class Container:
     @cached_property
     def retriever(self):
         from tutorbot.retrieval.retriever import Retriever
+        from tutorbot.retrieval.translate import QueryTranslator, translation_mode
 
-        return Retriever(self.index, self.embedder, self.settings.retrieval, self.glossary, self.terms())
+        translator = QueryTranslator(self.llm, self.prompts) if translation_mode(self.settings)[0] else None
+        return Retriever(self.index, self.embedder, self.settings.retrieval, self.glossary, self.terms(), translator)
 
     @cached_property
     def chat(self):

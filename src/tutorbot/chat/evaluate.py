@@ -123,6 +123,22 @@ def eval_retrieval(retriever, qa: list[QA], k: int = 10, mode: str | None = None
     return out
 
 
+def eval_grounding(chat, qa: list[QA], off_topic: list[str] = OFF_TOPIC) -> dict:
+    """How often chat answers vs. says "not covered": ``not_covered_refused`` over the questions
+    without evidence (on-topic-sounding, unanswerable), ``answerable_refused`` over the others,
+    ``off_topic_refused`` over ``off_topic``; the ids behind each miss."""
+    unanswerable = [q for q in qa if not q.evidence]
+    answerable = [q for q in qa if q.evidence]
+    wrongly_answered = [q.id for q in unanswerable if chat.covers(q.question)]
+    wrongly_refused = [q.id for q in answerable if not chat.covers(q.question)]
+    off = [q for q in off_topic if chat.covers(q)]
+    return {"not_covered_refused": 1 - len(wrongly_answered) / max(len(unanswerable), 1),
+            "answerable_refused": len(wrongly_refused) / max(len(answerable), 1),
+            "off_topic_refused": 1 - len(off) / max(len(off_topic), 1), "n_not_covered": len(unanswerable),
+            "n_answerable": len(answerable), "answered_not_covered": wrongly_answered,
+            "refused_answerable": wrongly_refused, "answered_off_topic": off}
+
+
 def _timed_answer(chat, question: str):
     """The final answer and the seconds to its first streamed delta (None if nothing streamed)."""
     t, first, answer = time.perf_counter(), None, None

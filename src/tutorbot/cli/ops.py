@@ -90,6 +90,9 @@ def doctor(as_json: bool = typer.Option(False, "--json")):
     cat = s.paths.catalog.exists()
     checks.append(_check("catalog", cat, "present" if cat else "missing: run `tutorbot ingest`"))
     checks += _llm_checks(c.llm)
+    from tutorbot.retrieval.translate import translation_mode
+
+    checks.append(_check("query translation", True, translation_mode(s)[1]))
     if as_json:
         echo_json(checks)
     else:

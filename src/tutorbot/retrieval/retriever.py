@@ -37,10 +37,17 @@ from tutorbot.retrieval.fusion import (
     side_masks,
     top_ids,
 )
+from tutorbot.retrieval.grounding import name_evidence
 from tutorbot.retrieval.index import IndexEmpty, VectorIndex
 from tutorbot.retrieval.lexical import Lexical
 from tutorbot.retrieval.scopes import Scopes, doc_scope, joined_words, part_scope
-from tutorbot.retrieval.sentences import RankedSentence, idf_weights, rank_sentences, split_sentences
+from tutorbot.retrieval.sentences import (
+    RankedSentence,
+    idf_weights,
+    rank_sentences,
+    split_sentences,
+    weighted_overlap,
+)
 from tutorbot.retrieval.tokenize import Tokenizer
 from tutorbot.schemas import Chunk, Hit
 from tutorbot.settings import RetrievalSettings
@@ -57,6 +64,9 @@ class Retrieval:
     query: str
     coverage: float = 1.0  # IDF share of the question's terms (translations count) in the top hits
     terms: dict[str, float] = field(default_factory=dict)  # the weighted query terms, expansion included
+    known_names: list[str] = field(default_factory=list)  # name-shaped words of the question the index has
+    unknown_names: list[str] = field(default_factory=list)  # ... and those it has never seen
+    scopes: list[str] = field(default_factory=list)  # roadmaps, parts and pages the question names
 
 
 class Retriever:
@@ -120,7 +130,7 @@ class Retriever:
         return self.retrieve(query, k, mode).hits
 
     def retrieve(self, query: str, k: int | None = None, mode: str | None = None) -> Retrieval:
-        """Top-k hits plus the grounding signals chat uses (best cosine, best BM25, coverage)."""
+        """Top-k hits (``score`` = the chunk's BM25 score) plus the grounding signals chat uses."""
         k, mode = k or self.settings.top_k, mode or self.settings.mode
         expansion = self.expand(query)
         terms = self.weighted_terms(query, expansion)
@@ -128,28 +138,35 @@ class Retriever:
         pool = max(4 * k, 20)
         dense_query = f"{query} {expansion.text()}".strip()
         dense = {side: self.dense(dense_query, pool, side) for side in SIDES}
+        named = self.scopes.mentioned(joined_words(self.tokenize(query)), terms)
         if mode == "bm25":
             order = top_ids(lex, self.chunks, k)
         elif mode == "dense":
             order = merged_dense(dense)[:k]
         else:
-            order = self._fuse(query, terms, lex, dense, k, STAGES[mode])
+            order = self._fuse(terms, lex, dense, k, STAGES[mode], named if STAGES[mode] >= 2 else set())
         hits = [Hit(chunk=self.by_id[c], score=float(lex[self._pos(c)])) for c in order]
         similarity = max((h.score for v in dense.values() for h in v[:1]), default=0.0)
-        return Retrieval(hits, similarity, float(lex.max(initial=0.0)), query,
-                         self.coverage(terms, hits[: self.settings.top_k]), terms)
+        names = name_evidence(query, self.lexical.vocab, self.tokenize.stem)
+        return Retrieval(hits, similarity, self.lexical_strength(lex), query,
+                         self.coverage(terms, hits[: self.settings.top_k]), terms, names.known, names.unknown,
+                         sorted(named))
+
+    def lexical_strength(self, lex: np.ndarray) -> float:
+        """The best BM25 score over ln(number of chunks): BM25's IDF grows with the log of the
+        corpus size, so this reads the same on the roadmaps alone and with the linked pages."""
+        return float(lex.max(initial=0.0)) / max(np.log(len(self.chunks)), 1.0)
 
     def _pos(self, cid: str) -> int:
         if not hasattr(self, "_position") or len(self._position) != len(self.chunks):
             self._position = {c.id: i for i, c in enumerate(self.chunks)}
         return self._position[cid]
 
-    def _fuse(self, query: str, terms: dict[str, float], lex: np.ndarray, dense: dict[str, list[Hit]],
-              k: int, stage: int) -> list[str]:
+    def _fuse(self, terms: dict[str, float], lex: np.ndarray, dense: dict[str, list[Hit]], k: int, stage: int,
+              named: set[str]) -> list[str]:
         pool = max(4 * k, 20)
         lists, weights = (balanced_lists(lex, self.chunks, self.masks, dense, pool) if stage >= 1
                           else global_lists(lex, self.chunks, dense, pool))
-        named = self.scopes.mentioned(joined_words(self.tokenize(query)), terms) if stage >= 2 else set()
         # The opening chunk of a named scope says what it is about ("what is the 'LLM basics'
         # part aiming at?", a paper's abstract): it joins the candidates as a list of its own.
         lists.append([self.scopes.opening[s] for s in sorted(named) if s in self.scopes.opening])
@@ -182,14 +199,7 @@ class Retriever:
         return [c for s, c in sorted(scored, key=lambda x: -x[0]) if s > 0]
 
     def overlap(self, terms: dict[str, float], tokens: list[str]) -> float:
-        """IDF × weight share of the query terms present in ``tokens`` (0..1); a term the index
-        never saw weighs as its rarest word."""
-        if not terms:
-            return 0.0
-        rare = max(self.idf.values(), default=1.0)
-        have = set(tokens)
-        total = sum(w * self.idf.get(t, rare) for t, w in terms.items())
-        return sum(w * self.idf.get(t, rare) for t, w in terms.items() if t in have) / total
+        return weighted_overlap(terms, tokens, self.idf)
 
     def coverage(self, terms: dict[str, float], hits: list[Hit]) -> float:
         return self.overlap(terms, [t for h in hits for t in self.tokenize(h.chunk.embed_text)])

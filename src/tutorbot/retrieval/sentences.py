@@ -111,16 +111,19 @@ def idf_weights(docs: Sequence[Sequence[str]]) -> dict[str, float]:
 
 
 def lexical_overlap(query_tokens: Sequence[str], tokens: Sequence[str], idf: dict[str, float]) -> float:
-    """IDF-weighted share of the query's distinct tokens that ``tokens`` contains (0..1).
+    """IDF-weighted share of the query's distinct tokens that ``tokens`` contains (0..1)."""
+    return weighted_overlap(dict.fromkeys(query_tokens, 1.0), tokens, idf)
 
-    A token unknown to ``idf`` weighs as the rarest known one: an unseen word is specific."""
-    q = set(query_tokens)
-    if not q:
+
+def weighted_overlap(terms: dict[str, float], tokens: Sequence[str], idf: dict[str, float]) -> float:
+    """IDF × weight share of the query terms that ``tokens`` contains (0..1); a term unknown to
+    ``idf`` weighs as the rarest known one: an unseen word is specific."""
+    if not terms:
         return 0.0
     rare = max(idf.values(), default=1.0)
-    total = sum(idf.get(t, rare) for t in q)
     have = set(tokens)
-    return sum(idf.get(t, rare) for t in q if t in have) / total
+    total = sum(w * idf.get(t, rare) for t, w in terms.items())
+    return sum(w * idf.get(t, rare) for t, w in terms.items() if t in have) / total
 
 
 def rank_sentences(question: str, hits: Sequence[Hit], tokenize: Tokenize, idf: dict[str, float],
