@@ -105,7 +105,7 @@ class RetrievalSettings(BaseModel):
                                 "or page needs to be in scope.")
     linked_weight: float = Field(0.8, ge=0, le=2, description="Fusion weight of linked pages vs roadmap text.")
     min_roadmap: int = Field(
-        2, ge=0, le=50, description="Roadmap sections kept in the top-k however many linked pages score higher.")
+        1, ge=0, le=50, description="Roadmap sections kept in the top-k however many linked pages score higher.")
     scope_boost: float = Field(
         1.0, ge=0, le=5, description="Fusion boost of chunks in a roadmap, part or linked page the question names.")
     translate_queries: Literal["auto", "on", "off"] = Field(

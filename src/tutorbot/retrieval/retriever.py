@@ -87,6 +87,7 @@ class Retriever:
         self.by_id = {c.id: c for c in self.chunks}
         docs = [self.tokenize(c.embed_text) for c in self.chunks]
         self.idf = idf_weights(docs)
+        self._rare = max(self.idf.values(), default=1.0)
         self.lexical = Lexical(docs)
         self.masks = side_masks(self.chunks)
         self.scopes = Scopes(self.chunks, self.tokenize, self._text_df())
@@ -199,7 +200,7 @@ class Retriever:
         return [c for s, c in sorted(scored, key=lambda x: -x[0]) if s > 0]
 
     def overlap(self, terms: dict[str, float], tokens: list[str]) -> float:
-        return weighted_overlap(terms, tokens, self.idf)
+        return weighted_overlap(terms, tokens, self.idf, self._rare)
 
     def coverage(self, terms: dict[str, float], hits: list[Hit]) -> float:
         return self.overlap(terms, [t for h in hits for t in self.tokenize(h.chunk.embed_text)])

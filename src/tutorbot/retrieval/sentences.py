@@ -115,12 +115,14 @@ def lexical_overlap(query_tokens: Sequence[str], tokens: Sequence[str], idf: dic
     return weighted_overlap(dict.fromkeys(query_tokens, 1.0), tokens, idf)
 
 
-def weighted_overlap(terms: dict[str, float], tokens: Sequence[str], idf: dict[str, float]) -> float:
+def weighted_overlap(terms: dict[str, float], tokens: Sequence[str], idf: dict[str, float],
+                     rare: float | None = None) -> float:
     """IDF × weight share of the query terms that ``tokens`` contains (0..1); a term unknown to
-    ``idf`` weighs as the rarest known one: an unseen word is specific."""
+    ``idf`` weighs as the rarest known one (``rare``, computed when not given): an unseen word is
+    specific."""
     if not terms:
         return 0.0
-    rare = max(idf.values(), default=1.0)
+    rare = max(idf.values(), default=1.0) if rare is None else rare
     have = set(tokens)
     total = sum(w * idf.get(t, rare) for t, w in terms.items())
     return sum(w * idf.get(t, rare) for t, w in terms.items() if t in have) / total
