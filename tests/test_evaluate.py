@@ -49,3 +49,53 @@ def test_fallbacks_do_not_flatter_time_to_first_token():
     assert down["errors"] == 1 and down["model_answers"] == 0 and down["median_ttft_s"] is None
     refused = eval_answers(chat(FakeLLM("x"), sim=lambda q: 0.1), qa, off_topic=["Bread?"])
     assert refused["not_covered"] == 1 and refused["median_ttft_s"] is None and refused["off_topic_refusal"] == 1.0
+
+
+def test_the_halves_are_disjoint_deterministic_and_stratified_by_kind_and_language():
+    import pytest
+
+    from tutorbot.chat.evaluate import split
+    from tutorbot.errors import InputError
+
+    qa = [QA(id=f"q{i}", lang="en" if i % 3 else "zh", kind="advice" if i % 2 else "linked", question=f"q{i}?")
+          for i in range(40)]
+    tune, held = split(qa, "tune"), split(qa, "heldout")
+    assert {q.id for q in tune} | {q.id for q in held} == {q.id for q in qa}
+    assert not {q.id for q in tune} & {q.id for q in held}
+    assert [q.id for q in split(qa, "tune")] == [q.id for q in tune]
+    for kind in ("advice", "linked"):
+        for lang in ("en", "zh"):
+            n_tune = sum(q.kind == kind and q.lang == lang for q in tune)
+            n_held = sum(q.kind == kind and q.lang == lang for q in held)
+            assert abs(n_tune - n_held) <= 1
+    assert split(qa, "all") == qa
+    with pytest.raises(InputError, match="tune, heldout, all"):
+        split(qa, "test")
+
+
+def test_retrieval_metrics_are_reported_per_kind_and_language_without_the_unanswerable():
+    from tutorbot.chat.evaluate import eval_retrieval
+
+    class Retriever:
+        def search(self, question, k=10, mode=None):
+            return HITS
+
+    qa = [QA(id="a", lang="en", kind="lookup-cross", question="x", evidence=["HELM"]),
+          QA(id="b", lang="zh", kind="lookup-zh", question="y", evidence=["DDPM"]),
+          QA(id="c", lang="en", kind="not-covered", question="z")]
+    report = eval_retrieval(Retriever(), qa)
+    assert report["all"]["n"] == 2 and report["lookup-zh/zh"]["mrr"] == 0.5 and "not-covered" not in report
+
+
+def test_grounding_report_counts_refusals_by_kind_of_question():
+    from tutorbot.chat.evaluate import eval_grounding
+
+    class Chat:
+        def covers(self, question):
+            return "roadmap" in question
+
+    qa = [QA(id="a", question="roadmap stage?", evidence=["x"]), QA(id="b", question="lora_alpha?"),
+          QA(id="c", question="What about the roadmap's onnx?")]
+    report = eval_grounding(Chat(), qa, off_topic=["bread?", "roadmap of France?"])
+    assert report["not_covered_refused"] == 0.5 and report["answered_not_covered"] == ["c"]
+    assert report["answerable_refused"] == 0.0 and report["off_topic_refused"] == 0.5

@@ -31,7 +31,6 @@ from tutorbot.retrieval.fusion import (
     SIDES,
     balanced_lists,
     global_lists,
-    merged_dense,
     roadmap_floor,
     rrf,
     side_masks,
@@ -85,7 +84,9 @@ class Retriever:
         self.tokenize = Tokenizer([*self.glossary.zh_terms(), *self.terms.zh_terms()])
         self.chunks: list[Chunk] = self.index.all_chunks()
         self.by_id = {c.id: c for c in self.chunks}
+        self._position = {c.id: i for i, c in enumerate(self.chunks)}
         docs = [self.tokenize(c.embed_text) for c in self.chunks]
+        self._doc_tokens = {c.id: set(d) for c, d in zip(self.chunks, docs, strict=True)}
         self.idf = idf_weights(docs)
         self._rare = max(self.idf.values(), default=1.0)
         self.lexical = Lexical(docs)
@@ -131,7 +132,7 @@ class Retriever:
         return self.retrieve(query, k, mode).hits
 
     def retrieve(self, query: str, k: int | None = None, mode: str | None = None) -> Retrieval:
-        """Top-k hits (``score`` = the chunk's BM25 score) plus the grounding signals chat uses."""
+        """Top-k hits (``score``: fused score, or BM25 / cosine in those modes) plus the grounding signals."""
         k, mode = k or self.settings.top_k, mode or self.settings.mode
         expansion = self.expand(query)
         terms = self.weighted_terms(query, expansion)
@@ -141,12 +142,13 @@ class Retriever:
         dense = {side: self.dense(dense_query, pool, side) for side in SIDES}
         named = self.scopes.mentioned(joined_words(self.tokenize(query)), terms)
         if mode == "bm25":
-            order = top_ids(lex, self.chunks, k)
+            ranked = {c: float(lex[self._position[c]]) for c in top_ids(lex, self.chunks, k)}
         elif mode == "dense":
-            order = merged_dense(dense)[:k]
+            ranked = {h.chunk.id: h.score for h in sorted((h for v in dense.values() for h in v),
+                                                          key=lambda h: -h.score)[:k]}
         else:
-            order = self._fuse(terms, lex, dense, k, STAGES[mode], named if STAGES[mode] >= 2 else set())
-        hits = [Hit(chunk=self.by_id[c], score=float(lex[self._pos(c)])) for c in order]
+            ranked = self._fuse(terms, lex, dense, k, STAGES[mode], named if STAGES[mode] >= 2 else set())
+        hits = [Hit(chunk=self.by_id[c], score=score) for c, score in ranked.items()]
         similarity = max((h.score for v in dense.values() for h in v[:1]), default=0.0)
         names = name_evidence(query, self.lexical.vocab, self.tokenize.stem)
         return Retrieval(hits, similarity, self.lexical_strength(lex), query,
@@ -158,13 +160,9 @@ class Retriever:
         corpus size, so this reads the same on the roadmaps alone and with the linked pages."""
         return float(lex.max(initial=0.0)) / max(np.log(len(self.chunks)), 1.0)
 
-    def _pos(self, cid: str) -> int:
-        if not hasattr(self, "_position") or len(self._position) != len(self.chunks):
-            self._position = {c.id: i for i, c in enumerate(self.chunks)}
-        return self._position[cid]
-
     def _fuse(self, terms: dict[str, float], lex: np.ndarray, dense: dict[str, list[Hit]], k: int, stage: int,
-              named: set[str]) -> list[str]:
+              named: set[str]) -> dict[str, float]:
+        """Chunk id → fused score of the top k, best first."""
         pool = max(4 * k, 20)
         lists, weights = (balanced_lists(lex, self.chunks, self.masks, dense, pool) if stage >= 1
                           else global_lists(lex, self.chunks, dense, pool))
@@ -182,7 +180,7 @@ class Retriever:
             fused[cid] *= boost * (self.settings.linked_weight if c.kind == "linked" else 1.0)
         order = sorted(fused, key=fused.get, reverse=True)
         head = roadmap_floor(order, self.by_id, min(k, self.settings.top_k), self.settings.min_roadmap)
-        return head + [c for c in order if c not in head][: k - len(head)]
+        return {c: fused[c] for c in head + [c for c in order if c not in head][: k - len(head)]}
 
     # -- sentences and coverage ---------------------------------------------------------------
     def _sentence_tokens(self, chunk: Chunk) -> list[list[str]]:
@@ -203,7 +201,7 @@ class Retriever:
         return weighted_overlap(terms, tokens, self.idf, self._rare)
 
     def coverage(self, terms: dict[str, float], hits: list[Hit]) -> float:
-        return self.overlap(terms, [t for h in hits for t in self.tokenize(h.chunk.embed_text)])
+        return self.overlap(terms, [t for h in hits for t in self._doc_tokens.get(h.chunk.id, ())])
 
     def rank_sentences(self, question: str, hits: list[Hit], dense: bool = False) -> list[RankedSentence]:
         """The sentences of ``hits`` best first, weighed by this index's term statistics
