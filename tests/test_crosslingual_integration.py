@@ -39,3 +39,11 @@ def test_cross_language_questions_are_answered_not_refused(indexed, question, ev
 @pytest.mark.parametrize("question", NOT_COVERED)
 def test_on_topic_sounding_questions_the_corpus_does_not_answer_are_refused(indexed, question):
     assert not indexed.chat.covers(question)
+
+
+def test_ingest_stores_the_terms_mined_from_the_roadmaps_beside_the_index(indexed):
+    from tutorbot.ingest.terms import load_terms
+
+    table = load_terms(indexed.settings.paths.terms)
+    assert table is not None and ("混合精度训练", "torch.cuda.amp") in {(p.zh, p.en) for p in table.pairs}
+    assert table.acronyms.get("moe") == ["mixture of experts"] and table.en_to_zh
