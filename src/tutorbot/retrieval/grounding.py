@@ -36,7 +36,8 @@ def question_names(question: str) -> list[str]:
 def name_evidence(question: str, vocab: set[str] | dict, stem: Callable[[str], str]) -> NameEvidence:
     """Which of the question's names the index holds (as a token, or inside one: PKU-DAIR)."""
     joined = {w for w in WORD.findall(fold(question)) if w in vocab}
-    known, unknown = [], []
+    known: list[str] = []
+    unknown: list[str] = []
     for name in question_names(question):
         low = fold(name)
         inside = any(low in re.split(r"[-./_]", w) for w in joined)

@@ -171,14 +171,14 @@ class Retriever:
         lists.append([self.scopes.opening[s] for s in sorted(named) if s in self.scopes.opening])
         fused = rrf(lists, self.settings.rrf_k, [*weights, 1.0])
         if stage >= 3 and self.settings.sentence_weight > 0:
-            best = self._by_best_sentence(terms, sorted(fused, key=fused.get, reverse=True)[:pool])
+            best = self._by_best_sentence(terms, sorted(fused, key=lambda c: fused[c], reverse=True)[:pool])
             for cid, score in rrf([best], self.settings.rrf_k, [self.settings.sentence_weight]).items():
                 fused[cid] += score
         for cid in fused:
             c = self.by_id[cid]
             boost = 1 + self.settings.scope_boost * ((doc_scope(c) in named) + (part_scope(c) in named))
             fused[cid] *= boost * (self.settings.linked_weight if c.kind == "linked" else 1.0)
-        order = sorted(fused, key=fused.get, reverse=True)
+        order = sorted(fused, key=lambda c: fused[c], reverse=True)
         head = roadmap_floor(order, self.by_id, min(k, self.settings.top_k), self.settings.min_roadmap)
         return {c: fused[c] for c in head + [c for c in order if c not in head][: k - len(head)]}
 

@@ -72,7 +72,8 @@ def split_sentences(text: str) -> list[Sentence]:
     for line in LINE.finditer(text):
         if TABLE_SEPARATOR.match(line.group()):
             continue
-        begin = line.start() + MARKER.match(line.group()).end()
+        marker = MARKER.match(line.group())  # always matches, possibly empty
+        begin = line.start() + (marker.end() if marker else 0)
         for start, end in _line_spans(text, begin, line.end()):
             out.extend(_trimmed(text, start, end))
     return out
