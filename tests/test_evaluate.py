@@ -3,7 +3,7 @@
 from fakes import RanksSentences
 
 from tutorbot.chat.answer_eval import KeyedQA, correct, evaluate, summary
-from tutorbot.chat.evaluate import contains_evidence, first_hit_rank, summarise
+from tutorbot.chat.evaluate import QA, contains_evidence, first_hit_rank, summarise
 from tutorbot.chat.service import ChatService
 from tutorbot.llm.client import LLMUnavailable
 from tutorbot.llm.fake import FakeLLM
@@ -59,3 +59,53 @@ def test_a_model_that_is_down_still_answers_from_the_sources_and_says_so():
     qa = [KeyedQA(id="a", kind="lookup", lang="en", question="Which benchmark by Percy Liang?", keys=[["HELM"]])]
     (outcome,) = evaluate(chat(FakeLLM(LLMUnavailable("down"))), qa)
     assert outcome.correct and not outcome.model_text and not outcome.degenerate
+
+
+def test_the_halves_are_disjoint_deterministic_and_stratified_by_kind_and_language():
+    import pytest
+
+    from tutorbot.chat.evaluate import split
+    from tutorbot.errors import InputError
+
+    qa = [QA(id=f"q{i}", lang="en" if i % 3 else "zh", kind="advice" if i % 2 else "linked", question=f"q{i}?")
+          for i in range(40)]
+    tune, held = split(qa, "tune"), split(qa, "heldout")
+    assert {q.id for q in tune} | {q.id for q in held} == {q.id for q in qa}
+    assert not {q.id for q in tune} & {q.id for q in held}
+    assert [q.id for q in split(qa, "tune")] == [q.id for q in tune]
+    for kind in ("advice", "linked"):
+        for lang in ("en", "zh"):
+            n_tune = sum(q.kind == kind and q.lang == lang for q in tune)
+            n_held = sum(q.kind == kind and q.lang == lang for q in held)
+            assert abs(n_tune - n_held) <= 1
+    assert split(qa, "all") == qa
+    with pytest.raises(InputError, match="tune, heldout, all"):
+        split(qa, "test")
+
+
+def test_retrieval_metrics_are_reported_per_kind_and_language_without_the_unanswerable():
+    from tutorbot.chat.evaluate import eval_retrieval
+
+    class Retriever:
+        def search(self, question, k=10, mode=None):
+            return HITS
+
+    qa = [QA(id="a", lang="en", kind="lookup-cross", question="x", evidence=["HELM"]),
+          QA(id="b", lang="zh", kind="lookup-zh", question="y", evidence=["DDPM"]),
+          QA(id="c", lang="en", kind="not-covered", question="z")]
+    report = eval_retrieval(Retriever(), qa)
+    assert report["all"]["n"] == 2 and report["lookup-zh/zh"]["mrr"] == 0.5 and "not-covered" not in report
+
+
+def test_grounding_report_counts_refusals_by_kind_of_question():
+    from tutorbot.chat.evaluate import eval_grounding
+
+    class Chat:
+        def covers(self, question):
+            return "roadmap" in question
+
+    qa = [QA(id="a", question="roadmap stage?", evidence=["x"]), QA(id="b", question="lora_alpha?"),
+          QA(id="c", question="What about the roadmap's onnx?")]
+    report = eval_grounding(Chat(), qa, off_topic=["bread?", "roadmap of France?"])
+    assert report["not_covered_refused"] == 0.5 and report["answered_not_covered"] == ["c"]
+    assert report["answerable_refused"] == 0.0 and report["off_topic_refused"] == 0.5

@@ -25,9 +25,11 @@ if TYPE_CHECKING:
     from tutorbot.curriculum.graph import Curriculum
     from tutorbot.ingest.pipeline import IngestReport
     from tutorbot.ingest.pipeline import Progress as IngestProgress
+    from tutorbot.ingest.terms import TermTable
     from tutorbot.learner.progress import Progress
     from tutorbot.plans.service import PlanService
     from tutorbot.quiz.service import QuizService
+    from tutorbot.retrieval.expand import Glossary
     from tutorbot.retrieval.retriever import Retriever
     from tutorbot.schemas import CatalogEntry, Document
     from tutorbot.store.learner_store import LearnerStore
@@ -96,11 +98,24 @@ class Container:
 
     # -- services: every edge is drawn here ---------------------------------------------------
     @cached_property
-    def retriever(self) -> Retriever:
-        from tutorbot.retrieval.retriever import Glossary, Retriever
+    def glossary(self) -> Glossary:
+        from tutorbot.retrieval.expand import Glossary
 
-        glossary = Glossary.load(self.settings.corpus_dir / "glossary.yaml")
-        return Retriever(self.index, self.embedder, self.settings.retrieval, glossary)
+        return Glossary.load(self.settings.corpus_dir / "glossary.yaml")
+
+    def terms(self) -> TermTable:
+        """The mined term table of what the index holds (mined again only when that changed)."""
+        from tutorbot.ingest.terms import ensure_terms
+
+        return ensure_terms(self.settings.paths.terms, self.index.all_chunks(), self.glossary.zh_terms())
+
+    @cached_property
+    def retriever(self) -> Retriever:
+        from tutorbot.retrieval.retriever import Retriever
+        from tutorbot.retrieval.translate import QueryTranslator, translation_mode
+
+        translator = QueryTranslator(self.llm, self.prompts) if translation_mode(self.settings)[0] else None
+        return Retriever(self.index, self.embedder, self.settings.retrieval, self.glossary, self.terms(), translator)
 
     @cached_property
     def progress(self) -> Progress:
@@ -158,5 +173,5 @@ class Container:
         for stale in DEPENDS_ON_INDEX:
             self.__dict__.pop(stale, None)
         if "retriever" in self.__dict__:
-            self.retriever.refresh()
+            self.retriever.refresh(self.terms())
         return report

@@ -116,19 +116,26 @@ class IndexSettings(BaseModel):
 
 
 class RetrievalSettings(BaseModel):
-    mode: Literal["hybrid", "bm25", "dense"] = Field("hybrid", description="Retriever used by chat and search.")
+    mode: Literal["hybrid", "bm25", "dense", "rrf", "balanced", "scoped"] = Field(
+        "hybrid", description="Retriever used by chat and search; the others are stages of hybrid, for evaluation.")
     top_k: int = Field(5, ge=1, le=50, description="Chunks given to the model.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
-    min_score: float = Field(0.87, ge=-1, le=1, description="Dense similarity from which a question is in scope.")
-    min_score_topic: float = Field(
-        0.78, ge=-1, le=1, description="Lower in-scope floor for questions naming a curriculum topic.")
+    min_score: float = Field(0.78, ge=-1, le=1, description="Dense similarity from which a question can be in scope.")
     min_lexical: float = Field(
-        3.2, ge=0, description="Best BM25 score a question needs (with min_score) to be in scope.")
-    strong_lexical: float = Field(
-        5.0, ge=0, description="Best BM25 score from which min_score_topic applies without a topic mention.")
+        0.65, ge=0, description="Lexical strength (best BM25 / ln chunks) a question that names no topic, roadmap "
+                                "or page needs to be in scope.")
     linked_weight: float = Field(0.8, ge=0, le=2, description="Fusion weight of linked pages vs roadmap text.")
     min_roadmap: int = Field(
-        2, ge=0, le=50, description="Roadmap sections kept in the top-k however many linked pages score higher.")
+        1, ge=0, le=50, description="Roadmap sections kept in the top-k however many linked pages score higher.")
+    scope_boost: float = Field(
+        1.0, ge=0, le=5, description="Fusion boost of chunks in a roadmap, part or linked page the question names.")
+    translate_queries: Literal["auto", "on", "off"] = Field(
+        "auto", description="Have the served model restate a question in the corpus's other language before "
+                            "retrieval; auto = on when the model name states >= translate_min_params_b billion.")
+    translate_min_params_b: float = Field(
+        3.0, ge=0, description="Model size (billions of parameters) from which auto translates queries.")
+    sentence_weight: float = Field(
+        1.0, ge=0, le=5, description="Fusion weight of the ranking by each chunk's best sentence (0 = off).")
 
 
 class ChatSettings(BaseModel):
@@ -175,6 +182,10 @@ class DataPaths:
     @property
     def ingest_manifest(self) -> Path:
         return self.root / "ingest-manifest.json"
+
+    @property
+    def terms(self) -> Path:
+        return self.root / "terms.json"
 
     @property
     def learner_db(self) -> Path:

@@ -186,6 +186,9 @@ def doctor(as_json: bool = typer.Option(False, "--json"),
         with guard():
             _measure(s, quiet=as_json)
     checks.append(_capacity_check(s))
+    from tutorbot.retrieval.translate import translation_mode
+
+    checks.append(_check("query translation", True, translation_mode(s)[1]))
     if as_json:
         echo_json(checks)
     else:

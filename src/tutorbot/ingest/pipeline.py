@@ -42,6 +42,7 @@ class IngestReport(BaseModel):
     embedding_calls: int = 0
     texts_embedded: int = 0
     catalog_entries: int = 0
+    term_pairs: int = Field(0, description="Bilingual term pairs mined from the indexed chunks.")
     seconds: float = 0.0
 
     def summary(self) -> str:
@@ -49,7 +50,7 @@ class IngestReport(BaseModel):
                 f"chunks {self.chunks_total} (added {self.chunks_added}, deleted {self.chunks_deleted}, "
                 f"unchanged {self.chunks_unchanged}, near-duplicates dropped {self.near_duplicate_chunks}); "
                 f"embedded {self.texts_embedded} texts in {self.embedding_calls} calls; "
-                f"catalog {self.catalog_entries} entries; {self.seconds:.1f}s")
+                f"catalog {self.catalog_entries} entries; term pairs {self.term_pairs}; {self.seconds:.1f}s")
 
 
 Progress = Callable[[str, int, int], None]
@@ -179,10 +180,20 @@ def ingest(settings: Settings, embedder: Embedder, index: VectorIndex, corpus_di
     entries = assign_topics(build_catalog(load.documents, named), curriculum_resources(corpus_dir / "curriculum.yaml"))
     save_catalog(entries, settings.paths.catalog)
     report.catalog_entries = len(entries)
+    report.term_pairs = len(mine_terms_of(index, corpus_dir, settings).pairs)
     new = Manifest(fingerprint=expected, files=load.files, chunks=records)
     save_manifest(manifest, new, settings.paths.ingest_manifest)
     report.seconds = time.perf_counter() - start
     return report
+
+
+def mine_terms_of(index: VectorIndex, corpus_dir: Path, settings: Settings):
+    """The bilingual term table of everything indexed now (mined again only when that changed)."""
+    from tutorbot.ingest.terms import ensure_terms
+    from tutorbot.retrieval.expand import Glossary
+
+    glossary = Glossary.load(corpus_dir / "glossary.yaml")
+    return ensure_terms(settings.paths.terms, index.all_chunks(), glossary.zh_terms())
 
 
 def save_manifest(old: Manifest, new: Manifest, path: Path) -> None:
