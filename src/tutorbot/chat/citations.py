@@ -2,8 +2,9 @@
 
 The model is small and forgetful, so nothing here trusts it: ``[n]`` markers are kept only when
 ``n`` was among the sources; an answer with no valid marker gets its sentences attributed to the
-sources they overlap most; URLs not in the sources or the catalog are removed; raw HTML and
-markdown images are stripped; text that echoes the system prompt is redacted.
+sources they overlap most; links not in the sources or the catalog are removed, and raw HTML and
+images stripped, as a markdown renderer would find them (``chat.markdown``); text that echoes the
+system prompt is redacted.
 """
 
 from __future__ import annotations
@@ -11,18 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Set
 
+from tutorbot.chat import markdown
 from tutorbot.lang import CJK_CHARS
 from tutorbot.schemas import Chunk, Citation, Hit
 
 CITE = re.compile(r"\[(\d{1,3})\]")
-# Labels may hold one level of nested brackets ("[a[b]](url)" is a link to markdown); lengths are
-# bounded so that text full of unclosed "[" costs linear, not quadratic, time.
-LABEL = r"((?:[^\[\]\n]|\[[^\[\]\n]{0,200}\]){0,300})"
-MD_IMAGE = re.compile(rf"!\[{LABEL}\]\([^)\n]{{0,2000}}\)")
-MD_LINK = re.compile(rf"\[{LABEL}\]\(([^)\s]{{0,2000}})\)")
-LINK_DEFINITION = re.compile(r"^( {0,3})\[(?=[^\]\n]{1,300}\]:)", re.M)  # "[r]: url" lines
-URL = re.compile(r"https?://[^\s)\]>\"'，。]+")
-HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 SENTENCE = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*")
 TOKENS = re.compile(f"[{CJK_CHARS}]|[a-z0-9][a-z0-9\\-]+")
 
@@ -32,24 +26,21 @@ def tokens(text: str) -> set[str]:
 
 
 def sanitize(text: str, allowed_urls: Set[str]) -> str:
-    """No raw HTML, no images, no links outside ``allowed_urls`` (link text is kept)."""
-    text = MD_IMAGE.sub("", text)
-    text = HTML_TAG.sub("", text)
-    # What the patterns cannot see must not become markup: "![r]" with a "[r]: url" definition
-    # elsewhere is still an image, so any "![" left is escaped, and so are link definitions.
-    text = LINK_DEFINITION.sub(r"\1\\[", text.replace("![", "!\\["))
+    """No raw HTML, no images, no links outside ``allowed_urls`` (link text is kept).
 
-    def link(m: re.Match) -> str:
-        return m.group(0) if _allowed(m.group(2), allowed_urls) else m.group(1)
+    Links are found by a markdown parser set up like the UI's renderer, so every spelling of a link
+    is checked. Text with nothing to remove comes back as it was; otherwise it is rewritten as escaped
+    markdown (``markdown.rewrite``)."""
+    def keep(url: str) -> bool:
+        return _allowed(url, allowed_urls)
 
-    text = MD_LINK.sub(link, text)
-    return URL.sub(lambda m: m.group(0) if _allowed(m.group(0), allowed_urls) else "", text)
+    return text if markdown.is_clean(text, keep) else markdown.rewrite(text, keep)
 
 
 def _allowed(url: str, allowed: Set[str]) -> bool:
     from tutorbot.urls import normalise_url
 
-    return url.startswith("http") and normalise_url(url.rstrip(".,;:")) in allowed
+    return url.startswith(("http://", "https://")) and normalise_url(url.rstrip(".,;:")) in allowed
 
 
 def redact_leaks(text: str, secret: str, window: int = 8) -> str:
