@@ -42,7 +42,8 @@ class Container:
     def __init__(self, settings: Settings, *, llm: LLMClient | None = None,
                  embedder: Embedder | None = None) -> None:
         self.settings = settings
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        # Learner data lives here: only its owner may list or read it (the mode applies on creation).
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         if llm is not None:
             self.__dict__["llm"] = llm
         if embedder is not None:
@@ -59,7 +60,9 @@ class Container:
 
     @cached_property
     def index(self) -> VectorIndex:
-        return open_index(self.settings)
+        from tutorbot.health import opened
+
+        return opened(self.settings, lambda: open_index(self.settings))  # a damaged index names the fix
 
     @cached_property
     def prompts(self) -> PromptLibrary:

@@ -146,6 +146,10 @@ class DataPaths:
         return self.root / "chroma"
 
     @property
+    def chroma_db(self) -> Path:
+        return self.chroma / "chroma.sqlite3"  # the embedded index's database (health checks read it)
+
+    @property
     def links(self) -> Path:
         return self.root / "links"
 

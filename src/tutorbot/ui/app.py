@@ -10,11 +10,13 @@ server's measured capacity (``settings.llm.max_concurrency``).
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
+from tutorbot.health import problems, run_checks
 from tutorbot.ui.auth import AUTH_MESSAGE, Identity, login_required
 from tutorbot.ui.chat_tab import build_chat_tab
 from tutorbot.ui.context import Services, UIContext
@@ -29,6 +31,7 @@ from tutorbot.ui.theme import CSS, make_theme
 if TYPE_CHECKING:
     from tutorbot.container import Container
 
+log = logging.getLogger(__name__)
 QUEUE_PER_SLOT = 4  # queued events allowed per concurrent model call before Gradio's "queue full"
 # Model handlers run up to twice the LLM client's own limit: the extra ones reach the client's gate,
 # which answers "busy, try again in a moment" within half a second instead of leaving them queued.
@@ -111,6 +114,8 @@ def launch(container: Container, host: str | None = None, port: int | None = Non
     """Serve the UI; with ``block=False`` return at once (tests) — call ``.close()`` on the result."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     services = Services.from_container(container)
+    for problem in problems(run_checks(container)):  # the start check: what is off, and its fix
+        log.warning("%s %s: %s", problem.state, problem.name, problem.detail)
     s = services.settings
     host = host or s.ui.host
     login = login_required(host, require_login)
