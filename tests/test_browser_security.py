@@ -144,3 +144,34 @@ def test_the_chat_links_only_catalog_and_roadmap_urls_while_streaming_and_after(
     assert not [u for u in seen if PAGE_EVIL in u]  # links from an untrusted page are never allowed
     if "fallback" not in question:
         assert normalise_url(COURSE) in {normalise_url(u) for u in shown["links"]}
+
+
+def test_signing_in_through_the_form_and_out_with_the_button_in_a_real_browser(browser, tmp_path):
+    """The login form (a multipart POST through the sign-in throttle) and the sign-out button (a POST
+    now): the session ends, and a GET of /logout, as a link on another site would send, is refused."""
+    from tutorbot.container import Container
+    from tutorbot.ui import launch
+
+    c = Container(make_settings(tmp_path / "data", embedding={"backend": "hash"}), llm=FakeLLM("hi"))
+    c.ingest()
+    c.store.add_user("lena", "correct horse battery")
+    port = free_port()
+    demo = launch(c, host="127.0.0.1", port=port, block=False, require_login=True)
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        page.goto(f"http://127.0.0.1:{port}/")
+        page.fill("input[type=text]", "lena")
+        page.fill("input[type=password]", "correct horse battery")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#tb-logout")
+        assert page.request.get(f"http://127.0.0.1:{port}/logout", max_redirects=0).status == 405
+        assert page.request.get(f"http://127.0.0.1:{port}/config").status == 200  # still signed in
+        page.click("#tb-logout")
+        page.wait_for_selector("input[type=password]")
+        assert page.request.get(f"http://127.0.0.1:{port}/config").status == 401
+    finally:
+        context.close()
+        demo.close()
+        c.store.close()

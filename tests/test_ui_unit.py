@@ -78,6 +78,61 @@ def test_login_is_required_on_every_interface_but_loopback(host, needed):
     assert auth.login_required(host, override=True) is True
 
 
+def test_sign_in_back_off_doubles_after_the_free_failures_and_a_success_clears_it():
+    now = [0.0]
+    throttle = auth.LoginThrottle(clock=lambda: now[0], free_account=3, free_address=100, first_wait=1, max_wait=8)
+    for _ in range(3):
+        throttle.failed("10.0.0.1", "bob")
+    assert throttle.wait("10.0.0.1", "bob") == 0
+    waits = []
+    for _ in range(5):
+        throttle.failed("10.0.0.1", "bob")
+        waits.append(throttle.wait("10.0.0.2", "Bоb"))  # another address, an account that looks the same
+    assert waits == [1, 2, 4, 8, 8]
+    throttle.succeeded("10.0.0.1", "bob")
+    assert throttle.wait("10.0.0.1", "bob") == 0
+
+
+def test_sign_in_failures_are_forgotten_after_a_quiet_while_and_the_table_stays_bounded():
+    now = [0.0]
+    throttle = auth.LoginThrottle(clock=lambda: now[0], free_account=1, forget_after=60, keep=10)
+    throttle.failed("a", "bob")
+    now[0] += 61
+    assert throttle.failed("a", "bob") == 1 and throttle.wait("a", "bob") == 0
+    for i in range(50):
+        throttle.failed(f"10.0.0.{i}", f"user{i}")
+    assert len(throttle._strikes) <= 10
+
+
+def test_password_checks_run_in_a_worker_thread_not_on_the_event_loop(store, monkeypatch):
+    import asyncio
+    import threading
+
+    store.add_user("alice", "s3cret-pass")
+    threads = []
+    verify = store.verify_user
+    monkeypatch.setattr(store, "verify_user", lambda *a: threads.append(threading.get_ident()) or verify(*a))
+    ident = auth.Identity(store, login=True)
+    assert asyncio.run(ident.check_async("alice", "s3cret-pass")) is True
+    assert threads and threads[0] != threading.get_ident()
+
+
+@pytest.mark.parametrize("origin, host, allowed", [
+    (None, "127.0.0.1:7860", True), ("http://127.0.0.1:7860", "127.0.0.1:7860", True),
+    ("https://tutor.example.org", "tutor.example.org", True), ("https://tutor.example.org", "127.0.0.1:7860", True),
+    ("https://evil.example", "tutor.example.org", False), ("null", "127.0.0.1:7860", False),
+    ("https://tutor.example.org.evil.example", "127.0.0.1:7860", False)])
+def test_only_the_public_origin_or_the_requests_own_is_let_in(origin, host, allowed):
+    from starlette.datastructures import Headers
+
+    from tutorbot.settings import UISettings
+    from tutorbot.ui.web import WebGuard
+
+    guard = WebGuard(None, SimpleNamespace(guard_settings=UISettings(public_url="https://Tutor.example.org/")))
+    headers = Headers({"host": host} | ({"origin": origin} if origin else {}))
+    assert guard.allowed_origin(headers) is allowed
+
+
 def test_identity_checks_hashed_passwords_and_takes_the_user_from_the_session(store):
     alice = store.add_user("alice", "s3cret-pass")
     ident = auth.Identity(store, login=True)

@@ -57,3 +57,33 @@ def check_user_name(name: str) -> None:
     check_text("user name", name, NAME_MAX, allow_empty=False)
     if name != name.strip() or any(unicodedata.category(ch).startswith("C") for ch in name):
         raise InputError("user name must not start/end with spaces or contain control characters")
+
+
+# Letters of other scripts drawn like Latin ones ("bоb" with a Cyrillic о reads as "bob").
+CONFUSABLE = str.maketrans("аеорсухіјѕԁһӏкмтвнАВЕКМНОРСТУХІЈЅαβεζηικμνορτυχΑΒΕΖΗΙΚΜΝΟΡΤΥΧ01",
+                           "aeopcyxijsdhlkmtbhABEKMHOPCTYXIJSabezniKmvoptuxABEZHIKMNOPTYXol")
+
+
+def name_key(name: str) -> str:
+    """What a user name looks like: case, accents, width and look-alike letters folded away. Two
+    accounts with the same key could be mistaken for each other, so only one may exist."""
+    bare = "".join(ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFKC", bare.translate(CONFUSABLE).casefold())
+
+
+PASSWORD_MIN = 8
+COMMON_PASSWORDS = frozenset({"password", "password1", "12345678", "123456789", "1234567890", "qwertyuiop",
+                              "qwerty123", "iloveyou", "11111111", "00000000", "abcdefgh", "letmein1",
+                              "tutorbot", "changeme", "welcome1", "passw0rd", "admin123"})
+
+
+def check_new_password(name: str, password: str) -> None:
+    """A password a guess-per-second attacker does not get in a day: long enough, not the user name,
+    not one of the first passwords every attacker tries (length beats composition rules)."""
+    check_text("password", password, PASSWORD_MAX, allow_empty=False)
+    if len(password) < PASSWORD_MIN:
+        raise InputError(f"the password is {len(password)} characters; use at least {PASSWORD_MIN}")
+    folded = password.casefold()
+    if name.casefold() in folded or len(set(folded)) < 3 or folded in COMMON_PASSWORDS:
+        raise InputError("that password is too easy to guess (it contains the user name, repeats one or two "
+                         "characters, or is a common password); choose a longer, unusual one")
