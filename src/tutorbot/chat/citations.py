@@ -13,7 +13,7 @@ import re
 from collections.abc import Set
 
 from tutorbot.chat import markdown
-from tutorbot.lang import CJK_CHARS
+from tutorbot.lang import CJK_CHARS, fold_look_alikes
 from tutorbot.schemas import Chunk, Citation, Hit
 
 CITE = re.compile(r"\[(\d{1,3})\]")
@@ -43,22 +43,44 @@ def _allowed(url: str, allowed: Set[str]) -> bool:
     return url.startswith(("http://", "https://")) and normalise_url(url.rstrip(".,;:")) in allowed
 
 
-def redact_leaks(text: str, secret: str, window: int = 8) -> str:
-    """Remove every sentence that takes part in quoting ``window`` consecutive words of ``secret``.
+# Function words: a short quote of the prompt counts only when it carries enough words besides these.
+FUNCTION_WORDS = frozenset(
+    "a an the of to in on at for from by with and or not no nor is are was be been it its this that these those as "
+    "if then than so do does did you your i me my we our they them their he she his her there here which who what "
+    "when where how all any each only never ever after before into out up down can could will would should may must "
+    "say says said".split())
 
-    Words are compared without punctuation and across sentence boundaries: a prompt's short rules
-    ("1. Use only facts from the sources.") are each under ``window`` words, but quoted in a row
-    they are still the prompt.
+
+def leak_words(text: str) -> list[str]:
+    """The words of ``text`` as a reader sees them: look-alike letters, width, case and invisible
+    characters folded, punctuation and ``[n]`` citation markers dropped."""
+    return re.findall(r"\w+", fold_look_alikes(CITE.sub(" ", text)))
+
+
+def redact_leaks(text: str, secret: str, window: int = 8, short: int = 5, distinctive: int = 3) -> str:
+    """Remove every sentence that takes part in quoting ``secret``: ``window`` consecutive words of
+    it, or ``short`` consecutive words of its rules (every line but the first, which says what
+    tutorbot is about in the words answers use too) of which ``distinctive`` are not function words.
+
+    Words are compared as ``leak_words`` sees them (so "[1]" between the words, or a Cyrillic "о"
+    for an "o", hides nothing), and across sentence boundaries: a prompt's short rules ("1. Use
+    only facts from the sources.") are each under ``window`` words, but quoted in a row they are
+    still the prompt.
     """
-    words = re.findall(r"\w+", secret.lower())
-    grams = {tuple(words[i:i + window]) for i in range(max(0, len(words) - window + 1))}
+    grams = {window: _grams(leak_words(secret), window)}
+    rules = _grams(leak_words(secret.partition("\n")[2]), short)
+    grams[short] = {g for g in rules if sum(w not in FUNCTION_WORDS for w in g) >= distinctive}
     sentences = SENTENCE.split(text)
-    stream = [(w, i) for i, s in enumerate(sentences) for w in re.findall(r"\w+", s.lower())]
-    leaking = {i for k in range(len(stream) - window + 1)
-               if tuple(w for w, _ in stream[k:k + window]) in grams for _, i in stream[k:k + window]}
+    stream = [(w, i) for i, s in enumerate(sentences) for w in leak_words(s)]
+    leaking = {i for n, found in grams.items() for k in range(len(stream) - n + 1)
+               if tuple(w for w, _ in stream[k:k + n]) in found for _, i in stream[k:k + n]}
     if not leaking:
         return text
     return " ".join(s for i, s in enumerate(sentences) if s and i not in leaking).strip()
+
+
+def _grams(words: list[str], n: int) -> set[tuple[str, ...]]:
+    return {tuple(words[i:i + n]) for i in range(max(0, len(words) - n + 1))}
 
 
 def valid_markers(text: str, n_sources: int) -> tuple[str, list[int]]:

@@ -7,6 +7,7 @@ import unicodedata
 from typing import Any
 
 from tutorbot.errors import InputError
+from tutorbot.lang import fold_look_alikes
 
 NAME_MAX = 64
 PASSWORD_MAX = 1024
@@ -59,16 +60,10 @@ def check_user_name(name: str) -> None:
         raise InputError("user name must not start/end with spaces or contain control characters")
 
 
-# Letters of other scripts drawn like Latin ones ("bоb" with a Cyrillic о reads as "bob").
-CONFUSABLE = str.maketrans("аеорсухіјѕԁһӏкмтвнАВЕКМНОРСТУХІЈЅαβεζηικμνορτυχΑΒΕΖΗΙΚΜΝΟΡΤΥΧ01",
-                           "aeopcyxijsdhlkmtbhABEKMHOPCTYXIJSabezniKmvoptuxABEZHIKMNOPTYXol")
-
-
 def name_key(name: str) -> str:
-    """What a user name looks like: case, accents, width and look-alike letters folded away. Two
-    accounts with the same key could be mistaken for each other, so only one may exist."""
-    bare = "".join(ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch))
-    return unicodedata.normalize("NFKC", bare.translate(CONFUSABLE).casefold())
+    """What a user name looks like (``fold_look_alikes``): two accounts with the same key could be
+    mistaken for each other, so only one may exist."""
+    return fold_look_alikes(name)
 
 
 PASSWORD_MIN = 8
