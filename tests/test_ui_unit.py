@@ -121,7 +121,8 @@ def test_password_checks_run_in_a_worker_thread_not_on_the_event_loop(store, mon
     (None, "127.0.0.1:7860", True), ("http://127.0.0.1:7860", "127.0.0.1:7860", True),
     ("https://tutor.example.org", "tutor.example.org", True), ("https://tutor.example.org", "127.0.0.1:7860", True),
     ("https://evil.example", "tutor.example.org", False), ("null", "127.0.0.1:7860", False),
-    ("https://tutor.example.org.evil.example", "127.0.0.1:7860", False)])
+    ("https://tutor.example.org.evil.example", "127.0.0.1:7860", False),
+    ("https://tutor.example.org:8443", "tutor.example.org", True), ("http://127.0.0.1:7860", "", False)])
 def test_only_the_public_origin_or_the_requests_own_is_let_in(origin, host, allowed):
     from starlette.datastructures import Headers
 

@@ -84,7 +84,9 @@ class WebGuard:
         origin = headers.get("origin")
         if origin is None:
             return True  # not a browser's cross-site request
-        return origin.lower() == self.public or urlsplit(origin).netloc.lower() == headers.get("host", "").lower()
+        # Host names only: a proxy may drop the port from Host (nginx's $host), and cookies ignore ports anyway.
+        own = urlsplit(f"//{headers.get('host', '')}").hostname
+        return origin.lower() == self.public or (own is not None and urlsplit(origin).hostname == own)
 
     def refusal(self, scope: Scope, headers: Headers, foreign: bool) -> tuple[int, str, dict[str, str]] | None:
         path, method = scope["path"], scope["method"]
