@@ -134,6 +134,45 @@ def test_only_the_public_origin_or_the_requests_own_is_let_in(origin, host, allo
     assert guard.allowed_origin(headers) is allowed
 
 
+def test_only_a_few_passwords_are_checked_at_once_the_rest_are_told_to_retry():
+    import asyncio
+
+    from tutorbot.settings import UISettings
+    from tutorbot.ui.auth import LoginThrottle
+    from tutorbot.ui.web import SIGN_INS_AT_ONCE, WebGuard
+
+    async def scenario() -> list[int]:
+        gate = asyncio.Event()
+
+        async def slow_hash(scope, receive, send):  # stands in for Gradio's /login: a wrong password
+            await gate.wait()
+            await send({"type": "http.response.start", "status": 400, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+        app = SimpleNamespace(guard_settings=UISettings(), login=True, throttle=LoginThrottle(), tokens={},
+                              clock=lambda: 0.0)
+        guard = WebGuard(slow_hash, app)
+
+        async def sign_in(n: int) -> int:
+            scope = {"type": "http", "method": "POST", "path": "/login", "client": (f"10.0.0.{n}", 1),
+                     "headers": [(b"content-type", b"application/x-www-form-urlencoded")]}
+            statuses = []
+
+            async def receive():
+                return {"type": "http.request", "body": f"username=u{n}&password=x".encode(), "more_body": False}
+
+            async def send(message):
+                if message["type"] == "http.response.start":
+                    statuses.append(message["status"])
+            await guard(scope, receive, send)
+            return statuses[0]
+        waiting = [asyncio.create_task(sign_in(n)) for n in range(SIGN_INS_AT_ONCE)]
+        await asyncio.sleep(0.01)
+        refused = await sign_in(99)
+        gate.set()
+        return [refused, *await asyncio.gather(*waiting)]
+    assert asyncio.run(scenario()) == [503] + [400] * SIGN_INS_AT_ONCE
+
+
 def test_identity_checks_hashed_passwords_and_takes_the_user_from_the_session(store):
     alice = store.add_user("alice", "s3cret-pass")
     ident = auth.Identity(store, login=True)

@@ -10,7 +10,8 @@ app, outside Gradio's own middleware, and:
   preflights and state-changing requests are refused, other responses lose their CORS grant;
 - rewrites every cookie to ``SameSite=Lax``; accepts logout only as a POST; refuses uploads and
   Gradio's direct-call API (the page uses only the queue);
-- throttles sign-in per account and per address (``auth.LoginThrottle``) and logs each failure;
+- throttles sign-in per account and per address (``auth.LoginThrottle``), checks at most
+  ``SIGN_INS_AT_ONCE`` passwords at a time, and logs each failure;
 - drops sessions older than ``ui.session_hours``;
 - serves a file a handler handed to one learner (a plan export) to that learner only.
 """
@@ -38,6 +39,9 @@ API = "/gradio_api"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 DIRECT_CALLS = (f"{API}/call/", f"{API}/run/", f"{API}/api/")
 LOGIN_BODY_MAX = 64 * 1024
+# Password hashes checked at once (each is ~0.1 s of one core on purpose): a flood spread over many
+# addresses, which no per-address limit sees, cannot take every core from the learners signed in.
+SIGN_INS_AT_ONCE = 2
 FILE_URL = re.compile(rb"/gradio_api/file=([^\"'\s\\]+)")
 TOKEN_COOKIE = re.compile(r"access-token-(?:unsecure-)?[^=]+=([^;]+)")
 
@@ -62,6 +66,7 @@ class WebGuard:
         self.public = app.guard_settings.public_url
         self.issued: dict[str, float] = {}  # session token -> when it was issued
         self.owners: dict[str, str] = {}  # file handed out by a handler -> the learner it went to
+        self.checking = 0  # sign-ins being checked now
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # Gradio serves nothing over websockets
@@ -137,13 +142,19 @@ class WebGuard:
             log.warning("sign-in for %r from %s refused: %d s of back-off left", name[:64], address, math.ceil(wait))
             return await _reply(send, 429, f"too many failed sign-ins: try again in {math.ceil(wait)} s",
                                 {"retry-after": str(math.ceil(wait))})
+        if self.checking >= SIGN_INS_AT_ONCE:
+            return await _reply(send, 503, "too many sign-ins at once: try again in a second", {"retry-after": "1"})
         started: list[Message] = []
 
         async def watch(message: Message) -> None:
             if message["type"] == "http.response.start":
                 started.append(message)
             await send(message)
-        await self.inner(scope, _replay(body), watch)
+        self.checking += 1
+        try:
+            await self.inner(scope, _replay(body), watch)
+        finally:
+            self.checking -= 1
         if started and started[0]["status"] == 200:
             throttle.succeeded(address, name)
             self.remember_tokens(started[0])
