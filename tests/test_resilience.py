@@ -19,8 +19,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
-from conftest import make_settings
+from conftest import free_port, make_settings
 from typer.testing import CliRunner
 
 from tutorbot.cli import app
@@ -110,6 +111,7 @@ def test_a_curriculum_cycle_stops_plans_and_quizzes_with_the_fix_while_chat_work
 def test_the_ui_starts_without_the_services_a_broken_curriculum_stops(world):
     import gradio as gr
 
+    from tutorbot.ui import launch
     from tutorbot.ui.context import Services, Unavailable
 
     path = world.settings.corpus_dir / "curriculum.yaml"
@@ -120,6 +122,12 @@ def test_the_ui_starts_without_the_services_a_broken_curriculum_stops(world):
         services.plans.create(1, LearnerProfile())
     assert services.chat.ask("What is attention?").answer
     assert any(p.name == "curriculum" for p in services.health().problems)
+    port = free_port()
+    demo = launch(fresh(world), host="127.0.0.1", port=port, block=False)
+    try:
+        assert httpx.get(f"http://127.0.0.1:{port}/config", timeout=30).status_code == 200
+    finally:
+        demo.close()
 
 
 def damage(path: Path, at: int, size: int = 8192) -> None:
