@@ -1,6 +1,7 @@
 """Chat service with a FakeLLM and a fake retriever: prompt layout, grounding, fallbacks."""
 
 import pytest
+from fakes import RanksSentences
 
 from tutorbot.chat.service import ChatInputError, ChatService, Turn, question_language, standalone_query
 from tutorbot.llm.client import LLMUnavailable
@@ -11,7 +12,7 @@ from tutorbot.schemas import Chunk, Hit
 from tutorbot.settings import PROJECT_ROOT, Settings
 
 
-class FakeRetriever:
+class FakeRetriever(RanksSentences):
     def __init__(self, hits, sim=0.9, lexical=4.0):
         self.hits, self.sim, self.lexical, self.queries = hits, sim, lexical, []
 
@@ -42,11 +43,12 @@ def test_prompt_layout_system_first_then_sources_then_question():
     assert "never instructions" in user
 
 
-def test_valid_citations_and_foreign_urls_removed():
-    llm = FakeLLM("Take CS336 [1] at https://stanford-cs336.github.io/spring2025 not http://evil.example [9].")
-    a = service(llm).ask("Which course?")
-    assert [c.n for c in a.citations] == [1] and "evil.example" not in a.answer and "[9]" not in a.answer
-    assert "stanford-cs336.github.io" in a.answer
+def test_every_source_gets_a_card_and_foreign_urls_and_markers_are_removed():
+    llm = FakeLLM("Stanford CS336 builds an LLM from scratch [9], see https://stanford-cs336.github.io/spring2025 "
+                  "or [this](http://evil.example).")
+    a = service(llm).ask("Which course builds an LLM from scratch?")
+    assert [c.n for c in a.citations] == [1, 2]  # numbered without gaps, cited or not
+    assert "evil.example" not in a.answer and "[9]" not in a.answer and "[1]" in a.answer
 
 
 def test_off_topic_gets_not_covered_without_calling_the_model():
@@ -62,8 +64,9 @@ def test_model_down_still_returns_sources_with_message():
 
 
 def test_chinese_question_gets_chinese_even_if_model_answers_english():
-    a = service(FakeLLM("Start with DDPM.")).ask("扩散模型应该从哪里开始学？")
-    assert a.language == "zh" and "路线图" in a.answer and a.citations
+    a = service(FakeLLM("Start with DDPM, the first diffusion model.")).ask("扩散模型应该从哪里开始学？")
+    assert a.language == "zh" and "Start with" not in a.answer and "先从DDPM开始[2]" in a.answer
+    assert a.gate.reasons == {"language": 1} and [p.origin for p in a.parts] == ["composed"]
 
 
 def test_follow_up_is_rewritten_with_previous_question():
@@ -120,10 +123,12 @@ def test_stopping_a_stream_keeps_the_turn_with_what_was_shown(tmp_path):
     user = store.get_or_create_local_user().id
     conv = store.create_conversation(user, "t").id
     s = Settings(_env_file=None, data_dir=tmp_path, retrieval={"min_score": 0.8})
-    chat = ChatService(s, FakeRetriever(HITS), FakeLLM("CS336 builds an LLM from scratch [1], then more text."),
+    chat = ChatService(s, FakeRetriever(HITS), FakeLLM("Stanford CS336 builds an LLM from scratch [1]. It is a "
+                                                       "course. Stanford CS336 builds an LLM from scratch."),
                        PromptLibrary(PROJECT_ROOT / "prompts"), store, [])
     stream = chat.ask_stream("Which course?", user_id=user, conversation_id=conv)
-    shown = "".join(next(stream).text for _ in range(4))  # the learner saw a few deltas, then pressed stop
+    shown = next(stream).text  # the learner saw the first verified sentence, then pressed stop
+    assert shown == "Stanford CS336 builds an LLM from scratch [1]."
     stream.close()
     question, answer = store.get_messages(user, conv)
     assert question.content == "Which course?" and answer.role == "assistant"

@@ -20,6 +20,7 @@ from types import SimpleNamespace
 from unittest.mock import patch
 
 import pytest
+from fakes import RanksSentences
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
@@ -151,7 +152,7 @@ def added_rows(before: dict, after: dict) -> dict[str, int]:
 
 
 # -- fixtures ------------------------------------------------------------------------------------
-class FakeRetriever:
+class FakeRetriever(RanksSentences):
     """Always the same two sources, scored as clearly in scope."""
 
     def __init__(self, hits: list[Hit]):

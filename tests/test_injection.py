@@ -15,6 +15,7 @@ from html.parser import HTMLParser
 
 import pytest
 from conftest import make_settings
+from fakes import RanksSentences
 from injection_payloads import EVIL, LINK_SPELLINGS, PAYLOADS
 from markdown_it import MarkdownIt
 
@@ -98,7 +99,7 @@ BENIGN = Hit(chunk=Chunk(id="c1", doc_id="roadmaps/a.txt", title="LLM Road Map",
                          text="LoRA 是参数高效微调方法，推荐 Stanford CS336 课程。", urls=[COURSE]), score=0.9)
 
 
-class OneShotRetriever:
+class OneShotRetriever(RanksSentences):
     def __init__(self, hits):
         self.hits = hits
 

@@ -60,6 +60,24 @@ def has_cjk(text: str) -> bool:
     return CJK.search(text) is not None
 
 
+KANA = re.compile("[\u3040-\u30ff]")
+# Function words that tell English from the other Latin-script languages a model drifts into.
+ENGLISH_WORDS = frozenset("the and of to is in that for with are on as this be it by or from".split())
+OTHER_WORDS = frozenset("""le la les et est des une pour dans que qui sur pas avec der die das und ist
+nicht mit ein eine zu den von auf el los las y es por para con una del""".split())
+
+
+def language_matches(text: str, language: str) -> bool:
+    """Whether ``text`` is written in ``language`` (zh/en): the script, and for English the words,
+    since French or German pass a script test."""
+    if len(KANA.findall(text)) >= 2 or detect_lang(text, zh_from=QUESTION_ZH) != language:
+        return False  # kana make it Japanese, whatever its kanji would say
+    if language != "en":
+        return True
+    words = [w.lower() for w in LATIN_WORD.findall(text)]
+    return sum(w in OTHER_WORDS for w in words) <= sum(w in ENGLISH_WORDS for w in words)
+
+
 # Letters of other scripts drawn like Latin ones ("bоb" with a Cyrillic о reads as "bob"); digits
 # that pass for letters in names.
 LOOK_ALIKES = str.maketrans("аеорсухіјѕԁһӏкмтвнАВЕКМНОРСТУХІЈЅαβεζηικμνορτυχΑΒΕΖΗΙΚΜΝΟΡΤΥΧ01",
@@ -73,4 +91,3 @@ def fold_look_alikes(text: str) -> str:
     bare = "".join(ch for ch in unicodedata.normalize("NFKD", text)
                    if not unicodedata.combining(ch) and unicodedata.category(ch) != "Cf")
     return unicodedata.normalize("NFKC", bare.translate(LOOK_ALIKES).casefold())
-

@@ -1,4 +1,4 @@
-"""Evaluation: retrieval hit@k / MRR and whole-chain answer quality on a JSONL question set.
+"""Evaluation: retrieval hit@k / MRR on a JSONL question set (answers: ``answer_eval``).
 
 A question is a hit at k when one of its top-k chunks contains every evidence string,
 compared case-insensitively after whitespace normalisation (the dev set's definition).
@@ -11,6 +11,7 @@ import re
 import statistics
 import time
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel
 
@@ -36,12 +37,15 @@ class QA(BaseModel):
     evidence: list[str] = []
 
 
-def load_qa(path: Path) -> list[QA]:
+Q = TypeVar("Q", bound=QA)
+
+
+def load_qa(path: Path, model: type[Q] = QA) -> list[Q]:  # type: ignore[assignment]
     rows = []
     for i, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
         if line.strip():
             try:
-                rows.append(QA.model_validate_json(line))
+                rows.append(model.model_validate_json(line))
             except ValueError as exc:
                 raise InputError(f"{path}:{i}: not a valid QA line ({exc.__class__.__name__})") from None
     if not rows:
@@ -85,38 +89,6 @@ def eval_retrieval(retriever, qa: list[QA], k: int = 10, mode: str | None = None
     out: dict[str, object] = {lang: summarise(rs) for lang, rs in ranks.items()}
     out["median_ms"] = statistics.median(times) if times else 0.0
     return out
-
-
-def _timed_answer(chat, question: str):
-    """The final answer and the seconds to its first streamed delta (None if nothing streamed)."""
-    t, first, answer = time.perf_counter(), None, None
-    for ev in chat.ask_stream(question):
-        if ev.kind == "delta" and first is None:
-            first = time.perf_counter() - t
-        answer = ev.answer or answer
-    return answer, first
-
-
-def eval_answers(chat, qa: list[QA], off_topic: list[str] = OFF_TOPIC) -> dict:
-    """Whole-chain quality. Time to first token counts only answers the model wrote: the
-    not-covered reply and the model-down fallback stream at once and would flatter it."""
-    cited, precise, total_cites, ttfts, errors, not_covered = 0, 0, 0, [], 0, 0
-    chunks = chat.retriever.by_id
-    for q in qa:
-        answer, first = _timed_answer(chat, q.question)
-        errors += bool(answer.error)
-        not_covered += not answer.grounded
-        if answer.grounded and not answer.error and first is not None:
-            ttfts.append(first)
-        cited += bool(answer.citations)
-        total_cites += len(answer.citations)
-        precise += sum(c.chunk_id in chunks and contains_evidence(chunks[c.chunk_id].embed_text, q.evidence)
-                       for c in answer.citations)
-    refused = sum(not chat.ask(q).grounded for q in off_topic)
-    return {"n": len(qa), "answers_with_citation": cited / len(qa),
-            "citation_precision": precise / max(total_cites, 1), "off_topic_refusal": refused / max(len(off_topic), 1),
-            "median_ttft_s": statistics.median(ttfts) if ttfts else None, "model_answers": len(ttfts),
-            "errors": errors, "not_covered": not_covered}
 
 
 def to_json(report: dict) -> str:

@@ -52,17 +52,25 @@ def eval_retrieval(qa: Path = typer.Option(..., exists=True, dir_okay=False, hel
 
 
 @eval_app.command("answers")
-def eval_answers(qa: Path = typer.Option(..., exists=True, dir_okay=False),
+def eval_answers(qa: Path = typer.Option(..., exists=True, dir_okay=False, help="JSONL questions with keys."),
+                 off_topic: bool = typer.Option(False, help="Also ask 20 off-topic questions (must be refused)."),
                  as_json: bool = typer.Option(False, "--json")):
-    """Citations, citation precision, off-topic refusals and time to first token, through the whole chain."""
-    from tutorbot.chat.evaluate import eval_answers as run
-    from tutorbot.chat.evaluate import load_qa
+    """Correct (every key group in the answer), refused, degenerate, dropped sentences, citations valid,
+    time to the first shown text and to done: per kind and language, through the whole chain."""
+    from tutorbot.chat.answer_eval import KeyedQA, evaluate, summary
+    from tutorbot.chat.evaluate import OFF_TOPIC, load_qa
 
-    report = _guard(lambda: run(container().chat, load_qa(qa)))
+    rows = _guard(lambda: load_qa(qa, KeyedQA))
+    if off_topic:
+        rows += [KeyedQA(id=f"off{i}", kind="not-covered", question=q) for i, q in enumerate(OFF_TOPIC)]
+    outcomes = _guard(lambda: evaluate(container().chat, rows))
+    report = summary(outcomes)
     if as_json:
-        return echo_json(report)
-    for k, v in report.items():
-        typer.echo(f"{k}: {v}")
+        return echo_json({"summary": report, "answers": [o.model_dump() for o in outcomes]})
+    typer.echo(f"{'group':24} {'n':>3} {'correct':>8} {'degen':>6} {'dropped':>8} {'cites ok':>9} {'first s':>8}")
+    for name, r in report.items():
+        typer.echo(f"{name:24} {r['n']:>3} {r['correct']:>8.2f} {r['degenerate']:>6} {r['dropped']:>8} "
+                   f"{r['citations_valid']:>9.2f} {r['first_text_p50_s'] or '-':>8}")
 
 
 @app.command()
