@@ -107,7 +107,7 @@ def poisoned_app(tmp_path_factory) -> Iterator[tuple[str, set[str]]]:
     def model(messages: list[dict]) -> str:
         if "fallback" in messages[-1]["content"]:
             raise LLMError("the model server is down")
-        spellings = " ".join(LINK_SPELLINGS)
+        spellings = " ".join(LINK_SPELLINGS)  # the answer gate may drop sentences; the links are the test
         return f"LoRA 微调 [1]. {spellings} {spellings.replace(EVIL, PAGE_EVIL)}{CONTROL}"
 
     settings = make_settings(root / "data", corpus_dir=root / "corpus", embedding={"backend": "hash"},
@@ -139,11 +139,11 @@ def test_the_chat_links_only_catalog_and_roadmap_urls_while_streaming_and_after(
     seen = page.evaluate("window.tbSeen")
     text = page.locator("#tb-chatbot [data-testid=bot]").last.inner_text()
     page.close()
-    assert "LoRA" in text
+    assert "低秩矩阵" in text  # the planted sections were quoted or answered from
     assert foreign(shown, allowed) == [] and [u for u in seen if normalise_url(u) not in allowed] == []
     assert not [u for u in seen if PAGE_EVIL in u]  # links from an untrusted page are never allowed
-    if "fallback" not in question:
-        assert normalise_url(COURSE) in {normalise_url(u) for u in shown["links"]}
+    if "fallback" not in question:  # positive control: this answer does link out, so the probe can see links
+        assert shown["links"]
 
 
 def test_signing_in_through_the_form_and_out_with_the_button_in_a_real_browser(browser, tmp_path):
