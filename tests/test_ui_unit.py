@@ -173,6 +173,22 @@ def test_only_a_few_passwords_are_checked_at_once_the_rest_are_told_to_retry():
     assert asyncio.run(scenario()) == [503] + [400] * SIGN_INS_AT_ONCE
 
 
+def test_a_handed_out_file_is_readable_by_each_learner_it_went_to_and_no_one_else():
+    from starlette.datastructures import Headers
+
+    from tutorbot.settings import UISettings
+    from tutorbot.ui.web import WebGuard
+
+    app = SimpleNamespace(guard_settings=UISettings(), tokens={"ta": "ann", "tb": "ben", "tc": "cy"})
+    guard = WebGuard(None, app)
+    for user in ("ann", "ben"):  # two identical exports: Gradio caches them under one path
+        guard.hand_out("/tmp/gradio/abc/study-plan.md", user)
+    scope = {"path": "/gradio_api/file=/tmp/gradio/abc/study-plan.md"}
+    seen = {u: guard.may_read(scope, Headers({"cookie": f"access-token-x={t}"})) for t, u in app.tokens.items()}
+    assert seen == {"ann": True, "ben": True, "cy": False}
+    assert guard.may_read({"path": "/gradio_api/file=/tmp/gradio/other.txt"}, Headers({}))  # not handed out
+
+
 def test_identity_checks_hashed_passwords_and_takes_the_user_from_the_session(store):
     alice = store.add_user("alice", "s3cret-pass")
     ident = auth.Identity(store, login=True)

@@ -23,6 +23,7 @@ import logging
 import math
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -43,6 +44,7 @@ LOGIN_BODY_MAX = 64 * 1024
 # addresses, which no per-address limit sees, cannot take every core from the learners signed in.
 SIGN_INS_AT_ONCE = 2
 FILE_URL = re.compile(rb"/gradio_api/file=([^\"'\s\\]+)")
+FILES_KEPT = 100_000
 TOKEN_COOKIE = re.compile(r"access-token-(?:unsecure-)?[^=]+=([^;]+)")
 
 
@@ -65,7 +67,8 @@ class WebGuard:
         self.inner, self.app = inner, app
         self.public = app.guard_settings.public_url
         self.issued: dict[str, float] = {}  # session token -> when it was issued
-        self.owners: dict[str, str] = {}  # file handed out by a handler -> the learner it went to
+        # file handed out by a handler -> the learners it went to (two identical exports share a path)
+        self.owners: OrderedDict[str, set[str]] = OrderedDict()
         self.checking = 0  # sign-ins being checked now
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -126,7 +129,7 @@ class WebGuard:
                         del headers[name]
             elif watch_files and message["type"] == "http.response.body":
                 for m in FILE_URL.finditer(message.get("body", b"")):
-                    self.owners.setdefault(_file_path(m.group(1).decode("utf-8", "replace")), user or "")
+                    self.hand_out(_file_path(m.group(1).decode("utf-8", "replace")), user or "")
             await send(message)
         return guarded
 
@@ -179,9 +182,15 @@ class WebGuard:
         tokens: MutableMapping[str, str] = self.app.tokens
         return next((tokens[v] for k, v in cookies.items() if k.startswith("access-token") and v in tokens), None)
 
+    def hand_out(self, path: str, user: str) -> None:
+        self.owners.setdefault(path, set()).add(user)
+        self.owners.move_to_end(path)
+        while len(self.owners) > FILES_KEPT:  # the oldest hand-outs are forgotten (then Gradio's rules apply)
+            self.owners.popitem(last=False)
+
     def may_read(self, scope: Scope, headers: Headers) -> bool:
-        owner = self.owners.get(_file_path(scope["path"].split("/file=", 1)[1]))
-        return owner is None or owner == self.user(headers)
+        owners = self.owners.get(_file_path(scope["path"].split("/file=", 1)[1]))
+        return owners is None or self.user(headers) in owners
 
 
 def _lax(cookie: bytes) -> bytes:
