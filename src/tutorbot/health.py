@@ -12,6 +12,7 @@ import sqlite3
 import stat
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import closing
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeVar
 
@@ -87,11 +88,21 @@ def check_catalog(c: Container) -> Check:
 
 def check_corpus(c: Container) -> Check:
     """Files the last ingest could not read (each keeps its last good version when it had one)."""
+    path = c.settings.paths.ingest_manifest
+    if not path.exists():
+        return Check(name="corpus", state="ok", detail="not ingested yet")
+    stat_ = path.stat()
+    return _corpus_check(path, (stat_.st_mtime_ns, stat_.st_size))
+
+
+@lru_cache(maxsize=8)
+def _corpus_check(path: Path, _stamp: tuple[int, int]) -> Check:
+    """Read once per version of the manifest (it holds every chunk: megabytes with linked pages)."""
     from tutorbot.ingest.pipeline import read_manifest
 
-    manifest = read_manifest(c.settings.paths.ingest_manifest)
+    manifest = read_manifest(path)
     if manifest is None:
-        return Check(name="corpus", state="ok", detail="not ingested yet")
+        return Check(name="corpus", state="degraded", detail=f"{path} is unreadable: run `tutorbot ingest`")
     if not manifest.skipped:
         return Check(name="corpus", state="ok", detail=f"{len(manifest.files)} files read at the last ingest")
     lines = "; ".join(s.line() for s in manifest.skipped)
