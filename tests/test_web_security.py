@@ -469,3 +469,9 @@ def test_a_session_expires_after_the_configured_hours(world):
         assert client.get("/config").status_code == 401
     finally:
         world.login_app.clock = time.monotonic
+
+
+def test_an_oversized_sign_in_form_is_refused_before_any_password_check(world):
+    r = httpx.post(f"{world.login}/login", data={"username": "ben" * 40_000, "password": PASSWORD}, timeout=10)
+    assert r.status_code == 413
+    assert signed_in(world, "ben").get("/config").status_code == 200  # and the sign-in itself still works
