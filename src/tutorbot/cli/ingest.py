@@ -1,7 +1,8 @@
-"""`tutorbot ingest`, `catalog`, `fetch-links`: the corpus into the index, the resource catalog."""
+"""`tutorbot ingest`, `index rebuild`, `catalog`, `fetch-links`: the corpus into the index, the resource catalog."""
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -9,6 +10,9 @@ import typer
 
 from tutorbot.cli.core import USAGE, _guard, app, container, echo_json, fail, guard, settings
 from tutorbot.schemas import ResourceKind
+
+index_app = typer.Typer(no_args_is_help=True, help="The vector index (Chroma) built from the corpus.")
+app.add_typer(index_app, name="index")
 
 
 @app.command()
@@ -37,7 +41,22 @@ def ingest(corpus_dir: Path | None = typer.Argument(None, help="Corpus directory
         typer.echo(f"skipped {line}")
     for line in report.merged:
         typer.echo(f"merged {line}")
+    for line in report.warnings:
+        typer.echo(f"warning: {line}", err=True)
     typer.echo(report.summary())
+
+
+@index_app.command("rebuild")
+def index_rebuild(follow_links: bool = typer.Option(False, help="Also index the linked pages (from the cache)."),
+                  mirror: Path | None = typer.Option(None, help="Offline mirror dir with manifest.json.")):
+    """Delete the index and build it again from the corpus: the fix for an index `doctor` reports
+    damaged. Learner data (accounts, chats, plans, quizzes) is in another file and is not touched."""
+    s = settings()
+    if not s.index.chroma_host and s.paths.chroma.exists():
+        # Opening a damaged index can crash the vector store's native code: remove it unopened.
+        shutil.rmtree(s.paths.chroma)
+        typer.echo(f"removed {s.paths.chroma}")
+    ingest(corpus_dir=None, rebuild=True, follow_links=follow_links, mirror=mirror, refresh=False)
 
 
 def _fetch_linked(c, corpus_dir, mirror, refresh):

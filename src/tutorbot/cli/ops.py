@@ -177,10 +177,9 @@ def doctor(as_json: bool = typer.Option(False, "--json"),
     checks = [_check("versions", True, _versions())]
     writable = os.access(s.data_dir, os.W_OK)
     checks.append(_check("data dir", writable, f"{s.data_dir} {'writable' if writable else 'NOT writable'}"))
-    n = c.index.count()
-    checks.append(_check("index", n > 0, f"{n} chunks" if n else "empty: run `tutorbot ingest`"))
-    cat = s.paths.catalog.exists()
-    checks.append(_check("catalog", cat, "present" if cat else "missing: run `tutorbot ingest`"))
+    from tutorbot.health import run_checks  # index, catalog, corpus, curriculum, learner db
+
+    checks += [_check(h.name, h.state != "failed", h.detail) | {"state": h.state} for h in run_checks(c)]
     checks += _llm_checks(c.llm)
     if measure and checks[-1]["ok"]:
         with guard():
@@ -193,7 +192,8 @@ def doctor(as_json: bool = typer.Option(False, "--json"),
         echo_json(checks)
     else:
         for ch in checks:
-            typer.echo(f"[{'ok' if ch['ok'] else 'FAIL':4}] {ch['check']}: {ch['detail']}")
+            mark = "warn" if ch.get("state") == "degraded" else "ok" if ch["ok"] else "FAIL"
+            typer.echo(f"[{mark:4}] {ch['check']}: {ch['detail']}")
     if not all(ch["ok"] for ch in checks):
         raise typer.Exit(1)
 

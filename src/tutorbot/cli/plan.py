@@ -14,7 +14,7 @@ def _read_profile(path: Path):
     from tutorbot.plans.models import LearnerProfile
 
     try:
-        return LearnerProfile.model_validate_json(path.read_text(encoding="utf-8"))
+        return LearnerProfile.model_validate_json(path.read_text(encoding="utf-8-sig"))  # Windows editors add a BOM
     except OSError as exc:
         fail(f"cannot read {path}: {exc.strerror}", USAGE)
     except ValidationError as exc:

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, Field
 
 from tutorbot.quiz.models import Feedback, Question, Quiz
+from tutorbot.ui.choices import topic_choices
 from tutorbot.ui.i18n import t
 from tutorbot.ui.render import safe_markdown, short_url
 
 if TYPE_CHECKING:
-    from tutorbot.ui.choices import topic_choices
-from tutorbot.ui.context import Services
+    from tutorbot.ui.context import Services
 
 
 class QuizSession(BaseModel):
