@@ -83,3 +83,19 @@ def test_in_socratic_mode_a_guiding_question_stays_and_the_invented_claims_go():
     answer = chat.ask(case["question"], language="en", socratic=True)
     assert answer.answer.startswith("What do you think attention means [")
     assert "Google" not in answer.answer and "large dataset" not in answer.answer
+
+
+def test_an_english_sentence_is_supported_by_a_chinese_source_through_the_bilingual_terms():
+    from fakes import tokenizer
+
+    from tutorbot.verify.support import Evidence, SupportChecker
+
+    terms = {"origin": {"原始"}, "paper": {"论文"}, "deriv": {"推导"}, "formula": {"公式"},  # stemmed, as tokenized
+             "parallel": {"并行"}, "comput": {"计算"}, "attent": {"注意力"}}
+    source = ["精读原始论文《Attention Is All You Need》并推导所有公式", "**多头注意力**的并行计算逻辑"]
+    checker = SupportChecker(tokenizer(), [Evidence(1, source[0]), Evidence(2, source[1])], source,
+                             translate=lambda w: terms.get(w, set()))
+    kept = checker.check("Read the original paper Attention Is All You Need and derive all of its formulas [1].")
+    assert kept.ok and kept.source == 1
+    assert checker.check("Understand the parallel computation of multi-head attention.").source == 2
+    assert not checker.check("Attention was invented to process large datasets quickly.").ok

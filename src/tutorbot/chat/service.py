@@ -201,7 +201,8 @@ class ChatService:
         r = self.retriever
         ranked = r.rank_sentences(query, hits, dense=True)
         sources = [f"{h.chunk.title}\n{h.chunk.section}\n{h.chunk.text}" for h in hits]
-        checker = SupportChecker(r.tokenize, evidence_of(ranked, hits), sources, question, r.embedder)
+        checker = SupportChecker(r.tokenize, evidence_of(ranked, hits), sources, question, r.embedder,
+                                 translate=getattr(r, "translate", None))
         return Draft(hits=hits, ranked=ranked, checker=checker, lang=lang, clean=self._clean_for(hits))
 
     def _clean_for(self, hits: list[Hit]) -> Callable[[str, Hit | None], str]:

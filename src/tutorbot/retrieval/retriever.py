@@ -203,6 +203,11 @@ class Retriever:
     def coverage(self, terms: dict[str, float], hits: list[Hit]) -> float:
         return self.overlap(terms, [t for h in hits for t in self._doc_tokens.get(h.chunk.id, ())])
 
+    def translate(self, word: str) -> set[str]:
+        """A token's readings in the other language (mined terms, dictionary, glossary)."""
+        found = self.expander.expand(word)
+        return {*found.zh, *found.en}
+
     def rank_sentences(self, question: str, hits: list[Hit], dense: bool = False) -> list[RankedSentence]:
         """The sentences of ``hits`` best first, weighed by this index's term statistics
         (``sentences.rank_sentences``); ``dense`` adds the embedder's cosine (~10 ms a sentence on CPU)."""

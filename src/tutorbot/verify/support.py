@@ -78,6 +78,7 @@ class SupportChecker:
     min_cosine: float = 0.92  # or this close in meaning, with some words shared (another language)
     min_cosine_overlap: float = 0.25
     min_words: int = 3  # fewer content words make a fragment ("知乎", "**Transformer**"), not a claim
+    translate: Callable[[str], set[str]] | None = None  # a word → its words in the other language
     _vectors: np.ndarray | None = field(default=None, repr=False)
     _joined: list[Evidence] | None = field(default=None, repr=False)
 
@@ -112,6 +113,8 @@ class SupportChecker:
         best = max(range(len(scores)), key=lambda i: scores[i], default=-1)
         if best >= 0 and scores[best][0] >= self.min_overlap and scores[best][1] >= self.min_pairs:
             return self._kept(sentence, self._windows()[best].source, scores[best][0])
+        if (across := self._across(words, detect_lang(plain))) is not None:
+            return self._kept(sentence, across[0], across[1])
         near, cosine, share = self._nearest(plain, words)
         # Meaning alone only counts across languages: in one language a supported sentence shares
         # its words, and word salad made of the sources' own vocabulary embeds close to them too.
@@ -120,6 +123,22 @@ class SupportChecker:
             return self._kept(sentence, near.source, cosine)
         top = scores[best][0] if best >= 0 else 0.0
         return Verdict(sentence=sentence, ok=False, reason="unsupported", score=top)
+
+    def _across(self, words: list[str], lang: str) -> tuple[int, float] | None:
+        """The source and share when a sentence's words, each read in either language through the
+        bilingual terms, are in one evidence sentence written in the other language."""
+        if self.translate is None:
+            return None
+        readings = {w: {w, *self.translate(w)} for w in set(words)}
+        best: tuple[int, float] | None = None
+        for e in self._windows():
+            if detect_lang(e.text) == lang:
+                continue
+            have = set(self._sequence(e.text))
+            share = sum(bool(r & have) for r in readings.values()) / len(readings)
+            if share >= self.min_overlap and (best is None or share > best[1]):
+                best = (e.source, share)
+        return best
 
     @staticmethod
     def _kept(sentence: str, source: int, score: float) -> Verdict:
