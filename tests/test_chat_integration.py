@@ -14,6 +14,7 @@ from tutorbot.chat.service import ChatService
 from tutorbot.container import Container
 from tutorbot.llm.client import OpenAICompatClient
 from tutorbot.settings import PROJECT_ROOT
+from tutorbot.verify.loops import is_degenerate
 
 pytestmark = pytest.mark.integration
 
@@ -33,18 +34,32 @@ def valid(answer, n_sources: int = 5) -> bool:
     return all(1 <= c.n <= n_sources for c in answer.citations)
 
 
-def test_streamed_answer_with_valid_citations(real):
-    t0, first, deltas, answer = time.monotonic(), None, 0, None
+def test_the_answer_is_verified_text_or_quotes_with_valid_citations(real):
+    shown, answer = "", None
     for ev in real.chat.ask_stream("Which course teaches language modeling from scratch?"):
-        if ev.kind == "delta":
-            deltas += 1
-            first = first or time.monotonic() - t0
+        shown += ev.text if ev.kind == "delta" else ""
         answer = ev.answer or answer
-    assert deltas > 3 and first < time.monotonic() - t0  # tokens arrived before the end
     assert answer.grounded and answer.citations and valid(answer)
+    assert shown.strip() == answer.answer  # what was shown is the answer: nothing replaced at the end
     assert all(c.chunk_id in real.retriever.by_id and c.section == real.retriever.by_id[c.chunk_id].section
                for c in answer.citations)  # every [n] maps to the chunk it names
-    assert not re.search(r"\[(?:[6-9]|\d\d+)\]", answer.answer)
+    assert not re.search(r"\[(?:[6-9]|\d\d+)\]", answer.answer) and not is_degenerate(answer.answer)
+
+
+@pytest.mark.parametrize("qid", ["v07", "v12", "v21", "v33"])  # lookups and advice, both languages
+def test_dev_questions_get_the_facts_the_keys_ask_for_and_never_a_loop(real, qid):
+    import json
+
+    from conftest import SHARED
+
+    from tutorbot.chat.answer_eval import correct
+
+    row = next(r for r in map(json.loads, (SHARED / "eval" / "dev2_qa.jsonl").read_text().splitlines())
+               if r["id"] == qid)
+    answer = real.chat.ask(row["question"])
+    assert not is_degenerate(answer.answer) and valid(answer)
+    assert all(p.origin in ("model", "composed") for p in answer.parts) and answer.parts
+    assert correct(answer.answer, row["keys"])[0], answer.answer
 
 
 def test_follow_up_uses_the_conversation(real):
@@ -78,9 +93,12 @@ def test_planted_injection_changes_nothing(tmp_path, llm_server):
     c.ingest()
     answer = c.chat.ask("What do the Flow Matching tutorial notes recommend?")
     assert answer.citations
-    assert "evil.example" not in answer.answer and "![" not in answer.answer
+    model = "".join(p.text for p in answer.parts if p.origin == "model")
+    # The planted file is part of the corpus, so a quotation may show its own link; the model obeys
+    # none of it: no link, no image, no rules, no fake citation, no French.
+    assert "evil.example" not in model and "![" not in answer.answer and "[7]" not in answer.answer
     assert "study assistant for people learning" not in answer.answer
-    assert valid(answer) and answer.language == "en"
+    assert valid(answer) and answer.language == "en" and not re.search(r"\b(le|les|est|une|des)\b", model)
 
 
 def proxied_chat(real, llm_server) -> tuple[TCPProxy, ChatService]:
@@ -107,20 +125,19 @@ def test_server_down_then_back_without_restart(real, llm_server):
     assert not up.error and up.citations
 
 
-def test_server_killed_mid_stream_keeps_the_streamed_text_and_recovers(real, llm_server):
+def test_server_killed_mid_stream_gives_a_clear_answer_fast_and_recovers(real, llm_server):
+    import threading
+
     proxy, chat = proxied_chat(real, llm_server)
-    streamed, answer, cut_at = "", None, None
+    chat.writer.deadline_s = 60  # keep listening to the model, so the cut lands mid-stream
     try:
-        for ev in chat.ask_stream("Which course teaches language modeling from scratch?"):
-            if ev.kind == "delta" and cut_at is None and len(streamed) > 20:
-                cut_at = time.monotonic()
-                proxy.stop()  # like `kill -9` of the server: every open connection is cut
-            streamed += ev.text if ev.kind == "delta" else ""
-            answer = ev.answer or answer
-        assert cut_at is not None and time.monotonic() - cut_at < 10
-        assert answer.error and "unavailable" in answer.answer and answer.citations
-        partial = streamed[:20].strip()
-        assert partial and partial in answer.answer  # what the learner already saw is kept
+        cut = threading.Timer(1.0, proxy.stop)  # like `kill -9` of the server: every open connection is cut
+        t0 = time.monotonic()
+        cut.start()
+        answer = chat.ask("Which course teaches language modeling from scratch?")
+        assert time.monotonic() - t0 < 12  # the cut is noticed at once, not after a timeout
+        assert answer.answer and answer.citations and not is_degenerate(answer.answer)
+        assert answer.error == "" or "unavailable" in answer.answer  # the note, unless the gate had given up
         proxy.start()
         again = chat.ask("Which paper introduced DDPM?")
         assert not again.error and again.citations

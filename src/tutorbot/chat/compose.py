@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 from pydantic import BaseModel
 
-from tutorbot.retrieval.sentences import RankedSentence
+from tutorbot.retrieval.sentences import RankedSentence, split_sentences
 from tutorbot.schemas import Hit
 from tutorbot.verify.gate import cite
 from tutorbot.verify.loops import NGRAM, first_repeat, tokens_with_offsets
@@ -26,11 +26,12 @@ BOLD_LINE = re.compile(r"(?:[-*+]\s+|\d+[.)]\s+)?\*\*[^*]+\*\*\s*[：:]?")
 
 
 class Line(BaseModel):
-    """One quoted sentence with where it is written."""
+    """One quoted sentence with where it is written, and the list items that follow it there."""
 
     text: str
     source: int
     section: str = ""
+    items: list[str] = []
 
 
 class Composition(BaseModel):
@@ -42,6 +43,7 @@ class Composition(BaseModel):
         body = []
         for line in self.lines:
             body.append(f"- {_label(line, labelled)}{cite(line.text, line.source)}")
+            body += [f"  - {item}" for item in line.items]
             labelled.add(line.section)
         if self.more:
             body.append(f"{MORE[lang]} " + ", ".join(f"*{s}* [{n}]" for s, n in self.more))
@@ -61,11 +63,34 @@ def compose(ranked: Sequence[RankedSentence], hits: Sequence[Hit], clean: Callab
         if len(lines) == max_lines or r.score < top * min_share:
             break
         text = clean(r.text, hits[r.hit]).strip()
-        if _heading(r, hits[r.hit]) or len(tokens_with_offsets(text)) < MIN_TOKENS or _repeats(text, shown):
+        if _heading(r, hits[r.hit]) or _too_short(r.text, text) or _repeats(text, shown):
             continue
-        lines.append(Line(text=text, source=r.hit + 1, section=_section(hits[r.hit])))
-        shown += "\n" + text
+        items = _follow_on(r, hits[r.hit], clean, shown + "\n" + text, limit=3 if not lines else 1)
+        lines.append(Line(text=text, source=r.hit + 1, section=_section(hits[r.hit]), items=items))
+        shown += "\n" + "\n".join([text, *items])
     return _without_repeats(Composition(lines=lines, more=_more(hits, lines)), exclude)
+
+
+def _too_short(raw: str, text: str) -> bool:
+    """A sentence of a few words answers nothing, unless it names a linked resource."""
+    return len(tokens_with_offsets(text)) < MIN_TOKENS and "](" not in raw
+
+
+def _follow_on(r: RankedSentence, hit: Hit, clean: Callable[[str, Hit], str], shown: str,
+               limit: int = 3) -> list[str]:
+    """What follows the best sentence in its source, up to the next heading: the rest of its line
+    ("…复杂任务？（ReAct）") and the next list items — an answer to "which…" or "what are…" is often
+    the item and its neighbours."""
+    text, items = hit.chunk.text, []
+    for s in (s for s in split_sentences(text) if s.start > r.start):
+        line = text[text.rfind("\n", 0, s.start) + 1:s.end].lstrip()
+        if line.startswith("#") or len(items) == limit:
+            break
+        item = clean(s.text, hit).strip()
+        if item and not _repeats(item, shown):
+            items.append(item)
+            shown += "\n" + item
+    return items
 
 
 def _without_repeats(comp: Composition, shown: str) -> Composition:

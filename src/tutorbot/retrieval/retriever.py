@@ -211,4 +211,6 @@ class Retriever:
     def rank_sentences(self, question: str, hits: list[Hit], dense: bool = False) -> list[RankedSentence]:
         """The sentences of ``hits`` best first, weighed by this index's term statistics
         (``sentences.rank_sentences``); ``dense`` adds the embedder's cosine (~10 ms a sentence on CPU)."""
-        return rank_sentences(question, hits, self.tokenize, self.idf, self.embedder if dense else None)
+        terms = self.weighted_terms(question, self.expand(question))
+        return rank_sentences(question, hits, self.tokenize, self.idf, self.embedder if dense else None,
+                              terms=terms)

@@ -130,17 +130,21 @@ def weighted_overlap(terms: dict[str, float], tokens: Sequence[str], idf: dict[s
 
 
 def rank_sentences(question: str, hits: Sequence[Hit], tokenize: Tokenize, idf: dict[str, float],
-                   embedder=None, dense_weight: float = 0.5) -> list[RankedSentence]:
+                   embedder=None, dense_weight: float = 0.5,
+                   terms: dict[str, float] | None = None) -> list[RankedSentence]:
     """Every sentence of ``hits``, best first (ties keep reading order).
 
     ``tokenize`` and ``idf`` should be the retriever's (``Retriever.tokenize``, ``Retriever.idf``),
     so a question's terms are weighed as BM25 weighs them. With an ``embedder`` (anything with
     ``embed_query``/``embed_passages``) the score is ``(1 - dense_weight) * lexical + dense_weight
-    * cosine``; without one it is the lexical overlap alone.
+    * cosine``; without one it is the lexical overlap alone. ``terms`` (weighted, e.g. the question
+    expanded into the other language) replace the question's own tokens; a sentence is read with its
+    chunk's heading path, which often holds what the question names.
     """
-    q_tokens = tokenize(question)
+    weights = terms if terms is not None else dict.fromkeys(tokenize(question), 1.0)
     rows = [(i, h.chunk.id, s) for i, h in enumerate(hits) for s in split_sentences(h.chunk.text)]
-    lexical = [lexical_overlap(q_tokens, tokenize(s.text), idf) for _, _, s in rows]
+    heads = [tokenize(h.chunk.section) if h.chunk.section else [] for h in hits]
+    lexical = [weighted_overlap(weights, heads[i] + tokenize(s.text), idf) for i, _, s in rows]
     dense = _cosines(question, [s.text for _, _, s in rows], embedder) if embedder and rows else None
     ranked = []
     for n, (i, cid, s) in enumerate(rows):
