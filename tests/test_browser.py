@@ -148,6 +148,31 @@ def test_plan_from_the_profile_form(page):
     shot(page, "plan")
 
 
+def test_what_was_read_from_a_description_is_shown_and_editable_before_the_plan(page):
+    open_tab(page, "plan")
+    page.fill("#tb-describe textarea", "PhD student. I know deep learning and transformers well, and I want to "
+                                       "research diffusion and flow matching. 20 hours a week for 10 weeks.")
+    page.click("#tb-fill")
+    row = page.locator('#tb-understood tr[data-field="hours_per_week"]')
+    row.wait_for(timeout=ANSWER_S * 1000)  # the model may fill gaps first: that takes a while on a CPU
+    assert "20" in row.inner_text() and "20 hours a week" in row.inner_text()
+    assert "Deep learning basics" in page.locator('#tb-understood tr[data-field="known"]').inner_text()
+    assert page.locator("#tb-plan .tb-timeline").count() == 0  # nothing is planned before the learner agrees
+    # The form holds what was read, and the learner corrects it before the plan is built.
+    assert page.input_value("#tb-hours input") == "20" and page.input_value("#tb-weeks input") == "10"
+    assert page.locator("#tb-known label", has_text="Deep learning basics").locator("input").is_checked()
+    page.fill("#tb-weeks input", "6")
+    page.locator("#tb-known label", has_text="Deep generative models").click()
+    page.click("#tb-make-plan")
+    rows = page.locator("#tb-plan .tb-timeline tbody tr")
+    rows.first.wait_for(timeout=ANSWER_S * 1000)
+    assert rows.count() == 6
+    timeline = page.locator("#tb-plan .tb-timeline").inner_text()
+    assert "Diffusion models (DDPM/DDIM)" in timeline
+    assert "Deep learning basics" not in timeline and "Deep generative models" not in timeline
+    shot(page, "plan-understood")
+
+
 def test_quiz_of_three_questions_then_progress_chart(page):
     open_tab(page, "quiz")
     page.click("#tb-quiz-start")

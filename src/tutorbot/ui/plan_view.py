@@ -10,6 +10,7 @@ import html
 from collections.abc import Mapping
 
 from tutorbot.plans.models import Phase, Plan, Week
+from tutorbot.plans.understood import UnderstoodField
 from tutorbot.ui.i18n import STRINGS, t
 from tutorbot.ui.render import link_html
 
@@ -33,6 +34,21 @@ def plan_html(plan: Plan | None, marks: Mapping[str, str], lang: str) -> str:
         items = "".join(f"<li>{html.escape(d.name)} (~{d.hours:g} h)</li>" for d in plan.deferred)
         parts.append(f'<h4>{html.escape(t(lang, "plan.deferred"))}</h4><ul>{items}</ul>')
     return "".join(parts) + "</div>"
+
+
+def understood_html(rows: list[UnderstoodField], lang: str) -> str:
+    """What was read from the learner's text, field by field: value, where it came from, their words."""
+    if not rows:
+        return ""
+    heads = "".join(f"<th>{html.escape(t(lang, k))}</th>" for k in ("plan.u_field", "plan.u_value",
+                                                                    "plan.u_source", "plan.u_evidence"))
+    body = "".join(
+        f'<tr data-field="{html.escape(r.field)}" data-source="{html.escape(r.source)}">'
+        f"<td>{html.escape(t(lang, f'plan.f_{r.field}'))}</td><td>{html.escape(r.value)}</td>"
+        f"<td>{html.escape(t(lang, f'plan.s_{r.source}'))}</td>"
+        f"<td>{html.escape('“' + r.evidence + '”' if r.evidence else '')}</td></tr>" for r in rows)
+    return (f'<div class="tb-understood"><p><b>{html.escape(t(lang, "plan.understood"))}</b></p>'
+            f"<table><thead><tr>{heads}</tr></thead><tbody>{body}</tbody></table></div>")
 
 
 def _phase(n: int, phase: Phase, lang: str) -> str:
