@@ -22,7 +22,7 @@ from tutorbot.llm.prompts import PromptLibrary
 from tutorbot.plans.export import plan_to_markdown
 from tutorbot.plans.guidance import PlanGuidance, strip_urls, write_guidance
 from tutorbot.plans.models import LearnerProfile, Plan
-from tutorbot.plans.planner import PlanError, make_plan
+from tutorbot.plans.planner import OVERVIEW_SHARE, PlanError, make_plan, plan_curriculum
 from tutorbot.plans.profile import parse_profile
 from tutorbot.plans.targets import goal_targets, implied_known, path
 from tutorbot.plans.truth import keep_supported, plan_vocabulary
@@ -78,9 +78,14 @@ def check_plan(plan: Plan, profile: LearnerProfile, cur, catalog, done: set[str]
 
 def check_order_and_hours(plan: Plan, profile: LearnerProfile, cur, done: set[str] = frozenset()) -> None:
     """Prerequisites (and recommended topics, when both are planned) come first, known topics are not
-    taught, each taught topic gets all its hours unless the rest is deferred."""
+    taught, each taught topic gets all its hours unless the rest is deferred. An overview leaves out the
+    skills to practise, and the foundations when time is short."""
+    cur = plan_curriculum(profile, cur)
+    overview = profile.depth == "overview"
     covered = set(profile.known) | set(done)
     skipped = implied_known(covered, profile.learn, cur)
+    if overview:
+        skipped |= {t.id for t in cur.topics if t.practice or "foundations" in t.tracks}
     sequence = [t.id for w in plan.weeks for t in w.topics if t.learning]
     deferred = {d.id: d.hours for d in plan.deferred}
     first = {t: sequence.index(t) for t in sequence}
@@ -261,6 +266,22 @@ def test_everything_known_still_gives_review_weeks(cur, catalog, prompts):
     assert guided.overview and not llm.calls
 
 
+def test_an_overview_leaves_out_skills_and_projects_and_takes_less_time(cur, catalog):
+    profile = LearnerProfile(goal="understand_llms", hours_per_week=2, weeks=26, depth="overview")
+    plan = make_plan(profile, cur, catalog)
+    check_plan(plan, profile, cur, catalog)
+    taught = plan.taught()
+    assert taught[0] == "llm_intro" and "attention_transformer" in taught
+    assert not {t.id for t in cur.topics if t.practice} & set(taught)  # no Python, PyTorch, CUDA...
+    hours = {t: sum(x.hours for w in plan.weeks for x in w.topics if x.id == t) for t in taught}
+    assert hours["attention_transformer"] == round(cur.topic("attention_transformer").hours * OVERVIEW_SHARE)
+    assert not any(t.project for w in plan.weeks for t in w.topics) and all(not p.project for p in plan.phases)
+    assert not any(task.startswith("Project") for w in plan.weeks for task in w.tasks)
+    assert "An overview" in plan.summary
+    tight = make_plan(profile.model_copy(update={"weeks": 6}), cur, catalog).taught()
+    assert "dl_basics" not in tight and tight[0] == "llm_intro"  # the foundations wait when time is short
+
+
 def test_an_uncovered_goal_gets_the_nearest_path_and_says_what_is_missing(cur, catalog):
     profile = LEARNERS["app_builder"]
     plan = make_plan(profile, cur, catalog)
@@ -368,7 +389,8 @@ def profiles(draw, ids: list[str]):
         hours_per_week=draw(st.integers(1, 80)), weeks=draw(st.integers(1, 104)),
         preferred_kinds=draw(st.lists(st.sampled_from(["video", "course", "paper", "code", "blog", "book"]),
                                       max_size=3, unique=True)),
-        language=draw(st.sampled_from(["zh", "en"])), fill_weeks=draw(st.booleans()))
+        language=draw(st.sampled_from(["zh", "en"])), fill_weeks=draw(st.booleans()),
+        depth=draw(st.sampled_from(["full", "full", "overview"])))
 
 
 @settings(max_examples=150, deadline=None)
@@ -383,7 +405,7 @@ def test_random_profiles_keep_the_invariants(data):
     # A week is only closed with less than an hour left, so a path that needs at most
     # (budget - 1) hours per week on average must fit completely.
     targets = goal_targets(profile.goal, profile.area, cur) + profile.learn
-    total = sum(cur.topic(t).hours for t in needed(profile, cur, targets))
+    total = sum(plan_curriculum(profile, cur).topic(t).hours for t in needed(profile, cur, targets))
     if total <= (profile.hours_per_week - 1) * profile.weeks:
         assert not deferred
     if not deferred and profile.fill_weeks:  # the weeks given are used until nothing more fits
@@ -392,10 +414,14 @@ def test_random_profiles_keep_the_invariants(data):
 
 def _nothing_fits(plan: Plan, profile: LearnerProfile, cur) -> bool:
     """No further topic (with what it lacks, recommended topics included) fits the hours left."""
+    cur = plan_curriculum(profile, cur)
     room = (profile.weeks - len(plan.weeks)) * profile.hours_per_week
     room += max(0.0, profile.hours_per_week - plan.weeks[-1].hours)
-    covered = implied_known(profile.known, profile.learn, cur) | set(plan.taught())
-    skipped = cur.ancestors(covered, soft=True) - covered  # left out to fit the goal, not added after it
+    finished = implied_known(profile.known, profile.learn, cur)
+    if profile.depth == "overview":
+        finished |= {t.id for t in cur.topics if t.practice}
+    covered = finished | set(plan.taught())
+    skipped = cur.ancestors(plan.taught(), stop=covered, soft=True)  # left out to fit the goal: not added after
     chains = [path([tid], covered, cur, soft=True) for tid in cur.ids if tid not in covered]
     return all(sum(cur.topic(t).hours for t in chain) > room - 1e-9 for chain in chains if not chain & skipped)
 

@@ -252,6 +252,20 @@ def test_an_uncovered_request_is_named_and_gets_the_nearest_goal(cur, text):
     assert draft.not_covered == ["interview_practice"] and draft.goal == Goal.understand_llms
 
 
+@pytest.mark.parametrize(("text", "depth", "goal"), [
+    ("I'm curious how ChatGPT works. No plans to train anything big - I just want to get the concepts.",
+     "overview", Goal.understand_llms),
+    ("产品经理，不会写代码，想搞明白 RLHF、微调、RAG 这些概念大概是什么意思。", "overview", Goal.understand_llms),
+    ("想大概了解一下大模型是怎么回事，不打算深入", "overview", Goal.understand_llms),
+    ("I want the big picture of diffusion models.", "overview", Goal.diffusion_models),
+    ("目标是看懂大模型大概是怎么回事，自己能跑通一个小模型", "full", Goal.understand_llms),  # hands-on too
+    ("I want to fine-tune LLMs and deploy them.", "full", Goal.finetune_deploy),
+])
+def test_concepts_only_is_an_overview_and_a_goal_about_doing_becomes_understanding(cur, text, depth, goal):
+    draft = read(text, cur)
+    assert (draft.depth, draft.goal) == (depth, goal)
+
+
 def test_preferred_kinds(cur):
     assert read("I prefer papers and code.", cur).preferred_kinds == ["paper", "code"]
     assert read("我喜欢看视频和博客", cur).preferred_kinds == ["video", "blog"]

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from tutorbot.cli.core import app, container, echo_json, eval_app, fail, guard
 
 LABELS = {"language": "language", "hours_per_week": "hours/week", "weeks": "weeks", "goal": "goal", "area": "area",
+          "depth": "depth",
           "known": "known", "learn": "to learn", "preferred_kinds": "prefers", "not_covered": "not covered"}
 
 
@@ -51,7 +52,7 @@ def _today(value: str | None) -> date:
 
 
 def _print_understood(rows) -> None:
-    typer.echo("understood (correct any field with --known/--learn/--goal/--area/--weeks/--hours):")
+    typer.echo("understood (correct any field with --known/--learn/--goal/--area/--weeks/--hours/--depth):")
     for r in rows:
         said = f'  ← "{r.evidence}"' if r.evidence else ""
         typer.echo(f"  {LABELS[r.field]:<12} {r.value}  [{r.source}]{said}")
@@ -68,6 +69,7 @@ def plan(profile: Path | None = typer.Option(None, "--profile", help="Learner pr
          weeks: int | None = typer.Option(None, "--weeks", min=1, max=104, help="Plan length in weeks."),
          hours: int | None = typer.Option(None, "--hours", min=1, max=80, help="Study hours per week."),
          no_fill: bool = typer.Option(False, "--no-fill", help="Stop when the goal is reached."),
+         depth: str | None = typer.Option(None, "--depth", help="full (hands-on) or overview (concepts only)."),
          today: str | None = typer.Option(None, "--today", help="Date that 'till March' counts from (YYYY-MM-DD)."),
          no_llm: bool = typer.Option(False, "--no-llm", help="Deterministic only (no model reading or advice)."),
          as_json: bool = typer.Option(False, "--json")):
@@ -79,7 +81,7 @@ def plan(profile: Path | None = typer.Option(None, "--profile", help="Learner pr
 
     c = container()
     changes = {"known": _split(known), "learn": _split(learn), "goal": goal, "area": area, "weeks": weeks,
-               "hours_per_week": hours, "fill_weeks": False if no_fill else None}
+               "hours_per_week": hours, "fill_weeks": False if no_fill else None, "depth": depth}
     with guard():
         svc = c.plans
         svc.today = lambda: _today(today)

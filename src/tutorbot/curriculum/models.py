@@ -54,6 +54,8 @@ class Topic(BaseModel):
     recommended: list[str] = Field(default_factory=list, description="Topics the roadmaps put first, planned "
                                                                      "before it when the time budget allows.")
     tracks: list[str] = Field(min_length=1)
+    practice: bool = Field(False, description="A skill to practise (Python, PyTorch, CUDA...), not a concept "
+                                              "to understand: an overview plan leaves it out.")
     hours: float = Field(gt=0, le=200, description="Estimated study hours for a typical learner.")
     stage: int = Field(ge=1, le=99, description="The roadmaps' own stage order; breaks ordering ties.")
     resources: list[str] = Field(default_factory=list, description="Catalog ids (normalised URL or name:slug).")

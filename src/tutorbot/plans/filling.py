@@ -42,14 +42,15 @@ def project_piece(topic: str, cur: Curriculum) -> Piece | None:
 
 
 def fill(weeks: Weeks, cur: Curriculum, budget: Budget, *, goal_topics: list[str], planned: set[str],
-         finished: set[str], tracks: set[str]) -> Weeks:
-    """``weeks`` filled up to the budget: project time for the goal's last topics, further topics of the
-    plan's own tracks, project time for its other topics, reviews, then topics of other tracks."""
-    projects = [p for t in goal_topics if (p := project_piece(t, cur))]
+         finished: set[str], tracks: set[str], with_projects: bool = True) -> Weeks:
+    """``weeks`` filled up to the budget: project time for the goal's last topics (unless ``with_projects`` is
+    off, for an overview), further topics of the plan's own tracks, project time for its other topics, reviews,
+    then topics of other tracks."""
+    projects = [p for t in goal_topics if with_projects and (p := project_piece(t, cur))]
     weeks = _each(weeks, projects[-MAX_PROJECTS:], budget)
-    weeks, planned = add_topics(weeks, cur, budget, covered=planned | finished, tracks=tracks)
+    weeks, planned = add_topics(weeks, cur, budget, planned=planned, finished=finished, tracks=tracks)
     weeks = _each(weeks, projects[:-MAX_PROJECTS] + [review_piece(t, cur) for t in goal_topics], budget)
-    weeks, _ = add_topics(weeks, cur, budget, covered=planned, tracks=None)
+    weeks, _ = add_topics(weeks, cur, budget, planned=planned, finished=finished, tracks=None)
     return weeks
 
 
@@ -61,26 +62,27 @@ def _each(weeks: Weeks, pieces: list[Piece], budget: Budget) -> Weeks:
     return weeks
 
 
-def add_topics(weeks: Weeks, cur: Curriculum, budget: Budget, *, covered: set[str],
+def add_topics(weeks: Weeks, cur: Curriculum, budget: Budget, *, planned: set[str], finished: set[str],
                tracks: set[str] | None) -> tuple[Weeks, set[str]]:
     """Whole topics, each with the prerequisites and recommended topics it lacks, while any fits: only
     those of ``tracks`` when given, else any, the roadmaps' earliest stages first. Returns the weeks and
-    what is covered."""
+    what is planned."""
     while True:
-        for chain in _chains(cur, covered, tracks):
+        for chain in _chains(cur, planned, finished, tracks):
             slots = [Piece(topic=t, hours=cur.topic(t).hours) for t in chain]
             if (trial := place_all(weeks, slots, budget.hours, budget.weeks)) is not None:
-                weeks, covered = trial, covered | set(chain)
+                weeks, planned = trial, planned | set(chain)
                 break
         else:
-            return weeks, covered
+            return weeks, planned
 
 
-def _chains(cur: Curriculum, covered: set[str], tracks: set[str] | None) -> Iterable[list[str]]:
+def _chains(cur: Curriculum, planned: set[str], finished: set[str], tracks: set[str] | None) -> Iterable[list[str]]:
     """For each topic not yet covered, in the order a learner would go on: it and what it lacks. A topic the
     roadmaps recommend before one already planned (left out to fit the goal) is not added after it."""
     order = {t.id: i for i, t in enumerate(cur.topics)}
-    skipped = cur.ancestors(covered, soft=True) - covered
+    covered = planned | finished
+    skipped = cur.ancestors(planned, stop=covered, soft=True)
     candidates = sorted((t for t in cur.topics if t.id not in covered and (tracks is None or tracks & set(t.tracks))),
                         key=lambda t: (t.stage, order[t.id]))
     for t in candidates:

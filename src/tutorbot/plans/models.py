@@ -18,6 +18,7 @@ PlanLang = Language
 PreferredKind = Literal["video", "course", "paper", "code", "blog", "book"]
 FieldSource = Literal["parser", "llm", "default", "learner"]
 TextSource = Literal["llm", "template"]
+Depth = Literal["full", "overview"]
 
 
 class LearnerProfile(BaseModel):
@@ -37,6 +38,8 @@ class LearnerProfile(BaseModel):
                                                                      "(ids of the curriculum's `uncovered` entries).")
     fill_weeks: bool = Field(True, description="Use every week given: after the goal's path, projects, "
                                                "further topics and reviews.")
+    depth: Depth = Field("full", description="'overview': concepts only, without coding skills or projects, "
+                                             "each topic in less time.")
 
     @field_validator("hours_per_week")
     @classmethod
@@ -83,6 +86,7 @@ class ProfileDraft(BaseModel):
     language: PlanLang = "en"
     not_covered: list[str] = Field(default_factory=list, description="Uncovered requests the text makes.")
     fill_weeks: bool = True
+    depth: Depth = "full"
     sources: dict[str, FieldSource] = Field(
         default_factory=dict, description="Where each field came from, keyed by field name, or '<field>:<item>' "
                                           "for list items ('known:dl_basics'); absent fields take defaults.")

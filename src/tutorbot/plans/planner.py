@@ -24,9 +24,16 @@ from tutorbot.plans.weeks import PlanContext, build_phases, build_weeks
 from tutorbot.plans.wording import join, topics, weeks_span
 from tutorbot.schemas import CatalogEntry
 
+OVERVIEW_SHARE = 0.4  # an overview gives a topic this share of its hands-on hours
+
 
 class PlanError(TutorbotError, ValueError):
     """The profile or progress refers to something the curriculum does not have."""
+
+
+def plan_curriculum(profile: LearnerProfile, cur: Curriculum) -> Curriculum:
+    """The curriculum a plan is made from: for an overview, every topic in a share of its hours."""
+    return cur.scaled(OVERVIEW_SHARE) if profile.depth == "overview" else cur
 
 
 class GoalPath(BaseModel):
@@ -44,6 +51,7 @@ def make_plan(profile: LearnerProfile, curriculum: Curriculum, catalog: list[Cat
     """A plan for ``profile``; with ``previous``, weeks before ``now_week`` are kept as they were."""
     done, weak = set(done), set(weak)
     check_ids(curriculum, known=profile.known, learn=profile.learn, done=done, weak=weak)
+    curriculum = plan_curriculum(profile, curriculum)
     ctx = PlanContext(curriculum, {e.id: e for e in catalog}, profile)
     kept = [w for w in previous.weeks if w.week < now_week] if previous else []
     spent = _hours_spent(kept, curriculum)
@@ -52,11 +60,11 @@ def make_plan(profile: LearnerProfile, curriculum: Curriculum, catalog: list[Cat
     targets = list(dict.fromkeys(goal_targets(profile.goal, profile.area, curriculum) + profile.learn + started))
     budget = Budget(hours=profile.hours_per_week, weeks=profile.weeks - len(kept))
     goal = _goal_path(targets, finished, started, weak, spent, budget, ctx)
-    packed = _complete(goal, targets, finished, budget, ctx)
+    packed = _complete(goal, targets, finished, set(spent), budget, ctx)
     ctx.used = {r.id for w in kept for r in w.resources}
     weeks = kept + build_weeks(packed, len(kept) + 1, kept, ctx)
     goal_week = len(kept) + len(goal.weeks) if goal.order and not goal.deferred else None
-    skipped = len((set(targets) | curriculum.ancestors(targets)) & finished)
+    skipped = len((set(targets) | curriculum.ancestors(targets)) & (finished - _skills(profile, curriculum)))
     plan = Plan(summary="", language=ctx.lang, goal=profile.goal, hours_per_week=profile.hours_per_week,
                 weeks_requested=profile.weeks, weeks=weeks, phases=build_phases(weeks, ctx), goal_week=goal_week,
                 deferred=[TopicRef(id=t, name=ctx.name(t), hours=round(h, 2)) for t, h in goal.deferred.items()],
@@ -79,9 +87,15 @@ def _hours_spent(weeks: list[Week], cur: Curriculum) -> dict[str, float]:
 
 
 def _finished(cur: Curriculum, profile: LearnerProfile, done: set[str], spent: dict[str, float]) -> set[str]:
-    """Known, done and fully scheduled topics, plus what they build on (but not what the learner lacks)."""
+    """Known and done topics with what they build on (but not what the learner lacks), and fully scheduled
+    ones (what they build on was scheduled before them, or known)."""
     scheduled = {t for t, h in spent.items() if h >= cur.topic(t).hours - 1e-6}
-    return implied_known(set(profile.known) | done | scheduled, profile.learn, cur)
+    return implied_known(set(profile.known) | done, profile.learn, cur) | scheduled | _skills(profile, cur)
+
+
+def _skills(profile: LearnerProfile, cur: Curriculum) -> set[str]:
+    """What an overview leaves out: skills to practise (they imply nothing about what comes before them)."""
+    return {t.id for t in cur.topics if t.practice} if profile.depth == "overview" else set()
 
 
 def _goal_path(targets: list[str], finished: set[str], started: list[str], weak: set[str],
@@ -91,11 +105,16 @@ def _goal_path(targets: list[str], finished: set[str], started: list[str], weak:
     cur = ctx.cur
     reviews = cur.topo_order(weak & finished)
     first = _urgent(cur, started + sorted(weak) + ctx.profile.learn, finished)
-    hard = path(targets, finished, cur)
+    # An overview gives the gist of a topic without its background (the foundations track): that is
+    # kept only when all fits.
+    background = {t.id for t in cur.topics if "foundations" in t.tracks} - set(targets)
+    hard = path(targets, finished | (background if ctx.profile.depth == "overview" else set()), cur)
     # What the roadmaps recommend before a topic already in the kept weeks is not added behind it.
-    behind = cur.ancestors(spent, soft=True) - finished - set(spent) - hard
+    behind = cur.ancestors(spent, stop=finished, soft=True) - set(spent) - hard
     extra = path(set(targets) - set(started), finished | set(started), cur, soft=True) - behind
     soft = hard | {t for t in extra if not cur.ancestors([t]) & behind}
+    if ctx.profile.depth == "overview":
+        soft |= path(targets, finished, cur) - behind
     packed = _pack_path(soft, first, reviews, spent, budget, ctx)
     return packed if not packed.deferred else _pack_path(hard, first, reviews, spent, budget, ctx)
 
@@ -125,7 +144,8 @@ def _urgent(cur: Curriculum, leading: list[str], finished: set[str]) -> list[str
     return list(dict.fromkeys(out))
 
 
-def _complete(goal: GoalPath, targets: list[str], finished: set[str], budget: Budget, ctx: PlanContext) -> Weeks:
+def _complete(goal: GoalPath, targets: list[str], finished: set[str], kept: set[str], budget: Budget,
+              ctx: PlanContext) -> Weeks:
     """The goal's weeks, then: the start of the first topic left over, or the rest of the budget filled."""
     cur, weeks = ctx.cur, [list(w) for w in goal.weeks]
     if goal.deferred:
@@ -139,11 +159,11 @@ def _complete(goal: GoalPath, targets: list[str], finished: set[str], budget: Bu
         return weeks
     taught = [t for t in goal.order if t in set(targets)]
     if ctx.profile.fill_weeks:
-        weeks = fill(weeks, cur, budget, goal_topics=taught, planned=set(goal.order), finished=finished,
-                     tracks=goal_tracks(targets, cur))
+        weeks = fill(weeks, cur, budget, goal_topics=taught, planned=set(goal.order) | kept, finished=finished,
+                     tracks=goal_tracks(targets, cur), with_projects=ctx.profile.depth == "full")
     if not any(weeks):  # nothing left to learn: review what the goal needs rather than return no plan
         weeks = fill([], cur, Budget(budget.hours, budget.weeks), goal_topics=targets, planned=set(cur.ids),
-                     finished=set(cur.ids), tracks=set())
+                     finished=set(cur.ids), tracks=set(), with_projects=ctx.profile.depth == "full")
     return weeks
 
 
@@ -163,6 +183,7 @@ def _summary(plan: Plan, goal: GoalPath, skipped: int, kept: int, ctx: PlanConte
     text += ctx.t("reviews", n=len(goal.reviews)) if goal.reviews else ""
     text += ctx.t("known", n=topics(ctx.lang, skipped)) if skipped else ""
     text += ctx.t("kept", n=kept) if kept else ""
+    text += ctx.t("overview", share=round(OVERVIEW_SHARE * 100)) if ctx.profile.depth == "overview" else ""
     text += _ending(plan, goal, ctx)
     if plan.not_covered:
         text += ctx.t("not_covered", what=join(ctx.lang, plan.not_covered))

@@ -29,6 +29,13 @@ HOW_IT_WORKS = re.compile(r"\bhow\b.{0,40}\bworks?\b|是怎么回事|怎么工�
 FALSE_FRIENDS = re.compile(r"研究生|研究所")  # "graduate student", "institute": not research as a goal
 CUE, TOPIC = 2, 1  # a goal's own words count more than a topic of one of its tracks
 AREA_SKIP = {"foundations", "research"}  # a research area is a field, not the basics or research itself
+OVERVIEW = re.compile(r"\bconcepts?\b|\bconceptual(?:ly)?\b|big picture|high[- ]level|\boverview\b|\bgentle\b|"
+                      r"\bintuition\b|not (?:go(?:ing)? )?(?:too )?deep|for my own understanding|概念|大概|大致|"
+                      r"科普|不打算深入|不深入|了解一下|是什么意思", re.I)
+HANDS_ON = re.compile(r"\bimplement|\bbuild|\bcode\b|\bcoding\b|\btrain(?:ing)? (?:an? |my |our |the |models?\b|"
+                      r"networks?\b|llms?\b|gpts?\b)|\brun\b|\breproduce|"
+                      r"\bhands-on\b|\bdeploy|从零|实现|复现|跑通|动手|写代码|训练|部署|搭建|做出", re.I)
+DOING_GOALS = {Goal.finetune_deploy, Goal.build_llm_apps, Goal.llm_systems_inference, Goal.implement_from_scratch}
 PREFER = re.compile(r"\b(?:prefer|like|love|enjoy|favou?rite|mostly|learn best|best)\b|喜欢|偏好|倾向|更爱|爱看|习惯")
 KINDS: list[tuple[PreferredKind, str]] = [
     ("video", r"\bvideos?\b|\byoutube\b|\blectures?\b|\bbilibili\b|视频|b站"),
@@ -53,6 +60,7 @@ def parse_profile(text: str, curriculum: Curriculum, *, names: ResourceNames | N
     parts = clauses(text)
     _read_topics(draft, parts, curriculum, names)
     _read_goal(draft, parts, curriculum)
+    _read_depth(draft, parts)
     _read_learn(draft, parts, curriculum, names)
     _read_not_covered(draft, parts, curriculum)
     _read_kinds(draft, parts)
@@ -152,6 +160,17 @@ def _read_area(draft: ProfileDraft, pool: list[Clause], cur: Curriculum) -> None
     if tracks:
         best = max(tracks, key=lambda tr: (tracks[tr], -[t.id for t in cur.tracks].index(tr)))
         _set(draft, "area", cur.track(best).name.get(draft.language), said[best])
+
+
+def _read_depth(draft: ProfileDraft, parts: list[Clause]) -> None:
+    """An overview (concepts, no coding) when the learner asks for concepts and for nothing hands-on; a goal
+    about doing things then becomes understanding LLMs."""
+    asked = next((c.text for c in parts if c.polarity != "neg" and OVERVIEW.search(c.text)), None)
+    if asked is None or any(HANDS_ON.search(c.text) for c in parts if c.polarity in ("want", "pos", "none")):
+        return
+    _set(draft, "depth", "overview", asked)
+    if draft.goal in DOING_GOALS and draft.source_of("goal") == "parser":
+        _set(draft, "goal", Goal.understand_llms, draft.evidence.get("goal", asked))
 
 
 def _read_learn(draft: ProfileDraft, parts: list[Clause], cur: Curriculum, names: ResourceNames | None) -> None:

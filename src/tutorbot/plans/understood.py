@@ -15,8 +15,11 @@ from tutorbot.errors import InputError
 from tutorbot.lang import Language
 from tutorbot.plans.models import FieldSource, ProfileDraft
 
-FIELDS = ["language", "hours_per_week", "weeks", "goal", "area", "known", "learn", "preferred_kinds", "not_covered"]
+FIELDS = ["language", "hours_per_week", "weeks", "goal", "area", "depth", "known", "learn", "preferred_kinds",
+          "not_covered"]
 LISTS = {"known", "learn", "preferred_kinds", "not_covered"}
+DEPTH = {"en": {"full": "hands-on", "overview": "overview (concepts only)"},
+         "zh": {"full": "完整（动手实践）", "overview": "概览（只学概念）"}}
 
 
 class UnderstoodField(BaseModel):
@@ -54,6 +57,8 @@ def show(field: str, value: object, cur: Curriculum, lang: Language) -> str:
         return ", ".join(names.get(u, u) for u in value) or "-"  # type: ignore[attr-defined]
     if field == "goal":
         return cur.goals[Goal(str(value))].name.get(lang)
+    if field == "depth":
+        return DEPTH[lang][str(value)]
     if isinstance(value, list):
         return ", ".join(map(str, value)) or "-"
     return "-" if value is None else str(value)

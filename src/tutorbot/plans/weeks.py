@@ -17,6 +17,7 @@ from tutorbot.plans.wording import say
 from tutorbot.schemas import CatalogEntry
 
 PREFERRED_KIND = {"code": "repository"}
+OVERVIEW_KINDS: list[str] = ["video", "blog"]  # an overview learns from talks and explanations first
 WEEK_RESOURCES = 4
 
 
@@ -74,7 +75,8 @@ def _pick_resources(t: WeekTopic, ctx: PlanContext, room: int, taken: set[str]) 
     """Catalog entries for this piece: preferred kinds, then the plan's language, then curriculum order;
     new to the plan if possible, else at least new to the week (``taken``)."""
     entries = [ctx.catalog[r] for r in ctx.cur.topic(t.id).resources if r in ctx.catalog]
-    wanted = {PREFERRED_KIND.get(k, k) for k in ctx.profile.preferred_kinds}
+    kinds = ctx.profile.preferred_kinds or (OVERVIEW_KINDS if ctx.profile.depth == "overview" else [])
+    wanted = {PREFERRED_KIND.get(k, k) for k in kinds}
 
     def rank(item: tuple[int, CatalogEntry]) -> tuple:
         i, e = item
@@ -102,7 +104,7 @@ def _tasks(t: WeekTopic, ctx: PlanContext) -> list[str]:
         return [ctx.t("project_slot", name=t.name, project=topic.projects[-1].get(ctx.lang))]
     tasks = [ctx.t("study", name=t.name, desc=topic.description.get(ctx.lang)) if t.part == 1
              else ctx.t("continue", name=t.name, part=t.part, parts=t.parts)]
-    if t.part == t.parts:
+    if t.part == t.parts and ctx.profile.depth == "full":
         tasks += [ctx.t("project", project=p.get(ctx.lang)) for p in topic.projects]
     return tasks
 
@@ -136,7 +138,10 @@ def build_phases(weeks: list[Week], ctx: PlanContext) -> list[Phase]:
 
 
 def _phase_project(phase: Phase, weeks: list[Week], ctx: PlanContext) -> str:
-    """The project of the last topic finished in the phase, else a small integration exercise."""
+    """The project of the last topic finished in the phase, else a small integration exercise; none in an
+    overview."""
+    if ctx.profile.depth == "overview":
+        return ""
     finished = [t.id for w in weeks if phase.first_week <= w.week <= phase.last_week
                 for t in w.topics if t.learning and t.part == t.parts and t.id in ctx.cur.ids]
     with_projects = [t for t in finished if ctx.cur.topic(t).projects]

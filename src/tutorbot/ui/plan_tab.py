@@ -52,13 +52,15 @@ def _profile_form(L: Labels, cur: Any) -> dict[str, Any]:
                                elem_id="tb-plan-lang"), label="plan.language")
     fill_weeks = L.add(gr.Checkbox(True, label=t("en", "plan.fill_weeks"), elem_id="tb-fill-weeks"),
                        label="plan.fill_weeks")
+    overview = L.add(gr.Checkbox(False, label=t("en", "plan.overview_only"), elem_id="tb-overview"),
+                     label="plan.overview_only")
     not_covered = gr.State([])  # requests the roadmaps do not cover, read from the text (shown in the plan)
     L.add(known, lambda lang: {"label": t(lang, "plan.known"), "choices": topic_choices(cur, lang)})
     L.add(learn, lambda lang: {"label": t(lang, "plan.learn"), "choices": topic_choices(cur, lang)})
     L.add(goal, lambda lang: {"label": t(lang, "plan.goal"), "choices": goal_choices(cur, lang)})
     L.add(kinds, lambda lang: {"label": t(lang, "plan.kinds"), "choices": kind_choices(lang)})
     return {"about": about, "fill": fill, "read": read,
-            "form": [known, learn, goal, area, hours, weeks, kinds, plan_lang, fill_weeks, not_covered]}
+            "form": [known, learn, goal, area, hours, weeks, kinds, plan_lang, fill_weeks, overview, not_covered]}
 
 
 def _plan_controls(L: Labels) -> dict[str, Any]:
@@ -121,12 +123,12 @@ def build_plan_tab(ctx: UIContext) -> dict[str, Any]:
         return "", plan_html(plan, plans.marks(uid), lang), export_file(markdown, exports / str(uid))
 
     def do_make(lang: str, kn: list, le: list, gl: str, ar: str, hr: float, wk: float, kd: list, pl: str,
-                fw: bool, nc: list, request: gr.Request):
-        return submit(False, lang, (kn, le, gl, ar, hr, wk, kd, pl, fw, nc), request)
+                fw: bool, ov: bool, nc: list, request: gr.Request):
+        return submit(False, lang, (kn, le, gl, ar, hr, wk, kd, pl, fw, ov, nc), request)
 
     def do_replan(lang: str, kn: list, le: list, gl: str, ar: str, hr: float, wk: float, kd: list, pl: str,
-                  fw: bool, nc: list, request: gr.Request):
-        return submit(True, lang, (kn, le, gl, ar, hr, wk, kd, pl, fw, nc), request)
+                  fw: bool, ov: bool, nc: list, request: gr.Request):
+        return submit(True, lang, (kn, le, gl, ar, hr, wk, kd, pl, fw, ov, nc), request)
 
     def do_mark(status: TopicStatus | None):
         def handler(topics: list[str], lang: str, request: gr.Request):
@@ -174,10 +176,10 @@ def fill_from_draft(data: dict | None) -> list[Any]:
 
 def form_profile(values: tuple, lang: str, cur: Any) -> Any:
     """The form's raw values (in ``PlanForm`` field order) as a checked ``LearnerProfile``."""
-    known, learn, goal, area, hours, weeks, kinds, plan_lang, fill_weeks, not_covered = values
+    known, learn, goal, area, hours, weeks, kinds, plan_lang, fill_weeks, overview, not_covered = values
     return PlanForm(known=known or [], learn=learn or [], goal=goal or "", area=area or "",
                     hours_per_week=hours or 0, weeks=weeks or 0, preferred_kinds=kinds or [],
-                    language=plan_lang or lang, fill_weeks=fill_weeks is not False,
+                    language=plan_lang or lang, fill_weeks=fill_weeks is not False, overview=bool(overview),
                     not_covered=not_covered or []).to_profile(cur)
 
 
@@ -197,7 +199,7 @@ def form_updates(form: PlanForm) -> list[Any]:
     return [gr.update(value=form.known), gr.update(value=form.learn), gr.update(value=form.goal),
             gr.update(value=form.area), gr.update(value=form.hours_per_week), gr.update(value=form.weeks),
             gr.update(value=form.preferred_kinds), gr.update(value=form.language),
-            gr.update(value=form.fill_weeks), form.not_covered]
+            gr.update(value=form.fill_weeks), gr.update(value=form.overview), form.not_covered]
 
 
 def export_file(markdown: str | None, folder: Path) -> Any:

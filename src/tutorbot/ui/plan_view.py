@@ -54,10 +54,11 @@ def understood_html(rows: list[UnderstoodField], lang: str) -> str:
 def _phase(n: int, phase: Phase, lang: str) -> str:
     span = t(lang, "plan.weeks_span", a=phase.first_week, b=phase.last_week)
     tips = f'<div class="tb-phase-tips">{html.escape(phase.tips)}</div>' if phase.tips else ""
+    project = (f'<div class="tb-phase-project"><b>{html.escape(t(lang, "plan.project"))}:</b> '
+               f"{html.escape(phase.project)}</div>") if phase.project else ""
     return (f'<div class="tb-phase"><div class="tb-phase-head"><span class="tb-phase-n">{n}</span>'
             f'{html.escape(phase.title)} <span class="tb-muted">· {html.escape(span)}</span></div>'
-            f'<div class="tb-phase-project"><b>{html.escape(t(lang, "plan.project"))}:</b> '
-            f"{html.escape(phase.project)}</div>{tips}</div>")
+            f"{project}{tips}</div>")
 
 
 def _table(weeks: list[Week], marks: dict[str, str], lang: str) -> str:
