@@ -158,7 +158,8 @@ def build_plan_tab(ctx: UIContext) -> dict[str, Any]:
     for button, handler in ((p.make, do_make), (p.replan, do_replan)):
         button.click(handler, [ctx.lang, *form], outs, **quick).then(do_guidance, [ctx.lang], [note, view, export],
                                                                      **advise)
-    for button, status in ((p.done, "done"), (p.known_btn, "known"), (p.clear, None)):
+    marks: list[tuple[Any, TopicStatus | None]] = [(p.done, "done"), (p.known_btn, "known"), (p.clear, None)]
+    for button, status in marks:
         button.click(do_mark(status), [mark_topics, ctx.lang], outs, **quick)
     p.fill.click(do_fill, [p.about, ctx.lang], [*form, p.read, note], **llm)
     ctx.on_refresh(refresh, [ctx.lang], [*form, *outs])

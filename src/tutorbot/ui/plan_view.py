@@ -61,14 +61,14 @@ def _phase(n: int, phase: Phase, lang: str) -> str:
             f"{project}{tips}</div>")
 
 
-def _table(weeks: list[Week], marks: dict[str, str], lang: str) -> str:
+def _table(weeks: list[Week], marks: Mapping[str, str], lang: str) -> str:
     heads = ("plan.week", "plan.topics", "plan.hours_col", "plan.resources", "plan.tasks", "plan.checkpoint")
     head = "".join(f"<th>{html.escape(t(lang, h))}</th>" for h in heads)
     rows = "".join(_row(w, marks, lang) for w in weeks)
     return f'<table class="tb-timeline"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
 
 
-def _row(w: Week, marks: dict[str, str], lang: str) -> str:
+def _row(w: Week, marks: Mapping[str, str], lang: str) -> str:
     topics = "<br>".join(_topic(tp.id, tp.name, tp.review, tp.part, tp.parts, marks, lang) for tp in w.topics)
     resources = "<br>".join(
         f'{link_html(r.url, r.title)} <span class="tb-kind">{html.escape(t(lang, _kind_key(r.kind)))}</span>'
@@ -80,7 +80,7 @@ def _row(w: Week, marks: dict[str, str], lang: str) -> str:
             f'<td><ul class="tb-tasks">{tasks}</ul></td><td>{check}</td></tr>')
 
 
-def _topic(tid: str, name: str, review: bool, part: int, parts: int, marks: dict[str, str], lang: str) -> str:
+def _topic(tid: str, name: str, review: bool, part: int, parts: int, marks: Mapping[str, str], lang: str) -> str:
     extra = f" ({t(lang, 'plan.review')})" if review else f" ({part}/{parts})" if parts > 1 else ""
     badge = BADGE.get(marks.get(tid, ""), "")
     return f'{badge}{html.escape(name + extra)}'
