@@ -79,6 +79,7 @@ def plan(profile: Path | None = typer.Option(None, "--profile", help="Learner pr
     from tutorbot.plans.models import ProfileDraft
     from tutorbot.plans.understood import override, understood
 
+
     c = container()
     changes = {"known": _split(known), "learn": _split(learn), "goal": goal, "area": area, "weeks": weeks,
                "hours_per_week": hours, "fill_weeks": False if no_fill else None, "depth": depth}
@@ -87,8 +88,9 @@ def plan(profile: Path | None = typer.Option(None, "--profile", help="Learner pr
         svc.today = lambda: _today(today)
         if text is not None:
             draft = svc.draft(text, refine=not no_llm)
-        else:
-            draft = ProfileDraft.model_validate(_read_profile(profile).model_dump())  # type: ignore[arg-type]
+        else:  # every field the file gives is the learner's own
+            given = _read_profile(profile)  # type: ignore[arg-type]
+            draft = override(ProfileDraft(), c.curriculum, **{f: getattr(given, f) for f in given.model_fields_set})
         draft = override(draft, c.curriculum, **changes)
         rows = understood(draft, c.curriculum, draft.language)
         if not as_json:

@@ -1,8 +1,8 @@
 """Plan service: profiles and plans per learner, adapted to progress and quiz results.
 
 The deterministic planner decides everything a learner relies on (order, sizes, resources);
-the LLM only writes guidance text (``plan_writer``) and refines free-text profiles
-(``profile.refine_profile``), each with a fallback. Every change is saved as a new plan in the
+the LLM only writes guidance text (``guidance``, through the truth gate) and fills gaps in
+free-text profiles (``refine``), each with a fallback. Every change is saved as a new plan in the
 learner's history (one transaction each), so re-planning never loses completed weeks.
 """
 

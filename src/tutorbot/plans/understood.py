@@ -38,6 +38,7 @@ def understood(draft: ProfileDraft, cur: Curriculum, lang: Language) -> list[Und
             items = getattr(profile, name)
             keys = [f"{name}:{i}" for i in items]
             sources = {draft.source_of(k) for k in keys}
+            sources.add(draft.source_of(name))
             source: FieldSource = "learner" if "learner" in sources else "llm" if "llm" in sources else \
                 "parser" if items else "default"
             evidence = "; ".join(dict.fromkeys(draft.evidence[k] for k in keys if k in draft.evidence))
