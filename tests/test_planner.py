@@ -498,6 +498,22 @@ def test_the_gate_keeps_sentences_about_this_plan_and_drops_the_rest(plan_en, cu
     assert keep_supported("KV cache, MQA, GQA & MLA comes first. " * 3, vocab) == ""  # a loop is dropped whole
 
 
+@pytest.mark.parametrize("echo", [  # what the bundled 135M model wrote for a real plan
+    "Transformers & pretraining (weeks 1-1): LLM overview & survey",
+    "Efficiency & inference (weeks 3-3): Instruction tuning (SFT), LoRA & parameter-efficient fine-tuning, RLHF & pre-",
+    "DeepSpeed (Distributed training & parallelism) & 6. DeepSpeed (Distributed training & parallelism) & 7. "
+    "DeepSpeed (D-",
+])
+def test_echoed_prompt_lines_and_broken_text_are_not_sentences(cur, catalog, echo):
+    profile = LearnerProfile(known=["dl_basics", "gpt_from_scratch", "pretrained_models"],
+                             learn=["llm_overview", "distributed_training", "rlhf"], hours_per_week=12, weeks=9)
+    plan = make_plan(profile, cur, catalog)
+    vocab = plan_vocabulary(plan, cur, catalog)
+    assert keep_supported(echo, vocab) == ""
+    good = "Instruction tuning (SFT) comes before RLHF & preference optimisation because the reward model needs it."
+    assert keep_supported(good, vocab) == good
+
+
 def test_a_part_that_fails_the_gate_falls_back_to_its_template(plan_en, prompts, cur, catalog):
     llm = FakeLLM(guidance("Attention & the Transformer comes first, then Inference serving (vLLM).",
                            order="It is what it is."))

@@ -1,10 +1,12 @@
 """Which sentences of the model's plan advice a learner may read.
 
 Stage: guidance (model text) → **truth** → plan. A part that loops (``verify.loops``) is rejected whole.
-Otherwise a sentence is kept only when it names one of this plan's topics, tracks or resources, says
-nothing generic ("designed to help you achieve your goals"), states no fact (``verify.facts``: names,
-course codes, numbers, titles) that the plan's own vocabulary does not state, and repeats nothing
-already kept. ``keep_supported`` is the one check; a shared gate can replace it without other changes.
+Otherwise a sentence is kept only when it is a sentence (not the prompt's own "Phase (weeks 1-3): A, B"
+lines echoed back, not cut off mid-word, no name said three times), names one of this plan's topics,
+tracks or resources, says nothing generic ("designed to help you achieve your goals"), states no fact
+(``verify.facts``: names, course codes, numbers, titles) that the plan's own vocabulary does not state,
+and repeats nothing already kept. ``keep_supported`` is the one check; a shared gate can replace it
+without other changes.
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ FILLER = re.compile(r"designed to help|achieve (?:your|their) goals?|good luck|h
                     r"you can do it|(?:detailed|comprehensive|complete) guide|in this (?:guide|plan), you will|"
                     r"祝你|加油|帮助你实现|实现你的目标|详细的指南", re.I)
 MIN_CHARS = {"en": 20, "zh": 8}  # a kept part shorter than this says too little: the template is used
+ECHO = re.compile(r"\(\s*weeks?\s*\d|\bweeks?\s+\d+\s*[-–]\s*\d+|\bproject\s*:|第\s*\d+\s*[-–]\s*\d+\s*周|"
+                  r"^\s*\d+\.\s", re.I)  # the prompt's own markup, copied instead of written
+CUT = re.compile(r"[A-Za-z]-(?:\s|$)|[&,:;(（/]\s*$")  # a word or a list broken off
+PAIRS = ("()", "[]", "（）")
 
 
 @dataclass
@@ -66,9 +72,17 @@ def keep_supported(text: str, vocab: PlanVocabulary, kept_before: Iterable[str] 
     before, kept = list(kept_before), list[str]()
     for s in split_sentences(text):
         sentence = s.text.strip()
-        if (not vocab.names.find(sentence) or FILLER.search(sentence) or missing_facts(sentence, vocab.sources)
-                or is_degenerate("\n".join([*before, *kept, sentence]))):
+        names = [owner for owner, _, _ in vocab.names.find(sentence)]
+        if (not names or not _well_formed(sentence, names) or FILLER.search(sentence)
+                or missing_facts(sentence, vocab.sources) or is_degenerate("\n".join([*before, *kept, sentence]))):
             continue
         kept.append(sentence)
     joined = ("" if has_cjk(text) else " ").join(kept)
     return joined if len(joined) >= MIN_CHARS["zh" if has_cjk(joined) else "en"] else ""
+
+
+def _well_formed(sentence: str, names: list[str]) -> bool:
+    """A written sentence: no echoed prompt markup, nothing cut off, brackets closed, no name thrice."""
+    balanced = all(sentence.count(a) == sentence.count(b) for a, b in PAIRS)
+    return balanced and not ECHO.search(sentence) and not CUT.search(sentence) and \
+        max(names.count(n) for n in names) < 3
