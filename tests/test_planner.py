@@ -248,6 +248,15 @@ def test_a_long_budget_is_filled_after_the_goal_and_the_plan_says_so(cur, catalo
     assert any("Project time for" in task for w in plan.weeks for task in w.tasks)
 
 
+def test_a_free_last_week_starts_the_next_topic(cur, catalog):
+    profile = LearnerProfile(goal="build_llm_apps", hours_per_week=5, weeks=17)
+    plan = make_plan(profile, cur, catalog)
+    check_plan(plan, profile, cur, catalog)
+    assert len(plan.weeks) == 17 and plan.goal_week == 5
+    started = [d for d in plan.deferred if d.id in plan.taught()]
+    assert len(started) == 1 and f"{started[0].name} is started in the last weeks" in plan.summary
+
+
 def test_without_filling_the_plan_ends_with_the_goal_and_says_so(cur, catalog):
     profile = LEARNERS["diffusion_researcher"].model_copy(update={"hours_per_week": 20, "weeks": 10,
                                                                   "fill_weeks": False})

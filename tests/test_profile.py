@@ -114,6 +114,8 @@ def test_weeks(text, weeks):
     ("till March", TODAY, 8), ("until the end of June", TODAY, 25), ("by June 30", TODAY, 25),
     ("到三月", TODAY, 8), ("到明年三月底", TODAY, 64), ("年底前", TODAY, 51), ("until 2025-04-01", TODAY, 12),
     ("till March", date(2025, 5, 1), 43),  # a month already past this year means next year's
+    ("5 hrs/wk through June", date(2025, 3, 3), 17),  # through a month: all of it
+    ("for the rest of the year", date(2025, 9, 1), 17), ("今年剩下的时间", date(2025, 9, 1), 17),
 ])
 def test_deadlines_count_from_the_injected_date(text, today, weeks):
     assert parse_weeks(text, today).value == weeks
@@ -211,6 +213,12 @@ def test_inherited_polarity_within_a_sentence(cur):
 def test_a_field_named_as_a_modifier_is_not_wanted(cur):
     draft = read("I want to tune LLM serving and 想做大模型推理引擎", cur)
     assert "inference_serving" in draft.learn and "llm_overview" not in draft.learn
+
+
+def test_the_means_of_a_wish_is_not_what_is_wanted(cur):
+    draft = read("老板让我用大模型做一个智能客服，能查知识库。", cur)
+    assert draft.learn == ["agents_rag"] and draft.goal == Goal.build_llm_apps
+    assert read("I want to build RAG with LangChain", cur).learn == ["agents_rag"]
 
 
 def test_lacking_what_the_goal_needs_makes_it_a_topic_to_learn(cur):

@@ -26,9 +26,10 @@ NEG = re.compile(r"\b(?:not|no|never|don'?t|doesn'?t|didn'?t|haven'?t|hasn'?t|ca
                  r"陌生|零基础|小白|听说过|只知道名字|说不清|一知半解|薄弱|欠缺", re.I)
 WANT = re.compile(r"\b(?:want|wants|wanted|wanna|would like|'d like|would love|hope|hoping|plan|plans|planning|"
                   r"aim|aiming|goal|interested|curious|eager|wish|going to|need to|to learn|to understand|to study|"
-                  r"to work on|get into|focus|preparing|prepare|please|help me|give me|supposed to)\b|"
+                  r"to work on|get into|focus|preparing|prepare|please|help me|give me|supposed to|asked me to|"
+                  r"wants me to|tasked with|have to)\b|"
                   r"想|希望|打算|准备|计划|目标|要学|要能|需要|最好|争取|渴望|感兴趣|期望|好奇|重点|求|请|帮我|"
-                  r"补一补|冲刺", re.I)
+                  r"补一补|冲刺|让我|要我|叫我|交给我", re.I)
 POS = re.compile(r"\b(?:know|knew|known|can|could|familiar|comfortable|experience[d]?|used|use|using|worked|work|"
                  r"wrote|written|write|writing|built|implemented|understand|understood|studied|learned|learnt|took|"
                  r"taken|completed|finished|done|did|proficient|good at|fluent|expert|mastered|trained|reproduced|"

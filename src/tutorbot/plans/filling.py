@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from tutorbot.curriculum.graph import Curriculum
-from tutorbot.plans.packing import Piece, Weeks, place, place_all
+from tutorbot.plans.packing import Piece, Weeks, fill_partial, place, place_all, room_left
 from tutorbot.plans.targets import path
 
 PROJECT_SHARE = 0.5  # project time: this share of the topic's hours…
@@ -50,8 +50,22 @@ def fill(weeks: Weeks, cur: Curriculum, budget: Budget, *, goal_topics: list[str
     weeks = _each(weeks, projects[-MAX_PROJECTS:], budget)
     weeks, planned = add_topics(weeks, cur, budget, planned=planned, finished=finished, tracks=tracks)
     weeks = _each(weeks, projects[:-MAX_PROJECTS] + [review_piece(t, cur) for t in goal_topics], budget)
-    weeks, _ = add_topics(weeks, cur, budget, planned=planned, finished=finished, tracks=None)
+    weeks, planned = add_topics(weeks, cur, budget, planned=planned, finished=finished, tracks=None)
     return weeks
+
+
+def start_next(weeks: Weeks, cur: Curriculum, budget: Budget, *, planned: set[str],
+               finished: set[str]) -> tuple[Weeks, dict[str, float]]:
+    """With a whole week still free, start the next topic that has all it needs; {topic: hours left}."""
+    if room_left(weeks, budget.hours, budget.weeks) < budget.hours:
+        return weeks, {}
+    for chain in _chains(cur, planned, finished, None):
+        if len(chain) == 1:
+            topic = chain[0]
+            weeks, placed = fill_partial(weeks, Piece(topic=topic, hours=cur.topic(topic).hours), budget.hours,
+                                         budget.weeks)
+            return weeks, ({topic: cur.topic(topic).hours - placed} if placed else {})
+    return weeks, {}
 
 
 def _each(weeks: Weeks, pieces: list[Piece], budget: Budget) -> Weeks:

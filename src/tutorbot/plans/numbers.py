@@ -69,14 +69,15 @@ CLAUSE_END = re.compile(r"[,.;!?()（），。；！？\n]")
 MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m} | \
          {m.lower(): i for i, m in enumerate(calendar.month_abbr) if m} | {"sept": 9}
 EN_DEADLINE = re.compile(
-    r"\b(?:till|until|til|by|before|through|thru|up to)\s+(?:the\s+)?(?P<end>end\s+of\s+)?(?P<next>next\s+)?"
+    r"\b(?:till|until|til|by|before|(?P<through>through|thru)|up to)\s+(?:the\s+)?(?P<end>end\s+of\s+)?"
+    r"(?P<next>next\s+)?"
     rf"(?P<month>{'|'.join(sorted(MONTHS, key=len, reverse=True))})\b\.?(?:\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?)?"
-    r"(?:,?\s+(?P<year>20\d\d))?|\b(?:till|until|by|before)\s+(?:the\s+)?end\s+of\s+(?:the|this)\s+(?P<eoy>year)\b",
-    re.I)
+    r"(?:,?\s+(?P<year>20\d\d))?|\b(?:till|until|by|before)\s+(?:the\s+)?end\s+of\s+(?:the|this)\s+(?P<eoy>year)\b|"
+    r"\bthe\s+rest\s+of\s+(?:the|this)\s+(?P<rest>year)\b", re.I)
 ZH_DEADLINE = re.compile(r"(?:到|至|在|于)?(?P<next>明年)?(?P<month>\d{1,2}|十[一二]?|[一二三四五六七八九])\s*月"
                          r"(?:(?P<day>\d{1,2})\s*[日号])?(?P<end>底|末)?(?:份)?\s*(?:前|之前|以前|为止)|"
                          r"(?:到|至)(?P<next2>明年)?(?P<month2>\d{1,2}|十[一二]?|[一二三四五六七八九])\s*月(?P<end2>底|末)?|"
-                         r"(?P<eoy>年底|年末)(?:前|之前)?")
+                         r"(?P<eoy>年底|年末)(?:前|之前)?|(?P<rest>今年(?:剩下|余下|剩余)的?时间)")
 ISO_DATE = re.compile(r"\b(?:till|until|by|before|deadline:?)\s+(?P<y>20\d\d)-(?P<m>\d{1,2})-(?P<d>\d{1,2})\b", re.I)
 
 
@@ -184,7 +185,7 @@ def _target_date(m: re.Match, today: date) -> date | None:
             return date(int(g["y"]), int(g["m"]), int(g["d"]))
         except ValueError:
             return None
-    if "eoy" in g:
+    if "eoy" in g or "rest" in g:
         return date(today.year, 12, 31)
     month = _month(g.get("month") or g.get("month2") or "")
     if month is None:
@@ -194,7 +195,8 @@ def _target_date(m: re.Match, today: date) -> date | None:
     if "day" in g:
         return _safe_date(year, month, int(g["day"]))
     last = calendar.monthrange(year, month)[1]
-    return date(year, month, last if (g.get("end") or g.get("end2") or month == today.month) else 1)
+    through = g.get("end") or g.get("end2") or g.get("through") or month == today.month  # "through June": all of it
+    return date(year, month, last if through else 1)
 
 
 def _month(token: str) -> int | None:

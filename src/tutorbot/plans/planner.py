@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from tutorbot.curriculum.graph import Curriculum
 from tutorbot.errors import TutorbotError
-from tutorbot.plans.filling import Budget, fill, review_piece
+from tutorbot.plans.filling import Budget, fill, review_piece, start_next
 from tutorbot.plans.models import LearnerProfile, Plan, TopicRef, Week
 from tutorbot.plans.packing import Piece, Weeks, fill_partial, pack
 from tutorbot.plans.targets import goal_targets, goal_tracks, implied_known, path
@@ -43,6 +43,7 @@ class GoalPath(BaseModel):
     order: list[str]
     reviews: list[str]
     deferred: dict[str, float]  # topic → hours left
+    started: dict[str, float] = {}  # a topic begun after the goal, in the last weeks → hours left
 
 
 def make_plan(profile: LearnerProfile, curriculum: Curriculum, catalog: list[CatalogEntry], *,
@@ -67,7 +68,8 @@ def make_plan(profile: LearnerProfile, curriculum: Curriculum, catalog: list[Cat
     skipped = len((set(targets) | curriculum.ancestors(targets)) & (finished - _skills(profile, curriculum)))
     plan = Plan(summary="", language=ctx.lang, goal=profile.goal, hours_per_week=profile.hours_per_week,
                 weeks_requested=profile.weeks, weeks=weeks, phases=build_phases(weeks, ctx), goal_week=goal_week,
-                deferred=[TopicRef(id=t, name=ctx.name(t), hours=round(h, 2)) for t, h in goal.deferred.items()],
+                deferred=[TopicRef(id=t, name=ctx.name(t), hours=round(h, 2))
+                          for t, h in (goal.deferred | goal.started).items()],
                 not_covered=_not_covered(profile, curriculum))
     return plan.model_copy(update={"summary": _summary(plan, goal, skipped, len(kept), ctx)})
 
@@ -161,6 +163,8 @@ def _complete(goal: GoalPath, targets: list[str], finished: set[str], kept: set[
     if ctx.profile.fill_weeks:
         weeks = fill(weeks, cur, budget, goal_topics=taught, planned=set(goal.order) | kept, finished=finished,
                      tracks=goal_tracks(targets, cur), with_projects=ctx.profile.depth == "full")
+        planned = set(goal.order) | kept | {p.topic for w in weeks for p in w}
+        weeks, goal.started = start_next(weeks, cur, budget, planned=planned, finished=finished)
     if not any(weeks):  # nothing left to learn: review what the goal needs rather than return no plan
         weeks = fill([], cur, Budget(budget.hours, budget.weeks), goal_topics=targets, planned=set(cur.ids),
                      finished=set(cur.ids), tracks=set(), with_projects=ctx.profile.depth == "full")
@@ -201,6 +205,7 @@ def _ending(plan: Plan, goal: GoalPath, ctx: PlanContext) -> str:
         return ctx.t("nothing") + (ctx.t("beyond", extra=join(ctx.lang, _extras(plan, 0, ctx))) if last else "")
     if last > week:
         free = ctx.t("free", n=plan.weeks_requested - last) if last < plan.weeks_requested else ""
+        free += "".join(ctx.t("started", name=ctx.name(t), h=round(h)) for t, h in goal.started.items())
         return ctx.t("goal_week", week=week, later=weeks_span(ctx.lang, week + 1, last),
                      extra=join(ctx.lang, _extras(plan, week, ctx))) + free
     if last < plan.weeks_requested:

@@ -35,6 +35,7 @@ OVERVIEW = re.compile(r"\bconcepts?\b|\bconceptual(?:ly)?\b|big picture|high[- ]
 HANDS_ON = re.compile(r"\bimplement|\bbuild|\bcode\b|\bcoding\b|\btrain(?:ing)? (?:an? |my |our |the |models?\b|"
                       r"networks?\b|llms?\b|gpts?\b)|\brun\b|\breproduce|"
                       r"\bhands-on\b|\bdeploy|从零|实现|复现|跑通|动手|写代码|训练|部署|搭建|做出", re.I)
+INSTRUMENT = re.compile(r"(?:用|使用|基于|利用|借助|\buse|\busing|\bwith|\bbased on)\s*$", re.I)
 DOING_GOALS = {Goal.finetune_deploy, Goal.build_llm_apps, Goal.llm_systems_inference, Goal.implement_from_scratch}
 PREFER = re.compile(r"\b(?:prefer|like|love|enjoy|favou?rite|mostly|learn best|best)\b|喜欢|偏好|倾向|更爱|爱看|习惯")
 KINDS: list[tuple[PreferredKind, str]] = [
@@ -193,10 +194,11 @@ def _read_learn(draft: ProfileDraft, parts: list[Clause], cur: Curriculum, names
 
 
 def _wanted_topics(text: str, cur: Curriculum, names: ResourceNames | None) -> list[str]:
-    """Topics a wish names, except a field named only as a modifier: in "LLM serving" or "大模型推理引擎"
-    the learner wants serving, not an LLM survey."""
+    """Topics a wish names, except a field named only as a modifier (in "LLM serving" or "大模型推理引擎" the
+    learner wants serving, not an LLM survey) or as the means ("用大模型做客服", "build it with LangChain")."""
     heads = [s for _, s, _ in cur.mentions(text)] + [s for _, s, _ in cur.goal_index().find(text)]
-    found = [tid for tid, _, e in cur.mentions(text) if not any(0 <= h - e <= 1 for h in heads)]
+    found = [tid for tid, s, e in cur.mentions(text)
+             if not any(0 <= h - e <= 1 for h in heads) and not INSTRUMENT.search(text[:s])]
     if names is not None:
         found += [tid for _, tids, _, _ in names.find(text) for tid in tids]
     return list(dict.fromkeys(found))
