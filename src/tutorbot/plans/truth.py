@@ -32,7 +32,7 @@ MIN_CHARS = {"en": 20, "zh": 8}  # a kept part shorter than this says too little
 ECHO = re.compile(r"\(\s*weeks?\s*\d|\bweeks?\s+\d+\s*[-–]\s*\d+|\bproject\s*:|第\s*\d+\s*[-–]\s*\d+\s*周|"
                   r"^\s*\d+\.\s", re.I)  # the prompt's own markup, copied instead of written
 CUT = re.compile(r"[A-Za-z]-(?:\s|$)|[&,:;(（/]\s*$")  # a word or a list broken off
-PAIRS = ("()", "[]", "（）")
+PAIRS = (("(", ")"), ("[", "]"), ("（", "）"))
 
 
 @dataclass
