@@ -88,6 +88,35 @@ def test_match_by_id_names_synonyms_and_typos(cur):
     assert cur.match("gardening with tomatoes") is None
 
 
+def test_resource_names_are_mined_from_the_catalog_and_name_their_topics(cur, catalog):
+    from tutorbot.curriculum.names import ResourceNames
+
+    names = ResourceNames(catalog, cur)
+
+    def topics(text: str) -> set[str]:
+        return {t for _, tids, _, _ in names.find(text) for t in tids}
+
+    assert topics("finished CS231n and nanoGPT") == {"dl_basics", "gpt_from_scratch"}
+    assert topics("学完了《动手学深度学习》") >= {"dl_basics", "python_pytorch"}
+    assert "attention_transformer" in topics("read The Illustrated Transformer")
+    assert topics("some intermediate tutorials") == set()  # a generic title names nothing
+    assert topics("I took CS294") == set()  # two courses with different topics share it
+
+
+def test_recommended_topics_order_the_path_but_are_not_required(cur):
+    assert "sequence_models" in cur.topic("attention_transformer").recommended
+    assert "sequence_models" not in cur.ancestors(["attention_transformer"])
+    assert "sequence_models" in cur.ancestors(["attention_transformer"], soft=True)
+    order = cur.topo_order({"attention_transformer", "sequence_models", "nlp_basics", "dl_basics"})
+    assert order.index("sequence_models") < order.index("attention_transformer")
+
+
+def test_goal_words_and_uncovered_requests_are_found_in_text(cur):
+    assert cur.goal_mentions("I want to build a RAG chatbot and do research") == ["build_llm_apps", "research"]
+    assert [u.id for u in cur.uncovered_mentions("准备面试")] == ["interview_practice"]
+    assert cur.scaled(0.4).topic("dl_basics").hours == 8 and cur.topic("dl_basics").hours == 20
+
+
 def test_ancestors_and_topo_order(cur):
     anc = cur.ancestors(["rlhf"])
     assert {"finetuning_sft", "pretrained_models", "attention_transformer", "python_pytorch"} <= anc

@@ -77,6 +77,3 @@ class ResourceNames:
     def find(self, text: str) -> list[tuple[str, list[str], int, int]]:
         """(catalog id, its topic ids, start, end) for every resource name in ``text``."""
         return [(rid, self.topics[rid], s, e) for rid, s, e in self.index.find(text)]
-
-    def names(self) -> list[str]:
-        return list(self.index.by_key)
