@@ -27,7 +27,9 @@ from tutorbot.llm.client import Completion, LLMError, LLMUnavailable, Messages, 
 from tutorbot.plans.guidance import write_guidance
 from tutorbot.plans.models import LearnerProfile
 from tutorbot.plans.planner import make_plan
-from tutorbot.plans.profile import parse_profile, refine_profile
+from tutorbot.plans.profile import parse_profile
+from tutorbot.plans.refine import refine_profile
+from tutorbot.plans.truth import plan_vocabulary
 from tutorbot.quiz.generate import Malformed, ModelWriter, usable_passages
 from tutorbot.quiz.models import QuizConfig
 
@@ -106,12 +108,16 @@ def jobs(c: Container, n: int) -> dict[str, list[Job]]:
                 for i in range(n)]
     texts = (LEARNERS * n)[:n]
     return {
-        "plan guidance": [lambda llm, p=p: write_guidance(make_plan(p, cur, c.catalog), p, llm, c.prompts)
-                          for p in profiles],
+        "plan guidance": [lambda llm, p=p: guidance(llm, c, p) for p in profiles],
         "quiz question": [lambda llm, a=a: quiz_question(llm, c, *a) for a in quiz_inputs(c, n)],
         "profile extraction": [lambda llm, t=t: refine_profile(parse_profile(t, cur), t, llm, cur, c.prompts)
                                for t in texts],
     }
+
+
+def guidance(llm: TapLLM, c: Container, profile: LearnerProfile) -> object:
+    plan = make_plan(profile, c.curriculum, c.catalog)
+    return write_guidance(plan, profile, llm, c.prompts, plan_vocabulary(plan, c.curriculum, c.catalog))
 
 
 def quiz_inputs(c: Container, n: int) -> list[tuple]:

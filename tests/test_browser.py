@@ -130,7 +130,7 @@ def test_chat_streams_a_cited_answer_and_answers_a_follow_up(page):
 
 def test_plan_from_the_profile_form(page):
     open_tab(page, "plan")
-    page.locator("#tb-known label", has_text="Python & PyTorch basics").click()
+    page.locator("#tb-known label", has_text="PyTorch basics").click()
     page.fill("#tb-hours input", "6")
     page.fill("#tb-weeks input", "8")
     page.click("#tb-make-plan")
@@ -139,13 +139,40 @@ def test_plan_from_the_profile_form(page):
     assert 1 <= rows.count() <= 8
     assert page.locator("#tb-plan .tb-timeline a[href^='http']").count() >= 1  # resources link out
     assert page.locator("#tb-plan .tb-phase").count() >= 1  # milestones and projects
-    assert "Python & PyTorch basics" not in page.locator("#tb-plan .tb-timeline").inner_text()
+    assert "PyTorch basics" not in page.locator("#tb-plan .tb-timeline").inner_text()
     # The plan shows before the model has written its advice (that can take minutes on a CPU).
     assert "writing advice" in page.locator("#tb-plan-note").inner_text() or page.locator(".tb-plan-overview").count()
     with page.expect_download() as download:
         page.click("#tb-export")
     assert Path(download.value.path()).read_text(encoding="utf-8").startswith("# Study plan")
     shot(page, "plan")
+
+
+def test_what_was_read_from_a_description_is_shown_and_editable_before_the_plan(page):
+    open_tab(page, "plan")
+    page.fill("#tb-describe textarea", "PhD student. I know deep learning and transformers well, and I want to "
+                                       "research diffusion and flow matching. 20 hours a week for 10 weeks.")
+    before = page.locator("#tb-plan").inner_html()
+    page.click("#tb-fill")
+    row = page.locator('#tb-understood tr[data-field="hours_per_week"]')
+    row.wait_for(timeout=ANSWER_S * 1000)  # the model may fill gaps first: that takes a while on a CPU
+    assert "20" in row.inner_text() and "20 hours a week" in row.inner_text()
+    assert "Deep learning basics" in page.locator('#tb-understood tr[data-field="known"]').inner_text()
+    assert page.locator("#tb-plan").inner_html() == before  # nothing is planned before the learner agrees
+    assert "check it" in page.locator("#tb-plan-note").inner_text()
+    # The form holds what was read, and the learner corrects it before the plan is built.
+    assert page.input_value("#tb-hours input") == "20" and page.input_value("#tb-weeks input") == "10"
+    assert page.locator("#tb-known label", has_text="Deep learning basics").locator("input").is_checked()
+    page.fill("#tb-weeks input", "6")
+    page.locator("#tb-known label", has_text="Deep generative models").click()
+    page.click("#tb-make-plan")
+    rows = page.locator("#tb-plan .tb-timeline tbody tr")
+    rows.first.wait_for(timeout=ANSWER_S * 1000)
+    assert rows.count() == 6
+    timeline = page.locator("#tb-plan .tb-timeline").inner_text()
+    assert "Diffusion models (DDPM/DDIM)" in timeline
+    assert "Deep learning basics" not in timeline and "Deep generative models" not in timeline
+    shot(page, "plan-understood")
 
 
 def test_quiz_of_three_questions_then_progress_chart(page):

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tutorbot.curriculum.graph import CurriculumError, coverage, load_curriculum, parse_curriculum
-from tutorbot.curriculum.models import Section
+from tutorbot.curriculum.coverage import coverage
+from tutorbot.curriculum.graph import CurriculumError, load_curriculum, parse_curriculum
+from tutorbot.curriculum.models import Goal, Section
 from tutorbot.ingest.catalog import build_catalog, load_named
 from tutorbot.ingest.chunking import chunk_document
 from tutorbot.ingest.corpus import load_corpus
@@ -41,17 +42,15 @@ def topic(tid: str, prereqs: list[str] = (), resources: list[str] = (), **extra)
 
 def data(*topics: dict) -> dict:
     tip = {"en": "tip", "zh": "建议"}
-    goals = {g: {"name": {"en": g, "zh": g}, "targets": [topics[-1]["id"]]}
-             for g in ("understand_llms", "implement_from_scratch", "research", "llm_systems_inference",
-                       "diffusion_models", "finetune_deploy")}
+    goals = {g.value: {"name": {"en": g.value, "zh": g.value}, "targets": [topics[-1]["id"]]} for g in Goal}
     return {"tracks": [{"id": "t", "name": {"en": "Track", "zh": "轨道"}, "tip": tip}],
             "goals": goals, "topics": list(topics)}
 
 
 # -- the real curriculum --------------------------------------------------------------------
 
-def test_real_curriculum_has_25_to_35_topics_over_all_tracks(cur):
-    assert 25 <= len(cur.topics) <= 35
+def test_real_curriculum_has_25_to_40_topics_over_all_tracks(cur):
+    assert 25 <= len(cur.topics) <= 40
     used_tracks = {tr for t in cur.topics for tr in t.tracks}
     assert used_tracks == {t.id for t in cur.tracks}
 
@@ -87,6 +86,35 @@ def test_match_by_id_names_synonyms_and_typos(cur):
     assert cur.match("LoRA").id == "peft_lora"
     assert cur.match("transfomer").id == "attention_transformer"
     assert cur.match("gardening with tomatoes") is None
+
+
+def test_resource_names_are_mined_from_the_catalog_and_name_their_topics(cur, catalog):
+    from tutorbot.curriculum.names import ResourceNames
+
+    names = ResourceNames(catalog, cur)
+
+    def topics(text: str) -> set[str]:
+        return {t for _, tids, _, _ in names.find(text) for t in tids}
+
+    assert topics("finished CS231n and nanoGPT") == {"dl_basics", "gpt_from_scratch"}
+    assert topics("学完了《动手学深度学习》") >= {"dl_basics", "python_pytorch"}
+    assert "attention_transformer" in topics("read The Illustrated Transformer")
+    assert topics("some intermediate tutorials") == set()  # a generic title names nothing
+    assert topics("I took CS294") == set()  # two courses with different topics share it
+
+
+def test_recommended_topics_order_the_path_but_are_not_required(cur):
+    assert "sequence_models" in cur.topic("attention_transformer").recommended
+    assert "sequence_models" not in cur.ancestors(["attention_transformer"])
+    assert "sequence_models" in cur.ancestors(["attention_transformer"], soft=True)
+    order = cur.topo_order({"attention_transformer", "sequence_models", "nlp_basics", "dl_basics"})
+    assert order.index("sequence_models") < order.index("attention_transformer")
+
+
+def test_goal_words_and_uncovered_requests_are_found_in_text(cur):
+    assert cur.goal_mentions("I want to build a RAG chatbot and do research") == ["build_llm_apps", "research"]
+    assert [u.id for u in cur.uncovered_mentions("准备面试")] == ["interview_practice"]
+    assert cur.scaled(0.4).topic("dl_basics").hours == 8 and cur.topic("dl_basics").hours == 20
 
 
 def test_ancestors_and_topo_order(cur):
@@ -185,8 +213,11 @@ def test_real_file_with_a_cycle_fails(tmp_path, catalog):
     import yaml
     raw = yaml.safe_load((ROOT / "corpus" / "curriculum.yaml").read_text(encoding="utf-8"))
     broken = copy.deepcopy(raw)
-    first = broken["topics"][0]
-    first["prereqs"] = [broken["topics"][-1]["id"]]
+    by_id = {t["id"]: t for t in broken["topics"]}
+    root = broken["topics"][-1]
+    while root["prereqs"]:  # walk down to a topic the last one builds on
+        root = by_id[root["prereqs"][0]]
+    root["prereqs"] = [broken["topics"][-1]["id"]]
     path = tmp_path / "curriculum.yaml"
     path.write_text(yaml.safe_dump(broken, allow_unicode=True), encoding="utf-8")
     with pytest.raises(CurriculumError, match="cycle"):

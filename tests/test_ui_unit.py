@@ -330,6 +330,28 @@ def test_profile_form_errors_name_the_field(curriculum):
         plan_logic.PlanForm(known=["cooking"]).to_profile(curriculum)
 
 
+def test_the_form_carries_wanted_topics_filling_and_uncovered_requests(curriculum):
+    form = plan_logic.PlanForm(known=["dl_basics"], learn=["rlhf"], fill_weeks=False,
+                               not_covered=["interview_practice", "forged"])
+    profile = form.to_profile(curriculum)
+    assert (profile.learn, profile.fill_weeks, profile.not_covered) == (["rlhf"], False, ["interview_practice"])
+    assert plan_logic.PlanForm.from_profile(profile).learn == ["rlhf"]
+    with pytest.raises(ValueError, match="unknown topics"):
+        plan_logic.PlanForm(learn=["cooking"]).to_profile(curriculum)
+
+
+def test_what_was_read_is_shown_field_by_field_and_escaped(curriculum):
+    from tutorbot.plans.profile import parse_profile
+    from tutorbot.plans.understood import understood
+
+    draft = parse_profile("I know <b>CNNs</b>. 3h/wk for 4 weeks, I want to build RAG apps.", curriculum)
+    html = plan_view.understood_html(understood(draft, curriculum, "en"), "en")
+    assert '<tr data-field="hours_per_week" data-source="parser"><td>Hours per week</td><td>3</td>' in html
+    assert "Deep learning basics" in html and "&lt;b&gt;CNNs&lt;/b&gt;" in html and "<b>CNNs" not in html
+    assert "Build LLM applications" in html and 'data-source="default"' in html  # kinds were not stated
+    assert "你的描述" in plan_view.understood_html(understood(draft, curriculum, "zh"), "zh")
+
+
 def test_plan_stage_is_the_unfinished_part_of_the_current_phase():
     plan = make_plan()
     assert plan_stage(plan, {}) == ["python_pytorch", "dl_basics"]
@@ -385,7 +407,7 @@ def test_progress_view_reports_mastery_forecast_history_and_streak(store, curric
     progress = Progress(store, new_scheduler(fuzz=False), clock=lambda: T0, names=curriculum)
     progress.mastery = lambda user_id: report
     view = progress.view(uid, "zh")
-    assert view.mastery == [("Python 与 PyTorch 基础", 40.0)] and view.streak == 1 and view.attempts == 2
+    assert view.mastery == [("PyTorch 基础", 40.0)] and view.streak == 1 and view.attempts == 2
     assert [n for _, n in view.due][:3] == [0, 0, 1]
     _, due, history = progress_tab.frames(view, "zh")
     assert list(history.columns)[:2] == ["时间", "主题"] and len(history) == 2 and len(due) == 14

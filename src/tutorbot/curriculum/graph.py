@@ -1,72 +1,28 @@
 """The curriculum stage: load and validate ``corpus/curriculum.yaml`` into a topic graph.
 
 Stage: corpus → catalog → **curriculum** → profile/planner. The graph must be a DAG whose
-sources are the topics without prerequisites; every resource must be a catalog id. Also
-answers "which topic does this text name?" for the profile parser and the coverage check.
+sources are the topics without prerequisites; every resource must be a catalog id. Prerequisites
+are hard (a topic cannot be learned without them); ``recommended`` edges are soft (the roadmaps'
+order, kept when both topics are planned and followed when the budget allows). Also answers
+"which topic, track, goal or uncovered request does this text name?" for the profile parser.
 """
 
 from __future__ import annotations
 
-import difflib
 import heapq
-import re
 from collections.abc import Iterable
 from pathlib import Path
 
 import yaml
 from pydantic import BaseModel, PrivateAttr, ValidationError
 
-from tutorbot.curriculum.models import CoverageReport, Goal, GoalSpec, Section, Topic, Track
+from tutorbot.curriculum.aliases import AliasIndex, alias_key
+from tutorbot.curriculum.models import Goal, GoalSpec, Topic, Track, Uncovered
 from tutorbot.errors import TutorbotError
-from tutorbot.schemas import CatalogEntry, Chunk
-from tutorbot.urls import find_urls
-
-ASCII_WORD = re.compile(r"[a-z0-9]")
 
 
 class CurriculumError(TutorbotError, ValueError):
     """The curriculum file is invalid; the message names the file, the topic and what to fix."""
-
-
-def alias_key(text: str) -> str:
-    """Loose form for exact alias comparison: case, spaces, hyphens and underscores ignored."""
-    return re.sub(r"[\s\-_]+", " ", text.casefold()).strip()
-
-
-class AliasIndex:
-    """Finds names (aliases) of things in free text; longest alias wins, ASCII aliases need word edges."""
-
-    def __init__(self, aliases: dict[str, str]):
-        self.by_key = {alias_key(a): owner for a, owner in aliases.items() if alias_key(a)}
-        parts = [self._pattern(a) for a in sorted(self.by_key, key=len, reverse=True)]
-        self.regex = re.compile("|".join(parts)) if parts else None
-
-    @staticmethod
-    def _pattern(key: str) -> str:
-        body = r"[\s\-_]*".join(re.escape(w) for w in key.split(" "))
-        # English names may be plural in learner text ("CNNs", "transformers").
-        head = r"(?<![a-z0-9])" if ASCII_WORD.match(key[0]) else ""
-        tail = r"(?:e?s)?(?![a-z0-9])" if ASCII_WORD.match(key[-1]) else ""
-        return head + body + tail
-
-    def exact(self, text: str) -> str | None:
-        return self.by_key.get(alias_key(text))
-
-    def find(self, text: str) -> list[tuple[str, int, int]]:
-        """(owner, start, end) of every non-overlapping alias mention, in text order."""
-        if self.regex is None:
-            return []
-        found = []
-        for m in self.regex.finditer(text.casefold()):
-            key = alias_key(m.group(0))
-            owner = self.by_key.get(key) or self.by_key.get(re.sub(r"e?s$", "", key))
-            if owner:
-                found.append((owner, m.start(), m.end()))
-        return found
-
-    def close(self, text: str, cutoff: float = 0.8) -> str | None:
-        hit = difflib.get_close_matches(alias_key(text), list(self.by_key), n=1, cutoff=cutoff)
-        return self.by_key[hit[0]] if hit else None
 
 
 class Curriculum(BaseModel):
@@ -75,10 +31,14 @@ class Curriculum(BaseModel):
     tracks: list[Track]
     goals: dict[Goal, GoalSpec]
     topics: list[Topic]
+    uncovered: list[Uncovered] = []
     _by_id: dict[str, Topic] = PrivateAttr(default_factory=dict)
     _order: dict[str, int] = PrivateAttr(default_factory=dict)
     _topic_index: AliasIndex | None = PrivateAttr(None)
     _track_index: AliasIndex | None = PrivateAttr(None)
+    _goal_index: AliasIndex | None = PrivateAttr(None)
+    _uncovered_index: AliasIndex | None = PrivateAttr(None)
+    _scaled: dict[float, Curriculum] = PrivateAttr(default_factory=dict)
 
     def model_post_init(self, _context: object) -> None:
         self._by_id = {t.id: t for t in self.topics}
@@ -132,23 +92,59 @@ class Curriculum(BaseModel):
         found = self.track_index().exact(text) or next(iter(self.track_mentions(text)), None)
         return self.track(found) if found else None
 
-    def ancestors(self, ids: Iterable[str], stop: Iterable[str] = ()) -> set[str]:
-        """All transitive prerequisites of ``ids``, not walking into (or returning) ``stop`` topics."""
+    def scaled(self, share: float) -> Curriculum:
+        """This curriculum with every topic's hours times ``share`` (in whole hours, at least one)."""
+        if share not in self._scaled:
+            data = self.model_dump()
+            for t in data["topics"]:
+                t["hours"] = float(max(1, round(t["hours"] * share)))
+            self._scaled[share] = Curriculum.model_validate(data)
+        return self._scaled[share]
+
+    def goal_index(self) -> AliasIndex:
+        if self._goal_index is None:
+            self._goal_index = AliasIndex({a: g.value for g, spec in self.goals.items()
+                                           for a in (*spec.synonyms.en, *spec.synonyms.zh)})
+        return self._goal_index
+
+    def goal_mentions(self, text: str) -> list[Goal]:
+        """Goals whose words (synonyms) ``text`` uses, in text order."""
+        return [Goal(m[0]) for m in self.goal_index().find(text)]
+
+    def uncovered_mentions(self, text: str) -> list[Uncovered]:
+        """Requests the roadmaps do not cover (interview practice…) that ``text`` names."""
+        if self._uncovered_index is None:
+            self._uncovered_index = AliasIndex({a: u.id for u in self.uncovered
+                                                for a in (*u.synonyms.en, *u.synonyms.zh)})
+        by_id = {u.id: u for u in self.uncovered}
+        return [by_id[m[0]] for m in self._uncovered_index.find(text)]
+
+    def before(self, topic_id: str, soft: bool = False) -> list[str]:
+        """A topic's prerequisites, and with ``soft`` its recommended predecessors too."""
+        t = self.topic(topic_id)
+        return t.prereqs + t.recommended if soft else t.prereqs
+
+    def ancestors(self, ids: Iterable[str], stop: Iterable[str] = (), soft: bool = False) -> set[str]:
+        """All transitive prerequisites of ``ids`` (with ``soft``, recommended ones too), not walking
+        into (or returning) ``stop`` topics."""
         blocked, seen = set(stop), set()
-        todo = [p for i in ids for p in self.topic(i).prereqs]
+        todo = [p for i in ids for p in self.before(i, soft)]
         while todo:
             tid = todo.pop()
             if tid in seen or tid in blocked:
                 continue
             seen.add(tid)
-            todo.extend(self.topic(tid).prereqs)
+            todo.extend(self.before(tid, soft))
         return seen
 
     def topo_order(self, ids: Iterable[str], first: Iterable[str] = ()) -> list[str]:
-        """``ids`` with prerequisites first; ties go to ``first``, then stage order, then file order."""
-        wanted, urgent = set(ids), set(first)
-        key = {i: (i not in urgent, self.topic(i).stage, self._order[i]) for i in wanted}
-        waiting = {i: {p for p in self.topic(i).prereqs if p in wanted} for i in wanted}
+        """``ids`` with prerequisites (and recommended predecessors) first; ties go to ``first`` (in its
+        order), then stage order, then file order."""
+        wanted, rank = set(ids), dict[str, int]()
+        for i, tid in enumerate(first):
+            rank.setdefault(tid, i)
+        key = {i: (rank.get(i, len(rank)), self.topic(i).stage, self._order[i]) for i in wanted}
+        waiting = {i: {p for p in self.before(i, soft=True) if p in wanted} for i in wanted}
         ready = [(key[i], i) for i, ps in waiting.items() if not ps]
         heapq.heapify(ready)
         out: list[str] = []
@@ -218,7 +214,7 @@ def check_unique_ids(raw_topics: list, source: str) -> None:
 
 def check_prereqs(cur: Curriculum, source: str) -> None:
     for t in cur.topics:
-        for p in t.prereqs:
+        for p in t.prereqs + t.recommended:
             if p not in cur.ids:
                 raise CurriculumError(f"{source}: topic {t.id!r} requires unknown topic {p!r}")
 
@@ -228,7 +224,7 @@ def check_acyclic(cur: Curriculum, source: str) -> None:
 
     def visit(tid: str, path: list[str]) -> None:
         state[tid] = 1
-        for p in cur.topic(tid).prereqs:
+        for p in cur.before(tid, soft=True):
             if state.get(p) == 1:
                 cycle = path[path.index(p):] + [p]
                 raise CurriculumError(f"{source}: prerequisite cycle {' -> '.join(cycle)}: remove one edge")
@@ -260,6 +256,8 @@ def check_references(cur: Curriculum, source: str) -> None:
     for goal, spec in cur.goals.items():
         if bad := set(spec.targets + spec.area_base) - set(cur.ids):
             raise CurriculumError(f"{source}: goal {goal.value!r} targets unknown topic(s) {sorted(bad)}")
+        if bad := set(spec.tracks) - tracks:
+            raise CurriculumError(f"{source}: goal {goal.value!r} uses unknown track(s) {sorted(bad)}")
     if missing := set(Goal) - set(cur.goals):
         raise CurriculumError(f"{source}: goals {sorted(g.value for g in missing)} have no targets")
 
@@ -279,49 +277,3 @@ def check_resources(cur: Curriculum, catalog_ids: set[str], source: str) -> None
             if r not in catalog_ids:
                 raise CurriculumError(f"{source}: topic {t.id!r} uses resource {r!r} that is not in the "
                                       "catalog: use a catalog id (normalised URL or name:<slug>)")
-
-
-def sections_from_chunks(chunks: Iterable[Chunk]) -> list[Section]:
-    """Merge chunks back into their heading sections (a long section is several chunks)."""
-    merged: dict[tuple[str, str], Section] = {}
-    for c in chunks:
-        s = merged.setdefault((c.doc_id, c.section), Section(doc_id=c.doc_id, section=c.section))
-        s.text += "\n" + c.text
-        s.urls += c.urls
-    return list(merged.values())
-
-
-def coverage(cur: Curriculum, catalog: list[CatalogEntry],
-             sections: Iterable[Section | Chunk | tuple[str, str, str]]) -> CoverageReport:
-    """Catalog resources no topic uses, and roadmap sections no topic covers.
-
-    A topic covers a section when one of its names or synonyms appears in the heading path or
-    text, or when the section links (or names, for link-less entries) one of its resources.
-    Sections may be given as ``Section``s, ``Chunk``s or ``(doc_id, section, text)`` tuples.
-    """
-    used = {r for t in cur.topics for r in t.resources}
-    by_id = {e.id: e for e in catalog}
-    # A heading with no body of its own (its content sits in sub-sections) has nothing to cover.
-    uncovered = [(s.doc_id, s.section) for s in _as_sections(sections)
-                 if re.search(r"\w", s.text) and not _covers(cur, s, used, by_id)]
-    return CoverageReport(unused_resources=[e.id for e in catalog if e.id not in used],
-                          uncovered_sections=uncovered,
-                          topics_without_resources=[t.id for t in cur.topics if not t.resources])
-
-
-def _as_sections(items: Iterable[Section | Chunk | tuple[str, str, str]]) -> list[Section]:
-    items = list(items)
-    chunks = [i for i in items if isinstance(i, Chunk)]
-    plain = [i if isinstance(i, Section) else Section(doc_id=i[0], section=i[1], text=i[2])
-             for i in items if not isinstance(i, Chunk)]
-    return plain + sections_from_chunks(chunks)
-
-
-def _covers(cur: Curriculum, s: Section, used: set[str], by_id: dict[str, CatalogEntry]) -> bool:
-    text = f"{s.section}\n{s.text}"
-    if cur.mentions(text):
-        return True
-    if used & (set(find_urls(text)) | set(s.urls)):
-        return True
-    folded = text.casefold()
-    return any(e.url is None and e.title.casefold() in folded for i in used if (e := by_id.get(i)))

@@ -22,6 +22,7 @@ class Goal(StrEnum):
     llm_systems_inference = "llm_systems_inference"
     diffusion_models = "diffusion_models"
     finetune_deploy = "finetune_deploy"
+    build_llm_apps = "build_llm_apps"
 
 
 class Text(BaseModel):
@@ -49,8 +50,12 @@ class Topic(BaseModel):
     name: Text
     synonyms: Synonyms = Field(default_factory=Synonyms)
     description: Text
-    prereqs: list[str] = Field(default_factory=list)
+    prereqs: list[str] = Field(default_factory=list, description="Topics it cannot be learned without.")
+    recommended: list[str] = Field(default_factory=list, description="Topics the roadmaps put first, planned "
+                                                                     "before it when the time budget allows.")
     tracks: list[str] = Field(min_length=1)
+    practice: bool = Field(False, description="A skill to practise (Python, PyTorch, CUDA...), not a concept "
+                                              "to understand: an overview plan leaves it out.")
     hours: float = Field(gt=0, le=200, description="Estimated study hours for a typical learner.")
     stage: int = Field(ge=1, le=99, description="The roadmaps' own stage order; breaks ordering ties.")
     resources: list[str] = Field(default_factory=list, description="Catalog ids (normalised URL or name:slug).")
@@ -80,6 +85,20 @@ class GoalSpec(BaseModel):
     name: Text
     targets: list[str] = Field(min_length=1, description="Topics the goal must reach.")
     area_base: list[str] = Field(default_factory=list, description="research: targets kept when an area is given.")
+    tracks: list[str] = Field(default_factory=list, description="Tracks whose topics point a learner to this goal.")
+    synonyms: Synonyms = Field(default_factory=Synonyms, description="Words a learner uses for this goal.")
+    not_covered: Text | None = Field(None, description="What this goal usually asks for that the roadmaps do not "
+                                                       "teach, said plainly in every plan for it.")
+
+
+class Uncovered(BaseModel):
+    """Something learners ask for that the roadmaps do not teach; a plan says so plainly."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(pattern=TOPIC_ID)
+    name: Text
+    synonyms: Synonyms
+    nearest: Goal | None = Field(None, description="The goal whose path comes closest, when the text names no other.")
 
 
 class Section(BaseModel):

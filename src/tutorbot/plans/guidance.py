@@ -1,9 +1,11 @@
 """Plan guidance: the LLM writes the overview, why this order, and tips per phase.
 
-Stage: planner → **plan_writer** → export/UI. The model only writes prose: its output is
-schema-bounded, stripped of URLs (every link in a plan comes from the catalog) and checked to
-be in the plan's language. Invalid or empty output is retried once; after that, or when the
-server is unavailable, template text in the plan's language is used, so a plan always comes back.
+Stage: planner → **guidance** → export/UI. The model only writes prose: its output is schema-bounded,
+stripped of URLs (every link in a plan comes from the catalog), checked to be in the plan's language and
+passed through the truth gate (``truth.keep_supported``: no loops, no filler, only sentences about this
+plan's own topics and resources with facts the plan states). Each part that survives is the model's;
+each that does not is template text, and ``guidance_parts`` records which is which. Output with nothing
+usable is retried once; after that, or when the server is unavailable, the template is used throughout.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from pydantic import BaseModel, Field
 from tutorbot.lang import LANGUAGE_NAME
 from tutorbot.llm.client import LLMClient, LLMError, LLMOutputError
 from tutorbot.llm.prompts import PromptLibrary
-from tutorbot.plans.models import LearnerProfile, Plan
+from tutorbot.plans.models import LearnerProfile, Plan, TextSource
 from tutorbot.plans.profile import profile_language
+from tutorbot.plans.truth import PlanVocabulary, keep_supported
 
 MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 URL_CHARS = r"[^\s<>()\[\]，。；、）（！？]"  # a URL ends at whitespace or CJK punctuation
@@ -29,14 +32,14 @@ TEMPLATE = {
         "deferred": " {n} topics did not fit and are listed as deferred.",
         "order": "Each topic comes after the topics it builds on, so you never meet an idea before its "
                  "prerequisites; where several topics are ready, the roadmaps' own stage order decides.",
-        "empty": "You already know everything this goal needs: pick a new goal or mark topics as weak to review.",
+        "empty": "You already know everything this goal needs: these weeks review it; pick a new goal to learn more.",
     },
     "zh": {
         "overview": "本计划在 {weeks} 周内覆盖 {n} 个主题，从“{first}”到“{last}”。每周末有一次检查测验，"
                     "每个阶段以一个动手项目收尾。",
         "deferred": "另有 {n} 个主题因时间不足被推迟。",
         "order": "每个主题都排在它所依赖的主题之后，保证先学前置知识；多个主题同时可学时，按路线图自身的阶段顺序安排。",
-        "empty": "这个目标需要的内容你都已掌握：可以换一个目标，或把薄弱主题标记出来安排复习。",
+        "empty": "这个目标需要的内容你都已掌握：这些周用于复习；想学新内容可以换一个目标。",
     },
 }
 
@@ -66,10 +69,12 @@ def strip_urls(text: str) -> str:
     return re.sub(r"[ \t]+([,.;:!?，。；：！？])", r"\1", re.sub(r"[ \t]{2,}", " ", text)).strip()
 
 
-def write_guidance(plan: Plan, profile: LearnerProfile, llm: LLMClient, prompts: PromptLibrary) -> Plan:
-    """``plan`` with overview, order rationale and phase tips from the model, or from templates."""
-    if not plan.weeks:
-        return template_guidance(plan)  # nothing to explain: no need to wait for the model
+def write_guidance(plan: Plan, profile: LearnerProfile, llm: LLMClient, prompts: PromptLibrary,
+                   vocab: PlanVocabulary) -> Plan:
+    """``plan`` with overview, order rationale and phase tips from the model where they pass the
+    truth gate, and from templates elsewhere."""
+    if not plan.taught():
+        return template_guidance(plan)  # nothing new to explain: no need to wait for the model
     messages = [{"role": "user", "content": _prompt(plan, profile, prompts)}]
     for _attempt in range(2):
         try:
@@ -78,41 +83,62 @@ def write_guidance(plan: Plan, profile: LearnerProfile, llm: LLMClient, prompts:
             continue
         except LLMError:
             break  # the server is down or busy: retrying now only delays the plan
-        if (cleaned := validated(out, plan)) is not None:
-            return _apply(plan, cleaned, "llm")
+        checked = validated(out, plan, vocab)
+        if checked.overview or checked.order_rationale or checked.phase_tips:
+            return _apply(plan, checked)
     return template_guidance(plan)
 
 
-def validated(out: PlanGuidance, plan: Plan) -> PlanGuidance | None:
-    """URL-free guidance in the plan's language, or None when the output is unusable."""
-    overview, order = strip_urls(out.overview), strip_urls(out.order_rationale)
-    if len(overview) < 10 or profile_language(overview) != plan.language:
-        return None
-    tips = [PhaseTip(phase=t.phase, tips=strip_urls(t.tips)) for t in out.phase_tips
-            if t.phase <= len(plan.phases) and profile_language(t.tips) == plan.language]
-    if order and profile_language(order) != plan.language:
-        order = ""
-    return PlanGuidance(overview=overview, order_rationale=order, phase_tips=[t for t in tips if t.tips])
+def validated(out: PlanGuidance, plan: Plan, vocab: PlanVocabulary) -> PlanGuidance:
+    """What a learner may read of the model's guidance: URL-free, in the plan's language, and kept by
+    the truth gate; a part that does not pass is empty."""
+    kept: list[str] = []
+
+    def check(text: str) -> str:
+        text = strip_urls(text)
+        if not text or profile_language(text) != plan.language:
+            return ""
+        if good := keep_supported(text, vocab, kept):
+            kept.append(good)
+        return good
+
+    overview, order = check(out.overview), check(out.order_rationale)
+    tips = [PhaseTip(phase=t.phase, tips=tip) for t in out.phase_tips
+            if t.phase <= len(plan.phases) and (tip := check(t.tips))]
+    return PlanGuidance(overview=overview, order_rationale=order, phase_tips=tips)
 
 
 def template_guidance(plan: Plan) -> Plan:
+    """The plan with template advice in every part (a re-plan, a failed or unavailable model)."""
+    parts: dict[str, TextSource] = {"overview": "template", "order": "template"}
+    parts |= {f"tips:{i}": "template" for i in range(1, len(plan.phases) + 1)}
+    update = {"overview": _template_overview(plan), "guidance": TEMPLATE[plan.language]["order"],
+              "guidance_source": "template", "guidance_parts": parts}
+    if not plan.taught():
+        update["guidance"] = ""
+    return plan.model_copy(update=update)
+
+
+def _template_overview(plan: Plan) -> str:
     text = TEMPLATE[plan.language]
-    taught = {t.id: t.name for w in plan.weeks for t in w.topics if not t.review}
+    taught = {t.id: t.name for w in plan.weeks for t in w.topics if t.learning}
     if not taught:
-        return plan.model_copy(update={"overview": text["empty"], "guidance": "", "guidance_source": "template"})
+        return text["empty"]
     names = list(taught.values())
     overview = text["overview"].format(n=len(names), weeks=len(plan.weeks), first=names[0], last=names[-1])
-    if plan.deferred:
-        overview += text["deferred"].format(n=len(plan.deferred))
-    return plan.model_copy(update={"overview": overview, "guidance": text["order"], "guidance_source": "template"})
+    return overview + (text["deferred"].format(n=len(plan.deferred)) if plan.deferred else "")
 
 
-def _apply(plan: Plan, g: PlanGuidance, source: str) -> Plan:
+def _apply(plan: Plan, g: PlanGuidance) -> Plan:
+    """The model's parts that passed, the template's elsewhere; ``guidance_parts`` says which is which."""
     tips = {t.phase: t.tips for t in g.phase_tips}
     phases = [p.model_copy(update={"tips": tips.get(i, p.tips)}) for i, p in enumerate(plan.phases, 1)]
-    order = g.order_rationale or TEMPLATE[plan.language]["order"]
-    return plan.model_copy(update={"overview": g.overview, "guidance": order, "phases": phases,
-                                   "guidance_source": source})
+    parts: dict[str, TextSource] = {"overview": "llm" if g.overview else "template",
+                                    "order": "llm" if g.order_rationale else "template"}
+    parts |= {f"tips:{i}": "llm" if i in tips else "template" for i in range(1, len(plan.phases) + 1)}
+    return plan.model_copy(update={
+        "overview": g.overview or _template_overview(plan), "phases": phases, "guidance_parts": parts,
+        "guidance": g.order_rationale or TEMPLATE[plan.language]["order"], "guidance_source": "llm"})
 
 
 def _prompt(plan: Plan, profile: LearnerProfile, prompts: PromptLibrary) -> str:
@@ -121,8 +147,10 @@ def _prompt(plan: Plan, profile: LearnerProfile, prompts: PromptLibrary) -> str:
         f"{i}. {p.title} (weeks {p.first_week}-{p.last_week}): "
         f"{', '.join(names.get(t, t) for t in p.topics)}; project: {p.project}"
         for i, p in enumerate(plan.phases, 1))
+    resources = "\n".join(dict.fromkeys(f"- {r.title} ({names.get(r.topic, r.topic)})"
+                                         for w in plan.weeks for r in w.resources))
     return prompts.render(
         "plan_guidance", language_name=LANGUAGE_NAME[plan.language], goal=plan.goal.value.replace("_", " "),
         hours_per_week=plan.hours_per_week, weeks=len(plan.weeks),
         known=", ".join(k.replace("_", " ") for k in profile.known) or "-",
-        deferred=", ".join(d.name for d in plan.deferred) or "-", phases=phases or "-")
+        deferred=", ".join(d.name for d in plan.deferred) or "-", phases=phases or "-", resources=resources or "-")

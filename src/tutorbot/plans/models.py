@@ -16,7 +16,9 @@ from tutorbot.lang import Language
 
 PlanLang = Language
 PreferredKind = Literal["video", "course", "paper", "code", "blog", "book"]
-FieldSource = Literal["parser", "llm", "default"]
+FieldSource = Literal["parser", "llm", "default", "learner"]
+TextSource = Literal["llm", "template"]
+Depth = Literal["full", "overview"]
 
 
 class LearnerProfile(BaseModel):
@@ -24,12 +26,20 @@ class LearnerProfile(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     known: list[str] = Field(default_factory=list, description="Curriculum topic ids already mastered.")
+    learn: list[str] = Field(default_factory=list, description="Topic ids the learner wants (or says they lack): "
+                                                               "planned first, and never assumed known.")
     goal: Goal = Goal.understand_llms
     area: str | None = Field(None, max_length=80, description="Research area (goal 'research' only).")
     hours_per_week: int = 8
     weeks: int = 12
     preferred_kinds: list[PreferredKind] = Field(default_factory=list)
     language: PlanLang = "en"
+    not_covered: list[str] = Field(default_factory=list, description="Requests the roadmaps do not cover "
+                                                                     "(ids of the curriculum's `uncovered` entries).")
+    fill_weeks: bool = Field(True, description="Use every week given: after the goal's path, projects, "
+                                               "further topics and reviews.")
+    depth: Depth = Field("full", description="'overview': concepts only, without coding skills or projects, "
+                                             "each topic in less time.")
 
     @field_validator("hours_per_week")
     @classmethod
@@ -45,10 +55,15 @@ class LearnerProfile(BaseModel):
             raise ValueError(f"weeks must be between 1 and 104 (two years), got {v}")
         return v
 
-    @field_validator("known", "preferred_kinds")
+    @field_validator("known", "learn", "preferred_kinds", "not_covered")
     @classmethod
     def _dedupe(cls, v: list) -> list:
         return list(dict.fromkeys(v))
+
+    @model_validator(mode="after")
+    def _known_is_not_learned(self) -> LearnerProfile:
+        self.learn = [t for t in self.learn if t not in self.known]  # what the learner knows wins
+        return self
 
     @model_validator(mode="after")
     def _area_needs_research(self) -> LearnerProfile:
@@ -62,15 +77,19 @@ class ProfileDraft(BaseModel):
 
     known: list[str] = Field(default_factory=list)
     not_known: list[str] = Field(default_factory=list, description="Topics mentioned in a negative context.")
+    learn: list[str] = Field(default_factory=list, description="Topics wanted, or lacked and needed by the goal.")
     goal: Goal | None = None
     area: str | None = None
     hours_per_week: int | None = None
     weeks: int | None = None
     preferred_kinds: list[PreferredKind] = Field(default_factory=list)
     language: PlanLang = "en"
+    not_covered: list[str] = Field(default_factory=list, description="Uncovered requests the text makes.")
+    fill_weeks: bool = True
+    depth: Depth = "full"
     sources: dict[str, FieldSource] = Field(
-        default_factory=dict, description="Where each field came from, keyed by field name, or 'known:<id>' and "
-                                          "'preferred_kinds:<kind>' for list items; absent fields take defaults.")
+        default_factory=dict, description="Where each field came from, keyed by field name, or '<field>:<item>' "
+                                          "for list items ('known:dl_basics'); absent fields take defaults.")
     evidence: dict[str, str] = Field(default_factory=dict, description="Text span each parsed field came from.")
 
     def source_of(self, key: str) -> FieldSource:
@@ -96,9 +115,15 @@ class WeekTopic(BaseModel):
     id: str
     name: str
     hours: float
-    review: bool = Field(False, description="A review slot for a topic the quizzes found weak.")
+    review: bool = Field(False, description="A review slot (a topic the quizzes found weak, or a review week).")
+    project: bool = Field(False, description="Project time for a topic already learned (budget filling).")
     part: int = 1
     parts: int = 1
+
+    @property
+    def learning(self) -> bool:
+        """New material, not a review or project slot."""
+        return not (self.review or self.project)
 
 
 class Week(BaseModel):
@@ -137,15 +162,22 @@ class Plan(BaseModel):
     hours_per_week: int
     weeks_requested: int
     weeks: list[Week]
-    deferred: list[TopicRef] = Field(default_factory=list, description="Topics that did not fit in time.")
+    deferred: list[TopicRef] = Field(default_factory=list, description="Topics (or their remaining hours) that "
+                                                                       "did not fit in time.")
+    goal_week: int | None = Field(None, description="The week the goal's own path ends; later weeks go further.")
+    not_covered: list[str] = Field(default_factory=list, description="What the learner asked for that the "
+                                                                     "roadmaps do not teach, in the plan language.")
     phases: list[Phase] = Field(default_factory=list)
     overview: str = ""
     guidance: str = Field("", description="Why this order (LLM-written, or template text).")
-    guidance_source: Literal["none", "llm", "template"] = "none"
+    guidance_source: Literal["none", "llm", "template"] = Field(
+        "none", description="'llm' when any part of the advice is the model's, 'template' when none is.")
+    guidance_parts: dict[str, TextSource] = Field(
+        default_factory=dict, description="Who wrote each part: 'overview', 'order', 'tips:<phase number>'.")
 
     def to_json(self) -> str:
         return json.dumps(self.model_dump(mode="json"), ensure_ascii=False, indent=2)
 
     def taught(self) -> list[str]:
-        """Topic ids taught (not merely reviewed), in plan order."""
-        return list(dict.fromkeys(t.id for w in self.weeks for t in w.topics if not t.review))
+        """Topic ids taught (not merely reviewed or practised), in plan order."""
+        return list(dict.fromkeys(t.id for w in self.weeks for t in w.topics if t.learning))

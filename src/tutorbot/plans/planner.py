@@ -1,84 +1,49 @@
 """The planning stage: learner profile + curriculum + catalog → a week-by-week ``Plan``.
 
-Deterministic: the goal's target topics and all their prerequisites, minus what the learner
-knows or has done, in prerequisite order (ties: stage order), packed into weeks by estimated
-hours. Re-planning keeps the weeks before ``now_week`` verbatim and re-packs the rest.
+Deterministic: the goal's targets and the learner's own topics, with every prerequisite they lack
+(and the roadmaps' recommended ones when the whole path fits), in prerequisite order, packed into
+weeks that never exceed the weekly hours. What the learner knows is skipped. When the goal's path
+fits with time to spare, the remaining weeks are filled (``filling``); when it does not fit, the
+plan starts the first topic left over and says what is left. Re-planning keeps the weeks before
+``now_week`` verbatim and re-packs the rest.
 """
 
 from __future__ import annotations
 
-import math
-from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
 from tutorbot.curriculum.graph import Curriculum
-from tutorbot.curriculum.models import Goal
 from tutorbot.errors import TutorbotError
-from tutorbot.plans.models import LearnerProfile, Phase, Plan, PlanLang, PlanResource, TopicRef, Week, WeekTopic
+from tutorbot.plans.filling import Budget, fill, review_piece, start_next
+from tutorbot.plans.models import LearnerProfile, Plan, TopicRef, Week
+from tutorbot.plans.packing import Piece, Weeks, fill_partial, pack
+from tutorbot.plans.targets import goal_targets, goal_tracks, implied_known, path
+from tutorbot.plans.weeks import PlanContext, build_phases, build_weeks
+from tutorbot.plans.wording import join, topics, weeks_span
 from tutorbot.schemas import CatalogEntry
 
-OVERFLOW = 0.10  # a week may exceed the budget by this fraction to finish a topic in one go
-MIN_PIECE = 1.0  # hours: a week with less room left than this starts the next week instead
-REVIEW_SHARE = 0.25  # a review slot takes this share of the topic's hours (at least one hour)
-PREFERRED_KIND = {"code": "repository"}
-
-TEXT = {
-    "en": {
-        "study": "Study {name}: {desc}", "continue": "Continue {name} (part {part}/{parts})",
-        "project": "Project: {project}", "review": "Review {name}: revisit your notes and retake its quiz",
-        "default_project": "Write a short notebook that demonstrates {names} end to end",
-        "summary": "{weeks} weeks at {hours} h/week toward “{goal}”: {n} topics to learn.",
-        "reviews": " {n} review slots for topics your quizzes found weak come first.",
-        "known": " {n} topics you already know or have done are skipped.",
-        "kept": " Weeks 1–{n} are kept as completed.",
-        "short": " Not enough time: {n} topics ({h} h) are deferred; add weeks or hours per week to fit them.",
-        "nothing": " You already know everything this goal needs.",
-    },
-    "zh": {
-        "study": "学习{name}：{desc}", "continue": "继续学习{name}（第 {part}/{parts} 部分）",
-        "project": "实践项目：{project}", "review": "复习{name}：回顾笔记并重新完成该主题测验",
-        "default_project": "写一个小 notebook，完整演示{names}",
-        "summary": "共 {weeks} 周，每周 {hours} 小时，目标“{goal}”：需学习 {n} 个主题。",
-        "reviews": "先安排 {n} 次复习，针对测验中薄弱的主题。",
-        "known": "已跳过 {n} 个你已掌握或已完成的主题。",
-        "kept": "第 1–{n} 周作为已完成内容保留。",
-        "short": "时间不够：{n} 个主题（约 {h} 小时）被推迟；增加周数或每周学习时间即可安排。",
-        "nothing": "这个目标需要的内容你都已经掌握了。",
-    },
-}
+OVERVIEW_SHARE = 0.4  # an overview gives a topic this share of its hands-on hours
 
 
 class PlanError(TutorbotError, ValueError):
     """The profile or progress refers to something the curriculum does not have."""
 
 
-class Piece(BaseModel):
-    """Part of one topic scheduled in one week."""
-
-    topic: str
-    hours: float
-    review: bool = False
+def plan_curriculum(profile: LearnerProfile, cur: Curriculum) -> Curriculum:
+    """The curriculum a plan is made from: for an overview, every topic in a share of its hours."""
+    return cur.scaled(OVERVIEW_SHARE) if profile.depth == "overview" else cur
 
 
-@dataclass
-class _Ctx:
-    cur: Curriculum
-    catalog: dict[str, CatalogEntry]
-    profile: LearnerProfile
-    used: set[str] = field(default_factory=set)  # resources already given, so weeks don't repeat them
+class GoalPath(BaseModel):
+    """The goal's own part of a plan, packed."""
 
-    @property
-    def lang(self) -> PlanLang:
-        return self.profile.language
-
-    def t(self, key: str, **values: object) -> str:
-        return TEXT[self.lang][key].format(**values)
-
-    def name(self, tid: str) -> str:
-        return self.cur.topic(tid).name.get(self.lang)
+    weeks: list[list[Piece]]
+    order: list[str]
+    reviews: list[str]
+    deferred: dict[str, float]  # topic → hours left
+    started: dict[str, float] = {}  # a topic begun after the goal, in the last weeks → hours left
 
 
 def make_plan(profile: LearnerProfile, curriculum: Curriculum, catalog: list[CatalogEntry], *,
@@ -86,26 +51,27 @@ def make_plan(profile: LearnerProfile, curriculum: Curriculum, catalog: list[Cat
               now_week: int = 0) -> Plan:
     """A plan for ``profile``; with ``previous``, weeks before ``now_week`` are kept as they were."""
     done, weak = set(done), set(weak)
-    check_ids(curriculum, known=profile.known, done=done, weak=weak)
-    ctx = _Ctx(curriculum, {e.id: e for e in catalog}, profile)
+    check_ids(curriculum, known=profile.known, learn=profile.learn, done=done, weak=weak)
+    curriculum = plan_curriculum(profile, curriculum)
+    ctx = PlanContext(curriculum, {e.id: e for e in catalog}, profile)
     kept = [w for w in previous.weeks if w.week < now_week] if previous else []
     spent = _hours_spent(kept, curriculum)
-    finished = _finished(curriculum, set(profile.known) | done, spent)
-    targets = goal_targets(profile, curriculum)
-    needed = (set(targets) | curriculum.ancestors(targets, stop=finished)) - finished
-    order = curriculum.topo_order(needed, first=weak)  # weak topics not yet finished move earlier
-    reviews = curriculum.topo_order(weak & finished)
-    slots = _slots(curriculum, order, reviews, spent)
-    packed, deferred = pack(slots, profile.hours_per_week, profile.weeks - len(kept), curriculum)
+    finished = _finished(curriculum, profile, done, spent)
+    started = [t for t, h in spent.items() if t not in finished]  # begun in kept weeks: continued first
+    targets = list(dict.fromkeys(goal_targets(profile.goal, profile.area, curriculum) + profile.learn + started))
+    budget = Budget(hours=profile.hours_per_week, weeks=profile.weeks - len(kept))
+    goal = _goal_path(targets, finished, started, weak, spent, budget, ctx)
+    packed = _complete(goal, targets, finished, set(spent), budget, ctx)
     ctx.used = {r.id for w in kept for r in w.resources}
-    new_weeks = _build_weeks(packed, len(kept) + 1, kept, ctx)
-    weeks = kept + new_weeks
-    phases = _phases(weeks, ctx)
-    skipped = len((set(targets) | curriculum.ancestors(targets)) & finished)
-    return Plan(summary=_summary(ctx, weeks, order, reviews, deferred, skipped, len(kept)),
-                language=ctx.lang, goal=profile.goal, hours_per_week=profile.hours_per_week,
-                weeks_requested=profile.weeks, weeks=weeks, phases=phases,
-                deferred=[TopicRef(id=t, name=ctx.name(t), hours=curriculum.topic(t).hours) for t in deferred])
+    weeks = kept + build_weeks(packed, len(kept) + 1, kept, ctx)
+    goal_week = len(kept) + len(goal.weeks) if goal.order and not goal.deferred else None
+    skipped = len((set(targets) | curriculum.ancestors(targets)) & (finished - _skills(profile, curriculum)))
+    plan = Plan(summary="", language=ctx.lang, goal=profile.goal, hours_per_week=profile.hours_per_week,
+                weeks_requested=profile.weeks, weeks=weeks, phases=build_phases(weeks, ctx), goal_week=goal_week,
+                deferred=[TopicRef(id=t, name=ctx.name(t), hours=round(h, 2))
+                          for t, h in (goal.deferred | goal.started).items()],
+                not_covered=_not_covered(profile, curriculum))
+    return plan.model_copy(update={"summary": _summary(plan, goal, skipped, len(kept), ctx)})
 
 
 def check_ids(cur: Curriculum, **groups: Iterable[str]) -> None:
@@ -115,181 +81,141 @@ def check_ids(cur: Curriculum, **groups: Iterable[str]) -> None:
                             f"{cur.ids[0]!r} (see corpus/curriculum.yaml)")
 
 
-def goal_targets(profile: LearnerProfile, cur: Curriculum) -> list[str]:
-    """The topics a goal must reach; a research area narrows 'research' to that track or topic."""
-    spec = cur.goals[profile.goal]
-    if profile.goal != Goal.research or not profile.area:
-        return spec.targets
-    track = next((t for t in cur.track_mentions(profile.area) if t != "research"), None)
-    if track is None and (exact := cur.match_track(profile.area)) and exact.id != "research":
-        track = exact.id
-    area = [t.id for t in cur.topics if track in t.tracks] if track else []
-    if not area and (topic := cur.match(profile.area)):
-        area = [topic.id]
-    return list(dict.fromkeys(spec.area_base + area)) if area else spec.targets
-
-
 def _hours_spent(weeks: list[Week], cur: Curriculum) -> dict[str, float]:
     spent: dict[str, float] = {}
-    for t in (t for w in weeks for t in w.topics if not t.review and t.id in cur.ids):
+    for t in (t for w in weeks for t in w.topics if t.learning and t.id in cur.ids):
         spent[t.id] = spent.get(t.id, 0.0) + t.hours
     return spent
 
 
-def _finished(cur: Curriculum, declared: set[str], spent: dict[str, float]) -> set[str]:
-    """Known, done and fully scheduled topics, plus everything they build on."""
-    finished = declared | {t for t, h in spent.items() if h >= cur.topic(t).hours - 1e-6}
-    return finished | cur.ancestors(finished)
+def _finished(cur: Curriculum, profile: LearnerProfile, done: set[str], spent: dict[str, float]) -> set[str]:
+    """Known and done topics with what they build on (but not what the learner lacks), and fully scheduled
+    ones (what they build on was scheduled before them, or known)."""
+    scheduled = {t for t, h in spent.items() if h >= cur.topic(t).hours - 1e-6}
+    return implied_known(set(profile.known) | done, profile.learn, cur) | scheduled | _skills(profile, cur)
 
 
-def _slots(cur: Curriculum, order: list[str], reviews: list[str], spent: dict[str, float]) -> list[Piece]:
-    """Review slots first (quizzes found these weak), then what is left of each topic to learn."""
-    slots = [Piece(topic=t, hours=max(1.0, math.ceil(REVIEW_SHARE * cur.topic(t).hours)), review=True)
-             for t in reviews]
-    return slots + [Piece(topic=t, hours=cur.topic(t).hours - spent.get(t, 0.0)) for t in order]
+def _skills(profile: LearnerProfile, cur: Curriculum) -> set[str]:
+    """What an overview leaves out: skills to practise (they imply nothing about what comes before them)."""
+    return {t.id for t in cur.topics if t.practice} if profile.depth == "overview" else set()
 
 
-def pack(slots: list[Piece], budget: float, max_weeks: int,
-         cur: Curriculum) -> tuple[list[list[Piece]], list[str]]:
-    """Fill weeks in order; a topic that would not finish within ``max_weeks`` is deferred with its
-    dependents, and later topics that still fit go on. Review slots that don't fit are dropped."""
-    weeks: list[list[Piece]] = []
-    deferred: list[str] = []
-    for slot in slots:
-        blocked = bool(set(cur.topic(slot.topic).prereqs) & set(deferred))
-        trial = None if blocked else _place([list(w) for w in weeks], slot, budget)
-        if trial is not None and len(trial) <= max_weeks:
-            weeks = trial
-        elif not slot.review:
-            deferred.append(slot.topic)
-    return weeks, deferred
+def _goal_path(targets: list[str], finished: set[str], started: list[str], weak: set[str],
+               spent: dict[str, float], budget: Budget, ctx: PlanContext) -> GoalPath:
+    """The goal's path packed: with the recommended topics when it all fits, else the hard path.
+    Topics begun in kept weeks and weak ones come first, then the topics the learner asked for."""
+    cur = ctx.cur
+    reviews = cur.topo_order(weak & finished)
+    first = _urgent(cur, started + sorted(weak) + ctx.profile.learn, finished)
+    # An overview gives the gist of a topic without its background (the foundations track): that is
+    # kept only when all fits.
+    background = {t.id for t in cur.topics if "foundations" in t.tracks} - set(targets)
+    hard = path(targets, finished | (background if ctx.profile.depth == "overview" else set()), cur)
+    # What the roadmaps recommend before a topic already in the kept weeks is not added behind it.
+    behind = cur.ancestors(spent, stop=finished, soft=True) - set(spent) - hard
+    extra = path(set(targets) - set(started), finished | set(started), cur, soft=True) - behind
+    soft = hard | {t for t in extra if not cur.ancestors([t]) & behind}
+    if ctx.profile.depth == "overview":
+        soft |= path(targets, finished, cur) - behind
+    packed = _pack_path(soft, first, reviews, spent, budget, ctx)
+    return packed if not packed.deferred else _pack_path(hard, first, reviews, spent, budget, ctx)
 
 
-def _place(weeks: list[list[Piece]], slot: Piece, budget: float) -> list[list[Piece]]:
-    left = slot.hours
-    weeks = weeks or [[]]
-    while left > 1e-9:
-        room = budget - sum(p.hours for p in weeks[-1])
-        if left <= room + OVERFLOW * budget:
-            weeks[-1].append(slot.model_copy(update={"hours": left}))
-            left = 0.0
-        elif room >= min(MIN_PIECE, budget):
-            weeks[-1].append(slot.model_copy(update={"hours": room}))
-            left -= room
-        else:
-            weeks.append([])
+def _pack_path(needed: set[str], first: list[str], reviews: list[str], spent: dict[str, float], budget: Budget,
+               ctx: PlanContext) -> GoalPath:
+    cur = ctx.cur
+    order = cur.topo_order(needed, first=first)
+    slots = [review_piece(t, cur) for t in reviews]
+    slots += [Piece(topic=t, hours=cur.topic(t).hours - spent.get(t, 0.0)) for t in order]
+    weeks, deferred = pack(slots, budget.hours, budget.weeks, cur)
+    if wanted := [t for t in deferred if t in ctx.profile.learn]:
+        # A topic the learner asked for that does not fit keeps its place: later topics do not take
+        # its room, and it is started instead (``_complete``).
+        cut = next(i for i, s in enumerate(slots) if s.topic == wanted[0])
+        weeks, deferred = pack(slots[:cut], budget.hours, budget.weeks, cur)
+        deferred += [s.topic for s in slots[cut:] if s.learning]
+    left = {t: cur.topic(t).hours - spent.get(t, 0.0) for t in deferred}
+    return GoalPath(weeks=weeks, order=order, reviews=reviews, deferred=left)
+
+
+def _urgent(cur: Curriculum, leading: list[str], finished: set[str]) -> list[str]:
+    """Weak and wanted topics in the learner's order, each after the prerequisites it still needs."""
+    out: list[str] = []
+    for tid in (t for t in leading if t not in finished):
+        out += cur.topo_order(cur.ancestors([tid], stop=finished) | {tid})
+    return list(dict.fromkeys(out))
+
+
+def _complete(goal: GoalPath, targets: list[str], finished: set[str], kept: set[str], budget: Budget,
+              ctx: PlanContext) -> Weeks:
+    """The goal's weeks, then: the start of the first topic left over, or the rest of the budget filled."""
+    cur, weeks = ctx.cur, [list(w) for w in goal.weeks]
+    if goal.deferred:
+        scheduled = {p.topic for w in weeks for p in w} | finished
+        start = next((t for t in goal.deferred if set(cur.topic(t).prereqs) <= scheduled
+                      and set(cur.topic(t).recommended) & set(goal.order) <= scheduled), None)
+        if start is not None:
+            weeks, placed = fill_partial(weeks, Piece(topic=start, hours=goal.deferred[start]), budget.hours,
+                                         budget.weeks)
+            goal.deferred[start] -= placed
+        return weeks
+    taught = [t for t in goal.order if t in set(targets)]
+    if ctx.profile.fill_weeks:
+        weeks = fill(weeks, cur, budget, goal_topics=taught, planned=set(goal.order) | kept, finished=finished,
+                     tracks=goal_tracks(targets, cur), with_projects=ctx.profile.depth == "full")
+        planned = set(goal.order) | kept | {p.topic for w in weeks for p in w}
+        weeks, goal.started = start_next(weeks, cur, budget, planned=planned, finished=finished)
+    if not any(weeks):  # nothing left to learn: review what the goal needs rather than return no plan
+        weeks = fill([], cur, Budget(budget.hours, budget.weeks), goal_topics=targets, planned=set(cur.ids),
+                     finished=set(cur.ids), tracks=set(), with_projects=ctx.profile.depth == "full")
     return weeks
 
 
-def _build_weeks(packed: list[list[Piece]], start: int, kept: list[Week], ctx: _Ctx) -> list[Week]:
-    # Part numbers continue from the kept weeks, so "part 3/4" stays true after a re-plan.
-    done_parts = Counter(t.id for w in kept for t in w.topics if not t.review)
-    parts = done_parts + Counter(p.topic for w in packed for p in w if not p.review)
-    seen = Counter(done_parts)
-    weeks = []
-    for n, pieces in enumerate(packed, start):
-        topics = []
-        for p in pieces:
-            seen[p.topic] += not p.review
-            topics.append(WeekTopic(id=p.topic, name=ctx.name(p.topic), hours=round(p.hours, 2), review=p.review,
-                                    part=1 if p.review else seen[p.topic],
-                                    parts=1 if p.review else parts[p.topic]))
-        weeks.append(_week(n, topics, ctx))
-    return weeks
+def _not_covered(profile: LearnerProfile, cur: Curriculum) -> list[str]:
+    """What the learner asked for that the roadmaps do not teach, as phrases in the plan language."""
+    spec = cur.goals[profile.goal]
+    found = [spec.not_covered.get(profile.language)] if spec.not_covered else []
+    by_id = {u.id: u for u in cur.uncovered}
+    return found + [by_id[u].name.get(profile.language) for u in profile.not_covered if u in by_id]
 
 
-def _week(n: int, topics: list[WeekTopic], ctx: _Ctx) -> Week:
-    resources: list[PlanResource] = []
-    tasks: list[str] = []
-    for t in topics:
-        for r in _pick_resources(t, ctx):
-            if r.id not in {x.id for x in resources}:
-                resources.append(r)
-        tasks += _tasks(t, ctx)
-    return Week(week=n, hours=round(sum(t.hours for t in topics), 2), topics=topics,
-                resources=resources, tasks=tasks, checkpoint=_checkpoint(topics))
-
-
-def _pick_resources(t: WeekTopic, ctx: _Ctx) -> list[PlanResource]:
-    """Catalog entries for this piece: preferred kinds, then the plan's language, then curriculum order."""
-    entries = [ctx.catalog[r] for r in ctx.cur.topic(t.id).resources if r in ctx.catalog]
-    wanted = {PREFERRED_KIND.get(k, k) for k in ctx.profile.preferred_kinds}
-
-    def rank(item: tuple[int, CatalogEntry]) -> tuple:
-        i, e = item
-        return (e.kind not in wanted, e.language != ctx.lang and e.language != "mixed", i)
-
-    ranked = [e for _, e in sorted(enumerate(entries), key=rank)]
-    limit = 1 if t.review else 3 if t.part == 1 else 2
-    chosen = [e for e in ranked if e.id not in ctx.used][:limit] or ranked[:1]
-    ctx.used |= {e.id for e in chosen}
-    return [PlanResource(id=e.id, title=e.title, url=e.url, kind=e.kind, topic=t.id) for e in chosen]
-
-
-def _tasks(t: WeekTopic, ctx: _Ctx) -> list[str]:
-    topic = ctx.cur.topic(t.id)
-    if t.review:
-        return [ctx.t("review", name=t.name)]
-    tasks = [ctx.t("study", name=t.name, desc=topic.description.get(ctx.lang)) if t.part == 1
-             else ctx.t("continue", name=t.name, part=t.part, parts=t.parts)]
-    if t.part == t.parts:
-        tasks += [ctx.t("project", project=p.get(ctx.lang)) for p in topic.projects]
-    return tasks
-
-
-def _checkpoint(topics: list[WeekTopic]) -> str | None:
-    """Quiz the biggest topic finished this week, else the biggest one studied, else a review."""
-    for pool in ([t for t in topics if not t.review and t.part == t.parts],
-                 [t for t in topics if not t.review], topics):
-        if pool:
-            return max(pool, key=lambda t: t.hours).id
-    return None
-
-
-def _phases(weeks: list[Week], ctx: _Ctx) -> list[Phase]:
-    """Consecutive weeks whose main topic shares a track form a phase, ending with a project."""
-    phases: list[Phase] = []
-    for w in weeks:
-        main = max(w.topics, key=lambda t: (not t.review, t.hours))
-        track = ctx.cur.topic(main.id).tracks[0] if main.id in ctx.cur.ids else ctx.cur.tracks[0].id
-        learned = [t.id for t in w.topics if not t.review]
-        if phases and phases[-1].track == track:
-            phases[-1].last_week = w.week
-            phases[-1].topics += [t for t in learned if t not in phases[-1].topics]
-        else:
-            info = ctx.cur.track(track)
-            phases.append(Phase(title=info.name.get(ctx.lang), track=track, first_week=w.week,
-                                last_week=w.week, topics=learned, project="", tips=info.tip.get(ctx.lang)))
-    for ph in phases:
-        ph.project = _phase_project(ph, weeks, ctx)
-    return phases
-
-
-def _phase_project(phase: Phase, weeks: list[Week], ctx: _Ctx) -> str:
-    """The project of the last topic finished in the phase, else a small integration exercise."""
-    finished = [t.id for w in weeks if phase.first_week <= w.week <= phase.last_week
-                for t in w.topics if not t.review and t.part == t.parts and t.id in ctx.cur.ids]
-    with_projects = [t for t in finished if ctx.cur.topic(t).projects]
-    if with_projects:
-        return ctx.cur.topic(with_projects[-1]).projects[0].get(ctx.lang)
-    names = ", ".join(ctx.name(t) for t in phase.topics if t in ctx.cur.ids)
-    return ctx.t("default_project", names=names or ctx.cur.track(phase.track).name.get(ctx.lang))
-
-
-def _summary(ctx: _Ctx, weeks: list[Week], order: list[str], reviews: list[str], deferred: list[str],
-             skipped: int, kept: int) -> str:
-    taught = [t for t in order if t not in deferred]
-    goal = ctx.cur.goals[ctx.profile.goal].name.get(ctx.lang)
-    text = ctx.t("summary", weeks=len(weeks), hours=ctx.profile.hours_per_week, goal=goal, n=len(taught))
-    if reviews:
-        text += ctx.t("reviews", n=len(reviews))
-    if skipped:
-        text += ctx.t("known", n=skipped)
-    if kept:
-        text += ctx.t("kept", n=kept)
-    if deferred:
-        hours = sum(ctx.cur.topic(t).hours for t in deferred)
-        text += ctx.t("short", n=len(deferred), h=round(hours))
-    if not order and not reviews:
-        text += ctx.t("nothing")
+def _summary(plan: Plan, goal: GoalPath, skipped: int, kept: int, ctx: PlanContext) -> str:
+    taught = [t for t in goal.order if t not in goal.deferred]
+    name = ctx.cur.goals[ctx.profile.goal].name.get(ctx.lang)
+    text = ctx.t("summary", weeks=len(plan.weeks), hours=ctx.profile.hours_per_week, goal=name,
+                 n=topics(ctx.lang, len(taught)))
+    text += ctx.t("reviews", n=len(goal.reviews)) if goal.reviews else ""
+    text += ctx.t("known", n=topics(ctx.lang, skipped)) if skipped else ""
+    text += ctx.t("kept", n=kept) if kept else ""
+    text += ctx.t("overview", share=round(OVERVIEW_SHARE * 100)) if ctx.profile.depth == "overview" else ""
+    text += _ending(plan, goal, ctx)
+    if plan.not_covered:
+        text += ctx.t("not_covered", what=join(ctx.lang, plan.not_covered))
     return text
+
+
+def _ending(plan: Plan, goal: GoalPath, ctx: PlanContext) -> str:
+    """What the plan does with the learner's time: what is left over, or what comes after the goal."""
+    if goal.deferred:
+        started = [t for t in plan.taught() if t in goal.deferred]
+        text = ctx.t("short", n=topics(ctx.lang, len(goal.deferred)), h=round(sum(goal.deferred.values())))
+        return text + "".join(ctx.t("partial", name=ctx.name(t), h=round(goal.deferred[t])) for t in started)
+    week, last = plan.goal_week or 0, len(plan.weeks)
+    if not goal.order:
+        return ctx.t("nothing") + (ctx.t("beyond", extra=join(ctx.lang, _extras(plan, 0, ctx))) if last else "")
+    if last > week:
+        free = ctx.t("free", n=plan.weeks_requested - last) if last < plan.weeks_requested else ""
+        free += "".join(ctx.t("started", name=ctx.name(t), h=round(h)) for t, h in goal.started.items())
+        return ctx.t("goal_week", week=week, later=weeks_span(ctx.lang, week + 1, last),
+                     extra=join(ctx.lang, _extras(plan, week, ctx))) + free
+    if last < plan.weeks_requested:
+        return ctx.t("goal_early", week=week, weeks=plan.weeks_requested, free=plan.weeks_requested - last)
+    return ""
+
+
+def _extras(plan: Plan, week: int, ctx: PlanContext) -> list[str]:
+    later = [t for w in plan.weeks if w.week > week for t in w.topics]
+    new = {t.id for t in later if t.learning}
+    kinds = [("extra_projects", any(t.project for t in later)), ("extra_topics", bool(new)),
+             ("extra_reviews", any(t.review for t in later))]
+    return [ctx.t(key, n=topics(ctx.lang, len(new))) for key, present in kinds if present]

@@ -1,17 +1,20 @@
 """Plan service: profiles and plans per learner, adapted to progress and quiz results.
 
 The deterministic planner decides everything a learner relies on (order, sizes, resources);
-the LLM only writes guidance text (``plan_writer``) and refines free-text profiles
-(``profile.refine_profile``), each with a fallback. Every change is saved as a new plan in the
+the LLM only writes guidance text (``guidance``, through the truth gate) and fills gaps in
+free-text profiles (``refine``), each with a fallback. Every change is saved as a new plan in the
 learner's history (one transaction each), so re-planning never loses completed weeks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import date
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from tutorbot.curriculum.graph import Curriculum
+from tutorbot.curriculum.names import ResourceNames
 from tutorbot.errors import InputError
 from tutorbot.llm.client import LLMClient
 from tutorbot.llm.prompts import PromptLibrary
@@ -19,7 +22,9 @@ from tutorbot.plans.export import plan_to_markdown
 from tutorbot.plans.guidance import template_guidance, write_guidance
 from tutorbot.plans.models import LearnerProfile, Plan, ProfileDraft
 from tutorbot.plans.planner import make_plan
-from tutorbot.plans.profile import parse_profile, refine_profile
+from tutorbot.plans.profile import parse_profile
+from tutorbot.plans.refine import refine_profile
+from tutorbot.plans.truth import plan_vocabulary
 from tutorbot.schemas import CatalogEntry
 
 if TYPE_CHECKING:
@@ -31,20 +36,27 @@ MAX_TEXT = 4000
 
 class PlanService:
     def __init__(self, curriculum: Curriculum, catalog: list[CatalogEntry], llm: LLMClient,
-                 prompts: PromptLibrary, store: LearnerStore, weak_topics: Callable[[int], list[str]] | None = None):
+                 prompts: PromptLibrary, store: LearnerStore, weak_topics: Callable[[int], list[str]] | None = None,
+                 today: Callable[[], date] = date.today):
         self.curriculum, self.catalog, self.llm, self.prompts, self.store = curriculum, catalog, llm, prompts, store
         self._weak = weak_topics or (lambda user_id: [])
+        self.today = today  # "till March" counts from here; tests inject a fixed clock
+
+    @cached_property
+    def names(self) -> ResourceNames:
+        """Resource names mined from the catalog ("CS231n", "nanoGPT"), read in learner text."""
+        return ResourceNames(self.catalog, self.curriculum)
 
     # -- profiles ---------------------------------------------------------------------------
     def draft(self, text: str, refine: bool = True) -> ProfileDraft:
-        """Read a free-text self-description; the parser first, the model only fills gaps."""
+        """Read a free-text self-description; the parser first, the model only fills gaps it can support."""
         text = (text or "").strip()
         if not text:
             raise InputError("describe your background, goal and weekly time, e.g. '10 hours a week, 3 months'")
         if len(text) > MAX_TEXT:
             raise InputError(f"the description is too long ({len(text)} characters; the limit is {MAX_TEXT})")
-        d = parse_profile(text, self.curriculum)
-        return refine_profile(d, text, self.llm, self.curriculum, self.prompts) if refine else d
+        d = parse_profile(text, self.curriculum, names=self.names, today=self.today())
+        return refine_profile(d, text, self.llm, self.curriculum, self.prompts, self.names) if refine else d
 
     @staticmethod
     def profile_from_draft(draft: ProfileDraft) -> LearnerProfile:
@@ -55,8 +67,12 @@ class PlanService:
     # -- plans ------------------------------------------------------------------------------
     def create(self, user_id: int, profile: LearnerProfile, guidance: bool = True) -> Plan:
         plan = make_plan(profile, self.curriculum, self.catalog, done=self._done(user_id), weak=self._weak_ids(user_id))
-        return self._save(user_id, write_guidance(plan, profile, self.llm, self.prompts) if guidance else plan,
-                          profile)
+        return self._save(user_id, self.guide(plan, profile) if guidance else plan, profile)
+
+    def guide(self, plan: Plan, profile: LearnerProfile) -> Plan:
+        """``plan`` with the model's advice where it passes the truth gate, template text elsewhere."""
+        vocab = plan_vocabulary(plan, self.curriculum, self.catalog)
+        return write_guidance(plan, profile, self.llm, self.prompts, vocab)
 
     def current(self, user_id: int) -> Plan | None:
         rec = self.store.current_plan(user_id)
@@ -112,7 +128,7 @@ class PlanService:
         plan, profile = self.current(user_id), self.profile(user_id)
         if plan is None or not needs_guidance(plan) or profile is None:
             return plan
-        guided = write_guidance(plan, profile, self.llm, self.prompts)
+        guided = self.guide(plan, profile)
         self.store.save_plan(user_id, guided.model_dump(mode="json"))
         return guided
 

@@ -20,34 +20,42 @@ class PlanForm(BaseModel):
     """The profile form's values, as the browser sends them (checked by ``to_profile``)."""
 
     known: list[str] = []
+    learn: list[str] = []
     goal: str = Goal.understand_llms.value
     area: str = ""
     hours_per_week: float = 8
     weeks: float = 12
     preferred_kinds: list[str] = []
     language: str = "en"
+    fill_weeks: bool = True
+    overview: bool = False
+    not_covered: list[str] = []
 
     def to_profile(self, curriculum: Curriculum) -> LearnerProfile:
         """A valid profile, or ``ValueError`` whose message says which field to fix."""
-        unknown = sorted(set(self.known) - set(curriculum.ids))
+        unknown = sorted(set(self.known + self.learn) - set(curriculum.ids))
         if unknown:
             raise InputError(f"unknown topics {unknown}: pick topics from the list")
         area = self.area.strip() if self.goal == Goal.research.value else ""
+        asks = [u for u in self.not_covered if u in {x.id for x in curriculum.uncovered}]
         for name in ("hours_per_week", "weeks"):
             if not math.isfinite(getattr(self, name)):  # int() of inf/NaN would not name the field
                 raise InputError(f"{name}: enter a number")
         try:
-            return LearnerProfile(known=self.known, goal=self.goal, area=area or None,
+            return LearnerProfile(known=self.known, learn=self.learn, goal=self.goal, area=area or None,
                                   hours_per_week=int(self.hours_per_week or 0), weeks=int(self.weeks or 0),
-                                  preferred_kinds=self.preferred_kinds, language=self.language)
+                                  preferred_kinds=self.preferred_kinds, language=self.language,
+                                  fill_weeks=self.fill_weeks, depth="overview" if self.overview else "full",
+                                  not_covered=asks)
         except ValidationError as exc:
             first = exc.errors()[0]
             raise InputError(f"{'.'.join(map(str, first['loc'])) or 'profile'}: {first['msg']}") from None
 
     @classmethod
     def from_profile(cls, p: LearnerProfile) -> PlanForm:
-        return cls(known=p.known, goal=p.goal.value, area=p.area or "", hours_per_week=p.hours_per_week,
-                   weeks=p.weeks, preferred_kinds=list(p.preferred_kinds), language=p.language)
+        return cls(known=p.known, learn=p.learn, goal=p.goal.value, area=p.area or "", hours_per_week=p.hours_per_week,
+                   weeks=p.weeks, preferred_kinds=list(p.preferred_kinds), language=p.language,
+                   fill_weeks=p.fill_weeks, overview=p.depth == "overview", not_covered=list(p.not_covered))
 
 
 def draft_summary(draft: ProfileDraft, curriculum: Curriculum, lang: str) -> str:

@@ -1,8 +1,10 @@
-"""UI stage, Plan tab layout: profile form → week-by-week plan; mark progress, re-plan, export.
+"""UI stage, Plan tab layout: describe yourself → check what was read → profile form → week-by-week plan;
+mark progress, re-plan, export.
 
 Handlers are thin: they turn the form into a ``LearnerProfile`` (``plan_logic.PlanForm``), call
-``PlanOps`` and render with ``plan_view``. The chat tab can open this tab pre-filled from a
-"make me a plan: …" message (``fill_from_draft``).
+``PlanOps`` and render with ``plan_view``. A description fills the form and shows, field by field, what
+was read and from which words; the learner corrects the form before the plan is built. The chat tab
+can open this tab pre-filled from a "make me a plan: …" message (``fill_from_draft``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import gradio as gr
 
 from tutorbot.plans.models import ProfileDraft
 from tutorbot.plans.service import needs_guidance
+from tutorbot.plans.understood import understood
 from tutorbot.store.rows import TopicStatus
 from tutorbot.ui.choices import goal_choices, kind_choices, topic_choices
 from tutorbot.ui.context import UIContext
@@ -24,17 +27,19 @@ from tutorbot.ui.plan_logic import (
     PlanForm,
     plan_topics,
 )
-from tutorbot.ui.plan_view import plan_html
+from tutorbot.ui.plan_view import plan_html, understood_html
 
 
 def _profile_form(L: Labels, cur: Any) -> dict[str, Any]:
     L.add(gr.Markdown(t("en", "plan.profile")), value="plan.profile")
-    with gr.Accordion(t("en", "plan.describe"), open=False) as describe_box:
-        about = L.add(gr.Textbox(show_label=False, lines=3, max_length=4000, placeholder=t("en", "plan.describe_ph")),
-                      placeholder="plan.describe_ph")
-        fill = L.add(gr.Button(t("en", "plan.fill"), size="sm"), value="plan.fill")
+    with gr.Accordion(t("en", "plan.describe"), open=True) as describe_box:
+        about = L.add(gr.Textbox(show_label=False, lines=3, max_length=4000, placeholder=t("en", "plan.describe_ph"),
+                                 elem_id="tb-describe"), placeholder="plan.describe_ph")
+        fill = L.add(gr.Button(t("en", "plan.fill"), size="sm", elem_id="tb-fill"), value="plan.fill")
+        read = gr.HTML(elem_id="tb-understood")
     L.add(describe_box, label="plan.describe")
     known = gr.CheckboxGroup(topic_choices(cur, "en"), label=t("en", "plan.known"), elem_id="tb-known")
+    learn = gr.CheckboxGroup(topic_choices(cur, "en"), label=t("en", "plan.learn"), elem_id="tb-learn")
     goal = gr.Dropdown(goal_choices(cur, "en"), value="understand_llms", label=t("en", "plan.goal"), elem_id="tb-goal")
     area = L.add(gr.Textbox(label=t("en", "plan.area"), max_lines=1, max_length=80), label="plan.area")
     with gr.Row():
@@ -45,10 +50,17 @@ def _profile_form(L: Labels, cur: Any) -> dict[str, Any]:
     kinds = gr.CheckboxGroup(kind_choices("en"), label=t("en", "plan.kinds"), elem_id="tb-kinds")
     plan_lang = L.add(gr.Radio([("English", "en"), ("中文", "zh")], value="en", label=t("en", "plan.language"),
                                elem_id="tb-plan-lang"), label="plan.language")
+    fill_weeks = L.add(gr.Checkbox(True, label=t("en", "plan.fill_weeks"), elem_id="tb-fill-weeks"),
+                       label="plan.fill_weeks")
+    overview = L.add(gr.Checkbox(False, label=t("en", "plan.overview_only"), elem_id="tb-overview"),
+                     label="plan.overview_only")
+    not_covered = gr.State([])  # requests the roadmaps do not cover, read from the text (shown in the plan)
     L.add(known, lambda lang: {"label": t(lang, "plan.known"), "choices": topic_choices(cur, lang)})
+    L.add(learn, lambda lang: {"label": t(lang, "plan.learn"), "choices": topic_choices(cur, lang)})
     L.add(goal, lambda lang: {"label": t(lang, "plan.goal"), "choices": goal_choices(cur, lang)})
     L.add(kinds, lambda lang: {"label": t(lang, "plan.kinds"), "choices": kind_choices(lang)})
-    return {"about": about, "fill": fill, "form": [known, goal, area, hours, weeks, kinds, plan_lang]}
+    return {"about": about, "fill": fill, "read": read,
+            "form": [known, learn, goal, area, hours, weeks, kinds, plan_lang, fill_weeks, overview, not_covered]}
 
 
 def _plan_controls(L: Labels) -> dict[str, Any]:
@@ -110,12 +122,13 @@ def build_plan_tab(ctx: UIContext) -> dict[str, Any]:
         markdown = plans.export_markdown(uid) if plan else None
         return "", plan_html(plan, plans.marks(uid), lang), export_file(markdown, exports / str(uid))
 
-    def do_make(lang: str, kn: list, gl: str, ar: str, hr: float, wk: float, kd: list, pl: str, request: gr.Request):
-        return submit(False, lang, (kn, gl, ar, hr, wk, kd, pl), request)
+    def do_make(lang: str, kn: list, le: list, gl: str, ar: str, hr: float, wk: float, kd: list, pl: str,
+                fw: bool, ov: bool, nc: list, request: gr.Request):
+        return submit(False, lang, (kn, le, gl, ar, hr, wk, kd, pl, fw, ov, nc), request)
 
-    def do_replan(lang: str, kn: list, gl: str, ar: str, hr: float, wk: float, kd: list, pl: str,
-                  request: gr.Request):
-        return submit(True, lang, (kn, gl, ar, hr, wk, kd, pl), request)
+    def do_replan(lang: str, kn: list, le: list, gl: str, ar: str, hr: float, wk: float, kd: list, pl: str,
+                  fw: bool, ov: bool, nc: list, request: gr.Request):
+        return submit(True, lang, (kn, le, gl, ar, hr, wk, kd, pl, fw, ov, nc), request)
 
     def do_mark(status: TopicStatus | None):
         def handler(topics: list[str], lang: str, request: gr.Request):
@@ -129,8 +142,9 @@ def build_plan_tab(ctx: UIContext) -> dict[str, Any]:
         try:
             draft = plans.draft(text or "", refine=True)
         except ValueError as exc:
-            return (*[gr.update()] * len(form), "⚠ " + t(lang, "err.generic", why=exc))
-        return (*form_values(draft), t(lang, "plan.filled"))
+            return (*[gr.update()] * len(form), "", "⚠ " + t(lang, "err.generic", why=exc))
+        rows = understood(draft, cur, "zh" if lang == "zh" else "en")
+        return (*form_values(draft), understood_html(rows, lang), t(lang, "plan.filled"))
 
     def refresh(lang: str, request: gr.Request):
         uid = ctx.identity.user_id(request)
@@ -144,9 +158,10 @@ def build_plan_tab(ctx: UIContext) -> dict[str, Any]:
     for button, handler in ((p.make, do_make), (p.replan, do_replan)):
         button.click(handler, [ctx.lang, *form], outs, **quick).then(do_guidance, [ctx.lang], [note, view, export],
                                                                      **advise)
-    for button, status in ((p.done, "done"), (p.known_btn, "known"), (p.clear, None)):
+    marks: list[tuple[Any, TopicStatus | None]] = [(p.done, "done"), (p.known_btn, "known"), (p.clear, None)]
+    for button, status in marks:
         button.click(do_mark(status), [mark_topics, ctx.lang], outs, **quick)
-    p.fill.click(do_fill, [p.about, ctx.lang], [*form, note], **llm)
+    p.fill.click(do_fill, [p.about, ctx.lang], [*form, p.read, note], **llm)
     ctx.on_refresh(refresh, [ctx.lang], [*form, *outs])
     def fill_for_learner(data: dict | None, request: gr.Request) -> list[Any]:
         ctx.identity.user(request)  # the draft is page state: only the login that owns the page reads it
@@ -162,9 +177,11 @@ def fill_from_draft(data: dict | None) -> list[Any]:
 
 def form_profile(values: tuple, lang: str, cur: Any) -> Any:
     """The form's raw values (in ``PlanForm`` field order) as a checked ``LearnerProfile``."""
-    known, goal, area, hours, weeks, kinds, plan_lang = values
-    return PlanForm(known=known or [], goal=goal or "", area=area or "", hours_per_week=hours or 0,
-                    weeks=weeks or 0, preferred_kinds=kinds or [], language=plan_lang or lang).to_profile(cur)
+    known, learn, goal, area, hours, weeks, kinds, plan_lang, fill_weeks, overview, not_covered = values
+    return PlanForm(known=known or [], learn=learn or [], goal=goal or "", area=area or "",
+                    hours_per_week=hours or 0, weeks=weeks or 0, preferred_kinds=kinds or [],
+                    language=plan_lang or lang, fill_weeks=fill_weeks is not False, overview=bool(overview),
+                    not_covered=not_covered or []).to_profile(cur)
 
 
 def saved_profile(plans: Any, user_id: int) -> Any:
@@ -180,9 +197,10 @@ def form_values(draft: ProfileDraft) -> list[Any]:
 
 
 def form_updates(form: PlanForm) -> list[Any]:
-    return [gr.update(value=form.known), gr.update(value=form.goal), gr.update(value=form.area),
-            gr.update(value=form.hours_per_week), gr.update(value=form.weeks),
-            gr.update(value=form.preferred_kinds), gr.update(value=form.language)]
+    return [gr.update(value=form.known), gr.update(value=form.learn), gr.update(value=form.goal),
+            gr.update(value=form.area), gr.update(value=form.hours_per_week), gr.update(value=form.weeks),
+            gr.update(value=form.preferred_kinds), gr.update(value=form.language),
+            gr.update(value=form.fill_weeks), gr.update(value=form.overview), form.not_covered]
 
 
 def export_file(markdown: str | None, folder: Path) -> Any:

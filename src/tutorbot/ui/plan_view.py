@@ -10,6 +10,7 @@ import html
 from collections.abc import Mapping
 
 from tutorbot.plans.models import Phase, Plan, Week
+from tutorbot.plans.understood import UnderstoodField
 from tutorbot.ui.i18n import STRINGS, t
 from tutorbot.ui.render import link_html
 
@@ -35,23 +36,39 @@ def plan_html(plan: Plan | None, marks: Mapping[str, str], lang: str) -> str:
     return "".join(parts) + "</div>"
 
 
+def understood_html(rows: list[UnderstoodField], lang: str) -> str:
+    """What was read from the learner's text, field by field: value, where it came from, their words."""
+    if not rows:
+        return ""
+    heads = "".join(f"<th>{html.escape(t(lang, k))}</th>" for k in ("plan.u_field", "plan.u_value",
+                                                                    "plan.u_source", "plan.u_evidence"))
+    body = "".join(
+        f'<tr data-field="{html.escape(r.field)}" data-source="{html.escape(r.source)}">'
+        f"<td>{html.escape(t(lang, f'plan.f_{r.field}'))}</td><td>{html.escape(r.value)}</td>"
+        f"<td>{html.escape(t(lang, f'plan.s_{r.source}'))}</td>"
+        f"<td>{html.escape('“' + r.evidence + '”' if r.evidence else '')}</td></tr>" for r in rows)
+    return (f'<div class="tb-understood"><p><b>{html.escape(t(lang, "plan.understood"))}</b></p>'
+            f"<table><thead><tr>{heads}</tr></thead><tbody>{body}</tbody></table></div>")
+
+
 def _phase(n: int, phase: Phase, lang: str) -> str:
     span = t(lang, "plan.weeks_span", a=phase.first_week, b=phase.last_week)
     tips = f'<div class="tb-phase-tips">{html.escape(phase.tips)}</div>' if phase.tips else ""
+    project = (f'<div class="tb-phase-project"><b>{html.escape(t(lang, "plan.project"))}:</b> '
+               f"{html.escape(phase.project)}</div>") if phase.project else ""
     return (f'<div class="tb-phase"><div class="tb-phase-head"><span class="tb-phase-n">{n}</span>'
             f'{html.escape(phase.title)} <span class="tb-muted">· {html.escape(span)}</span></div>'
-            f'<div class="tb-phase-project"><b>{html.escape(t(lang, "plan.project"))}:</b> '
-            f"{html.escape(phase.project)}</div>{tips}</div>")
+            f"{project}{tips}</div>")
 
 
-def _table(weeks: list[Week], marks: dict[str, str], lang: str) -> str:
+def _table(weeks: list[Week], marks: Mapping[str, str], lang: str) -> str:
     heads = ("plan.week", "plan.topics", "plan.hours_col", "plan.resources", "plan.tasks", "plan.checkpoint")
     head = "".join(f"<th>{html.escape(t(lang, h))}</th>" for h in heads)
     rows = "".join(_row(w, marks, lang) for w in weeks)
     return f'<table class="tb-timeline"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
 
 
-def _row(w: Week, marks: dict[str, str], lang: str) -> str:
+def _row(w: Week, marks: Mapping[str, str], lang: str) -> str:
     topics = "<br>".join(_topic(tp.id, tp.name, tp.review, tp.part, tp.parts, marks, lang) for tp in w.topics)
     resources = "<br>".join(
         f'{link_html(r.url, r.title)} <span class="tb-kind">{html.escape(t(lang, _kind_key(r.kind)))}</span>'
@@ -63,7 +80,7 @@ def _row(w: Week, marks: dict[str, str], lang: str) -> str:
             f'<td><ul class="tb-tasks">{tasks}</ul></td><td>{check}</td></tr>')
 
 
-def _topic(tid: str, name: str, review: bool, part: int, parts: int, marks: dict[str, str], lang: str) -> str:
+def _topic(tid: str, name: str, review: bool, part: int, parts: int, marks: Mapping[str, str], lang: str) -> str:
     extra = f" ({t(lang, 'plan.review')})" if review else f" ({part}/{parts})" if parts > 1 else ""
     badge = BADGE.get(marks.get(tid, ""), "")
     return f'{badge}{html.escape(name + extra)}'
