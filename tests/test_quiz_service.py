@@ -124,12 +124,14 @@ def test_quiz_has_the_requested_size_and_only_valid_questions(svc, user, topic, 
     assert len(quiz.questions) == n and quiz.topic == topic
     assert len({q.id for q in quiz.questions}) == n and len({q.fact for q in quiz.questions}) == n
     assert all(svc.validator.check(q, Seen()) is None for q in quiz.questions)
-    assert quiz.mix.rule == n and quiz.mix.model == 0 and "down" in quiz.mix.model_error
-    assert sum(q.topic == topic for q in quiz.questions) >= n // 2  # the topic's own facts come first
+    assert quiz.mix.rule == n and quiz.mix.model == 0
+    assert quiz.mix.model_calls == 0 or "down" in quiz.mix.model_error  # the model only gets explanatory passages
+    # the roadmaps alone explain little: on-topic roadmap facts may fill up to half, never more
+    assert quiz.mix.roadmap <= n // 2 and sum(q.about == "roadmap" for q in quiz.questions) == quiz.mix.roadmap
 
 
 @pytest.mark.parametrize("topic", ["consistency_models", "flow_matching"])
-def test_a_thin_topic_is_padded_from_its_neighbours_not_the_whole_corpus(svc, user, corpus, topic):
+def test_a_thin_topic_takes_roadmap_facts_of_its_neighbourhood_up_to_half(svc, user, corpus, topic):
     links = {t.id: set(t.prereqs) for t in corpus[1].topics}
     for t, ps in list(links.items()):
         for p in ps:
@@ -138,8 +140,10 @@ def test_a_thin_topic_is_padded_from_its_neighbours_not_the_whole_corpus(svc, us
     near = one | {n for t in one for n in links[t]}  # within two prerequisite links, either way
     quiz = svc.make_quiz(user, topic, 10)
     assert len(quiz.questions) == 10
-    # Before: 9 of 10 came from anywhere (distributed training, GPU kernels...) for consistency models.
-    assert sum(q.topic in near for q in quiz.questions) >= 8, [q.topic for q in quiz.questions]
+    # The roadmaps alone explain little about these topics: on-topic roadmap facts fill up to half (not just
+    # one in five), and the other half are explanations from elsewhere rather than more roadmap facts.
+    assert sum(q.topic in near for q in quiz.questions) >= 5, [q.topic for q in quiz.questions]
+    assert sum(q.about == "subject" for q in quiz.questions) >= 5
 
 
 def test_model_questions_are_used_when_they_validate(corpus, db, clock):

@@ -128,12 +128,15 @@ class Container:
     def quizzes(self) -> QuizService:
         from tutorbot.quiz.service import QuizService
         from tutorbot.quiz.validate import PassageVectors
+        from tutorbot.quiz.vocabulary import TermGroups, glossary_groups, name_groups
 
         vectors = PassageVectors(self.embedder, self.index.embeddings, self.index.nearest)
+        # the "same term" hook: the curriculum's bilingual names and the glossary's entries
+        equivalents = TermGroups(name_groups(self.curriculum) + glossary_groups(self.retriever.glossary.entries))
         return QuizService(self.store, self.retriever, self.catalog, self.curriculum, llm=self.llm,
                            prompts=self.prompts, embedder=self.embedder, vectors=vectors,
                            scheduler=self.progress.scheduler, progress=self.progress,
-                           on_finished=self.plans.adapt_after_quiz)
+                           on_finished=self.plans.adapt_after_quiz, equivalents=equivalents)
 
     def _curriculum_or_none(self) -> Curriculum | None:
         """A corpus that does not match the curriculum still chats (without topic names)."""
