@@ -33,7 +33,8 @@ BLOG = Chunk(id="blog", doc_id="https://example.org/kv", title="Transformers Opt
                  "cache."))
 ROADMAP_ZH = Chunk(id="zh", doc_id="roadmaps/deep-generative-models.txt", title="深度生成模型学习路线",
                    section="生成模型", lang="zh", text=(
-                       "其实，大语言模型只是深度生成模型的一个分支，而其他生成模型例如 VAE、GAN 等都还在生成领域占有重要地位。\n"
+                       "其实，大语言模型只是深度生成模型的一个分支，"
+                       "而其他生成模型例如 VAE、GAN 等都还在生成领域占有重要地位。\n"
                        "扩散模型通过逐步去噪从纯噪声中生成样本，相比 GAN 训练更加稳定。\n"
                        "- 建议先学习 PyTorch 基础，再看 [DDPM 论文](https://arxiv.org/abs/2006.11239)。\n"
                        "- 推荐课程：MIT 6.S978"))

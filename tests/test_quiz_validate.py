@@ -107,8 +107,8 @@ def test_blank_and_short_giveaways(validator):
                  key="Chris Manning")
     assert validator.check(Question(question="Fill in the blank: “主讲人：____”", **blank), Seen()) is None
     assert validator.check(Question(question="主讲人：____ (Chris Manning)", **blank), Seen()) == "gives_answer_away"
-    short = dict(id="s", type="short", topic="t", language="zh", source=QuizSource(chunk_id="c1", source="x"), answer="见特点",
-                 rubric=["基础 NLP", "transformer", "pretraining"], key="transformer")
+    short = dict(id="s", type="short", topic="t", language="zh", source=QuizSource(chunk_id="c1", source="x"),
+                 answer="见特点", rubric=["基础 NLP", "transformer", "pretraining"], key="transformer")
     assert validator.check(Question(question="CS224N 有哪些特点？", **short), Seen()) is None
     assert validator.check(Question(question="CS224N 讲 transformer 和 pretraining 吗？", **short),
                            Seen()) == "gives_answer_away"

@@ -13,8 +13,8 @@ from types import SimpleNamespace
 
 import httpx
 import pytest
-from markdown_it import MarkdownIt
 from conftest import free_port, make_settings
+from markdown_it import MarkdownIt
 
 from tutorbot.chat.conversations import Conversations
 from tutorbot.chat.service import ChatEvent
