@@ -15,8 +15,8 @@ from tutorbot.quiz.models import Level, QType
 # Mastery bands (upper bound, levels in rotation): weighted towards the level that fits the learner.
 BANDS: tuple[tuple[float, tuple[Level, ...]], ...] = (
     (0.4, ("recall", "understanding", "recall", "understanding", "application")),
-    (0.75, ("understanding", "recall", "application", "understanding", "application")),
-    (1.01, ("application", "understanding", "application", "understanding", "recall")),
+    (0.75, ("understanding", "recall", "understanding", "application", "understanding")),
+    (1.01, ("application", "understanding", "application", "recall", "application")),
 )
 TYPES_FOR: dict[Level, tuple[QType, ...]] = {
     "recall": ("blank", "tf", "mcq"),
