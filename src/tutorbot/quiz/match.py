@@ -52,7 +52,7 @@ def plain(line: str) -> str:
     """A markdown line as plain text: links keep their text; list markers and emphasis go."""
     text = MD_LINK.sub(lambda m: re.sub(r"\\(.)", r"\1", m.group(1)), line)
     text = re.sub(r"^\s*(?:#+|>|[-*]|\d+\.)\s+", "", text)
-    text = re.sub(r"\*\*|`|✅|~~", "", text)
+    text = re.sub(r"\*\*|`|✅|~~|</?[A-Za-z][^<>]*>", "", text)  # and inline HTML tags
     text = re.sub(r"(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)", "", text)  # *emphasis*, _emphasis_
     return re.sub(r"\s+", " ", text).strip()
 

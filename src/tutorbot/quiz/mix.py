@@ -14,7 +14,7 @@ from tutorbot.quiz.models import Level, QType
 
 # Mastery bands (upper bound, levels in rotation): weighted towards the level that fits the learner.
 BANDS: tuple[tuple[float, tuple[Level, ...]], ...] = (
-    (0.4, ("recall", "understanding", "recall", "understanding", "application")),
+    (0.4, ("recall", "understanding", "recall", "application", "recall")),
     (0.75, ("understanding", "recall", "understanding", "application", "understanding")),
     (1.01, ("application", "understanding", "application", "recall", "application")),
 )

@@ -12,7 +12,7 @@ patterns of the two languages, not lists written for particular passages.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -48,8 +48,8 @@ ZH_CUES: dict[Cue, re.Pattern[str]] = {
 CUE_ORDER: tuple[Cue, ...] = ("definition", "comparison", "effect", "mechanism")
 
 # Talk to or about the reader, and study advice: what to do, not what the subject is.
-ADVICE = re.compile(r"\b(?:you|your|we recommend|I|I'm|my|month|week)\b|你|我|笔者|建议|推荐|值得|适合|入门|课程|"
-                    r"作业|教程|视频|博客|论文|综述|资料|学习路线|上手|动手|掌握|阶段|第.{1,4}周", re.I)
+ADVICE = re.compile(r"\b(?:you|your|we recommend|let's|let us|I|I'm|my|month|week)\b|你|我(?!们)|笔者|建议|推荐|值得|适合|入门|课程|"
+                    r"作业|教程|视频|博客|论文|综述|资料|(?<!数据)库|学习路线|上手|动手|掌握|阶段|第.{1,4}周", re.I)
 IMPERATIVE = re.compile(r"^(?:learn|study|read|watch|start|try|focus|review|explore|understand|familiari[sz]e|"
                         r"take|check|follow|consider|get|build|implement|practi[cs]e|see|dive|master|look)\b|^(?:"
                         r"学习|阅读|读|写|编写|掌握|了解|理解|深入|熟悉|尝试|关注|复习|重点|完成|实现|参考|观看|看|动手|手动|搭建|跑通|"
@@ -60,7 +60,7 @@ RESOURCE = re.compile(r"https?://|\]\(|\b(?:course|lecture|tutorial|book|video|b
 NOT_PROSE = re.compile(r"[$`{}=<>\\|]|^#")
 QUESTION = re.compile(r"[?？][）)]*$|[?？]（[^）]*）$")
 WHOLE_EN = re.compile(r"^[A-Z0-9“\"'(].*[.!?][”\"')]*$")
-WHOLE_ZH = re.compile(r"[。！；？]$|^[^：:]{2,40}[：:]")
+WHOLE_ZH = re.compile(r"[。！；？.]$|^[^：:]{2,40}[：:]")
 # "Residual Connections: important for training deep networks." — a term, a colon, what it is.
 PAREN = re.compile(r"[（(][^（）()]*[）)]")
 LABEL = re.compile(r"^[^:：,，。]{2,40}[:：]\s*(?=\S)")
@@ -86,12 +86,14 @@ class Statement:
         return "" if f is None else self.text[:f.start] + "____" + self.text[f.end:]
 
 
-def cue_of(sentence: str, lang: Language) -> tuple[Cue, int] | None:
-    """The sentence's explanatory cue and where it starts, by the first kind that matches."""
+def cue_of(sentence: str, lang: Language, mentions: Sequence[Mention] = ()) -> tuple[Cue, int] | None:
+    """The sentence's explanatory cue and where it starts, by the first kind that matches outside a term
+    ("caches" is a cue, "KV Cache" is not)."""
     cues = ZH_CUES if lang == "zh" else EN_CUES
     for kind in CUE_ORDER:
-        if m := cues[kind].search(sentence):
-            return kind, m.start()
+        for m in cues[kind].finditer(sentence):
+            if not any(x.start <= m.start() < x.end for x in mentions):
+                return kind, m.start()
     return None
 
 
@@ -155,7 +157,7 @@ def statements(chunk: Chunk, vocab: Vocabulary, titles: Iterable[str] = ()) -> I
         if label and IMPERATIVE.match(text[label.end():]):  # "Scaling Transformers: Learn how …"
             continue
         labelled = label_cue(text, mentions, lang)
-        found = labelled or cue_of(text, lang)
+        found = labelled or cue_of(text, lang, mentions)
         focus = focus_of(mentions, found[1], lang) if found else None
         if found and focus and prose(text, lang, labelled is not None):
             yield Statement(chunk, text, found[0], tuple(mentions), focus, lang, found[1])
