@@ -48,7 +48,8 @@ ZH_CUES: dict[Cue, re.Pattern[str]] = {
 CUE_ORDER: tuple[Cue, ...] = ("definition", "comparison", "effect", "mechanism")
 
 # Talk to or about the reader, and study advice: what to do, not what the subject is.
-ADVICE = re.compile(r"\b(?:you|your|we recommend|let's|let us|I|I'm|my|month|week)\b|你|我(?!们)|笔者|建议|推荐|值得|适合|入门|课程|"
+ADVICE = re.compile(r"\b(?:you|your|we recommend|let's|let us|I|I'm|my|month|week)\b|"
+                    r"你|我(?!们)|笔者|建议|推荐|值得|适合|入门|课程|"
                     r"作业|教程|视频|博客|论文|综述|资料|(?<!数据)库|学习路线|上手|动手|掌握|阶段|第.{1,4}周", re.I)
 IMPERATIVE = re.compile(r"^(?:learn|study|read|watch|start|try|focus|review|explore|understand|familiari[sz]e|"
                         r"take|check|follow|consider|get|build|implement|practi[cs]e|see|dive|master|look)\b|^(?:"
