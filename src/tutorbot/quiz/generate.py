@@ -135,11 +135,12 @@ class QuizAssembler:
 
     def _take(self, pool: list[Candidate], slot: Slot, types: list[QType], seen: Seen, picking: Picking,
               cap: int, mix: MixReport) -> Candidate | None:
-        """The first valid candidate that fits the slot best (type and level, type, level, any); it
-        leaves ``pool``."""
+        """The first valid candidate that fits the slot best (type and level, type, level, any), about the
+        subject before the roadmaps; it leaves ``pool``."""
         want, level = slot
-        for kinds, lv in (({want}, level), ({want}, None), (set(types), level), (set(types), None)):
-            while (i := _first(pool, kinds, lv, picking, cap)) is not None:
+        prefs = (({want}, level), ({want}, None), (set(types), level), (set(types), None))
+        for about, (kinds, lv) in ((a, p) for a in ("subject", "roadmap") for p in prefs):
+            while (i := _first(pool, kinds, lv, about, picking, cap)) is not None:
                 cand = pool.pop(i)
                 if reason := self.validator.check(cand.question, seen):
                     mix.reject(reason, "rule")
@@ -194,9 +195,9 @@ class QuizAssembler:
                 for tid, h in hops.items() if tid in by_id}
 
 
-def _first(pool: list[Candidate], kinds: set[QType], level: Level | None, picking: Picking,
+def _first(pool: list[Candidate], kinds: set[QType], level: Level | None, about: str, picking: Picking,
            cap: int) -> int | None:
     # one question per fact and quiz: a course's teacher MCQ and its true/false would answer each other,
     # and two questions on one sentence would test it twice
-    return next((i for i, c in enumerate(pool) if c.question.type in kinds
+    return next((i for i, c in enumerate(pool) if c.question.type in kinds and c.question.about == about
                  and (level is None or c.question.level == level) and picking.allows(c, cap)), None)

@@ -52,13 +52,15 @@ ADVICE = re.compile(r"\b(?:you|your|we recommend|let's|let us|I|I'm|my|month|wee
                     r"你|我(?!们)|笔者|建议|推荐|值得|适合|入门|课程|"
                     r"作业|教程|视频|博客|论文|综述|资料|(?<!数据)库|学习路线|上手|动手|掌握|阶段|第.{1,4}周", re.I)
 IMPERATIVE = re.compile(r"^(?:learn|study|read|watch|start|try|focus|review|explore|understand|familiari[sz]e|"
-                        r"take|check|follow|consider|get|build|implement|practi[cs]e|see|dive|master|look)\b|^(?:"
+                        r"take|check|follow|consider|get|build|implement|practi[cs]e|see|dive|master|look|compute|"
+                        r"use|run|add|create|set|make|evaluate|compare|install|download|call|define|apply)\b|^(?:"
                         r"学习|阅读|读|写|编写|掌握|了解|理解|深入|熟悉|尝试|关注|复习|重点|完成|实现|参考|观看|看|动手|手动|搭建|跑通|"
                         r"探索|在|用|使用|对比|比较|研究|分析|训练|微调|部署|配置|监控|调试|推导)", re.I)
 RESOURCE = re.compile(r"https?://|\]\(|\b(?:course|lecture|tutorial|book|video|blog|playlist|homework|"
                       r"paper|documentation|library|leaderboard|arxiv|github|readme|script|install|demo|repo|repository|"
                       r"list of|curated|this (?:post|article|series))\b|\b\w+\.(?:py|bin|sh|txt|json|md)\b", re.I)
 NOT_PROSE = re.compile(r"[$`{}=<>\\|]|^#")
+NUMBER = re.compile(r"(?<![\w.\-])\d+(?:[.,]\d+)?%?(?![\w.])")  # 3.17, 128, 15% (not GPT-2, 405B)
 QUESTION = re.compile(r"[?？][）)]*$|[?？]（[^）]*）$")
 WHOLE_EN = re.compile(r"^[A-Z0-9“\"'(].*[.!?][”\"')]*$")
 WHOLE_ZH = re.compile(r"[。！；？.]$|^[^：:]{2,40}[：:]")
@@ -130,8 +132,11 @@ def balanced(sentence: str) -> bool:
 
 
 def about_subject(sentence: str, titles: Iterable[str] = ()) -> bool:
-    """Not a resource, not study advice, not a course code or a catalog title."""
+    """Not a resource, not study advice, not a course code or a catalog title, not a list of results
+    ("an FID of 3.17 on CIFAR10 at 256x256": numbers are what a learner looks up, not understands)."""
     if RESOURCE.search(sentence) or ADVICE.search(sentence) or IMPERATIVE.match(sentence):
+        return False
+    if len(NUMBER.findall(sentence)) >= 2:
         return False
     return not COURSE.search(sentence) and not any(contains(sentence, t) for t in titles)
 
@@ -151,7 +156,7 @@ def statements(chunk: Chunk, vocab: Vocabulary, titles: Iterable[str] = ()) -> I
     for s in split_sentences(chunk.text):
         text = plain(s.text)
         lang = detect_lang(text)
-        if not about_subject(s.text, titles):
+        if not about_subject(s.text, titles) or contains(chunk.title, text):  # a page's title is no explanation
             continue
         mentions = vocab.mentions(text)
         label = LABEL.match(text)
