@@ -28,13 +28,15 @@ from tutorbot.quiz.distort import distort
 from tutorbot.quiz.keyterms import Rarity, key_terms
 from tutorbot.quiz.match import contains, fold
 from tutorbot.quiz.models import BLANK, TF_OPTIONS, Level, QType, QuizLang
-from tutorbot.quiz.statements import Statement, statements
+from tutorbot.quiz.statements import Statement, statements, title_keys
 from tutorbot.quiz.vocabulary import Equivalents, Mention, Vocabulary, match_case, same_term
 from tutorbot.quiz.wording import WORDING
 from tutorbot.schemas import Chunk
 
 PARENS = re.compile(r"\s*[（()）]\s*")
 ABBREVIATION = re.compile(r"^\s*[（(][A-Za-z][A-Za-z0-9\-]{1,9}[）)]")  # "Flow Matching (FM)"
+# What may follow a sentence's subject: a colon, comma or bracket, or a verb ("is", "allows", "solves", "used").
+VERB_NEXT = re.compile(r"\s*(?:[,:(（]|(?:is|are|was|were|can|could|may|will|would|has|have|had|does|do|\w+s|\w+ed)\b)")
 PREDICATE = {"en": (15, 140), "zh": (8, 70)}  # characters of an option that states a property
 
 
@@ -43,7 +45,7 @@ class ConceptBank:
 
     def __init__(self, chunks: list[Chunk], vocabulary: Vocabulary, equivalents: Equivalents,
                  titles: Iterable[str] = ()):
-        self.chunks, self.vocab, self.eq, self.titles = chunks, vocabulary, equivalents, list(titles)
+        self.chunks, self.vocab, self.eq, self.titles = chunks, vocabulary, equivalents, title_keys(titles)
 
     @cached_property
     def statements(self) -> list[Statement]:
@@ -103,10 +105,15 @@ class ConceptBank:
         """Names of sibling concepts (same track, another topic) the passage does not name, written like
         the answer."""
         names = self.vocab.names(self.vocab.siblings(focus.topic), cjk=has_cjk(focus.term))
-        used = [self.surface[fold(n)] for n in names if fold(n) in self.surface]  # terms the corpus uses
-        out = [match_case(n, focus.term) for n in (used if len(used) >= 3 else names)]
-        return [o for o in out if not contains(passage, o) and not contains(o, focus.term)
-                and not contains(focus.term, o) and not any(same_term(o, e) for e in self.eq.of(focus.term))]
+        used = [self.surface[fold(n)] for n in names if fold(n) in self.surface]  # terms the corpus explains
+        fits = [[match_case(n, focus.term) for n in group if self._distinct(n, focus.term, passage)]
+                for group in (used, names)]
+        return fits[0] if len(fits[0]) >= 3 else fits[1]
+
+    def _distinct(self, option: str, term: str, passage: str) -> bool:
+        """Another concept than ``term``, and not one the passage names (it could be right there too)."""
+        return not contains(passage, option) and not contains(option, term) and not contains(term, option) \
+            and not any(same_term(option, e) for e in [term, *self.eq.of(term)])
 
     # -- generators ---------------------------------------------------------------------------
     def _cloze(self, s: Statement, lang: QuizLang) -> Candidate | None:
@@ -169,13 +176,15 @@ class ConceptBank:
 
 
 def predicate(s: Statement) -> str | None:
-    """What a subject-first statement says of its subject ("X is a …" → "is a …"), option-sized: the
-    subject opens the sentence and the cue follows it at once ("X reduces …", "X: …")."""
+    """What a subject-first statement says of its subject ("X is a …" → "is a …"), option-sized: the subject
+    opens the sentence and a verb follows it ("KV cache solves …", not "The attention mechanism is …")."""
     f = s.focus
-    near = 3 if s.language == "zh" else 4
-    if f is None or f.start > (0 if s.language == "zh" else 4) or not 0 <= s.cue_at - f.end <= near:
+    if f is None or f.start > (0 if s.language == "zh" else 4) or s.cue_at < f.end:
         return None
-    text = s.text[f.end:].strip(" :：,，").rstrip("。.")
+    rest = s.text[f.end:]
+    if not (s.cue_at - f.end <= 3 if s.language == "zh" else VERB_NEXT.match(rest)):
+        return None
+    text = rest.strip(" :：,，").rstrip("。.")
     if text[:1] in "（(":  # "Mixture of Experts (MoE): …": the abbreviation belongs to the subject
         text = text[text.find(")" if text[0] == "(" else "）") + 1:].strip(" :：,，")
     low, high = PREDICATE[s.language]

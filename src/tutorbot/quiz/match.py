@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from tutorbot.lang import CJK_CHARS, PROSE_ZH, Language, detect_lang
 from tutorbot.schemas import Chunk
@@ -24,6 +25,7 @@ STOP = set("the a an of to in on for and or is are be by with as at from that th
 
 # -- lexical helpers ------------------------------------------------------------------------
 
+@lru_cache(maxsize=4096)  # passages are folded once per check; a bank checks each passage many times
 def fold(text: str) -> str:
     """Comparison form: NFKC, case-folded, punctuation and markdown gone, single spaces."""
     text = unicodedata.normalize("NFKC", text).casefold()

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from tutorbot.lang import Language, cjk_count, detect_lang
-from tutorbot.quiz.match import contains, plain
+from tutorbot.quiz.match import contains, fold, plain
 from tutorbot.quiz.vocabulary import Mention, Vocabulary
 from tutorbot.retrieval.sentences import split_sentences
 from tutorbot.schemas import Chunk
@@ -56,7 +56,7 @@ IMPERATIVE = re.compile(r"^(?:learn|study|read|watch|start|try|focus|review|expl
                         r"use|run|add|create|set|make|evaluate|compare|install|download|call|define|apply)\b|^(?:"
                         r"学习|阅读|读|写|编写|掌握|了解|理解|深入|熟悉|尝试|关注|复习|重点|完成|实现|参考|观看|看|动手|手动|搭建|跑通|"
                         r"探索|在|用|使用|对比|比较|研究|分析|训练|微调|部署|配置|监控|调试|推导)", re.I)
-RESOURCE = re.compile(r"https?://|\]\(|\b(?:course|lecture|tutorial|book|video|blog|playlist|homework|"
+RESOURCE = re.compile(r"https?://|\]\(|\b(?:course|lecture|tutorial|book|video|blog|playlist|homework|moocs?|"
                       r"paper|documentation|library|leaderboard|arxiv|github|readme|script|install|demo|repo|repository|"
                       r"list of|curated|this (?:post|article|series))\b|\b\w+\.(?:py|bin|sh|txt|json|md)\b", re.I)
 NOT_PROSE = re.compile(r"[$`{}=<>\\|]|^#")
@@ -136,9 +136,10 @@ def about_subject(sentence: str, titles: Iterable[str] = ()) -> bool:
     ("an FID of 3.17 on CIFAR10 at 256x256": numbers are what a learner looks up, not understands)."""
     if RESOURCE.search(sentence) or ADVICE.search(sentence) or IMPERATIVE.match(sentence):
         return False
-    if len(NUMBER.findall(sentence)) >= 2:
+    if len(NUMBER.findall(sentence)) >= 2 or COURSE.search(sentence):
         return False
-    return not COURSE.search(sentence) and not any(contains(sentence, t) for t in titles)
+    squashed = fold(sentence).replace(" ", "")
+    return not any(t in squashed for t in titles)
 
 
 def focus_of(mentions: list[Mention], cue_at: int, lang: Language) -> Mention | None:
@@ -151,7 +152,8 @@ def focus_of(mentions: list[Mention], cue_at: int, lang: Language) -> Mention | 
 
 
 def statements(chunk: Chunk, vocab: Vocabulary, titles: Iterable[str] = ()) -> Iterator[Statement]:
-    """The explanatory sentences of a chunk that name a concept, as plain text."""
+    """The explanatory sentences of a chunk that name a concept, as plain text. ``titles`` are catalog
+    titles folded without spaces (``title_keys``): a sentence naming one is about a resource."""
     titles = list(titles)
     for s in split_sentences(chunk.text):
         text = plain(s.text)
@@ -167,3 +169,8 @@ def statements(chunk: Chunk, vocab: Vocabulary, titles: Iterable[str] = ()) -> I
         focus = focus_of(mentions, found[1], lang) if found else None
         if found and focus and prose(text, lang, labelled is not None):
             yield Statement(chunk, text, found[0], tuple(mentions), focus, lang, found[1])
+
+
+def title_keys(titles: Iterable[str]) -> list[str]:
+    """Catalog titles in the form ``statements`` compares them: folded, without spaces."""
+    return [k for t in titles if len(k := fold(t).replace(" ", "")) >= 6]
