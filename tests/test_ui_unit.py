@@ -25,7 +25,7 @@ from tutorbot.learner.srs import CardState, new_scheduler
 from tutorbot.llm.fake import FakeLLM
 from tutorbot.plans.models import Phase, Plan, PlanResource, Week, WeekTopic
 from tutorbot.plans.service import needs_guidance, plan_stage
-from tutorbot.quiz.models import Feedback, KeyPoint, Question, QuizSource
+from tutorbot.quiz.models import Feedback, KeyPoint, Question, Quiz, QuizSource
 from tutorbot.schemas import Answer, CatalogEntry, Citation
 from tutorbot.settings import PROJECT_ROOT
 from tutorbot.store.learner_store import LearnerStore
@@ -330,6 +330,22 @@ def test_corpus_text_in_quiz_questions_is_shown_as_written(text):
     rendered = MarkdownIt("commonmark").enable(["strikethrough", "table"]).render(md)
     assert not re.search(r"<(?:del|s|em|strong|code|a)\b", rendered)
     assert text in html.unescape(re.sub(r"<[^>]+>", "", rendered))
+
+
+def test_a_quiz_picked_from_the_plan_draws_on_that_weeks_resources():
+    weeks = [Week(week=1, hours=5, topics=[WeekTopic(id="dl_basics", name="DL", hours=5)], checkpoint="dl_basics",
+                  resources=[PlanResource(id="a", title="A", url="https://a.example/1", kind="blog")]),
+             Week(week=2, hours=5, topics=[WeekTopic(id="ddpm", name="DDPM", hours=5)], checkpoint="ddpm",
+                  resources=[PlanResource(id="b", title="B", url="https://b.example/ddpm", kind="paper"),
+                             PlanResource(id="c", title="C", url=None, kind="book")])]
+    plan = SimpleNamespace(weeks=weeks)
+    made = []
+    quizzes = SimpleNamespace(make_quiz=lambda uid, topic, **kw: made.append((topic, kw["sources"])) or
+                              Quiz(id="z", user_id=uid, questions=[], created_at=T0))
+    ops = quiz_logic.QuizOps(SimpleNamespace(quizzes=quizzes, plans=SimpleNamespace(current=lambda uid: plan)))
+    ops.start(1, "ddpm", 3, [], "en", source="plan")
+    ops.start(1, "ddpm", 3, [], "en", source="all")
+    assert made == [("ddpm", ["https://b.example/ddpm"]), ("ddpm", None)]
 
 
 def test_finishing_a_quiz_replans_and_says_so():
