@@ -13,6 +13,7 @@ import pytest
 from fsrs import Rating
 from test_quiz_rules import build_corpus
 
+from tutorbot.curriculum.graph import load_curriculum
 from tutorbot.learner.srs import new_scheduler
 from tutorbot.llm.client import LLMUnavailable
 from tutorbot.llm.fake import FakeLLM
@@ -25,6 +26,7 @@ from tutorbot.quiz.validate import Seen
 from tutorbot.retrieval.embed import HashEmbedder
 from tutorbot.retrieval.retriever import Retrieval
 from tutorbot.schemas import Hit
+from tutorbot.settings import PROJECT_ROOT
 from tutorbot.store.learner_store import LearnerStore
 
 PROMPTS = PromptLibrary(Path(__file__).resolve().parents[1] / "prompts")
@@ -60,13 +62,19 @@ def passage_of(messages) -> str:
     return messages[0]["content"].split('"""')[1]
 
 
+CURRICULUM = load_curriculum(PROJECT_ROOT / "corpus" / "curriculum.yaml")
+
+
 def model_reply(messages) -> str:
-    """A well-behaved model: copies a sentence (blank), a term (mcq) or phrases (short) from the passage."""
+    """A well-behaved model: copies a sentence and a concept term in it (blank), a word (mcq) or phrases
+    (short) from the passage."""
     prompt, lines = messages[0]["content"], [ln.strip("-* ") for ln in passage_of(messages).splitlines()]
     line = next(ln for ln in lines if 20 <= len(ln) <= 150 and re.search(r"[A-Za-z]{4,}", ln))
     word = re.search(r"[A-Za-z]{4,}", line).group(0)
     if '"sentence"' in prompt:
-        return json.dumps({"sentence": line, "answer": word})
+        sentence, term = next(((ln, ln[a:b]) for ln in lines if 20 <= len(ln) <= 120
+                               for _, a, b in CURRICULUM.mentions(ln)), (line, word))
+        return json.dumps({"sentence": sentence, "answer": term})
     if '"key_points"' in prompt:
         return json.dumps({"question": "What does this part of the roadmap recommend?", "answer": line[:150],
                            "key_points": [word, line[:20]]})
@@ -330,3 +338,11 @@ def test_cards_export_to_anki_and_markdown(svc, user, tmp_path):
         assert conn.execute("select count(*) from notes").fetchone()[0] == 4
     md = svc.export_markdown(user)
     assert all(q.question in md for q in quiz.questions)
+
+
+def test_a_model_blank_must_hide_a_concept_term_not_a_cut_phrase(corpus, db, clock):
+    cut = json.dumps({"sentence": "Self-Attention: How tokens in a sequence attend to each other.",
+                      "answer": "Self-Attention: How tok"})
+    svc = make_service(corpus, db, clock, FakeLLM(cut))
+    quiz = svc.make_quiz(svc.store.get_or_create_local_user().id, "attention_transformer", 3, types="blank")
+    assert all(q.origin == "rule" for q in quiz.questions) and quiz.mix.reasons.get("invalid_output", 0) >= 1

@@ -165,3 +165,14 @@ def test_passage_vectors_prefer_stored_vectors_and_cache():
     pv.get(TABLE)
     pv.get(TABLE)
     assert emb.texts_embedded == before + 1  # embedded once, then cached
+
+
+def test_a_model_question_that_states_what_its_passage_does_not_is_refused(validator):
+    fields = dict(id="m", type="mcq", topic="nlp_basics", origin="model", answer="Chris Manning", key="Chris Manning",
+                  options=["Chris Manning", "Dan Klein", "Percy Liang", "Noah Smith"],
+                  source=QuizSource(chunk_id="c1", source="roadmaps/plan.txt"))
+    assert validator.check(Question(question="Who teaches Stanford CS224N?", **fields), Seen()) is None
+    invented = Question(question="Who teaches Stanford CS224N since 2019 at MIT?", **fields)
+    assert validator.check(invented, Seen()) == "unchecked_claims"  # "2019" and "MIT": not in the passage
+    rule = invented.model_copy(update={"origin": "rule"})  # rule wording is ours: the gate is for model text
+    assert validator.check(rule, Seen()) is None

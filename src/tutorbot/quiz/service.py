@@ -73,9 +73,10 @@ class QuizService:
         self._on_finished = on_finished
         vectors = vectors or (PassageVectors(embedder) if embedder else None)
         self.validator = QuizValidator(retriever.by_id.get, vectors, self.config)
-        writer = ModelWriter(llm, prompts, self.config) if llm is not None and prompts is not None else None
         equivalents = equivalents or TermGroups(name_groups(curriculum))
         rules = rules or RuleBank(catalog, curriculum, retriever.chunks, equivalents=equivalents)
+        writer = ModelWriter(llm, prompts, self.config, rules.concepts.vocab.is_term) \
+            if llm is not None and prompts is not None else None
         self.assembler = QuizAssembler(rules, curriculum, self.validator, writer, self.config)
         self.grader = Grader(embedder, llm, prompts, self.config, equivalents)
 

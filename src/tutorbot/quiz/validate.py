@@ -18,6 +18,8 @@ from tutorbot.quiz.match import contains, coverage, fold, jaccard, language_of, 
 from tutorbot.quiz.models import BLANK, Question, QuizConfig
 from tutorbot.retrieval.embed import Embedder
 from tutorbot.schemas import Chunk
+from tutorbot.verify.facts import missing_facts
+from tutorbot.verify.loops import is_degenerate
 
 # -- embeddings -----------------------------------------------------------------------------
 
@@ -69,6 +71,12 @@ class Seen:
                                        for text, a in self.items)
 
 
+def model_text_fails(q: Question, passage: str) -> bool:
+    """The truth gate on what the model wrote itself: a looping question, or one stating a fact (a name, a
+    number, a title) its passage does not state."""
+    return is_degenerate(q.question) or bool(missing_facts(q.question, [passage]))
+
+
 class QuizValidator:
     def __init__(self, chunk_by_id: Callable[[str], Chunk | None], vectors: PassageVectors | None,
                  config: QuizConfig | None = None):
@@ -90,6 +98,7 @@ class QuizValidator:
                                ("gives_answer_away", lambda: self._gives_away(q)),
                                ("duplicate", lambda: seen.has(q)),
                                ("wrong_language", lambda: language_of(unquoted(q.question)) != q.language),
+                               ("unchecked_claims", lambda: q.origin == "model" and model_text_fails(q, passage)),
                                ("off_topic", lambda: not self._close(q, chunk))):
             if failed():
                 return reason

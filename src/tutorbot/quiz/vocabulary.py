@@ -129,6 +129,11 @@ class Vocabulary:
     def mentions(self, text: str) -> list[Mention]:
         return [Mention(owner, text[s:e], s, e) for owner, s, e in self._index.find(text)]
 
+    def is_term(self, text: str) -> bool:
+        """``text`` is one concept term (a model's blank must be one, not a phrase it cut from a sentence)."""
+        found = self.mentions(text.strip())
+        return len(found) == 1 and found[0].start == 0 and found[0].end == len(text.strip())
+
     def siblings(self, topic: str) -> list[str]:
         """Topics of the same track(s) as ``topic``, itself excluded."""
         tracks = set(self.cur.topic(topic).tracks)

@@ -10,6 +10,7 @@ of a quiz this way; the bundled CPU model rarely passes, and rule questions fill
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from typing import Annotated
 
 from pydantic import BaseModel, Field, ValidationError
@@ -64,10 +65,12 @@ class Malformed(TutorbotError, ValueError):
 
 
 class ModelWriter:
-    """One LLM call → one candidate ``Question`` (not yet validated)."""
+    """One LLM call → one candidate ``Question`` (not yet validated). A blank must hide a concept term
+    (``is_term``), not a phrase the model cut out of the sentence."""
 
-    def __init__(self, llm: LLMClient, prompts: PromptLibrary, config: QuizConfig):
-        self.llm, self.prompts, self.config = llm, prompts, config
+    def __init__(self, llm: LLMClient, prompts: PromptLibrary, config: QuizConfig,
+                 is_term: Callable[[str], bool] = lambda text: True):
+        self.llm, self.prompts, self.config, self.is_term = llm, prompts, config, is_term
 
     def write(self, qtype: QType, chunk: Chunk, topic: Topic, lang: QuizLang, rng: random.Random) -> Question:
         prompt = self.prompts.render("quiz_generate", language_name=LANGUAGE_NAME[lang], instructions=INSTRUCTIONS[
@@ -92,12 +95,11 @@ class ModelWriter:
         return {"question": out.question.strip(), "options": options, "answer": out.correct.strip(),
                 "key": out.correct.strip()}
 
-    @staticmethod
-    def _blank(out: ModelBlank, chunk: Chunk, lang: QuizLang, rng: random.Random) -> dict:
+    def _blank(self, out: ModelBlank, chunk: Chunk, lang: QuizLang, rng: random.Random) -> dict:
         sentence, term = out.sentence.strip(), out.answer.strip()
         at = sentence.find(term)
-        if at < 0 or not term or 2 * len(term) > len(sentence):
-            raise Malformed("the blank's answer must be a short term inside its sentence")
+        if at < 0 or not term or 2 * len(term) > len(sentence) or not self.is_term(term):
+            raise Malformed("the blank's answer must be a concept term inside its sentence")
         line = sentence[:at] + BLANK + sentence[at + len(term):]
         return {"question": WORDING[lang]["blank"].format(source=source_name(chunk, [term]), line=line), "answer": term,
                 "key": sentence}
