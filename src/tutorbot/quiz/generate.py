@@ -51,8 +51,14 @@ class Picking:
     roadmap: int = 0
 
     def allows(self, c: Candidate, cap: int) -> bool:
+        """A new fact from a line not quoted yet (two roadmap facts of one table row test one line), and
+        room for it under the roadmap cap."""
         q = c.question
-        return not (q.fact and q.fact in self.facts) and not (q.about == "roadmap" and self.roadmap >= cap)
+        return not ({q.fact, q.source.quote} & self.facts) and not (q.about == "roadmap" and self.roadmap >= cap)
+
+    def take(self, q: Question) -> None:
+        self.facts |= {q.fact, q.source.quote} - {""}
+        self.roadmap += q.about == "roadmap"
 
 
 class QuizAssembler:
@@ -68,7 +74,9 @@ class QuizAssembler:
         start, mix = time.perf_counter(), MixReport()
         chosen = self._from_model(req, seen, passages, rng, mix)
         plan = slots(req.levels, req.types)[len(chosen):]
-        picking = Picking(list(chosen), {q.fact for q in chosen})
+        picking = Picking(list(chosen))
+        for q in chosen:
+            picking.take(q)
         chosen += self._from_rules(req, plan, seen, rng, mix, picking)
         mix.model = sum(q.origin == "model" for q in chosen)
         mix.rule, mix.roadmap = len(chosen) - mix.model, sum(q.about == "roadmap" for q in chosen)
@@ -145,8 +153,7 @@ class QuizAssembler:
                 if reason := self.validator.check(cand.question, seen):
                     mix.reject(reason, "rule")
                     continue
-                picking.facts.add(cand.question.fact)
-                picking.roadmap += cand.question.about == "roadmap"
+                picking.take(cand.question)
                 return cand
         return None
 

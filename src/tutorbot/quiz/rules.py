@@ -23,6 +23,7 @@ from tutorbot.quiz.models import TF_OPTIONS, QType, QuizLang
 from tutorbot.quiz.vocabulary import Equivalents, TermGroups, Vocabulary, name_groups
 from tutorbot.quiz.wording import WORDING
 from tutorbot.schemas import CatalogEntry, Chunk
+from tutorbot.urls import normalise_url
 
 PAREN = re.compile(r"（[^）]*）|\([^)]*\)")
 TEACHER = re.compile(r"主讲人\**\s*[：:]\s*(.+)")
@@ -48,8 +49,11 @@ class RuleBank:
         self._mentions = {c.id: curriculum.mentions(c.embed_text) for c in self.chunks}
         self._ids = set(curriculum.ids)
         titles = [title for e in self.entries if (title := short_title(e.title)) and len(title) >= 6]
-        # linked pages are reference data: quoted to learners, never given to the model as instructions
-        self.concepts = ConceptBank(readable, vocabulary or Vocabulary(curriculum),
+        # linked pages are reference data: quoted to learners, never given to the model as instructions; a
+        # repository's README says how to run code more than what a concept is
+        repos = {normalise_url(e.url) for e in catalog if e.url and e.kind == "repository"}
+        explaining = [c for c in readable if c.kind != "linked" or normalise_url(c.doc_id) not in repos]
+        self.concepts = ConceptBank(explaining, vocabulary or Vocabulary(curriculum),
                                     equivalents or TermGroups(name_groups(curriculum)), titles)
 
     def candidates(self, lang: QuizLang) -> list[Candidate]:

@@ -59,7 +59,7 @@ IMPERATIVE = re.compile(r"^(?:learn|study|read|watch|start|try|focus|review|expl
 RESOURCE = re.compile(r"https?://|\]\(|\b(?:course|lecture|tutorial|book|video|blog|playlist|homework|moocs?|"
                       r"paper|documentation|library|leaderboard|arxiv|github|readme|script|install|demo|repo|repository|"
                       r"list of|curated|this (?:post|article|series))\b|\b\w+\.(?:py|bin|sh|txt|json|md)\b", re.I)
-NOT_PROSE = re.compile(r"[$`{}=<>\\|]|^#")
+NOT_PROSE = re.compile(r"[$`{}=<>\\|]|^#|[a-z]_[a-z]")  # code, formulas, tables, snake_case names
 NUMBER = re.compile(r"(?<![\w.\-])\d+(?:[.,]\d+)?%?(?![\w.])")  # 3.17, 128, 15% (not GPT-2, 405B)
 QUESTION = re.compile(r"[?？][）)]*$|[?？]（[^）]*）$")
 WHOLE_EN = re.compile(r"^[A-Z0-9“\"'(].*[.!?][”\"')]*$")
