@@ -35,7 +35,8 @@ EN_CUES: dict[Cue, re.Pattern[str]] = {
                          r"makes? it|without affecting|(?:is|are) (?:important|crucial|essential|key) for)\b", re.I),
     "mechanism": re.compile(r"\b(?:by (?:\w+ing|using)|through|via|based on|consists? of|computes?|predicts?|"
                             r"learns?|maps?|adds?|removes?|stores?|caches?|reuses?|transforms?|estimates?|"
-                            r"generates?|samples?|trains?|splits?|combines?|replaces?)\b", re.I),
+                            r"generates?|samples?|trains?|splits?|combines?|replaces?|uses?|is used|applies|produces?|"
+                            r"requires?|depends? on|relies on|converts?|encodes?|decodes?|attends?)\b", re.I),
 }
 ZH_CUES: dict[Cue, re.Pattern[str]] = {
     "definition": re.compile(r"是一种|是一类|是一个|是指|指的是|就是|即|称为|被称作|泛指|定义为|本质上是|"
