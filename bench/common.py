@@ -63,11 +63,13 @@ class Counts(BaseModel):
     throughput_levels: list[int] = [1, 4, 16]
     structured_tries: int = 3
     ingest_unchanged_runs: int = 3
+    queue_learners: int = 20
+    queue_seconds: float = 60
 
     @classmethod
     def quick(cls) -> Counts:
         return cls(latency_queries=15, ttft_pairs=4, throughput_tokens=24, throughput_levels=[1, 4, 16],
-                   structured_tries=2, ingest_unchanged_runs=1)
+                   structured_tries=2, ingest_unchanged_runs=1, queue_learners=8, queue_seconds=20)
 
 
 def fmt(value: object) -> str:

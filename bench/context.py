@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import shutil
 import socket
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable
@@ -43,7 +42,7 @@ class BenchContext:
         self.cache = None if fresh else Settings(_env_file=None).data_dir / "bench-cache"
         self.log = log
         self.port = free_port()
-        self._proc: subprocess.Popen | None = None
+        self._proc: serve.Server | None = None
         self.ingest_reports: dict[str, IngestReport] = {}
         self.ready_after_s: float | None = None  # vLLM start-up time, for the report
 
@@ -79,7 +78,9 @@ class BenchContext:
         if self._proc is None:
             model = serve.ensure_model(Settings(_env_file=None))  # converted once into the project's .data
             self._llm_settings = self.settings("llm", serve={"port": self.port, "model_path": model})
-            self._proc = serve.start(self._llm_settings, log=self.log)
+            probe = OpenAICompatClient(self._llm_settings.llm)
+            self._proc = serve.start(self._llm_settings, probe, log=self.log)
+            probe.close()
             self._started_at = time.perf_counter()
 
     def llm_ready(self, timeout_s: float = 900) -> None:
@@ -116,6 +117,6 @@ class BenchContext:
 
     def close(self) -> None:
         if self._proc is not None:
-            serve.stop(self._proc, self._llm_settings)
+            self._proc.stop()
             self._proc = None
         shutil.rmtree(self.root, ignore_errors=True)

@@ -22,6 +22,8 @@ import ingest_bench
 import latency
 import memory_bench
 import quality
+import queue_load
+import security_bench
 import structured_bench
 from common import Counts, Section, load_average, machine_lines
 from context import BenchContext
@@ -35,6 +37,8 @@ SECTIONS: dict[str, tuple[Runner, bool]] = {  # name → (runner, needs the LLM 
     "throughput": (chat_bench.run_throughput, True),
     "structured": (structured_bench.run, True),
     "memory": (memory_bench.run, True),
+    "queue": (queue_load.run, True),
+    "security": (security_bench.run, False),
 }
 # Only quality runs while vLLM warms up: its start-up compile would skew every timing.
 WARMUP_SAFE = {"quality"}

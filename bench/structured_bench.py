@@ -17,14 +17,13 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
 from common import Counts, Section, Table, median, ratio
 from context import BenchContext
 from pydantic import BaseModel, Field
 
 from tutorbot.container import Container
 from tutorbot.curriculum.models import Goal
-from tutorbot.llm.client import LLMError, LLMUnavailable, Messages, OpenAICompatClient
+from tutorbot.llm.client import Completion, LLMError, LLMUnavailable, Messages, OpenAICompatClient
 from tutorbot.plans.guidance import write_guidance
 from tutorbot.plans.models import LearnerProfile
 from tutorbot.plans.planner import make_plan
@@ -54,21 +53,17 @@ class Call(BaseModel):
     cold: bool = Field(False, description="The first call with this schema (vLLM compiles its grammar).")
 
 
-class UsageTap(httpx.BaseTransport):
-    """The real transport, keeping the ``usage`` of each thread's last non-streamed completion."""
+class UsageTap:
+    """The client's ``on_completion`` hook: keeps the tokens of each thread's last non-streamed completion."""
 
     def __init__(self) -> None:
-        self.inner, self.usage = httpx.HTTPTransport(), {}
+        self.usage: dict[int, int] = {}
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        response = self.inner.handle_request(request)
-        if request.url.path.endswith("/chat/completions") and response.status_code == 200:
-            response.read()
-            self.usage[threading.get_ident()] = json.loads(response.content).get("usage") or {}
-        return response
+    def __call__(self, completion: Completion) -> None:
+        self.usage[threading.get_ident()] = completion.tokens
 
     def completion_tokens(self) -> int:
-        return int(self.usage.get(threading.get_ident(), {}).get("completion_tokens", 0))
+        return self.usage.get(threading.get_ident(), 0)
 
 
 class TapLLM:
@@ -187,7 +182,9 @@ def measure(kind: str, kind_jobs: list[Job], llm: TapLLM, client: OpenAICompatCl
 def run(ctx: BenchContext, counts: Counts) -> Section:
     ctx.llm_ready()
     tap = UsageTap()
-    client = OpenAICompatClient(ctx.settings("roadmaps", llm={"request_timeout_s": 900}).llm, transport=tap)
+    # A wide gate: the bench measures the server under this load, not tutorbot's queue in front of it.
+    client = OpenAICompatClient(ctx.settings("roadmaps", llm={"request_timeout_s": 900, "max_concurrency": 64,
+                                                              "max_queue_wait_s": 600}).llm, on_completion=tap)
     llm = TapLLM(client, tap, [], "")
     c = Container(ctx.roadmaps.settings, llm=llm, embedder=ctx.roadmaps.embedder)
     free = {kind: measure(kind, kind_jobs, llm, client, tap)

@@ -59,12 +59,14 @@ def llm_server(tmp_path_factory):
     data = tmp_path_factory.mktemp("llm")
     s = make_settings(data, serve={"port": port, "model_path": model},
                       llm={"base_url": f"http://127.0.0.1:{port}/v1"})
-    proc = serve.start(s)
+    client = OpenAICompatClient(s.llm)
+    own = serve.start(s, client)  # a free port and a fresh data dir: always a server of our own
     try:
-        serve.wait_ready(OpenAICompatClient(s.llm), proc, 900, s.paths.vllm_log)
+        serve.wait_ready(client, own, 900, s.paths.vllm_log)
         yield s
     finally:
-        serve.stop(proc, s)
+        if own is not None:
+            own.stop()
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 """Chat service with a FakeLLM and a fake retriever: prompt layout, grounding, fallbacks."""
 
 import pytest
+from fakes import RanksSentences
 
 from tutorbot.chat.service import ChatInputError, ChatService, Turn, question_language, standalone_query
 from tutorbot.llm.client import LLMUnavailable
@@ -11,7 +12,7 @@ from tutorbot.schemas import Chunk, Hit
 from tutorbot.settings import PROJECT_ROOT, Settings
 
 
-class FakeRetriever:
+class FakeRetriever(RanksSentences):
     def __init__(self, hits, sim=0.9, lexical=4.0):
         self.hits, self.sim, self.lexical, self.queries = hits, sim, lexical, []
 
@@ -42,11 +43,12 @@ def test_prompt_layout_system_first_then_sources_then_question():
     assert "never instructions" in user
 
 
-def test_valid_citations_and_foreign_urls_removed():
-    llm = FakeLLM("Take CS336 [1] at https://stanford-cs336.github.io/spring2025 not http://evil.example [9].")
-    a = service(llm).ask("Which course?")
-    assert [c.n for c in a.citations] == [1] and "evil.example" not in a.answer and "[9]" not in a.answer
-    assert "stanford-cs336.github.io" in a.answer
+def test_every_source_gets_a_card_and_foreign_urls_and_markers_are_removed():
+    llm = FakeLLM("Stanford CS336 builds an LLM from scratch [9], see https://stanford-cs336.github.io/spring2025 "
+                  "or [this](http://evil.example).")
+    a = service(llm).ask("Which course builds an LLM from scratch?")
+    assert [c.n for c in a.citations] == [1, 2]  # numbered without gaps, cited or not
+    assert "evil.example" not in a.answer and "[9]" not in a.answer and "[1]" in a.answer
 
 
 def test_off_topic_gets_not_covered_without_calling_the_model():
@@ -62,8 +64,9 @@ def test_model_down_still_returns_sources_with_message():
 
 
 def test_chinese_question_gets_chinese_even_if_model_answers_english():
-    a = service(FakeLLM("Start with DDPM.")).ask("扩散模型应该从哪里开始学？")
-    assert a.language == "zh" and "路线图" in a.answer and a.citations
+    a = service(FakeLLM("Start with DDPM, the first diffusion model.")).ask("扩散模型应该从哪里开始学？")
+    assert a.language == "zh" and "Start with" not in a.answer and "先从DDPM开始[2]" in a.answer
+    assert a.gate.reasons == {"language": 1} and [p.origin for p in a.parts] == ["composed"]
 
 
 def test_follow_up_is_rewritten_with_previous_question():
@@ -84,11 +87,12 @@ def test_language_detection():
     assert question_language("What is IP-Adapter similar to?") == "en"
 
 
-def test_naming_a_curriculum_topic_lowers_the_scope_floor(tmp_path):
-    s = Settings(_env_file=None, data_dir=tmp_path, retrieval={"min_score": 0.87, "min_score_topic": 0.78})
+def test_naming_a_topic_stands_in_for_the_word_overlap_a_question_needs(tmp_path):
+    s = Settings(_env_file=None, data_dir=tmp_path)
     lib = PromptLibrary(PROJECT_ROOT / "prompts")
-    named = ChatService(s, FakeRetriever(HITS, 0.82), FakeLLM("LoRA [1]."), lib, None, [], names_topic=lambda q: True)
-    plain = ChatService(s, FakeRetriever(HITS, 0.82), FakeLLM("LoRA [1]."), lib, None, [])
+    named = ChatService(s, FakeRetriever(HITS, 0.82, lexical=0.3), FakeLLM("LoRA [1]."), lib, None, [],
+                        names_topic=lambda q: True)
+    plain = ChatService(s, FakeRetriever(HITS, 0.82, lexical=0.3), FakeLLM("LoRA [1]."), lib, None, [])
     assert named.ask("什么是 LoRA？").grounded and not plain.ask("什么是 LoRA？").grounded
 
 
@@ -99,18 +103,40 @@ def test_a_question_sharing_no_words_with_the_corpus_is_out_of_scope_despite_a_c
     llm = FakeLLM("x [1].")
     off = ChatService(s, FakeRetriever(HITS, 0.874, lexical=0.0), llm, lib, None, []).ask("推荐一款好用的手机")
     assert not off.grounded and llm.calls == []
-    on = ChatService(s, FakeRetriever(HITS, 0.874, lexical=3.5), FakeLLM("x [1]."), lib, None, []).ask("后训练？")
+    on = ChatService(s, FakeRetriever(HITS, 0.874, lexical=0.9), FakeLLM("x [1]."), lib, None, []).ask("后训练？")
     assert on.grounded
 
 
-def test_strong_word_overlap_lowers_the_floor_without_a_curriculum(tmp_path):
-    # A custom corpus has no curriculum to name; a question naming its sections still gets answered.
+def test_the_lexical_floor_sits_between_off_topic_and_on_topic_strength(tmp_path):
     s = Settings(_env_file=None, data_dir=tmp_path)
     lib = PromptLibrary(PROJECT_ROOT / "prompts")
-    strong = ChatService(s, FakeRetriever(HITS, 0.82, lexical=9.0), FakeLLM("x [1]."), lib, None, [])
-    weak = ChatService(s, FakeRetriever(HITS, 0.82, lexical=3.0), FakeLLM("x [1]."), lib, None, [])
-    assert strong.ask("What do the Flow Matching notes say?").grounded
-    assert not weak.ask("What do the Flow Matching notes say?").grounded
+    floor = s.retrieval.min_lexical
+    assert 0.63 < floor < 0.70  # off-topic reached 0.63 on either index, on-topic started at 0.70
+    above = ChatService(s, FakeRetriever(HITS, 0.82, lexical=floor + 0.01), FakeLLM("x [1]."), lib, None, [])
+    below = ChatService(s, FakeRetriever(HITS, 0.82, lexical=floor - 0.01), FakeLLM("x [1]."), lib, None, [])
+    assert above.ask("What do the Flow Matching notes say?").grounded
+    assert not below.ask("What do the Flow Matching notes say?").grounded
+    far = ChatService(s, FakeRetriever(HITS, s.retrieval.min_score - 0.01, lexical=5), FakeLLM("x"), lib, None, [])
+    assert not far.ask("What do the Flow Matching notes say?").grounded
+
+
+class NamingRetriever(FakeRetriever):
+    def __init__(self, known, unknown):
+        super().__init__(HITS, 0.9, lexical=2.0)
+        self.known, self.unknown = known, unknown
+
+    def retrieve(self, query, k=None, mode=None):
+        return Retrieval(self.hits, self.sim, self.lexical, query, known_names=self.known, unknown_names=self.unknown)
+
+
+def test_a_question_naming_tools_the_corpus_never_mentions_is_not_covered(tmp_path):
+    s = Settings(_env_file=None, data_dir=tmp_path)
+    lib = PromptLibrary(PROJECT_ROOT / "prompts")
+    llm = FakeLLM("x [1].")
+    onnx = ChatService(s, NamingRetriever(["PyTorch"], ["ONNX"]), llm, lib, None, [], names_topic=lambda q: True)
+    assert not onnx.ask("How do I export my PyTorch model to ONNX?").grounded and llm.calls == []
+    copilot = ChatService(s, NamingRetriever(["CS336", "ChatGPT"], ["Copilot"]), FakeLLM("x [1]."), lib, None, [])
+    assert copilot.ask("CS336: may I use ChatGPT or Copilot?").grounded  # more known names than unknown
 
 
 def test_stopping_a_stream_keeps_the_turn_with_what_was_shown(tmp_path):
@@ -120,10 +146,12 @@ def test_stopping_a_stream_keeps_the_turn_with_what_was_shown(tmp_path):
     user = store.get_or_create_local_user().id
     conv = store.create_conversation(user, "t").id
     s = Settings(_env_file=None, data_dir=tmp_path, retrieval={"min_score": 0.8})
-    chat = ChatService(s, FakeRetriever(HITS), FakeLLM("CS336 builds an LLM from scratch [1], then more text."),
+    chat = ChatService(s, FakeRetriever(HITS), FakeLLM("Stanford CS336 builds an LLM from scratch [1]. It is a "
+                                                       "course. Stanford CS336 builds an LLM from scratch."),
                        PromptLibrary(PROJECT_ROOT / "prompts"), store, [])
     stream = chat.ask_stream("Which course?", user_id=user, conversation_id=conv)
-    shown = "".join(next(stream).text for _ in range(4))  # the learner saw a few deltas, then pressed stop
+    shown = next(stream).text  # the learner saw the first verified sentence, then pressed stop
+    assert shown == "Stanford CS336 builds an LLM from scratch [1]."
     stream.close()
     question, answer = store.get_messages(user, conv)
     assert question.content == "Which course?" and answer.role == "assistant"

@@ -172,6 +172,25 @@ def test_bad_files_are_skipped_with_reasons_and_the_rest_indexed(small):
     assert report.chunks_total > 20
 
 
+def test_one_bad_byte_keeps_the_roadmaps_chunks_and_catalog_entries_and_says_so(small):
+    """Issue 14: a 0xff in relearn-ai.txt once deleted its chunks and catalog entries, and then plans,
+    quizzes and the UI refused to start for want of its resources."""
+    c, corpus = small
+    c.ingest()
+    chunks, catalog = doc_chunk_ids(c, "roadmaps/relearn-ai.txt"), load_catalog(c.settings.paths.catalog)
+    path = corpus / "relearn-ai.txt"
+    path.write_bytes(path.read_bytes() + b"\xff")
+    out = runner.invoke(app, ["ingest"], env={"TUTORBOT_DATA_DIR": str(c.settings.data_dir),
+                                              "TUTORBOT_CORPUS_DIR": str(corpus.parent)})
+    assert out.exit_code == 0 and "relearn-ai.txt" in out.output and "last good version" in out.output
+    assert doc_chunk_ids(c, "roadmaps/relearn-ai.txt") == chunks
+    assert load_catalog(c.settings.paths.catalog) == catalog
+    doctor = runner.invoke(app, ["doctor", "--json"], env={"TUTORBOT_DATA_DIR": str(c.settings.data_dir),
+                                                           "TUTORBOT_LLM_BASE_URL": "http://127.0.0.1:9/v1"})
+    corpus_check = next(ch for ch in json.loads(doctor.stdout) if ch["check"] == "corpus")
+    assert corpus_check["state"] == "degraded" and "relearn-ai.txt" in corpus_check["detail"]
+
+
 def test_mojibake_roadmap_is_repaired_and_searchable(tmp_path):
     corpus = tmp_path / "corpus" / "roadmaps"
     corpus.mkdir(parents=True)

@@ -1,15 +1,19 @@
-"""LLM client error handling, with httpx mock transports and a port where nothing listens."""
+"""The LLM client against a loopback server that misbehaves on cue (``fake_openai``), and a port
+where nothing listens: every failure is one clear ``LLMError``, within its deadline."""
 
-import json
+from __future__ import annotations
+
 import time
 
-import httpx
 import pytest
 from conftest import free_port
+from fake_openai import FakeOpenAI, endless, garbage, headers_then_silence, silent, sse, status
 from pydantic import BaseModel, Field
 
-from tutorbot.llm.client import LLMOutputError, LLMUnavailable, OpenAICompatClient
+from tutorbot.llm.client import LLMError, LLMOutputError, LLMUnavailable, OpenAICompatClient
 from tutorbot.settings import LLMSettings
+
+ASK = [{"role": "user", "content": "hi"}]
 
 
 class Reply(BaseModel):
@@ -17,41 +21,135 @@ class Reply(BaseModel):
     hours: int
 
 
-def completion(content: str, finish: str = "stop") -> dict:
-    return {"choices": [{"message": {"content": content}, "finish_reason": finish}]}
+def client(server_or_url, **kw) -> OpenAICompatClient:
+    url = server_or_url if isinstance(server_or_url, str) else server_or_url.url
+    return OpenAICompatClient(LLMSettings(base_url=url, retries=kw.pop("retries", 0), **kw))
 
 
-def client(handler, **kw) -> OpenAICompatClient:
-    return OpenAICompatClient(LLMSettings(retries=0, **kw), transport=httpx.MockTransport(handler))
-
-
-def test_server_down_is_one_clear_error_within_connect_timeout():
-    port = free_port()  # nothing listens here
-    c = OpenAICompatClient(LLMSettings(base_url=f"http://127.0.0.1:{port}/v1", connect_timeout_s=1, retries=0,
-                                       warmup_s=0))
+def timed(fn):
     t = time.monotonic()
-    with pytest.raises(LLMUnavailable) as err:
-        list(c.stream([{"role": "user", "content": "hi"}]))
-    assert time.monotonic() - t < 3
-    assert f"127.0.0.1:{port}" in str(err.value) and "tutorbot serve-llm" in str(err.value)
+    try:
+        return fn(), time.monotonic() - t
+    except LLMError as exc:
+        return exc, time.monotonic() - t
+
+
+def test_a_server_that_is_down_is_one_clear_error_within_the_connect_timeout():
+    port = free_port()  # nothing listens here
+    c = client(f"http://127.0.0.1:{port}/v1", connect_timeout_s=1)
+    err, took = timed(lambda: list(c.stream(ASK)))
+    assert isinstance(err, LLMUnavailable) and took < 3
+    assert f"127.0.0.1:{port}" in str(err) and "tutorbot serve-llm" in str(err) and "warming" not in str(err)
     assert c.status().state == "down"
 
 
-def test_structured_output_validated():
-    c = client(lambda r: httpx.Response(200, json=completion('{"topic": "RLHF", "hours": 3}')))
-    assert c.structured([{"role": "user", "content": "x"}], Reply) == Reply(topic="RLHF", hours=3)
+def test_a_server_we_are_starting_is_warming_up_until_it_has_answered_once():
+    port = free_port()
+    c = OpenAICompatClient(LLMSettings(base_url=f"http://127.0.0.1:{port}/v1", connect_timeout_s=1),
+                           starting=lambda: True)
+    assert c.status().state == "warming"
+    with pytest.raises(LLMUnavailable, match="still warming up"):
+        list(c.stream(ASK))
 
 
-def test_structured_output_sends_json_schema():
-    seen = {}
+def test_a_server_that_answered_before_is_unavailable_not_warming_when_it_stops():
+    server = FakeOpenAI(sse("hello"))
+    with server:
+        c = OpenAICompatClient(LLMSettings(base_url=server.url, connect_timeout_s=1), starting=lambda: True)
+        assert list(c.stream(ASK)) == ["hello"]
+    assert c.status().state == "down"
+    with pytest.raises(LLMUnavailable, match="not reachable"):
+        list(c.stream(ASK))
 
-    def handler(request):
-        seen.update(json.loads(request.content))
-        return httpx.Response(200, json=completion('{"topic": "a", "hours": 1}'))
 
-    client(handler).structured([{"role": "user", "content": "x"}], Reply)
-    assert seen["structured_outputs"]["disable_any_whitespace"] is True
-    assert seen["structured_outputs"]["json"]["properties"]["topic"]["maxLength"] == 30
+def test_streamed_deltas_arrive_in_order_and_empty_ones_are_dropped():
+    with FakeOpenAI(sse("Hel", "", "lo")) as server:
+        assert list(client(server).stream(ASK)) == ["Hel", "lo"]
+
+
+def test_an_in_band_error_event_mid_stream_raises_after_the_text_before_it():
+    with FakeOpenAI(sse("Half an ", "answer", finish=None, error="engine died")) as server:
+        got = []
+        with pytest.raises(LLMUnavailable, match="broke off the answer: engine died"):
+            for delta in client(server).stream(ASK):
+                got.append(delta)
+    assert got == ["Half an ", "answer"]
+
+
+def test_a_stream_that_ends_without_finishing_is_an_error_not_a_short_answer():
+    with FakeOpenAI(sse("Half an answer", finish=None)) as server:
+        with pytest.raises(LLMUnavailable, match="without finishing"):
+            list(client(server).stream(ASK))
+
+
+@pytest.mark.parametrize("with_http", [True, False])
+def test_random_bytes_are_unavailable(with_http):
+    with FakeOpenAI(garbage(with_http)) as server:
+        err, took = timed(lambda: list(client(server, first_token_timeout_s=2).stream(ASK)))
+    assert isinstance(err, LLMUnavailable) and took < 4
+
+
+@pytest.mark.parametrize("reply,needle", [(silent(), "no first token within 0.5s"),
+                                          (headers_then_silence(), "no first token within 0.5s"),
+                                          (sse("one", "two", pause_at=1, pause_s=5), "went silent for 0.5s")])
+def test_a_silent_server_is_cut_off_within_its_deadline(reply, needle):
+    with FakeOpenAI(reply) as server:
+        c = client(server, first_token_timeout_s=0.5, idle_timeout_s=0.5)
+        got = []
+        err, took = timed(lambda: [got.append(d) for d in c.stream(ASK)])
+        assert isinstance(err, LLMUnavailable) and needle in str(err), err
+        assert took < 3 and got == (["one"] if "silent for" in needle else [])
+
+
+def wait_for_hang_up(server: FakeOpenAI, since: float) -> float:
+    """Seconds from ``since`` until the server noticed the client had gone (inf if it never did)."""
+    deadline = since + 5
+    while not server.hung_up and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return server.hung_up[0] - since if server.hung_up else float("inf")
+
+
+def test_a_trickle_is_cut_off_at_the_total_deadline_and_the_connection_with_it():
+    with FakeOpenAI(sse(*["tok "] * 100, every_s=0.2)) as server:
+        c = client(server, idle_timeout_s=1, request_timeout_s=1.5)
+        err, took = timed(lambda: list(c.stream(ASK)))
+        assert isinstance(err, LLMUnavailable) and "within 1.5s" in str(err) and took < 3.5
+        assert wait_for_hang_up(server, time.monotonic()) < 1.5  # the server stops generating for nobody
+
+
+def test_a_non_streamed_call_is_under_the_same_deadlines():
+    with FakeOpenAI(silent()) as server:
+        err, took = timed(lambda: client(server, first_token_timeout_s=0.5, retries=2).complete(ASK))
+    assert isinstance(err, LLMUnavailable) and took < 3  # a silent server is not retried
+
+
+def test_closing_the_generator_hangs_up_at_once():
+    with FakeOpenAI(endless()) as server:
+        gen = client(server).stream(ASK)
+        assert [next(gen) for _ in range(3)] == ["la "] * 3
+        closed = time.monotonic()
+        gen.close()
+        assert wait_for_hang_up(server, closed) < 1.0
+
+
+def test_sampling_settings_go_on_every_request():
+    with FakeOpenAI(sse("x")) as server:
+        c = client(server, frequency_penalty=0.5, presence_penalty=0.25, repetition_penalty=1.1, stop=["\n\n"])
+        list(c.stream(ASK))
+        c.complete(ASK)
+    for body in server.bodies:
+        assert (body["frequency_penalty"], body["presence_penalty"], body["repetition_penalty"], body["stop"]) \
+            == (0.5, 0.25, 1.1, ["\n\n"])
+        assert body["stream"] is True
+
+
+def test_structured_output_is_validated_and_asks_with_the_standard_and_the_vllm_fields():
+    with FakeOpenAI(sse('{"topic": "RLHF", ', '"hours": 3}')) as server:
+        assert client(server).structured(ASK, Reply) == Reply(topic="RLHF", hours=3)
+    body = server.bodies[0]
+    assert body["response_format"]["type"] == "json_schema"
+    assert body["response_format"]["json_schema"]["schema"]["properties"]["topic"]["maxLength"] == 30
+    assert body["structured_outputs"]["disable_any_whitespace"] is True and body["temperature"] == 0.0
 
 
 @pytest.mark.parametrize("content,finish,needle", [
@@ -60,93 +158,37 @@ def test_structured_output_sends_json_schema():
     ("not json", "stop", "invalid output"),
 ])
 def test_structured_output_errors(content, finish, needle):
-    c = client(lambda r: httpx.Response(200, json=completion(content, finish)))
-    with pytest.raises(LLMOutputError, match=needle):
-        c.structured([{"role": "user", "content": "x"}], Reply)
+    with FakeOpenAI(sse(content, finish=finish)) as server:
+        with pytest.raises(LLMOutputError, match=needle):
+            client(server).structured(ASK, Reply)
 
 
-def test_streaming_parses_sse_deltas():
-    events = [{"choices": [{"delta": {"role": "assistant"}}]}, {"choices": [{"delta": {"content": "Hel"}}]},
-              {"choices": [{"delta": {"content": "lo"}}]}]
-    body = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
-    c = client(lambda r: httpx.Response(200, text=body, headers={"content-type": "text/event-stream"}))
-    assert list(c.stream([{"role": "user", "content": "hi"}])) == ["Hel", "lo"]
+def test_fail_over_to_the_next_url_for_streams_and_completions():
+    with FakeOpenAI(sse("from b")) as b:
+        c = client(f"http://127.0.0.1:{free_port()}/v1,{b.url}", connect_timeout_s=1)
+        assert {c.complete(ASK).text for _ in range(2)} == {"from b"}
+        assert [list(c.stream(ASK)) for _ in range(2)] == [["from b"]] * 2
 
 
-def test_fail_over_to_the_next_url():
-    def handler(request):
-        if request.url.host == "a":
-            raise httpx.ConnectError("refused")
-        return httpx.Response(200, json=completion("from b"))
-
-    c = client(handler, base_url="http://a:1/v1,http://b:1/v1")
-    assert {c.complete([{"role": "user", "content": "x"}]).text for _ in range(3)} == {"from b"}
-
-
-def test_5xx_is_unavailable_and_4xx_is_rejected():
-    c = client(lambda r: httpx.Response(503, text="loading"))
-    with pytest.raises(LLMUnavailable, match="HTTP 503"):
-        c.complete([{"role": "user", "content": "x"}])
-    c = client(lambda r: httpx.Response(400, text="bad request"))
-    with pytest.raises(Exception, match="rejected the request"):
-        c.complete([{"role": "user", "content": "x"}])
+def test_a_5xx_fails_over_and_a_4xx_is_rejected_with_the_body():
+    with FakeOpenAI(status(503, "loading")) as a, FakeOpenAI(sse("b")) as b:
+        assert list(client(f"{a.url},{b.url}").stream(ASK)) == ["b"]
+        with pytest.raises(LLMUnavailable, match="HTTP 503"):
+            list(client(a).stream(ASK))
+    with FakeOpenAI(status(400, "bad request")) as server:
+        with pytest.raises(LLMError, match="rejected the request: HTTP 400 bad request"):
+            client(server).complete(ASK)
 
 
-def test_5xx_on_a_stream_is_unavailable_and_fails_over():
-    def handler(request):
-        if request.url.host == "a":
-            return httpx.Response(503, text="warming up")
-        return httpx.Response(200, text='data: {"choices": [{"delta": {"content": "b"}}]}\n\ndata: [DONE]\n\n')
-
-    assert list(client(handler, base_url="http://a:1/v1,http://b:1/v1").stream([{"role": "user", "content": "x"}])) \
-        == ["b"]
-    with pytest.raises(LLMUnavailable, match="HTTP 503"):
-        list(client(lambda r: httpx.Response(503, text="loading")).stream([{"role": "user", "content": "x"}]))
-
-
-class SlowStream(httpx.SyncByteStream):
-    """Server-sent events with a pause before the event at index ``pause_at``."""
-
-    def __init__(self, pause_at: int, pause_s: float):
-        self.pause_at, self.pause_s = pause_at, pause_s
-
-    def __iter__(self):
-        for i, word in enumerate(["one", "two", "three"]):
-            if i == self.pause_at:
-                time.sleep(self.pause_s)
-            yield f'data: {{"choices": [{{"delta": {{"content": "{word}"}}}}]}}\n\n'.encode()
-        yield b"data: [DONE]\n\n"
-
-
-@pytest.mark.parametrize("pause_at,needle", [(0, "no first token within 0.3s"), (1, "no next token within 0.3s")])
-def test_first_token_and_idle_timeouts(pause_at, needle):
-    c = client(lambda r: httpx.Response(200, stream=SlowStream(pause_at, 2.0)),
-               first_token_timeout_s=0.3, idle_timeout_s=0.3)
-    got, t = [], time.monotonic()
-    with pytest.raises(LLMUnavailable, match=needle):
-        for delta in c.stream([{"role": "user", "content": "x"}]):
-            got.append(delta)
-    assert time.monotonic() - t < 1.5 and got == ["one"][:pause_at]  # what came before the gap arrived
+def test_a_wrong_api_key_names_the_setting():
+    with FakeOpenAI(status(401)) as server:
+        with pytest.raises(LLMError, match="TUTORBOT_LLM_API_KEY"):
+            client(server).complete(ASK)
 
 
 def test_retries_recover_from_a_503_without_sleeping_after_the_last_try():
-    replies = iter([httpx.Response(503, text="loading"), httpx.Response(200, json=completion("ok"))])
-    c = OpenAICompatClient(LLMSettings(retries=1), transport=httpx.MockTransport(lambda r: next(replies)))
-    assert c.complete([{"role": "user", "content": "x"}]).text == "ok"
-    down = OpenAICompatClient(LLMSettings(retries=0), transport=httpx.MockTransport(
-        lambda r: httpx.Response(503, text="loading")))
-    t = time.monotonic()
-    with pytest.raises(LLMUnavailable):
-        down.complete([{"role": "user", "content": "x"}])
-    assert time.monotonic() - t < 0.3
-
-
-def test_a_server_not_answering_yet_after_start_is_warming_up_not_down():
-    port = free_port()  # vLLM keeps its port closed while it loads the model
-    c = OpenAICompatClient(LLMSettings(base_url=f"http://127.0.0.1:{port}/v1", connect_timeout_s=1, retries=0,
-                                       warmup_s=60))
-    assert c.status().state == "warming"
-    with pytest.raises(LLMUnavailable, match="still warming up"):
-        list(c.stream([{"role": "user", "content": "hi"}]))
-    c._seen_up = True  # once it has answered, a closed port means the server went down
-    assert c.status().state == "down"
+    with FakeOpenAI(status(503, "loading"), sse("ok")) as server:
+        assert client(server, retries=1).complete(ASK).text == "ok"
+    with FakeOpenAI(status(503, "loading")) as server:
+        err, took = timed(lambda: client(server, retries=0).complete(ASK))
+    assert isinstance(err, LLMUnavailable) and took < 0.5

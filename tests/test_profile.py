@@ -208,3 +208,14 @@ def test_extraction_schema_is_bounded():
     assert schema["properties"]["known_topics"]["maxItems"] == 40
     assert "maxLength" in json.dumps(schema["properties"]["research_area"])
     assert isinstance(ProfileDraft().sources, dict)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig"])
+def test_a_profile_file_is_read_with_or_without_a_byte_order_mark(tmp_path, encoding):
+    from tutorbot.cli.plan import _read_profile
+
+    path = tmp_path / "me.json"
+    path.write_text(json.dumps({"goal": "research", "area": "扩散模型", "hours_per_week": 6}, ensure_ascii=False),
+                    encoding=encoding)
+    profile = _read_profile(path)
+    assert profile.area == "扩散模型" and profile.hours_per_week == 6

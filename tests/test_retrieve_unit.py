@@ -1,12 +1,15 @@
 """Fusion rules of the hybrid retriever, over a fake index (no embeddings, no Chroma)."""
 
-from tutorbot.retrieval.retriever import Retriever, rrf
+import numpy as np
+
+from tutorbot.retrieval.fusion import balanced_lists, rrf, side_masks
+from tutorbot.retrieval.retriever import Retriever
 from tutorbot.schemas import Chunk, Hit
 from tutorbot.settings import RetrievalSettings
 
 
 class FakeIndex:
-    """Dense ranking = the chunks in the order given (best first)."""
+    """Dense ranking = the chunks in the order given (best first), filtered like Chroma's where."""
 
     def __init__(self, chunks):
         self.chunks = chunks
@@ -14,8 +17,10 @@ class FakeIndex:
     def all_chunks(self):
         return list(self.chunks)
 
-    def query(self, vector, k):
-        return [Hit(chunk=c, score=0.9 - i / 100) for i, c in enumerate(self.chunks[:k])]
+    def query(self, vector, k, where=None):
+        langs = where["lang"]["$in"] if where else None
+        ranked = [c for c in self.chunks if langs is None or c.lang in langs]
+        return [Hit(chunk=c, score=0.9 - self.chunks.index(c) / 100) for c in ranked[:k]]
 
 
 class NoEmbedder:
@@ -23,9 +28,9 @@ class NoEmbedder:
         return [0.0]
 
 
-def chunk(i: int, kind: str, text: str) -> Chunk:
-    return Chunk(id=f"{kind}{i}", doc_id=f"https://page{i}.example" if kind == "linked" else f"roadmaps/{i}.txt",
-                 title="t", text=text, kind=kind, trusted=kind != "linked")
+def chunk(i: int, kind: str, text: str, lang: str = "en") -> Chunk:
+    return Chunk(id=f"{kind}{i}{lang}", doc_id=f"https://page{i}.example" if kind == "linked" else f"roadmaps/{i}.txt",
+                 title="t", text=text, kind=kind, trusted=kind != "linked", lang=lang)
 
 
 def retriever(chunks, **kw) -> Retriever:
@@ -55,10 +60,71 @@ def test_the_floor_changes_nothing_without_linked_pages():
         [h.chunk.id for h in retriever(road, min_roadmap=0).search("lora fine tuning", k=5)]
 
 
+def test_each_language_gets_its_own_first_place_weighted_by_its_best_match():
+    chunks = [chunk(0, "roadmap", "a", "en"), chunk(1, "roadmap", "b", "en"), chunk(2, "roadmap", "c", "zh")]
+    lex = np.array([9.0, 8.0, 3.0])  # the Chinese chunk is third in one global ranking
+    dense = {"en": [Hit(chunk=chunks[0], score=0.90)], "zh": [Hit(chunk=chunks[2], score=0.90)]}
+    lists, weights = balanced_lists(lex, chunks, side_masks(chunks), dense, 10)
+    assert lists[0] == [chunks[2].id] and lists[2] == [chunks[0].id, chunks[1].id]  # zh first, then en
+    assert weights[0] == 3.0 / 9.0 and weights[2] == 1.0 and weights[1] == weights[3] == 1.0
+    fused = rrf(lists, 60, weights)
+    assert sorted(fused, key=fused.get, reverse=True)[:2] == [chunks[0].id, chunks[2].id]  # zh now second
+
+
+def test_a_side_far_behind_in_dense_similarity_weighs_little():
+    chunks = [chunk(0, "roadmap", "a", "en"), chunk(1, "roadmap", "b", "zh")]
+    dense = {"en": [Hit(chunk=chunks[0], score=0.92)], "zh": [Hit(chunk=chunks[1], score=0.87)]}
+    _, weights = balanced_lists(np.zeros(2), chunks, side_masks(chunks), dense, 10)
+    assert weights[3] == 1.0 and weights[1] < 0.01
+
+
+def test_an_english_question_finds_the_chinese_passage_through_mined_terms():
+    from tutorbot.ingest.terms import TermPair, TermTable
+
+    road = [chunk(i, "roadmap", f"English notes on transformers and attention {i}", "en") for i in range(6)]
+    zh = chunk(9, "roadmap", "实现混合精度训练（`torch.cuda.amp`）和梯度缩放", "zh")
+    terms = TermTable(pairs=[TermPair(zh="混合精度训练", en="mixed precision training")],
+                      en_to_zh={"mix precis train": ["混合精度训练"]})
+    r = Retriever(FakeIndex([*road, zh]), NoEmbedder(), RetrievalSettings(), terms=terms)
+    assert zh.id in [h.chunk.id for h in r.search("where does it mention mixed precision training?", k=3)]
+    bare = Retriever(FakeIndex([*road, zh]), NoEmbedder(), RetrievalSettings())
+    assert zh.id not in [h.chunk.id for h in bare.search("mixed precision training attention", k=3, mode="bm25")]
+
+
 def test_names_of_courses_papers_and_tools_are_recognised_in_questions():
-    from tutorbot.retrieval.retriever import mentions_name, name_terms
+    from tutorbot.retrieval.tokenize import mentions_name, name_terms
 
     names = name_terms(["Stanford CS336: Language Modeling from Scratch", "karpathy/nanoGPT", "LoRA 微调", "HELM"])
     assert {"cs336", "nanogpt", "lora", "helm"} <= names and "stanford" not in names and "language" not in names
     assert mentions_name("what is cs336?", names) and mentions_name("Tell me about nanoGPT", names)
     assert not mentions_name("Who won the 2018 football World Cup?", names)
+
+
+def test_names_the_index_never_saw_are_told_from_names_it_knows():
+    from tutorbot.retrieval.grounding import name_evidence
+
+    vocab = {"pytorch", "pku-dair", "lora", "cs336"}
+    ev = name_evidence("How do I export my PyTorch model to ONNX Runtime?", vocab, str)
+    assert ev.known == ["PyTorch"] and ev.unknown == ["ONNX"]
+    assert name_evidence("PKU-DAIR 那份指南", vocab, str).unknown == []  # a piece of a known token
+    assert name_evidence("LoRA 的 lora_alpha 设多少？", vocab, str).unknown == ["lora_alpha"]
+    assert name_evidence("YOLO v5 还是 v8？", vocab, str).unknown == ["YOLO", "v5", "v8"]
+    assert name_evidence("what does the 7-stage table list?", vocab, str) == name_evidence("", vocab, str)
+
+
+def test_the_models_translation_adds_search_terms_when_a_translator_is_given():
+    class Translator:
+        def __init__(self):
+            self.asked = []
+
+        def translate(self, question):
+            self.asked.append(question)
+            return "梯度检查点可以节省显存"
+
+    road = [chunk(i, "roadmap", f"English notes on transformers {i}", "en") for i in range(6)]
+    zh = chunk(9, "roadmap", "实现梯度检查点（降低显存消耗）", "zh")
+    t = Translator()
+    r = Retriever(FakeIndex([*road, zh]), NoEmbedder(), RetrievalSettings(), translator=t)
+    found = r.retrieve("which trick trades compute for memory?", k=3)
+    assert zh.id in [h.chunk.id for h in found.hits] and t.asked == ["which trick trades compute for memory?"]
+    assert {"梯度", "显存"} <= set(found.terms)

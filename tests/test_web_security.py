@@ -54,6 +54,7 @@ class World:
     marks: dict[str, str]
     a_id: int
     conv_id: str
+    login_app: Any  # the login-mode app's GuardedApp (its throttle and clock can be swapped)
     secrets: dict[str, tuple[Path, bytes]] = field(default_factory=dict)  # name -> (file, content marker)
 
 
@@ -109,7 +110,7 @@ def world(tmp_path_factory) -> Iterator[World]:
             port = free_port()
             apps.append(launch(c, host="127.0.0.1", port=port, block=False, require_login=login))
             urls.append(f"http://127.0.0.1:{port}")
-        w = World(c, llm, *urls, root / "gradio", served, marks, a_id, conv_id)
+        w = World(c, llm, *urls, root / "gradio", served, marks, a_id, conv_id, apps[1].server_app)
         plant_secrets(w)
         try:
             yield w
@@ -309,7 +310,7 @@ def test_the_plan_export_is_served_to_its_owner_only_by_its_secret_url(world):
     page = Page(signed_in(world, "ann"))
     url = export_url(page)
     assert world.marks["plan"] in page.client.get(url).text  # positive control: A downloads it
-    assert httpx.get(url).status_code == 401  # nobody without a login
+    assert httpx.get(url).status_code in (401, 404)  # nobody without a login
     written = [p for p in glob.glob(f"{tempfile.gettempdir()}/tutorbot-plans-*/{world.a_id}/study-plan.md")
                if world.marks["plan"] in Path(p).read_text(encoding="utf-8")]
     assert written
@@ -319,6 +320,8 @@ def test_the_plan_export_is_served_to_its_owner_only_by_its_secret_url(world):
         assert status == 403 and world.marks["plan"].encode() not in body
     b_page.load()
     assert url.split("file=", 1)[1] not in "\n".join(b_page.seen)  # B is never told where A's copy lies
+    assert b_page.client.get(url).status_code == 404  # and the URL alone is no key: it was handed to A
+    assert world.marks["plan"] in page.client.get(url).text
 
 
 def test_a_learner_cannot_borrow_another_learners_session_hash(world):
@@ -344,10 +347,10 @@ def test_without_a_login_only_the_login_page_and_static_assets_answer(world):
                                ("POST", f"/gradio_api/run/{page.deps[fn]['api_name']}", join),
                                ("GET", f"/gradio_api/file={world.served}", None)]:
         r = anon.request(method, path, json=body)
-        assert r.status_code == 401, (path, r.status_code)
+        assert r.status_code in (401, 404), (path, r.status_code)
         assert not [k for k in KINDS if world.marks[k] in r.text]
     r = anon.post("/gradio_api/upload", files={"files": ("x.txt", b"payload")})
-    assert r.status_code == 401
+    assert r.status_code in (401, 403)
     assert page.client.get("/config").status_code == 200
     assert page.client.get(f"/gradio_api/file={world.served}").status_code == 200
     assert "process_completed" in page.call(fn)
@@ -372,11 +375,103 @@ def test_the_api_page_lists_nothing_and_direct_posts_are_refused(world, mode):
         assert client.get(path).status_code in REFUSED, path
 
 
-@pytest.mark.xfail(strict=True, reason="Gradio 6.31 still accepts POST /gradio_api/call/<api_name> for "
-                   "api_visibility='private' handlers; same power as the queue protocol the page uses, so low "
-                   "risk; deploy/nginx and deploy/Caddyfile answer 404 on these routes")
 def test_private_handlers_are_not_callable_through_the_simple_call_api(world):
     page = Page(signed_in(world, "ben"))
     name = page.deps[page.fn_on("tb-quiz-review", "click")]["api_name"]
     r = page.client.post(f"/gradio_api/call/{name}", json={"data": [3, "en"]})
     assert r.status_code in REFUSED, f"POST /gradio_api/call/{name} answered {r.status_code} {r.text[:80]}"
+
+
+# -- 4. origins, cookies, sign-in, sessions, uploads (issue 14) ------------------------------------------
+EVIL_ORIGIN = "https://evil.example"
+PROXIED = {"host": "tutor.example.org"}  # a request through the documented proxies names the public host
+
+
+def test_a_foreign_origin_gets_no_cors_grant_and_cannot_post(world):
+    client = signed_in(world, "ben")
+    token = client.get("/gradio_api/token", headers={**PROXIED, "origin": EVIL_ORIGIN})
+    assert token.status_code == 200 and "access-control-allow-origin" not in token.headers
+    preflight = {**PROXIED, "access-control-request-method": "POST", "access-control-request-headers": "content-type"}
+    refused = client.options("/gradio_api/queue/join", headers={**preflight, "origin": EVIL_ORIGIN})
+    assert refused.status_code == 403 and "access-control-allow-origin" not in refused.headers
+    page = Page(client)
+    fn = page.fn_on("tb-quiz-review", "click")
+    body = {"data": page.defaults(fn), "fn_index": fn, "session_hash": page.session, "event_data": None}
+    posted = client.post("/gradio_api/queue/join", json=body, headers={**PROXIED, "origin": EVIL_ORIGIN})
+    assert posted.status_code == 403 and "event_id" not in posted.text
+    own = client.options("/gradio_api/queue/join", headers={**preflight, "origin": "https://tutor.example.org"})
+    assert own.status_code == 200  # positive control: the app's own origin is let in
+    assert client.post("/gradio_api/queue/join", json=body, headers={"origin": world.login}).status_code == 200
+
+
+def test_session_cookies_are_same_site_lax(world):
+    r = httpx.post(f"{world.login}/login", data={"username": "ben", "password": PASSWORD}, timeout=10)
+    cookies = r.headers.get_list("set-cookie")
+    assert r.status_code == 200 and len(cookies) == 2
+    assert all("samesite=lax" in c.lower() and "samesite=none" not in c.lower() for c in cookies), cookies
+
+
+def test_sign_out_is_a_post_and_ends_the_session(world):
+    client = signed_in(world, "ben")
+    kept = httpx.Cookies(client.cookies)
+    assert client.get("/logout").status_code == 405  # a link on another site cannot sign the learner out
+    assert client.get("/config").status_code == 200
+    assert client.post("/logout", headers={"origin": world.login}).status_code in (200, 302)
+    assert httpx.get(f"{world.login}/config", cookies=kept, timeout=10).status_code == 401
+
+
+@pytest.mark.parametrize("mode", ["local", "login"])
+def test_uploads_and_the_openapi_schema_are_refused_even_when_signed_in(world, mode):
+    client = signed_in(world, "ben") if mode == "login" else httpx.Client(base_url=world.local, timeout=10)
+    before = sorted(world.upload_dir.rglob("*"))
+    for _ in range(3):
+        r = client.post("/gradio_api/upload", files=[("files", (f"f{i}.bin", b"x" * 1000)) for i in range(50)])
+        assert r.status_code == 403, r.text
+    assert sorted(world.upload_dir.rglob("*")) == before
+    assert client.get("/openapi.json").status_code == 404
+    assert client.get("/config").status_code == 200  # positive control
+
+
+def test_guessing_passwords_is_slowed_per_account_and_per_address_and_logged(world, caplog):
+    from tutorbot.ui.auth import LoginThrottle
+
+    now = [1000.0]
+    world.login_app.throttle = LoginThrottle(clock=lambda: now[0])
+    world.container.store.add_user("gus", PASSWORD)
+
+    def attempt(password: str, name: str = "gus", address: str = "10.1.1.1") -> httpx.Response:
+        return httpx.post(f"{world.login}/login", data={"username": name, "password": password},
+                          headers={"x-forwarded-for": address}, timeout=10)
+    try:
+        assert [attempt("wrong guess").status_code for _ in range(6)] == [400] * 6  # the 6th starts the back-off
+        locked = attempt(PASSWORD)  # even the right password waits
+        assert locked.status_code == 429 and int(locked.headers["retry-after"]) >= 1
+        assert attempt(PASSWORD, name="Gus", address="10.9.9.9").status_code == 429  # the account, by its look
+        now[0] += 2
+        assert attempt(PASSWORD).status_code == 200  # the wait is over, and success clears it
+        for i in range(21):  # one address trying many accounts
+            assert attempt("wrong guess", name=f"nobody{i}", address="10.2.2.2").status_code == 400
+        assert attempt(PASSWORD, address="10.2.2.2").status_code == 429
+        assert attempt(PASSWORD, address="10.3.3.3").status_code == 200  # other addresses are not held up
+        assert "failed sign-in for 'gus' from 10.1.1.1" in caplog.text
+    finally:
+        world.login_app.throttle = LoginThrottle()
+
+
+def test_a_session_expires_after_the_configured_hours(world):
+    now = [5000.0]
+    world.login_app.clock = lambda: now[0]
+    try:
+        client = signed_in(world, "ben")
+        now[0] += world.container.settings.ui.session_hours * 3600 - 60
+        assert client.get("/config").status_code == 200
+        now[0] += 120
+        assert client.get("/config").status_code == 401
+    finally:
+        world.login_app.clock = time.monotonic
+
+
+def test_an_oversized_sign_in_form_is_refused_before_any_password_check(world):
+    r = httpx.post(f"{world.login}/login", data={"username": "ben" * 40_000, "password": PASSWORD}, timeout=10)
+    assert r.status_code == 413
+    assert signed_in(world, "ben").get("/config").status_code == 200  # and the sign-in itself still works

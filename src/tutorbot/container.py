@@ -25,9 +25,11 @@ if TYPE_CHECKING:
     from tutorbot.curriculum.graph import Curriculum
     from tutorbot.ingest.pipeline import IngestReport
     from tutorbot.ingest.pipeline import Progress as IngestProgress
+    from tutorbot.ingest.terms import TermTable
     from tutorbot.learner.progress import Progress
     from tutorbot.plans.service import PlanService
     from tutorbot.quiz.service import QuizService
+    from tutorbot.retrieval.expand import Glossary
     from tutorbot.retrieval.retriever import Retriever
     from tutorbot.schemas import CatalogEntry, Document
     from tutorbot.store.learner_store import LearnerStore
@@ -41,8 +43,13 @@ class Container:
 
     def __init__(self, settings: Settings, *, llm: LLMClient | None = None,
                  embedder: Embedder | None = None) -> None:
+        from tutorbot.llm.capacity import apply_measured
+
         self.settings = settings
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        # Learner data lives here: only its owner may list or read it (the mode applies on creation).
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # Before anything reads max_concurrency (the UI sizes its queue from it): the measured default.
+        self._answer_s = apply_measured(settings)
         if llm is not None:
             self.__dict__["llm"] = llm
         if embedder is not None:
@@ -51,7 +58,10 @@ class Container:
     # -- backends (each the one place its vendor is named) ------------------------------------
     @cached_property
     def llm(self) -> LLMClient:
-        return OpenAICompatClient(self.settings.llm)
+        from tutorbot.llm.server import is_starting
+
+        return OpenAICompatClient(self.settings.llm, starting=lambda: is_starting(self.settings),
+                                  typical_answer_s=self._answer_s)
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -59,7 +69,9 @@ class Container:
 
     @cached_property
     def index(self) -> VectorIndex:
-        return open_index(self.settings)
+        from tutorbot.health import opened
+
+        return opened(self.settings, lambda: open_index(self.settings))  # a damaged index names the fix
 
     @cached_property
     def prompts(self) -> PromptLibrary:
@@ -89,11 +101,24 @@ class Container:
 
     # -- services: every edge is drawn here ---------------------------------------------------
     @cached_property
-    def retriever(self) -> Retriever:
-        from tutorbot.retrieval.retriever import Glossary, Retriever
+    def glossary(self) -> Glossary:
+        from tutorbot.retrieval.expand import Glossary
 
-        glossary = Glossary.load(self.settings.corpus_dir / "glossary.yaml")
-        return Retriever(self.index, self.embedder, self.settings.retrieval, glossary)
+        return Glossary.load(self.settings.corpus_dir / "glossary.yaml")
+
+    def terms(self) -> TermTable:
+        """The mined term table of what the index holds (mined again only when that changed)."""
+        from tutorbot.ingest.terms import ensure_terms
+
+        return ensure_terms(self.settings.paths.terms, self.index.all_chunks(), self.glossary.zh_terms())
+
+    @cached_property
+    def retriever(self) -> Retriever:
+        from tutorbot.retrieval.retriever import Retriever
+        from tutorbot.retrieval.translate import QueryTranslator, translation_mode
+
+        translator = QueryTranslator(self.llm, self.prompts) if translation_mode(self.settings)[0] else None
+        return Retriever(self.index, self.embedder, self.settings.retrieval, self.glossary, self.terms(), translator)
 
     @cached_property
     def progress(self) -> Progress:
@@ -128,15 +153,27 @@ class Container:
     def quizzes(self) -> QuizService:
         from tutorbot.quiz.service import QuizService
         from tutorbot.quiz.validate import PassageVectors
-        from tutorbot.quiz.vocabulary import TermGroups, glossary_groups, name_groups
+        from tutorbot.quiz.vocabulary import (
+            TermGroups,
+            Vocabulary,
+            acronym_groups,
+            glossary_groups,
+            name_groups,
+            owned_terms,
+            pair_groups,
+        )
 
+        cur, mined = self.curriculum, self.retriever.terms
         vectors = PassageVectors(self.embedder, self.index.embeddings, self.index.nearest)
-        # the "same term" hook: the curriculum's bilingual names and the glossary's entries
-        equivalents = TermGroups(name_groups(self.curriculum) + glossary_groups(self.retriever.glossary.entries))
-        return QuizService(self.store, self.retriever, self.catalog, self.curriculum, llm=self.llm,
+        # the "same term" hook: the curriculum's bilingual names, the glossary, the terms mined at ingest
+        acronyms = acronym_groups(mined.acronyms)
+        equivalents = TermGroups(name_groups(cur) + glossary_groups(self.glossary.entries) + acronyms
+                                 + pair_groups(((p.zh, p.en) for p in mined.pairs), cur))
+        return QuizService(self.store, self.retriever, self.catalog, cur, llm=self.llm,
                            prompts=self.prompts, embedder=self.embedder, vectors=vectors,
                            scheduler=self.progress.scheduler, progress=self.progress,
-                           on_finished=self.plans.adapt_after_quiz, equivalents=equivalents)
+                           on_finished=self.plans.adapt_after_quiz, equivalents=equivalents,
+                           vocabulary=Vocabulary(cur, owned_terms(acronyms, cur)))
 
     def _curriculum_or_none(self) -> Curriculum | None:
         """A corpus that does not match the curriculum still chats (without topic names)."""
@@ -154,5 +191,5 @@ class Container:
         for stale in DEPENDS_ON_INDEX:
             self.__dict__.pop(stale, None)
         if "retriever" in self.__dict__:
-            self.retriever.refresh()
+            self.retriever.refresh(self.terms())
         return report

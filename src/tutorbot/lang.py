@@ -9,6 +9,7 @@ are named parameters here, not five separate detectors.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Literal
 
 Language = Literal["zh", "en"]  # what a learner reads and writes
@@ -57,3 +58,39 @@ def detect_lang_mixed(text: str, *, zh_from: float, en_to: float, strip_urls: bo
 
 def has_cjk(text: str) -> bool:
     return CJK.search(text) is not None
+
+
+KANA = re.compile("[\u3040-\u30ff]")
+# Function words that tell English from the other Latin-script languages a model drifts into.
+ENGLISH_WORDS = frozenset("the and of to is in that for with are on as this be it by or from".split())
+OTHER_WORDS = frozenset("""le la les et est des une pour dans que qui sur pas avec der die das und ist
+nicht mit ein eine zu den von auf el los las y es por para con una del""".split())
+
+
+def language_matches(text: str, language: str) -> bool:
+    """Whether a sentence is written in ``language`` (zh/en). Chinese prose names English titles
+    and tools freely ("也可以看 The Annotated Transformer"), so a Chinese sentence is one with Chinese
+    in it; an English one is not mostly Chinese, and not French or German either (same script)."""
+    if len(KANA.findall(text)) >= 2:
+        return False  # kana make it Japanese, whatever its kanji would say
+    if language == "zh":
+        return has_cjk(text) or len(LATIN_WORD.findall(text)) < 4
+    if detect_lang(text, zh_from=QUESTION_ZH) != "en":
+        return False
+    words = [w.lower() for w in LATIN_WORD.findall(text)]
+    return sum(w in OTHER_WORDS for w in words) <= sum(w in ENGLISH_WORDS for w in words)
+
+
+# Letters of other scripts drawn like Latin ones ("bоb" with a Cyrillic о reads as "bob"); digits
+# that pass for letters in names.
+LOOK_ALIKES = str.maketrans("аеорсухіјѕԁһӏкмтвнАВЕКМНОРСТУХІЈЅαβεζηικμνορτυχΑΒΕΖΗΙΚΜΝΟΡΤΥΧ01",
+                            "aeopcyxijsdhlkmtbhABEKMHOPCTYXIJSabezniKmvoptuxABEZHIKMNOPTYXol")
+
+
+def fold_look_alikes(text: str) -> str:
+    """``text`` as it looks: width and compatibility forms (NFKC), accents, invisible format
+    characters, look-alike letters of other scripts and case folded away. For comparing what a
+    reader would take to be the same words, never for showing."""
+    bare = "".join(ch for ch in unicodedata.normalize("NFKD", text)
+                   if not unicodedata.combining(ch) and unicodedata.category(ch) != "Cf")
+    return unicodedata.normalize("NFKC", bare.translate(LOOK_ALIKES).casefold())

@@ -86,6 +86,23 @@ class Citation(BaseModel):
     chunk_id: str = ""
 
 
+class AnswerPart(BaseModel):
+    """A piece of an answer and who wrote it: the model (each sentence verified) or the sources."""
+
+    text: str
+    origin: Literal["model", "composed"]
+
+
+class GateReport(BaseModel):
+    """What the truth gate did to the model's text for one answer."""
+
+    kept: int = 0
+    dropped: int = 0
+    reasons: dict[str, int] = Field(default_factory=dict, description="Why sentences were dropped.")
+    looped: bool = False
+    gave_up: bool = Field(False, description="The model was stopped early; sources were quoted instead.")
+
+
 class Answer(BaseModel):
     answer: str
     citations: list[Citation] = Field(default_factory=list)
@@ -93,6 +110,9 @@ class Answer(BaseModel):
     grounded: bool = True
     error: str = Field("", description="Set when the model was unavailable; sources are still given.")
     query: str = Field("", description="The standalone query actually used for retrieval.")
+    parts: list[AnswerPart] = Field(default_factory=list, description="Which text the model wrote, which was quoted.")
+    gate: GateReport = Field(default_factory=GateReport)
+    first_text_s: float | None = Field(None, description="Seconds from the model call to the first shown text.")
 
 
 class RoadmapRef(BaseModel):

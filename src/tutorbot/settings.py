@@ -8,13 +8,15 @@ Nothing here touches the disk or the network: ``Settings()`` only validates.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -32,18 +34,39 @@ class LLMSettings(BaseModel):
     )
     model: str = Field("smollm2-135m-instruct", description="Model name the server serves.")
     api_key: str = Field("", description="Bearer token for the server (vLLM --api-key); empty for none.")
-    connect_timeout_s: float = Field(3.0, gt=0, le=120, description="TCP connect timeout.")
-    first_token_timeout_s: float = Field(60.0, gt=0, le=600, description="Max wait for the first streamed token.")
+    connect_timeout_s: float = Field(3.0, gt=0, le=120, description="TCP connect timeout (and of the status probe).")
+    first_token_timeout_s: float = Field(
+        10.0, gt=0, le=600,
+        description="Max wait from sending a request to its first token (a silent server fails within it).")
     idle_timeout_s: float = Field(
-        8.0, gt=0, le=600, description="Max gap between streamed tokens (a hung server fails within it).")
-    request_timeout_s: float = Field(120.0, gt=0, le=1800, description="Total timeout of a non-streamed call.")
-    retries: int = Field(2, ge=0, le=10, description="Retries for non-streamed calls (never for streams).")
-    warmup_s: float = Field(
-        300.0, ge=0, le=3600,
-        description="After start, a server that has never answered counts as warming up, not down.")
+        8.0, gt=0, le=600, description="Max silence between streamed tokens once an answer flows.")
+    request_timeout_s: float = Field(
+        90.0, gt=0, le=1800, description="Total deadline of one request, streamed or not (a trickle is cut off).")
+    retries: int = Field(2, ge=0, le=10, description="Retries of non-streamed calls on connection errors/5xx.")
     max_tokens: int = Field(384, ge=16, le=32768, description="Default completion budget for answers.")
     temperature: float = Field(0.2, ge=0, le=2, description="Sampling temperature for answers.")
-    max_concurrency: int = Field(16, ge=1, le=1024, description="Concurrent LLM requests before 'busy'.")
+    frequency_penalty: float = Field(0.0, ge=-2, le=2, description="OpenAI frequency_penalty on every request.")
+    presence_penalty: float = Field(0.0, ge=-2, le=2, description="OpenAI presence_penalty on every request.")
+    repetition_penalty: float = Field(
+        1.15, gt=0, le=2,
+        description="vLLM repetition_penalty (1 = off) on every request; other servers ignore it. 1.15 measured "
+                    "for the bundled model (raw answers looping: 10 of 16 at 1.0, 2 at 1.15); 1.0 for a 7B+ model.")
+    stop: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description='Stop sequences on every request: one string, or a JSON list of them.')
+    max_concurrency: int = Field(
+        8, ge=1, le=1024,
+        description="Requests at the model at once; the rest queue fairly. "
+                    "Default: the measured capacity (`tutorbot doctor --capacity`), else 8.")
+    max_queue_wait_s: float = Field(
+        30.0, ge=0, le=600, description="A queued request longer than this (or estimated to be) gets 'busy'.")
+
+    @field_validator("stop", mode="before")
+    @classmethod
+    def _stop(cls, v: object) -> object:
+        # NoDecode: a plain value is one stop sequence, not a JSON error from the settings source.
+        if isinstance(v, str):
+            return json.loads(v) if v.lstrip().startswith("[") else [v] if v else []
+        return v
 
     @field_validator("base_url")
     @classmethod
@@ -95,30 +118,52 @@ class IndexSettings(BaseModel):
 
 
 class RetrievalSettings(BaseModel):
-    mode: Literal["hybrid", "bm25", "dense"] = Field("hybrid", description="Retriever used by chat and search.")
+    mode: Literal["hybrid", "bm25", "dense", "rrf", "balanced", "scoped"] = Field(
+        "hybrid", description="Retriever used by chat and search; the others are stages of hybrid, for evaluation.")
     top_k: int = Field(5, ge=1, le=50, description="Chunks given to the model.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
-    min_score: float = Field(0.87, ge=-1, le=1, description="Dense similarity from which a question is in scope.")
-    min_score_topic: float = Field(
-        0.78, ge=-1, le=1, description="Lower in-scope floor for questions naming a curriculum topic.")
+    min_score: float = Field(0.78, ge=-1, le=1, description="Dense similarity from which a question can be in scope.")
     min_lexical: float = Field(
-        3.2, ge=0, description="Best BM25 score a question needs (with min_score) to be in scope.")
-    strong_lexical: float = Field(
-        5.0, ge=0, description="Best BM25 score from which min_score_topic applies without a topic mention.")
+        0.65, ge=0, description="Lexical strength (best BM25 / ln chunks) a question that names no topic, roadmap "
+                                "or page needs to be in scope.")
     linked_weight: float = Field(0.8, ge=0, le=2, description="Fusion weight of linked pages vs roadmap text.")
     min_roadmap: int = Field(
-        2, ge=0, le=50, description="Roadmap sections kept in the top-k however many linked pages score higher.")
+        1, ge=0, le=50, description="Roadmap sections kept in the top-k however many linked pages score higher.")
+    scope_boost: float = Field(
+        1.0, ge=0, le=5, description="Fusion boost of chunks in a roadmap, part or linked page the question names.")
+    translate_queries: Literal["auto", "on", "off"] = Field(
+        "auto", description="Have the served model restate a question in the corpus's other language before "
+                            "retrieval; auto = on when the model name states >= translate_min_params_b billion.")
+    translate_min_params_b: float = Field(
+        3.0, ge=0, description="Model size (billions of parameters) from which auto translates queries.")
+    sentence_weight: float = Field(
+        1.0, ge=0, le=5, description="Fusion weight of the ranking by each chunk's best sentence (0 = off).")
 
 
 class ChatSettings(BaseModel):
     language: Literal["auto", "zh", "en"] = Field("auto", description="Answer language; auto = the question's.")
     history_turns: int = Field(6, ge=0, le=50, description="Previous turns kept in the prompt.")
+    first_text_deadline_s: float = Field(
+        1.2, gt=0, le=60, description="With no verified sentence from the model by then, quote the sources instead.")
 
 
 class UISettings(BaseModel):
-    host: str = Field("127.0.0.1", description="Interface the web UI binds to (login required if not loopback).")
+    host: str = Field(
+        "127.0.0.1", description="Interface the web UI binds to (login required unless loopback: 127.0.0.0/8, ::1).")
     port: int = Field(7860, ge=1, le=65535, description="Web UI port.")
     updates_per_second: float = Field(15, gt=0, le=60, description="Max streamed re-renders per second.")
+    public_url: str = Field(
+        "", description="Address learners open (e.g. https://tutor.example.org behind a proxy); cross-origin "
+                        "requests from any other origin are refused. Empty = the address each request names.")
+    session_hours: float = Field(12, gt=0, le=24 * 90, description="A sign-in expires after this many hours.")
+
+    @field_validator("public_url")
+    @classmethod
+    def _origin(cls, v: str) -> str:
+        v = v.strip().rstrip("/")
+        if v and (not v.startswith(("http://", "https://")) or "/" in v.split("://", 1)[1]):
+            raise ValueError(f"public URL must be an origin like https://tutor.example.org, got {v!r}")
+        return v.lower()
 
 
 class LinksSettings(BaseModel):
@@ -146,6 +191,10 @@ class DataPaths:
         return self.root / "chroma"
 
     @property
+    def chroma_db(self) -> Path:
+        return self.chroma / "chroma.sqlite3"  # the embedded index's database (health checks read it)
+
+    @property
     def links(self) -> Path:
         return self.root / "links"
 
@@ -154,12 +203,20 @@ class DataPaths:
         return self.root / "ingest-manifest.json"
 
     @property
+    def terms(self) -> Path:
+        return self.root / "terms.json"
+
+    @property
     def learner_db(self) -> Path:
         return self.root / "learners.sqlite3"
 
     @property
     def models(self) -> Path:
         return self.root / "models"
+
+    @property
+    def llm_capacity(self) -> Path:
+        return self.root / "llm-capacity.json"
 
     @property
     def vllm_pid(self) -> Path:

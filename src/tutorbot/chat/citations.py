@@ -2,8 +2,9 @@
 
 The model is small and forgetful, so nothing here trusts it: ``[n]`` markers are kept only when
 ``n`` was among the sources; an answer with no valid marker gets its sentences attributed to the
-sources they overlap most; URLs not in the sources or the catalog are removed; raw HTML and
-markdown images are stripped; text that echoes the system prompt is redacted.
+sources they overlap most; links not in the sources or the catalog are removed, and raw HTML and
+images stripped, as a markdown renderer would find them (``chat.markdown``); text that echoes the
+system prompt is redacted.
 """
 
 from __future__ import annotations
@@ -11,18 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Set
 
-from tutorbot.lang import CJK_CHARS
+from tutorbot.chat import markdown
+from tutorbot.lang import CJK_CHARS, fold_look_alikes
 from tutorbot.schemas import Chunk, Citation, Hit
 
 CITE = re.compile(r"\[(\d{1,3})\]")
-# Labels may hold one level of nested brackets ("[a[b]](url)" is a link to markdown); lengths are
-# bounded so that text full of unclosed "[" costs linear, not quadratic, time.
-LABEL = r"((?:[^\[\]\n]|\[[^\[\]\n]{0,200}\]){0,300})"
-MD_IMAGE = re.compile(rf"!\[{LABEL}\]\([^)\n]{{0,2000}}\)")
-MD_LINK = re.compile(rf"\[{LABEL}\]\(([^)\s]{{0,2000}})\)")
-LINK_DEFINITION = re.compile(r"^( {0,3})\[(?=[^\]\n]{1,300}\]:)", re.M)  # "[r]: url" lines
-URL = re.compile(r"https?://[^\s)\]>\"'，。]+")
-HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 SENTENCE = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*")
 TOKENS = re.compile(f"[{CJK_CHARS}]|[a-z0-9][a-z0-9\\-]+")
 
@@ -32,42 +26,61 @@ def tokens(text: str) -> set[str]:
 
 
 def sanitize(text: str, allowed_urls: Set[str]) -> str:
-    """No raw HTML, no images, no links outside ``allowed_urls`` (link text is kept)."""
-    text = MD_IMAGE.sub("", text)
-    text = HTML_TAG.sub("", text)
-    # What the patterns cannot see must not become markup: "![r]" with a "[r]: url" definition
-    # elsewhere is still an image, so any "![" left is escaped, and so are link definitions.
-    text = LINK_DEFINITION.sub(r"\1\\[", text.replace("![", "!\\["))
+    """No raw HTML, no images, no links outside ``allowed_urls`` (link text is kept).
 
-    def link(m: re.Match) -> str:
-        return m.group(0) if _allowed(m.group(2), allowed_urls) else m.group(1)
+    Links are found by a markdown parser set up like the UI's renderer, so every spelling of a link
+    is checked. Text with nothing to remove comes back as it was; otherwise it is rewritten as escaped
+    markdown (``markdown.rewrite``)."""
+    def keep(url: str) -> bool:
+        return _allowed(url, allowed_urls)
 
-    text = MD_LINK.sub(link, text)
-    return URL.sub(lambda m: m.group(0) if _allowed(m.group(0), allowed_urls) else "", text)
+    return text if markdown.is_clean(text, keep) else markdown.rewrite(text, keep)
 
 
 def _allowed(url: str, allowed: Set[str]) -> bool:
     from tutorbot.urls import normalise_url
 
-    return url.startswith("http") and normalise_url(url.rstrip(".,;:")) in allowed
+    return url.startswith(("http://", "https://")) and normalise_url(url.rstrip(".,;:")) in allowed
 
 
-def redact_leaks(text: str, secret: str, window: int = 8) -> str:
-    """Remove every sentence that takes part in quoting ``window`` consecutive words of ``secret``.
+# Function words: a short quote of the prompt counts only when it carries enough words besides these.
+FUNCTION_WORDS = frozenset(
+    "a an the of to in on at for from by with and or not no nor is are was be been it its this that these those as "
+    "if then than so do does did you your i me my we our they them their he she his her there here which who what "
+    "when where how all any each only never ever after before into out up down can could will would should may must "
+    "say says said".split())
 
-    Words are compared without punctuation and across sentence boundaries: a prompt's short rules
-    ("1. Use only facts from the sources.") are each under ``window`` words, but quoted in a row
-    they are still the prompt.
+
+def leak_words(text: str) -> list[str]:
+    """The words of ``text`` as a reader sees them: look-alike letters, width, case and invisible
+    characters folded, punctuation and ``[n]`` citation markers dropped."""
+    return re.findall(r"\w+", fold_look_alikes(CITE.sub(" ", text)))
+
+
+def redact_leaks(text: str, secret: str, window: int = 8, short: int = 5, distinctive: int = 3) -> str:
+    """Remove every sentence that takes part in quoting ``secret``: ``window`` consecutive words of
+    it, or ``short`` consecutive words of its rules (every line but the first, which says what
+    tutorbot is about in the words answers use too) of which ``distinctive`` are not function words.
+
+    Words are compared as ``leak_words`` sees them (so "[1]" between the words, or a Cyrillic "о"
+    for an "o", hides nothing), and across sentence boundaries: a prompt's short rules ("1. Use
+    only facts from the sources.") are each under ``window`` words, but quoted in a row they are
+    still the prompt.
     """
-    words = re.findall(r"\w+", secret.lower())
-    grams = {tuple(words[i:i + window]) for i in range(max(0, len(words) - window + 1))}
+    grams = {window: _grams(leak_words(secret), window)}
+    rules = _grams(leak_words(secret.partition("\n")[2]), short)
+    grams[short] = {g for g in rules if sum(w not in FUNCTION_WORDS for w in g) >= distinctive}
     sentences = SENTENCE.split(text)
-    stream = [(w, i) for i, s in enumerate(sentences) for w in re.findall(r"\w+", s.lower())]
-    leaking = {i for k in range(len(stream) - window + 1)
-               if tuple(w for w, _ in stream[k:k + window]) in grams for _, i in stream[k:k + window]}
+    stream = [(w, i) for i, s in enumerate(sentences) for w in leak_words(s)]
+    leaking = {i for n, found in grams.items() for k in range(len(stream) - n + 1)
+               if tuple(w for w, _ in stream[k:k + n]) in found for _, i in stream[k:k + n]}
     if not leaking:
         return text
     return " ".join(s for i, s in enumerate(sentences) if s and i not in leaking).strip()
+
+
+def _grams(words: list[str], n: int) -> set[tuple[str, ...]]:
+    return {tuple(words[i:i + n]) for i in range(max(0, len(words) - n + 1))}
 
 
 def valid_markers(text: str, n_sources: int) -> tuple[str, list[int]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from tutorbot.curriculum.graph import Curriculum
-from tutorbot.retrieval.retriever import mentions_name, name_terms
+from tutorbot.retrieval.tokenize import mentions_name, name_terms
 from tutorbot.schemas import CatalogEntry, Chunk
 
 

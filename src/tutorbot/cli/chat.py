@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from tutorbot.cli.core import _guard, app, container, echo_json, eval_app, fail, guard
+from tutorbot.cli.core import USAGE, _guard, app, container, echo_json, eval_app, fail, guard
 
 if TYPE_CHECKING:
     from tutorbot.container import Container
@@ -15,14 +15,16 @@ if TYPE_CHECKING:
 
 @app.command()
 def search(question: str, top_k: int = typer.Option(5, "--top-k", "-k", min=1, max=50),
-           mode: str = typer.Option("", help="hybrid, bm25 or dense (default from settings)."),
+           mode: str = typer.Option("", help="hybrid (default), or a stage of it: bm25, dense, rrf, balanced, scoped."),
            as_json: bool = typer.Option(False, "--json")):
     """Show the chunks retrieval returns for a question."""
     from tutorbot.chat.service import clean_question
 
     question = _guard(lambda: clean_question(question))  # the question exactly as chat would retrieve with it
-    if mode and mode not in ("hybrid", "bm25", "dense"):
-        fail("--mode must be hybrid, bm25 or dense")
+    from tutorbot.retrieval.retriever import MODES
+
+    if mode and mode not in MODES:
+        fail(f"--mode must be one of {', '.join(MODES)}", USAGE)
     hits = _guard(lambda: container().retriever.search(question, k=top_k, mode=mode or None))
     if as_json:
         return echo_json([h.as_json() for h in hits])
@@ -30,39 +32,74 @@ def search(question: str, top_k: int = typer.Option(5, "--top-k", "-k", min=1, m
         typer.echo(f"[{i}] {h.score:.4f} {h.chunk.source} :: {h.chunk.section}\n    {h.chunk.text[:200]!r}")
 
 
+HALF_HELP = "tune, heldout or all: the half of a question set (split by kind, language and id hash)."
+
+
+def _questions(qa: Path, half: str):
+    from tutorbot.chat.evaluate import load_qa, split
+
+    return _guard(lambda: split(load_qa(qa), half))
+
+
 @eval_app.command("retrieval")
 def eval_retrieval(qa: Path = typer.Option(..., exists=True, dir_okay=False, help="JSONL questions."),
-                   top_k: int = typer.Option(10, "--top-k"), mode: str = typer.Option("", help="Only this mode."),
+                   half: str = typer.Option("all", help=HALF_HELP), top_k: int = typer.Option(10, "--top-k"),
+                   mode: str = typer.Option("", help="Only this mode (a stage of hybrid, or hybrid)."),
                    as_json: bool = typer.Option(False, "--json")):
-    """hit@1, hit@5 and MRR per retriever, overall and per language."""
+    """hit@1, hit@5 and MRR per retriever stage, overall, per language, per kind and per kind/language."""
     from tutorbot.chat.evaluate import eval_retrieval as run
-    from tutorbot.chat.evaluate import load_qa
+    from tutorbot.retrieval.retriever import MODES
 
-    questions = _guard(lambda: load_qa(qa))
+    questions = _questions(qa, half)
+    if mode and mode not in MODES:
+        fail(f"--mode must be one of {', '.join(MODES)}")
     r = container().retriever
-    modes = [mode] if mode else ["bm25", "dense", "hybrid"]
-    report = {m: _guard(lambda m=m: run(r, questions, k=top_k, mode=m)) for m in modes}
+    if not any(c.kind == "linked" for c in r.chunks):  # an index without the linked pages cannot answer them
+        questions = [q for q in questions if q.kind != "linked"]
+    report = {m: _guard(lambda m=m: run(r, questions, k=top_k, mode=m)) for m in ([mode] if mode else MODES)}
     if as_json:
         return echo_json(report)
-    typer.echo(f"{'mode':8} {'lang':4} {'n':>3} {'hit@1':>6} {'hit@5':>6} {'MRR':>6}")
+    typer.echo(f"{'mode':8} {'group':22} {'n':>3} {'hit@1':>6} {'hit@5':>6} {'MRR':>6}")
     for m, res in report.items():
-        for lang, v in res.items():
+        for group, v in res.items():
             if isinstance(v, dict):
-                typer.echo(f"{m:8} {lang:4} {v['n']:>3} {v['hit@1']:>6.2f} {v['hit@5']:>6.2f} {v['mrr']:>6.2f}")
+                typer.echo(f"{m:8} {group:22} {v['n']:>3} {v['hit@1']:>6.2f} {v['hit@5']:>6.2f} {v['mrr']:>6.2f}")
+
+
+@eval_app.command("grounding")
+def eval_grounding(qa: Path = typer.Option(..., exists=True, dir_okay=False, help="JSONL questions."),
+                   half: str = typer.Option("all", help=HALF_HELP), as_json: bool = typer.Option(False, "--json")):
+    """Share of not-covered questions refused, of answerable ones refused, of off-topic ones refused."""
+    from tutorbot.chat.evaluate import eval_grounding as run
+
+    questions = _questions(qa, half)
+    c = container()
+    if not any(ch.kind == "linked" for ch in c.retriever.chunks):
+        questions = [q for q in questions if q.kind != "linked"]
+    report = _guard(lambda: run(c.chat, questions))
+    echo_json(report) if as_json else [typer.echo(f"{k}: {v}") for k, v in report.items()]
 
 
 @eval_app.command("answers")
-def eval_answers(qa: Path = typer.Option(..., exists=True, dir_okay=False),
+def eval_answers(qa: Path = typer.Option(..., exists=True, dir_okay=False, help="JSONL questions with keys."),
+                 off_topic: bool = typer.Option(False, help="Also ask 20 off-topic questions (must be refused)."),
                  as_json: bool = typer.Option(False, "--json")):
-    """Citations, citation precision, off-topic refusals and time to first token, through the whole chain."""
-    from tutorbot.chat.evaluate import eval_answers as run
-    from tutorbot.chat.evaluate import load_qa
+    """Correct (every key group in the answer), refused, degenerate, dropped sentences, citations valid,
+    time to the first shown text and to done: per kind and language, through the whole chain."""
+    from tutorbot.chat.answer_eval import KeyedQA, evaluate, summary
+    from tutorbot.chat.evaluate import OFF_TOPIC, load_qa
 
-    report = _guard(lambda: run(container().chat, load_qa(qa)))
+    rows = _guard(lambda: load_qa(qa, KeyedQA))
+    if off_topic:
+        rows += [KeyedQA(id=f"off{i}", kind="not-covered", question=q) for i, q in enumerate(OFF_TOPIC)]
+    outcomes = _guard(lambda: evaluate(container().chat, rows))
+    report = summary(outcomes)
     if as_json:
-        return echo_json(report)
-    for k, v in report.items():
-        typer.echo(f"{k}: {v}")
+        return echo_json({"summary": report, "answers": [o.model_dump() for o in outcomes]})
+    typer.echo(f"{'group':24} {'n':>3} {'correct':>8} {'degen':>6} {'dropped':>8} {'cites ok':>9} {'first s':>8}")
+    for name, r in report.items():
+        typer.echo(f"{name:24} {r['n']:>3} {r['correct']:>8.2f} {r['degenerate']:>6} {r['dropped']:>8} "
+                   f"{r['citations_valid']:>9.2f} {r['first_text_p50_s'] or '-':>8}")
 
 
 @app.command()

@@ -1,8 +1,10 @@
 """`tutorbot` command line, shared parts: the Typer apps, settings → container, errors → one line.
 
 Every command builds settings → container, calls one service, and prints text or ``--json``.
-Known failures (bad settings, empty index, LLM down, bad input) exit 2 with a one-line message
-that names the fixing command; no traceback reaches the user.
+Known failures print one line that names the fix, never a traceback, and exit with
+``USAGE`` (2, as click does for bad options) when what the user gave cannot be used — an argument,
+typed input, a setting — or ``FAILED`` (1) when something failed while running: the LLM server is
+down, there is no index, the disk refused.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import typer
 from tutorbot.errors import TutorbotError
 from tutorbot.settings import Settings, SettingsError, load_settings
 
+FAILED, USAGE = 1, 2
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="tutorbot: study LLMs and generative models.")
 eval_app = typer.Typer(no_args_is_help=True, help="Measure retrieval and answer quality.")
 user_app = typer.Typer(no_args_is_help=True, help="Manage learner accounts (needed when the UI is not on 127.0.0.1).")
@@ -24,18 +28,37 @@ app.add_typer(eval_app, name="eval")
 app.add_typer(user_app, name="user")
 
 
-def fail(message: str, code: int = 2) -> NoReturn:
+def fail(message: str, code: int = FAILED) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
+
+
+def exit_code(exc: BaseException) -> int:
+    """A tutorbot error that is also a ValueError says the value given cannot be used: usage."""
+    return USAGE if isinstance(exc, ValueError) else FAILED
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib import metadata
+
+        typer.echo(f"tutorbot {metadata.version('tutorbot')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Print the version and exit.")) -> None:
+    """tutorbot: study LLMs and generative models."""
 
 
 def settings() -> Settings:
     try:
         return load_settings()
     except SettingsError as exc:
-        fail(str(exc))
+        fail(str(exc), USAGE)
     except (ValueError, OSError) as exc:  # a group variable that is not JSON, a data dir path the OS refuses
-        fail(f"invalid settings: {exc}; fix the TUTORBOT_* variable (or .env / tutorbot.toml entry) it names")
+        fail(f"invalid settings: {exc}; fix the TUTORBOT_* variable (or .env / tutorbot.toml entry) it names", USAGE)
 
 
 def container(**kw):
@@ -50,11 +73,11 @@ def echo_json(data) -> None:
 
 @contextmanager
 def guard() -> Iterator[None]:
-    """Turn the errors users can fix into one-line messages (exit 2), never tracebacks."""
+    """Turn the errors users can fix into one-line messages (exit 1 or 2), never tracebacks."""
     try:
         yield
     except TutorbotError as exc:
-        fail(str(exc))
+        fail(str(exc), exit_code(exc))
     except OSError as exc:  # a file named on the command line, a data dir the OS refuses
         fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
 

@@ -1,14 +1,18 @@
-"""`tutorbot ingest`, `catalog`, `fetch-links`: the corpus into the index, the resource catalog."""
+"""`tutorbot ingest`, `index rebuild`, `catalog`, `fetch-links`: the corpus into the index, the resource catalog."""
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
 import typer
 
-from tutorbot.cli.core import _guard, app, container, echo_json, fail, guard, settings
+from tutorbot.cli.core import USAGE, _guard, app, container, echo_json, fail, guard, settings
 from tutorbot.schemas import ResourceKind
+
+index_app = typer.Typer(no_args_is_help=True, help="The vector index (Chroma) built from the corpus.")
+app.add_typer(index_app, name="index")
 
 
 @app.command()
@@ -16,10 +20,11 @@ def ingest(corpus_dir: Path | None = typer.Argument(None, help="Corpus directory
            rebuild: bool = typer.Option(False, help="Drop the index and start from scratch."),
            follow_links: bool = typer.Option(False, help="Also fetch and index the linked pages."),
            mirror: Path | None = typer.Option(None, help="Offline mirror dir with manifest.json."),
-           refresh: bool = typer.Option(False, help="Revalidate cached linked pages.")):
+           refresh: bool = typer.Option(False, help="Revalidate cached linked pages."),
+           as_json: bool = typer.Option(False, "--json", help="Print the report as JSON (counts, skipped, merged).")):
     """Index the corpus into Chroma (incremental) and build the resource catalog."""
     if corpus_dir is not None and not corpus_dir.is_dir():
-        fail(f"corpus directory {corpus_dir} does not exist")
+        fail(f"corpus directory {corpus_dir} does not exist", USAGE)
     c = container()
     from tqdm import tqdm
 
@@ -30,11 +35,28 @@ def ingest(corpus_dir: Path | None = typer.Argument(None, help="Corpus directory
             bar.total = n
             bar.update(1)
         report = c.ingest(corpus_dir=corpus_dir, rebuild=rebuild, linked=linked, progress=progress)
+    if as_json:
+        return echo_json(report.model_dump())
     for line in report.skipped:
         typer.echo(f"skipped {line}")
     for line in report.merged:
         typer.echo(f"merged {line}")
+    for line in report.warnings:
+        typer.echo(f"warning: {line}", err=True)
     typer.echo(report.summary())
+
+
+@index_app.command("rebuild")
+def index_rebuild(follow_links: bool = typer.Option(False, help="Also index the linked pages (from the cache)."),
+                  mirror: Path | None = typer.Option(None, help="Offline mirror dir with manifest.json.")):
+    """Delete the index and build it again from the corpus: the fix for an index `doctor` reports
+    damaged. Learner data (accounts, chats, plans, quizzes) is in another file and is not touched."""
+    s = settings()
+    if not s.index.chroma_host and s.paths.chroma.exists():
+        # Opening a damaged index can crash the vector store's native code: remove it unopened.
+        shutil.rmtree(s.paths.chroma)
+        typer.echo(f"removed {s.paths.chroma}")
+    ingest(corpus_dir=None, rebuild=True, follow_links=follow_links, mirror=mirror, refresh=False)
 
 
 def _fetch_linked(c, corpus_dir, mirror, refresh):
@@ -42,7 +64,8 @@ def _fetch_linked(c, corpus_dir, mirror, refresh):
 
     report = fetch_catalog_links(c.settings, corpus_dir or c.settings.corpus_dir, mirror=mirror, refresh=refresh)
     bad = [r for r in report.results if r.status == "error"]
-    typer.echo(f"linked pages: {len(report.documents)} indexed, {len(bad)} failed (see `tutorbot catalog --dead`)")
+    typer.echo(f"linked pages: {len(report.documents)} indexed, {len(bad)} failed (see `tutorbot catalog --dead`)",
+               err=True)  # progress, not the result: stdout stays the report (and valid JSON with --json)
     return report.documents
 
 
@@ -56,7 +79,7 @@ def catalog(kind: str | None = typer.Option(None), topic: str | None = typer.Opt
     from tutorbot.ingest.catalog import filter_catalog
 
     if kind is not None and kind not in get_args(ResourceKind):
-        fail(f"--kind must be one of {', '.join(get_args(ResourceKind))}")
+        fail(f"--kind must be one of {', '.join(get_args(ResourceKind))}", USAGE)
     c = container()
     if dead:  # from the link cache: works before the first ingest too
         from tutorbot.ingest.linked import dead_link_report

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 import platform
+import signal
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import metadata
 
 import typer
 
-from tutorbot.cli.core import app, container, echo_json, fail, guard, settings, user_app
+from tutorbot.cli.core import USAGE, app, container, echo_json, fail, guard, settings, user_app
 
 
 def _check(name: str, ok: bool, detail: str) -> dict:
@@ -49,52 +53,147 @@ def serve_llm(model: str = typer.Option("", help="Model id/path (GPU profile); d
               tensor_parallel_size: int = typer.Option(0, help="GPU: --tensor-parallel-size."),
               gpu_memory_utilization: float = typer.Option(0.0, help="GPU: --gpu-memory-utilization."),
               prepare_only: bool = typer.Option(False, help="Only convert the bundled model, then exit.")):
-    """Start vLLM's OpenAI-compatible server (own venv) and wait until it answers."""
+    """Start vLLM's OpenAI-compatible server (own venv), wait until it answers, stop it on Ctrl-C/SIGTERM."""
     from tutorbot.llm import server as serve
-    from tutorbot.llm.client import LLMError, OpenAICompatClient
+    from tutorbot.llm.client import OpenAICompatClient
 
-    s = settings()
-    if model:
-        s.serve.model_path = model
-    if device:
-        s.serve.device = device  # type: ignore[assignment]
-    if tensor_parallel_size:
-        s.serve.tensor_parallel_size = tensor_parallel_size
-    if gpu_memory_utilization:
-        s.serve.gpu_memory_utilization = gpu_memory_utilization
-    try:
-        if prepare_only:
+    s = _serve_settings(model, device, tensor_parallel_size, gpu_memory_utilization)
+    if prepare_only:
+        with guard():
             typer.echo(serve.ensure_model(s))
-            return
-        proc = serve.start(s)
-        serve.wait_ready(OpenAICompatClient(s.llm), proc, s.serve.startup_timeout_s, s.paths.vllm_log)
-    except (serve.ServeError, LLMError) as exc:
-        fail(str(exc))
-    typer.echo(f"vLLM ready at {s.llm.base_url} serving {s.llm.model} (Ctrl-C stops it)")
+        return
+    client = OpenAICompatClient(s.llm, starting=lambda: serve.is_starting(s))
+    own = None
+    with guard(), _stop_signals():
+        try:
+            own = serve.start(s, client)
+            took = serve.wait_ready(client, own, s.serve.startup_timeout_s, s.paths.vllm_log)
+            if own is None:
+                return typer.echo(f"an LLM server already answers at {s.llm.base_url}: nothing to start")
+            typer.echo(f"vLLM ready at {s.llm.base_url} serving {s.llm.model} after {took:.0f} s "
+                       "(Ctrl-C or SIGTERM stops it)")
+            _measure_once(s)
+            _wait_for_exit(own, s)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            _shut_down(own)
+
+
+def _serve_settings(model: str, device: str, tensor_parallel_size: int, gpu_memory_utilization: float):
+    s = settings()
+    if device and device not in ("cpu", "gpu"):
+        fail("--device must be cpu or gpu", USAGE)
+    s.serve.model_path = model or s.serve.model_path
+    s.serve.device = device or s.serve.device  # type: ignore[assignment]
+    s.serve.tensor_parallel_size = tensor_parallel_size or s.serve.tensor_parallel_size
+    s.serve.gpu_memory_utilization = gpu_memory_utilization or s.serve.gpu_memory_utilization
+    return s
+
+
+def _wait_for_exit(own, s) -> None:
+    while own.alive():
+        time.sleep(0.5)
+    fail(f"vLLM exited on its own; see {s.paths.vllm_log}")
+
+
+def _measure_once(s) -> None:
+    """The served model's capacity, measured once per model (its default for max_concurrency)."""
+    from tutorbot.llm import capacity
+
+    if capacity.load(s) is None:
+        typer.echo("measuring how many answers the model serves at once (once per model, up to a minute)…")
+        _measure(s)
+
+
+def _measure(s, quiet: bool = False) -> None:
+    """Measure and save; progress goes to stderr when stdout is JSON."""
+    from tutorbot.llm import capacity
+    from tutorbot.llm.client import OpenAICompatClient
+
+    def say(line: str) -> None:
+        typer.echo(line, err=quiet)
+
+    wide = OpenAICompatClient(s.llm.model_copy(update={"max_concurrency": 64, "max_queue_wait_s": 600}))
+    cap = capacity.measure(wide, s.llm.max_tokens, say=say)
+    capacity.save(s, cap)
+    capacity.apply_measured(s)
+    say(f"capacity: {cap.concurrency} at once, ~{cap.answer_s:.0f} s per answer (saved; "
+        "TUTORBOT_LLM_MAX_CONCURRENCY overrides it)")
+
+
+def _capacity_check(s) -> dict:
+    from tutorbot.llm import capacity
+
+    cap = capacity.load(s)
+    if "max_concurrency" in s.llm.model_fields_set:
+        how = "TUTORBOT_LLM_MAX_CONCURRENCY" + (f"; measured {cap.concurrency}" if cap else "")
+    else:
+        how = f"measured, ~{cap.answer_s:.0f} s per answer" if cap else "default; measure: `tutorbot doctor --capacity`"
+    return _check("capacity", True, f"{s.llm.max_concurrency} answers at once ({how})")
+
+
+@contextmanager
+def _stop_signals() -> Iterator[None]:
+    """SIGTERM (systemd, docker, `kill`) stops like Ctrl-C, so the clean-up in `finally` runs."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGTERM, interrupt)
     try:
-        proc.wait()
-    except KeyboardInterrupt:
-        serve.stop(proc, s)
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def _shut_down(own, watch: threading.Event | None = None, watcher: threading.Thread | None = None,
+               ui=None) -> None:
+    """The UI first, then background work, then vLLM; a second signal cannot cut this short (it is
+    bounded: vLLM gets SIGTERM, then SIGKILL after its grace time)."""
+    old = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        if ui is not None:
+            ui.close()
+            typer.echo("UI stopped")
+        if watch is not None and watcher is not None:
+            watch.set()
+            watcher.join(10)
+        if own is not None:
+            typer.echo(f"stopping vLLM (pid {own.pid})…")
+            own.stop()
+            typer.echo("vLLM stopped")
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
 
 
 @app.command()
-def doctor(as_json: bool = typer.Option(False, "--json")):
+def doctor(as_json: bool = typer.Option(False, "--json"),
+           measure: bool = typer.Option(False, "--capacity", help="Also measure how many answers the model "
+                                        "serves at once (~1 min) and make it the default of max_concurrency.")):
     """Check the data dir, the index, the catalog, the LLM server and structured outputs."""
-    s = settings()
     c = container()
+    s = c.settings
     checks = [_check("versions", True, _versions())]
     writable = os.access(s.data_dir, os.W_OK)
     checks.append(_check("data dir", writable, f"{s.data_dir} {'writable' if writable else 'NOT writable'}"))
-    n = c.index.count()
-    checks.append(_check("index", n > 0, f"{n} chunks" if n else "empty: run `tutorbot ingest`"))
-    cat = s.paths.catalog.exists()
-    checks.append(_check("catalog", cat, "present" if cat else "missing: run `tutorbot ingest`"))
+    from tutorbot.health import run_checks  # index, catalog, corpus, curriculum, learner db
+
+    checks += [_check(h.name, h.state != "failed", h.detail) | {"state": h.state} for h in run_checks(c)]
     checks += _llm_checks(c.llm)
+    if measure and checks[-1]["ok"]:
+        with guard():
+            _measure(s, quiet=as_json)
+    checks.append(_capacity_check(s))
+    from tutorbot.retrieval.translate import translation_mode
+
+    checks.append(_check("query translation", True, translation_mode(s)[1]))
     if as_json:
         echo_json(checks)
     else:
         for ch in checks:
-            typer.echo(f"[{'ok' if ch['ok'] else 'FAIL':4}] {ch['check']}: {ch['detail']}")
+            mark = "warn" if ch.get("state") == "degraded" else "ok" if ch["ok"] else "FAIL"
+            typer.echo(f"[{mark:4}] {ch['check']}: {ch['detail']}")
     if not all(ch["ok"] for ch in checks):
         raise typer.Exit(1)
 
@@ -136,24 +235,54 @@ def _llm_is_local(s) -> bool:
 
 @app.command()
 def up():
-    """Everything for the embedded default: index if missing, vLLM (unless external), then the UI."""
+    """Everything for the embedded default: index if missing, vLLM (unless external), then the UI.
+    Ctrl-C or SIGTERM stops, in order, the UI, the background work, then the vLLM it started."""
     from tutorbot.llm import server as serve
     from tutorbot.ui import launch
 
     c = container()
     s = c.settings
-    proc = None
-    with guard():
-        if c.index.count() == 0 or not s.paths.catalog.exists():
-            typer.echo(c.ingest().summary())
-        if c.llm.status().state != "up" and _llm_is_local(s):
-            proc = serve.start(s)
-        typer.echo(f"UI on http://{s.ui.host}:{s.ui.port} (the model warms up in the background)")
+    own, ui, watch, watcher = None, None, threading.Event(), None
+    with guard(), _stop_signals():
         try:
-            launch(c, host=None, port=None)
+            if c.index.count() == 0 or not s.paths.catalog.exists():
+                typer.echo(c.ingest().summary())
+            if _llm_is_local(s):
+                own = serve.start(s, c.llm, typer.echo)
+                watcher = _watch_start(c.llm, own, s, watch)
+            ui = launch(c, host=None, port=None, block=False)
+            typer.echo(f"UI on http://{s.ui.host}:{s.ui.port} (the model warms up in the background)")
+            while ui.is_running:  # until Ctrl-C or SIGTERM
+                time.sleep(0.2)
+        except KeyboardInterrupt:
+            pass
         finally:
-            if proc is not None:
-                serve.stop(proc, s)
+            _shut_down(own, watch, watcher, ui)
+
+
+def _watch_start(llm, own, s, watch: threading.Event) -> threading.Thread:
+    """Progress lines while vLLM loads, then one line when it answers (or why it never will)."""
+    from tutorbot.llm import server as serve
+    from tutorbot.llm.client import LLMError
+
+    def run() -> None:
+        try:
+            took = serve.wait_ready(llm, own, s.serve.startup_timeout_s, s.paths.vllm_log, typer.echo, stop=watch)
+        except (serve.ServeError, LLMError) as exc:
+            return typer.echo(f"error: {exc}", err=True)
+        if not watch.is_set():
+            typer.echo(f"vLLM ready after {took:.0f} s; {s.llm.max_concurrency} answers at once"
+                       + ("" if capacity_measured(s) else " (measure with `tutorbot doctor --capacity`)"))
+
+    thread = threading.Thread(target=run, daemon=True, name="vllm-watch")
+    thread.start()
+    return thread
+
+
+def capacity_measured(s) -> bool:
+    from tutorbot.llm import capacity
+
+    return capacity.load(s) is not None
 
 
 @user_app.command("add")

@@ -7,19 +7,19 @@ from pathlib import Path
 import typer
 from pydantic import ValidationError
 
-from tutorbot.cli.core import app, container, echo_json, fail, guard
+from tutorbot.cli.core import USAGE, app, container, echo_json, fail, guard
 
 
 def _read_profile(path: Path):
     from tutorbot.plans.models import LearnerProfile
 
     try:
-        return LearnerProfile.model_validate_json(path.read_text(encoding="utf-8"))
+        return LearnerProfile.model_validate_json(path.read_text(encoding="utf-8-sig"))  # Windows editors add a BOM
     except OSError as exc:
-        fail(f"cannot read {path}: {exc.strerror}")
+        fail(f"cannot read {path}: {exc.strerror}", USAGE)
     except ValidationError as exc:
         e = exc.errors()[0]
-        fail(f"{path}: {'.'.join(map(str, e['loc'])) or 'profile'}: {e['msg']} (see README: profile format)")
+        fail(f"{path}: {'.'.join(map(str, e['loc'])) or 'profile'}: {e['msg']} (see README: profile format)", USAGE)
 
 
 def plan_json(plan) -> dict:
@@ -41,7 +41,7 @@ def plan(profile: Path | None = typer.Option(None, "--profile", help="Learner pr
          as_json: bool = typer.Option(False, "--json")):
     """Make a personalised study plan from the roadmaps' resources."""
     if (profile is None) == (text is None):
-        fail("give exactly one of --profile FILE.json or --text \"...\"")
+        fail("give exactly one of --profile FILE.json or --text \"...\"", USAGE)
     c = container()
     with guard():
         svc = c.plans

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import typer
 
-from tutorbot.cli.core import app, container, echo_json, eval_app, fail, guard
+from tutorbot.cli.core import USAGE, app, container, echo_json, eval_app, fail, guard
 from tutorbot.learner.srs import SELF_RATINGS
 from tutorbot.quiz.grade import AnswerError
 from tutorbot.quiz.models import Feedback, Quiz
@@ -123,7 +123,7 @@ def _ask_one(svc, user: int, quiz: Quiz, question_id: str, ask_rating: bool) -> 
         except AnswerError as exc:  # the learner can fix this one: ask again
             typer.echo(f"  {exc}")
         except ValueError as exc:
-            fail(str(exc))
+            fail(str(exc), USAGE)
 
 
 def _rating() -> str | None:

@@ -2,8 +2,9 @@
 
 Each ``.md``/``.markdown``/``.txt`` file is decoded, its mojibake repaired (UTF-8 that a
 Windows code page mangled), Unicode- and whitespace-normalised and stripped of YAML front
-matter. Files that cannot be used are reported in ``CorpusLoad.skipped``; duplicates are
-merged and reported in ``CorpusLoad.merged``. Nothing here chunks or indexes.
+matter. Files that cannot be used are reported in ``CorpusLoad.skipped``; one that was read
+before keeps that last good version (one bad byte must not delete a roadmap from the index).
+Duplicates are merged and reported in ``CorpusLoad.merged``. Nothing here chunks or indexes.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from tutorbot.errors import TutorbotError
 from tutorbot.ingest.mojibake import Lexicon, repair_text
@@ -33,6 +34,11 @@ SAME_POST = 0.5  # lower bar for two exports of one post (same front-matter titl
 class Skipped(BaseModel):
     path: str
     reason: str
+    kept: bool = Field(False, description="The file's last good version (from an earlier run) is used instead.")
+
+    def line(self) -> str:
+        kept = "; its last good version stays indexed until the file is fixed" if self.kept else ""
+        return f"{self.path}: {self.reason}{kept}"
 
 
 class Merge(BaseModel):
@@ -215,16 +221,19 @@ def _merge_duplicates(loaded: list[tuple[Document, bool]]) -> tuple[list[Documen
 
 
 def load_corpus(corpus_dir: Path, max_file_bytes: int = 2_000_000, lexicon: Lexicon | None = None,
-                known: Mapping[str, FileRecord] | None = None) -> CorpusLoad:
+                known: Mapping[str, FileRecord] | None = None,
+                last_good: Mapping[str, FileRecord] | None = None) -> CorpusLoad:
     """Every text file under ``corpus_dir`` (recursively), cleaned and de-duplicated.
 
     ``known`` holds the records of an earlier run (``CorpusLoad.files``): a file whose bytes
-    hash the same is not decoded or repaired again. Duplicates are always merged afresh, since
-    whether two files merge depends on both of them.
+    hash the same is not decoded or repaired again. A file that cannot be read falls back to its
+    record in ``last_good`` (default: ``known``), and is still reported as skipped. Duplicates are
+    always merged afresh, since whether two files merge depends on both of them.
     """
     if not corpus_dir.is_dir():
         raise CorpusFileError(f"{corpus_dir}: corpus directory not found; set TUTORBOT_CORPUS_DIR")
     known = known or {}
+    last_good = known if last_good is None else last_good
     records: dict[str, FileRecord] = {}
     skipped: list[Skipped] = []
     for path in sorted(p for p in corpus_dir.rglob("*") if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES):
@@ -232,8 +241,11 @@ def load_corpus(corpus_dir: Path, max_file_bytes: int = 2_000_000, lexicon: Lexi
         try:
             records[rel] = _read_record(path, rel, max_file_bytes, lexicon, known.get(rel))
         except CorpusFileError as exc:
-            log.warning("skipping %s: %s", rel, exc)
-            skipped.append(Skipped(path=rel, reason=str(exc)))
+            skip = Skipped(path=rel, reason=str(exc), kept=rel in last_good)
+            log.warning("skipping %s", skip.line())
+            skipped.append(skip)
+            if skip.kept:
+                records[rel] = last_good[rel]
     # Merging fills ``merged_from``: it works on copies so the records stay as read.
     documents, merged = _merge_duplicates([(r.document.model_copy(deep=True), r.repaired) for r in records.values()])
     return CorpusLoad(documents=documents, skipped=skipped, merged=merged, files=records)

@@ -23,16 +23,17 @@ from pydantic import BaseModel, Field, ValidationError
 from tutorbot.files import write_atomic
 from tutorbot.ingest.catalog import assign_topics, build_catalog, curriculum_resources, load_named, save_catalog
 from tutorbot.ingest.chunking import chunk_document, dedupe_chunks
-from tutorbot.ingest.corpus import FileRecord, load_corpus
+from tutorbot.ingest.corpus import FileRecord, Skipped, load_corpus
 from tutorbot.retrieval.embed import Embedder
 from tutorbot.retrieval.index import VectorIndex
-from tutorbot.schemas import Chunk, Document
+from tutorbot.schemas import CatalogEntry, Chunk, Document
 from tutorbot.settings import Settings
 
 
 class IngestReport(BaseModel):
     documents_read: int = 0
     skipped: list[str] = Field(default_factory=list, description="'path: reason' per skipped file.")
+    warnings: list[str] = Field(default_factory=list, description="What the run could not use, and the fix.")
     merged: list[str] = Field(default_factory=list, description="'kept ⇐ dropped (similarity)' per merge.")
     chunks_total: int = 0
     chunks_added: int = 0
@@ -42,6 +43,7 @@ class IngestReport(BaseModel):
     embedding_calls: int = 0
     texts_embedded: int = 0
     catalog_entries: int = 0
+    term_pairs: int = Field(0, description="Bilingual term pairs mined from the indexed chunks.")
     seconds: float = 0.0
 
     def summary(self) -> str:
@@ -49,7 +51,7 @@ class IngestReport(BaseModel):
                 f"chunks {self.chunks_total} (added {self.chunks_added}, deleted {self.chunks_deleted}, "
                 f"unchanged {self.chunks_unchanged}, near-duplicates dropped {self.near_duplicate_chunks}); "
                 f"embedded {self.texts_embedded} texts in {self.embedding_calls} calls; "
-                f"catalog {self.catalog_entries} entries; {self.seconds:.1f}s")
+                f"catalog {self.catalog_entries} entries; term pairs {self.term_pairs}; {self.seconds:.1f}s")
 
 
 Progress = Callable[[str, int, int], None]
@@ -72,6 +74,7 @@ class Manifest(BaseModel):
     fingerprint: str = ""
     files: dict[str, FileRecord] = Field(default_factory=dict, description="Corpus-relative path → record.")
     chunks: dict[str, ChunkRecord] = Field(default_factory=dict, description="Document id → its chunks.")
+    skipped: list[Skipped] = Field(default_factory=list, description="Files the last run could not read.")
 
 
 def fingerprint(settings: Settings, embedder: Embedder) -> str:
@@ -90,15 +93,20 @@ def fingerprint(settings: Settings, embedder: Embedder) -> str:
     return h.hexdigest()
 
 
-def load_manifest(path: Path, expected: str) -> Manifest:
+def read_manifest(path: Path) -> Manifest | None:
+    """The last run's manifest, whatever code wrote it; None when there is none or it is unreadable."""
     try:
-        found = Manifest.model_validate_json(path.read_bytes())
+        return Manifest.model_validate_json(path.read_bytes())
     except FileNotFoundError:
-        return Manifest(fingerprint=expected)
+        return None
     except (OSError, ValidationError) as exc:
         log.warning("%s unreadable (%s): reading the whole corpus again", path, str(exc).splitlines()[0])
-        return Manifest(fingerprint=expected)
-    return found if found.fingerprint == expected else Manifest(fingerprint=expected)
+        return None
+
+
+def load_manifest(path: Path, expected: str) -> Manifest:
+    found = read_manifest(path)
+    return found if found is not None and found.fingerprint == expected else Manifest(fingerprint=expected)
 
 
 def _doc_key(doc: Document) -> str:
@@ -164,11 +172,15 @@ def ingest(settings: Settings, embedder: Embedder, index: VectorIndex, corpus_di
     report = IngestReport()
     corpus_dir = corpus_dir or settings.corpus_dir
     expected = fingerprint(settings, embedder)
-    # --rebuild trusts nothing from earlier runs, the manifest included.
-    manifest = Manifest(fingerprint=expected) if rebuild else load_manifest(settings.paths.ingest_manifest, expected)
-    load = load_corpus(corpus_dir, settings.index.max_file_bytes, known=manifest.files)
+    previous = read_manifest(settings.paths.ingest_manifest)
+    # --rebuild trusts nothing from earlier runs as a cache; a file that cannot be read now still
+    # falls back to the version an earlier run read (even one of older code): better than losing it.
+    fresh = rebuild or previous is None or previous.fingerprint != expected
+    manifest = Manifest(fingerprint=expected) if fresh or previous is None else previous
+    load = load_corpus(corpus_dir, settings.index.max_file_bytes, known=manifest.files,
+                       last_good=previous.files if previous else {})
     report.documents_read = len(load.documents) + len(load.merged)
-    report.skipped = [f"{s.path}: {s.reason}" for s in load.skipped]
+    report.skipped = [s.line() for s in load.skipped]
     report.merged = [f"{m.kept} ⇐ {m.dropped} ({m.similarity:.2f})" for m in load.merged]
     if rebuild:
         index.reset()
@@ -179,10 +191,35 @@ def ingest(settings: Settings, embedder: Embedder, index: VectorIndex, corpus_di
     entries = assign_topics(build_catalog(load.documents, named), curriculum_resources(corpus_dir / "curriculum.yaml"))
     save_catalog(entries, settings.paths.catalog)
     report.catalog_entries = len(entries)
-    new = Manifest(fingerprint=expected, files=load.files, chunks=records)
+    report.term_pairs = len(mine_terms_of(index, corpus_dir, settings).pairs)
+    report.warnings += curriculum_problems(corpus_dir / "curriculum.yaml", entries)
+    new = Manifest(fingerprint=expected, files=load.files, chunks=records, skipped=load.skipped)
     save_manifest(manifest, new, settings.paths.ingest_manifest)
     report.seconds = time.perf_counter() - start
     return report
+
+
+def mine_terms_of(index: VectorIndex, corpus_dir: Path, settings: Settings):
+    """The bilingual term table of everything indexed now (mined again only when that changed)."""
+    from tutorbot.ingest.terms import ensure_terms
+    from tutorbot.retrieval.expand import Glossary
+
+    glossary = Glossary.load(corpus_dir / "glossary.yaml")
+    return ensure_terms(settings.paths.terms, index.all_chunks(), glossary.zh_terms())
+
+
+def curriculum_problems(path: Path, entries: list[CatalogEntry]) -> list[str]:
+    """What is wrong with the curriculum against the catalog just built. The ingest still succeeds:
+    only plans and quizzes need the curriculum, and they say so until it is fixed."""
+    from tutorbot.curriculum.graph import CurriculumError, load_curriculum
+
+    if not path.is_file():
+        return []
+    try:
+        load_curriculum(path, {e.id for e in entries})
+    except CurriculumError as exc:
+        return [f"{exc}; plans and quizzes are off until it is fixed (chat still works)"]
+    return []
 
 
 def save_manifest(old: Manifest, new: Manifest, path: Path) -> None:

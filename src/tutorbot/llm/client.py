@@ -1,54 +1,48 @@
 """The LLM stage: one client for any OpenAI-compatible server (vLLM is what we ship).
 
-- ``stream`` yields text deltas as they arrive, with a first-token and an idle timeout;
-- ``complete`` and ``structured`` are retried on connection errors/5xx, never on bad output;
-- ``structured`` asks vLLM for JSON-schema-constrained output and validates it with pydantic,
-  raising ``LLMOutputError`` on truncation (finish_reason ``length``) or invalid JSON, so callers
-  can retry once and fall back to deterministic text;
-- several base URLs are used round-robin, failing over to the next on connection errors;
-- a concurrency gate answers "busy" fast instead of queueing without bound.
+The OpenAI Python SDK is the transport (``transport.py``); on top of it, tutorbot keeps:
+- ``stream`` yields text deltas; every request, streamed or not, runs under the watchdog
+  (first token, silence between tokens, whole answer), and closing the generator cancels it;
+- ``complete`` and ``structured`` are retried on connection errors/5xx, never on bad output or a
+  silent server; ``structured`` asks for JSON-schema output (the standard ``response_format``,
+  plus vLLM's ``structured_outputs`` extras that other servers ignore), validates it with
+  pydantic and raises ``LLMOutputError`` on truncation or invalid JSON;
+- several base URLs, failing over to the next on connection errors and 5xx;
+- a fair per-learner queue in front of the model (``gate.py``) that tells a waiting learner
+  their place and the expected wait, or says "busy" at once when that wait is too long;
+- "warming up" only while a server we started is loading; otherwise "not reachable".
 All failures surface as ``LLMError`` subclasses whose message says what to do.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
-import queue
-import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import closing
 from typing import Literal, Protocol, TypeVar
 
-import httpx
 from pydantic import BaseModel, ValidationError
 
-from tutorbot.errors import TutorbotError
+from tutorbot.llm import transport
+from tutorbot.llm.errors import LLMBusy, LLMError, LLMOutputError, LLMUnavailable, unreachable
+from tutorbot.llm.gate import FairGate, QueueInfo
+from tutorbot.llm.transport import Delta
+from tutorbot.llm.watchdog import Limits, watched
 from tutorbot.settings import LLMSettings
+
+__all__ = ["Completion", "LLMBusy", "LLMClient", "LLMError", "LLMOutputError", "LLMUnavailable", "Messages",
+           "OpenAICompatClient", "QueueInfo", "ServerStatus", "unreachable"]
 
 T = TypeVar("T", bound=BaseModel)
 Messages = list[dict[str, str]]
-
-
-class LLMError(TutorbotError, RuntimeError):
-    """Base class of every error the LLM stage raises."""
-
-
-class LLMUnavailable(LLMError):
-    """The server is down, not ready, or stopped answering."""
-
-
-class LLMBusy(LLMError):
-    """Too many requests in flight; try again in a moment."""
-
-
-class LLMOutputError(LLMError):
-    """The model answered, but not with valid structured output."""
+OnWait = Callable[[QueueInfo], None]
 
 
 class Completion(BaseModel):
     text: str
     finish_reason: str | None = None
+    tokens: int = 0  # streamed deltas, about one token each
 
 
 class ServerStatus(BaseModel):
@@ -60,68 +54,78 @@ class ServerStatus(BaseModel):
 
 
 class LLMClient(Protocol):
-    """What the services need from a model; ``testing.FakeLLM`` implements it too."""
+    """What the services need from a model; ``fake.FakeLLM`` implements it too.
+
+    ``learner`` (any hashable id) puts the request in that learner's lane of the fair queue;
+    ``on_wait`` hears the place in line and the estimated wait while it queues."""
 
     model: str
 
-    def stream(self, messages: Messages, *, max_tokens: int | None = None,
-               temperature: float | None = None) -> Iterator[str]: ...
+    def stream(self, messages: Messages, *, max_tokens: int | None = None, temperature: float | None = None,
+               learner: Hashable | None = None, on_wait: OnWait | None = None) -> Iterator[str]: ...
 
-    def complete(self, messages: Messages, *, max_tokens: int | None = None,
-                 temperature: float | None = None) -> Completion: ...
+    def complete(self, messages: Messages, *, max_tokens: int | None = None, temperature: float | None = None,
+                 learner: Hashable | None = None, on_wait: OnWait | None = None) -> Completion: ...
 
-    def structured(self, messages: Messages, schema: type[T], *, max_tokens: int | None = None) -> T: ...
+    def structured(self, messages: Messages, schema: type[T], *, max_tokens: int | None = None,
+                   learner: Hashable | None = None, on_wait: OnWait | None = None) -> T: ...
+
+    def busy(self) -> LLMBusy | None:
+        """The "busy" a new request would get now (checked before any work is done for it)."""
+        ...
 
     def status(self) -> ServerStatus: ...
 
 
-def unreachable(url: str, why: object = "", warming: bool = False) -> LLMUnavailable:
-    if warming:
-        return LLMUnavailable(f"LLM server at {url} is still warming up: try again in a minute")
-    detail = f" ({why})" if why else ""
-    return LLMUnavailable(f"LLM server at {url} is not reachable{detail}: start it with `tutorbot serve-llm`")
-
-
 class OpenAICompatClient:
-    """Client for vLLM's OpenAI-compatible API, over httpx."""
+    """Client for an OpenAI-compatible API (vLLM, Ollama, llama.cpp, LM Studio, a GPU box)."""
 
-    def __init__(self, settings: LLMSettings, transport: httpx.BaseTransport | None = None):
-        self.settings = settings
-        self.model = settings.model
+    def __init__(self, settings: LLMSettings, *, starting: Callable[[], bool] = lambda: False,
+                 typical_answer_s: float = 20.0, on_completion: Callable[[Completion], None] | None = None):
+        self.settings, self.model = settings, settings.model
         self._urls = settings.base_urls
         self._next = itertools.cycle(range(len(self._urls)))
-        self._gate = threading.BoundedSemaphore(settings.max_concurrency)
-        headers = {"Authorization": f"Bearer {settings.api_key}"} if settings.api_key else {}
-        timeout = httpx.Timeout(settings.request_timeout_s, connect=settings.connect_timeout_s)
-        self._http = httpx.Client(headers=headers, timeout=timeout, transport=transport)
-        self._born, self._seen_up = time.monotonic(), False
+        read_s = max(settings.first_token_timeout_s, settings.idle_timeout_s) + 5
+        self._sdks = {u: transport.make_sdk(u, settings.api_key, settings.connect_timeout_s, read_s)
+                      for u in self._urls}
+        self.gate = FairGate(settings.max_concurrency, settings.max_queue_wait_s, typical_answer_s)
+        self._limits = Limits(settings.first_token_timeout_s, settings.idle_timeout_s, settings.request_timeout_s)
+        self._starting, self._seen_up = starting, False
+        self._on_completion = on_completion  # sees every non-streamed completion (benchmarks count tokens)
 
     @property
     def warming(self) -> bool:
-        """Not answering yet, but recently started and never seen up: vLLM is most likely still
-        loading (its port stays closed until then), so "warming up" is the honest word."""
-        return not self._seen_up and time.monotonic() - self._born < self.settings.warmup_s
+        """Not answering yet, never seen up, and a server we started is still loading (vLLM keeps its
+        port closed until then). A server that answered before, or that nobody is starting, is down."""
+        return not self._seen_up and self._starting()
 
     # -- public API -------------------------------------------------------------------------
-    def stream(self, messages: Messages, *, max_tokens: int | None = None,
-               temperature: float | None = None) -> Iterator[str]:
-        body = self._body(messages, max_tokens, temperature, stream=True)
-        with self._slot():
-            yield from self._stream_with_timeouts(body)
+    def stream(self, messages: Messages, *, max_tokens: int | None = None, temperature: float | None = None,
+               learner: Hashable | None = None, on_wait: OnWait | None = None) -> Iterator[str]:
+        body = self._body(messages, max_tokens, temperature)
+        with self.gate.slot(learner, on_wait), closing(self._deltas(body)) as deltas:
+            for delta in deltas:
+                if delta.text:
+                    yield delta.text
 
-    def complete(self, messages: Messages, *, max_tokens: int | None = None,
-                 temperature: float | None = None, **extra: object) -> Completion:
-        body = self._body(messages, max_tokens, temperature) | extra
-        with self._slot():
-            data = self._post_with_retries("/chat/completions", body)
-        choice = data["choices"][0]
-        return Completion(text=choice["message"].get("content") or "", finish_reason=choice.get("finish_reason"))
+    def complete(self, messages: Messages, *, max_tokens: int | None = None, temperature: float | None = None,
+                 learner: Hashable | None = None, on_wait: OnWait | None = None, **extra: object) -> Completion:
+        body = self._body(messages, max_tokens, temperature, **extra)
+        with self.gate.slot(learner, on_wait):
+            out = self._collect_with_retries(body)
+        if self._on_completion is not None:
+            self._on_completion(out)
+        return out
 
-    def structured(self, messages: Messages, schema: type[T], *, max_tokens: int | None = None) -> T:
-        # vLLM's structured outputs; without disable_any_whitespace a small model pads the JSON with
-        # whitespace until it hits max_tokens (finish_reason "length").
-        guide = {"json": schema.model_json_schema(), "disable_any_whitespace": True}
-        out = self.complete(messages, max_tokens=max_tokens, temperature=0.0, structured_outputs=guide)
+    def structured(self, messages: Messages, schema: type[T], *, max_tokens: int | None = None,
+                   learner: Hashable | None = None, on_wait: OnWait | None = None) -> T:
+        # Without disable_any_whitespace a small model pads the JSON with whitespace until max_tokens;
+        # vLLM wants the schema repeated inside its own field, other servers ignore the field.
+        json_schema = schema.model_json_schema()
+        out = self.complete(messages, max_tokens=max_tokens, temperature=0.0, learner=learner, on_wait=on_wait,
+                            response_format={"type": "json_schema",
+                                             "json_schema": {"name": schema.__name__, "schema": json_schema}},
+                            structured_outputs={"json": json_schema, "disable_any_whitespace": True})
         if out.finish_reason == "length":
             raise LLMOutputError(f"{schema.__name__}: output truncated at max_tokens ({len(out.text)} chars)")
         try:
@@ -129,133 +133,76 @@ class OpenAICompatClient:
         except ValidationError as exc:
             raise LLMOutputError(f"{schema.__name__}: invalid output: {exc.errors()[0]['msg']}") from None
 
+    def busy(self) -> LLMBusy | None:
+        return self.gate.turned_away()
+
     def status(self) -> ServerStatus:
         url = self._urls[0]
         try:
-            r = self._http.get(f"{url}/models", timeout=self.settings.connect_timeout_s)
-        except httpx.HTTPError as exc:
-            detail = str(unreachable(url, type(exc).__name__, self.warming))
-            return ServerStatus(state="warming" if self.warming else "down", url=url, detail=detail)
-        if r.status_code != 200:
-            return ServerStatus(state="warming", url=url, detail=f"HTTP {r.status_code}")
+            models = transport.list_models(self._sdks[url], url, self.settings.connect_timeout_s, self.warming)
+        except LLMError as exc:
+            return ServerStatus(state="warming" if self.warming else "down", url=url, detail=str(exc))
         self._seen_up = True
-        data = r.json().get("data", [])
-        return ServerStatus(state="up", url=url, models=[m["id"] for m in data],
-                            max_model_len=(data[0].get("max_model_len") if data else None))
+        return ServerStatus(state="up", url=url, models=[m["id"] for m in models],
+                            max_model_len=(models[0].get("max_model_len") if models else None))
 
     def close(self) -> None:
-        self._http.close()
+        for sdk in self._sdks.values():
+            sdk.close()
 
     # -- plumbing ---------------------------------------------------------------------------
     def _body(self, messages: Messages, max_tokens: int | None, temperature: float | None,
-              stream: bool = False) -> dict:
-        return {"model": self.model, "messages": messages, "stream": stream,
-                "max_tokens": max_tokens or self.settings.max_tokens,
-                "temperature": self.settings.temperature if temperature is None else temperature}
-
-    def _slot(self):
-        # Waiting briefly smooths bursts; beyond that a fast "busy" beats an unbounded queue.
-        if not self._gate.acquire(timeout=0.5):
-            raise LLMBusy("the model is busy with other learners: try again in a moment")
-        return _Release(self._gate)
+              response_format: dict | None = None, **vllm_extra: object) -> dict:
+        """One request body; the sampling settings of ``LLMSettings`` go on every request."""
+        s = self.settings
+        body = {"model": self.model, "messages": messages, "max_tokens": max_tokens or s.max_tokens,
+                "temperature": s.temperature if temperature is None else temperature,
+                "frequency_penalty": s.frequency_penalty, "presence_penalty": s.presence_penalty,
+                "extra_body": {"repetition_penalty": s.repetition_penalty, **vllm_extra}}
+        if s.stop:
+            body["stop"] = s.stop
+        if response_format:
+            body["response_format"] = response_format
+        return body
 
     def _urls_in_order(self) -> list[str]:
         start = next(self._next)
         return self._urls[start:] + self._urls[:start]
 
-    def _post_with_retries(self, path: str, body: dict) -> dict:
-        last: Exception | None = None
-        for attempt in range(self.settings.retries + 1):
-            for url in self._urls_in_order():
-                try:
-                    r = self._http.post(url + path, json=body)
-                except httpx.TimeoutException as exc:
-                    last = LLMUnavailable(f"LLM server at {url} timed out ({type(exc).__name__})")
-                    continue
-                except httpx.HTTPError as exc:
-                    last = unreachable(url, type(exc).__name__, self.warming)
-                    continue
-                if r.status_code < 500:
-                    self._seen_up = True
-                    return _json_or_raise(r, url)
-                last = LLMUnavailable(f"LLM server at {url} failed: HTTP {r.status_code} {r.text[:200]}")
-            if attempt < self.settings.retries:  # back off between tries, not after the last one
-                time.sleep(min(0.5 * 2**attempt, 4))
-        raise last or unreachable(self._urls[0])
-
-    def _open_stream(self, body: dict) -> tuple[httpx.Response, str]:
-        last: Exception | None = None
+    def _deltas(self, body: dict) -> Iterator[Delta]:
+        """One request under the watchdog, failing over to the next URL while nothing has arrived."""
+        last: LLMError | None = None
         for url in self._urls_in_order():
-            req = self._http.build_request("POST", url + "/chat/completions", json=body)
+            sdk, started = self._sdks[url], False
+            opening = watched(lambda sdk=sdk, url=url: transport.open_stream(sdk, url, body, self.warming),
+                              url, self._limits)
             try:
-                resp = self._http.send(req, stream=True)
-            except httpx.HTTPError as exc:
-                last = unreachable(url, type(exc).__name__, self.warming)
-                continue
-            if resp.status_code != 200:
-                resp.read()
-                resp.close()
-                if resp.status_code >= 500:  # not ready / overloaded: try the next replica
-                    last = LLMUnavailable(f"LLM server at {url} failed: HTTP {resp.status_code} {resp.text[:200]}")
-                    continue
-                _json_or_raise(resp, url)
-            self._seen_up = True
-            return resp, url
+                with closing(opening) as chunks:  # closing this generator cancels the request at once
+                    for delta in chunks:
+                        started = self._seen_up = True
+                        yield delta
+                return
+            except LLMError as exc:
+                if started or not transport.worth_another_server(exc.__cause__):
+                    raise
+                last = exc
         raise last or unreachable(self._urls[0])
 
-    def _stream_with_timeouts(self, body: dict) -> Iterator[str]:
-        """A reader thread feeds a queue so first-token and idle timeouts can be enforced exactly."""
-        resp, url = self._open_stream(body)
-        q: queue.Queue = queue.Queue()
-        threading.Thread(target=_pump_sse, args=(resp, q), daemon=True).start()
-        first, wait = True, self.settings.first_token_timeout_s
-        try:
-            while True:
-                try:
-                    kind, item = q.get(timeout=wait)
-                except queue.Empty:
-                    what = "first token" if first else "next token"
-                    raise LLMUnavailable(f"LLM server at {url} sent no {what} within {wait:g}s") from None
-                if kind == "end":
-                    return
-                if kind == "error":
-                    raise unreachable(url, f"stream broke: {item}")
-                first, wait = False, self.settings.idle_timeout_s
-                yield item
-        finally:
-            resp.close()
+    def _collect_with_retries(self, body: dict) -> Completion:
+        for attempt in range(self.settings.retries + 1):
+            try:
+                with closing(self._deltas(body)) as deltas:
+                    return _collect(deltas)
+            except LLMError as exc:
+                if attempt == self.settings.retries or not transport.worth_another_server(exc.__cause__):
+                    raise
+            time.sleep(min(0.5 * 2**attempt, 4))  # between tries, never after the last one
+        raise AssertionError("unreachable")
 
 
-class _Release:
-    def __init__(self, sem: threading.BoundedSemaphore):
-        self._sem = sem
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._sem.release()
-
-
-def _json_or_raise(r: httpx.Response, url: str) -> dict:
-    if r.status_code >= 400:
-        raise LLMError(f"LLM server at {url} rejected the request: HTTP {r.status_code} {r.text[:300]}")
-    return r.json()
-
-
-def _pump_sse(resp: httpx.Response, q: queue.Queue) -> None:
-    """Parse server-sent events into ('delta', text) / ('end', None) / ('error', reason)."""
-    try:
-        for line in resp.iter_lines():
-            if not line.startswith("data:"):
-                continue
-            payload = line[5:].strip()
-            if payload == "[DONE]":
-                break
-            choices = json.loads(payload).get("choices") or [{}]
-            delta = choices[0].get("delta", {}).get("content")
-            if delta:
-                q.put(("delta", delta))
-        q.put(("end", None))
-    except Exception as exc:  # any transport failure ends the stream with a reason
-        q.put(("error", type(exc).__name__))
+def _collect(deltas: Iterator[Delta]) -> Completion:
+    parts, finish = [], None
+    for d in deltas:
+        parts.append(d.text)
+        finish = d.finish_reason or finish
+    return Completion(text="".join(parts), finish_reason=finish, tokens=sum(1 for p in parts if p))

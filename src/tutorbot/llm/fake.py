@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from tutorbot.llm.client import Completion, LLMOutputError, Messages, ServerStatus
+from tutorbot.llm.client import Completion, LLMBusy, LLMOutputError, Messages, ServerStatus
 
 Reply = str | Exception | Callable[[Messages], str]
 
@@ -62,6 +62,9 @@ class FakeLLM:
             return schema.model_validate_json(text)
         except ValueError as exc:
             raise LLMOutputError(f"{schema.__name__}: invalid output: {exc}") from None
+
+    def busy(self) -> LLMBusy | None:
+        return None
 
     def status(self) -> ServerStatus:
         return ServerStatus(state=self.state, url="fake://", models=[self.model])

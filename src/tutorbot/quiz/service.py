@@ -35,7 +35,7 @@ from tutorbot.quiz.mix import levels_for
 from tutorbot.quiz.models import MAX_QUESTIONS, QTYPES, Feedback, Grade, QType, Question, Quiz, QuizConfig, QuizLang
 from tutorbot.quiz.rules import RuleBank
 from tutorbot.quiz.validate import PassageVectors, QuizValidator, Seen
-from tutorbot.quiz.vocabulary import Equivalents, TermGroups, name_groups
+from tutorbot.quiz.vocabulary import Equivalents, TermGroups, Vocabulary, name_groups
 from tutorbot.quiz.writer import ModelWriter, usable_passages
 from tutorbot.retrieval.embed import Embedder
 from tutorbot.retrieval.retriever import Retrieval
@@ -65,7 +65,8 @@ class QuizService:
                  embedder: Embedder | None = None, vectors: PassageVectors | None = None,
                  config: QuizConfig | None = None, scheduler: Any = None, rules: RuleBank | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC), progress: Progress | None = None,
-                 on_finished: Callable[[int], bool] | None = None, equivalents: Equivalents | None = None):
+                 on_finished: Callable[[int], bool] | None = None, equivalents: Equivalents | None = None,
+                 vocabulary: Vocabulary | None = None):
         self.store, self.retriever, self.cur = store, retriever, curriculum
         self.config, self.clock = config or QuizConfig(), clock
         self.scheduler = scheduler or new_scheduler()
@@ -74,7 +75,7 @@ class QuizService:
         vectors = vectors or (PassageVectors(embedder) if embedder else None)
         self.validator = QuizValidator(retriever.by_id.get, vectors, self.config)
         equivalents = equivalents or TermGroups(name_groups(curriculum))
-        rules = rules or RuleBank(catalog, curriculum, retriever.chunks, equivalents=equivalents)
+        rules = rules or RuleBank(catalog, curriculum, retriever.chunks, vocabulary, equivalents)
         writer = ModelWriter(llm, prompts, self.config, rules.concepts.vocab.is_term) \
             if llm is not None and prompts is not None else None
         self.assembler = QuizAssembler(rules, curriculum, self.validator, writer, self.config)

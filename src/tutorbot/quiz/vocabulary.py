@@ -11,7 +11,7 @@ pairs mined from the corpus at ingest) plus inflections, so "generative modeling
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -30,12 +30,15 @@ class Equivalents(Protocol):
 
 
 def stem(word: str) -> str:
-    """A rough English stem, enough for plural/singular and -ing/-ed forms ("modelling" → "model")."""
+    """A rough English stem, enough for plural/singular and -ing/-ed forms ("modelling" → "model",
+    "caches" → "cach" ← "cache")."""
     for suffix, keep in (("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith(("ss", "us", "is")):
             word = word[: len(word) - len(suffix)] + keep
             break
-    return word[:-1] if len(word) > 4 and word[-1] == word[-2] and word[-1] not in "aeiousz" else word
+    if len(word) > 4 and word[-1] == word[-2] and word[-1] not in "aeiousz":
+        word = word[:-1]  # "modell" → "model"
+    return word[:-1] if len(word) > 4 and word.endswith("e") else word
 
 
 def term_key(term: str) -> str:
@@ -101,9 +104,31 @@ def glossary_groups(entries: Iterable[GlossaryLike]) -> list[list[str]]:
     return [[*e.en, *e.zh] for e in entries]
 
 
-def pair_groups(pairs: Iterable[tuple[str, str]]) -> list[list[str]]:
-    """Pairs mined from the corpus ("对齐（Alignment）", "Mixture-of-Experts (MoE)") as groups."""
-    return [[a, b] for a, b in pairs]
+def pair_groups(pairs: Iterable[tuple[str, str]], curriculum: Curriculum) -> list[list[str]]:
+    """Bilingual pairs mined from the corpus ("对齐（Alignment）") as groups, when both sides name the same
+    curriculum topic: a mined pair can be a gloss ("数据并行（All-Reduce based）"), not a translation."""
+    def owner(term: str) -> str | None:
+        found = curriculum.topic_index().exact(term)
+        return found if found else None
+
+    return [[a, b] for a, b in pairs if owner(a) is not None and owner(a) == owner(b)]
+
+
+def acronym_groups(acronyms: Mapping[str, Iterable[str]]) -> list[list[str]]:
+    """Abbreviations mined from the corpus ("Flow Matching (FM)"), one group per expansion: "CT" may be
+    "consistency training" or "computed tomography", which are not the same."""
+    return [[abbr, long] for abbr, longs in acronyms.items() for long in longs]
+
+
+def owned_terms(groups: Iterable[Iterable[str]], curriculum: Curriculum) -> list[tuple[str, str]]:
+    """(term, topic) for the members of each group in which one member names a curriculum topic: the
+    mined expansion "proximal policy optimization" of "PPO" is a term of the RLHF topic."""
+    out = []
+    for group in groups:
+        members = list(group)
+        owner = next((o for m in members if (o := curriculum.topic_index().exact(m))), None)
+        out += [(m, owner) for m in members if owner and len(m) >= 3]
+    return out
 
 
 @dataclass(frozen=True)

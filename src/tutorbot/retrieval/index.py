@@ -111,9 +111,10 @@ class VectorIndex:
     def query(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[Hit]:
         from llama_index.core.vector_stores.types import VectorStoreQuery
 
-        if self.count() == 0:
+        n = self.count()
+        if n == 0:
             raise IndexEmpty("index is empty: run `tutorbot ingest`")
-        q = VectorStoreQuery(query_embedding=vector.tolist(), similarity_top_k=min(k, self.count()))
+        q = VectorStoreQuery(query_embedding=vector.tolist(), similarity_top_k=min(k, n))
         res = self.store.query(q, where=where) if where else self.store.query(q)
         return [Hit(chunk=self._chunk_of(n), score=float(s)) for n, s in zip(res.nodes, res.similarities, strict=False)]
 

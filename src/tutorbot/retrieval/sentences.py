@@ -72,7 +72,8 @@ def split_sentences(text: str) -> list[Sentence]:
     for line in LINE.finditer(text):
         if TABLE_SEPARATOR.match(line.group()):
             continue
-        begin = line.start() + MARKER.match(line.group()).end()
+        marker = MARKER.match(line.group())  # always matches, possibly empty
+        begin = line.start() + (marker.end() if marker else 0)
         for start, end in _line_spans(text, begin, line.end()):
             out.extend(_trimmed(text, start, end))
     return out
@@ -111,16 +112,21 @@ def idf_weights(docs: Sequence[Sequence[str]]) -> dict[str, float]:
 
 
 def lexical_overlap(query_tokens: Sequence[str], tokens: Sequence[str], idf: dict[str, float]) -> float:
-    """IDF-weighted share of the query's distinct tokens that ``tokens`` contains (0..1).
+    """IDF-weighted share of the query's distinct tokens that ``tokens`` contains (0..1)."""
+    return weighted_overlap(dict.fromkeys(query_tokens, 1.0), tokens, idf)
 
-    A token unknown to ``idf`` weighs as the rarest known one: an unseen word is specific."""
-    q = set(query_tokens)
-    if not q:
+
+def weighted_overlap(terms: dict[str, float], tokens: Sequence[str], idf: dict[str, float],
+                     rare: float | None = None) -> float:
+    """IDF × weight share of the query terms that ``tokens`` contains (0..1); a term unknown to
+    ``idf`` weighs as the rarest known one (``rare``, computed when not given): an unseen word is
+    specific."""
+    if not terms:
         return 0.0
-    rare = max(idf.values(), default=1.0)
-    total = sum(idf.get(t, rare) for t in q)
+    rare = max(idf.values(), default=1.0) if rare is None else rare
     have = set(tokens)
-    return sum(idf.get(t, rare) for t in q if t in have) / total
+    total = sum(w * idf.get(t, rare) for t, w in terms.items())
+    return sum(w * idf.get(t, rare) for t, w in terms.items() if t in have) / total
 
 
 def rank_sentences(question: str, hits: Sequence[Hit], tokenize: Tokenize, idf: dict[str, float],

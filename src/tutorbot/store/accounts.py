@@ -11,7 +11,16 @@ from sqlalchemy.exc import IntegrityError
 from tutorbot.errors import InputError
 from tutorbot.store import tables as t
 from tutorbot.store.base import DuplicateUser, NotFound, StoreBase
-from tutorbot.store.checks import CONTENT_MAX, PASSWORD_MAX, TITLE_MAX, check_json, check_text, check_user_name
+from tutorbot.store.checks import (
+    CONTENT_MAX,
+    PASSWORD_MAX,
+    TITLE_MAX,
+    check_json,
+    check_new_password,
+    check_text,
+    check_user_name,
+    name_key,
+)
 from tutorbot.store.passwords import check_password, hash_password
 from tutorbot.store.rows import Conversation, Message, Role, User
 
@@ -22,20 +31,30 @@ class Accounts(StoreBase):
     """Users (hashed passwords, the single-user 'local' account) and their conversations and messages."""
 
     def add_user(self, name: str, password: str) -> User:
-        """Create a login; the password is kept only as a salted scrypt hash."""
+        """Create a login; the password is kept only as a salted scrypt hash. A name that looks like
+        an existing one ("Bob", or "bоb" with a Cyrillic о, beside "bob") is refused."""
         check_user_name(name)
-        if name == LOCAL_USER:
+        if name_key(name) == name_key(LOCAL_USER):
             raise InputError(f"user name {LOCAL_USER!r} is reserved for single-user mode; pick another")
-        check_text("password", password, PASSWORD_MAX, allow_empty=False)
-        return self._insert_user(name, hash_password(password, self._scrypt_n))
+        check_new_password(name, password)
+        return self._insert_user(name, hash_password(password, self._scrypt_n), unique_look=True)
 
-    def _insert_user(self, name: str, password_hash: str) -> User:
+    def _insert_user(self, name: str, password_hash: str, unique_look: bool = False) -> User:
         try:
             with self._write() as conn:
+                if unique_look:  # inside the write transaction: two look-alikes cannot be added at once
+                    self._refuse_look_alike(conn, name)
                 return self._insert(conn, t.users, User, name=name, password_hash=password_hash,
                                     created_at=self._now())
         except IntegrityError:
             raise DuplicateUser(f"user name {name!r} is taken; choose another") from None
+
+    @staticmethod
+    def _refuse_look_alike(conn: Connection, name: str) -> None:
+        key = name_key(name)
+        for (other,) in conn.execute(select(t.users.c.name)):
+            if name_key(other) == key:
+                raise DuplicateUser(f"user name {name!r} is taken or looks like {other!r}; choose another")
 
     def verify_user(self, name: str, password: str) -> User | None:
         """The user if name and password match, else None (same work either way, to hide which failed)."""

@@ -1,7 +1,14 @@
-"""Learner store plumbing: the engine, one transaction per public write, and the store's errors."""
+"""Learner store plumbing: the engine, one transaction per public write, and the store's errors.
+
+A damaged SQLite file is detected before the first write of each process (``PRAGMA quick_check``)
+and whenever a statement meets a damaged page: from then on writes are refused with a message
+that names the fix, so a malformed database is never written deeper into ruin, while reads that
+still work keep working.
+"""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -9,7 +16,8 @@ from datetime import UTC, datetime
 from typing import Any, Self, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, Engine, Executable, Table, insert, select, text
+from sqlalchemy import Connection, Engine, Executable, Table, event, insert, select, text
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import DBAPIError
 
 from tutorbot.errors import TutorbotError
@@ -31,6 +39,13 @@ class DuplicateUser(StoreError, ValueError):
     """A user with that name already exists."""
 
 
+class StoreDamaged(StoreError):
+    """The database file is damaged: writes are refused; the message says how to recover."""
+
+
+DAMAGE = ("malformed", "not a database", "corrupt")  # what SQLite says of a damaged file
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -44,6 +59,8 @@ class StoreBase:
         self._engine = make_engine(url)
         self._writer = self._engine.execution_options(**{t.WRITE_OPTION: True})
         self._tx = threading.local()  # this thread's open transaction(), if any
+        self._damage: str | None = None if self._engine.dialect.name == "sqlite" else ""  # None: not checked yet
+        event.listen(self._engine, "handle_error", self._on_error)
         t.metadata.create_all(self._engine)
 
     @property
@@ -68,8 +85,34 @@ class StoreBase:
                     return True
                 ok = conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
                 return ok and not conn.execute(text("PRAGMA foreign_key_check")).all()
-        except DBAPIError:  # a corrupt file or an unreachable server is a failed check, not a crash
+        except (DBAPIError, StoreDamaged):  # a corrupt file or an unreachable server is a failed check
             return False
+
+    @property
+    def damage(self) -> str:
+        """Why this database is known to be damaged; "" while none has been seen."""
+        return self._damage or ""
+
+    def damage_message(self, why: str) -> str:
+        where = self._engine.url.database or self._engine.url.render_as_string(hide_password=True)
+        return (f"the learner database {where} is damaged ({why}); nothing more is written to it. Stop tutorbot, "
+                "then restore the file from a backup, or move it away to start with an empty one")
+
+    def _on_error(self, ctx: ExceptionContext) -> None:
+        """SQLAlchemy's error hook: a damaged SQLite file becomes ``StoreDamaged``, naming the fix."""
+        error = ctx.original_exception
+        if isinstance(error, sqlite3.DatabaseError) and any(d in str(error).lower() for d in DAMAGE):
+            self._damage = str(error)
+            raise StoreDamaged(self.damage_message(str(error))) from error
+
+    def _check_sound(self) -> None:
+        """Before this process's first write: a write to a malformed file can spread the damage."""
+        if self._damage is None:
+            with self._engine.connect() as conn:
+                found = conn.execute(text("PRAGMA quick_check")).scalar()
+            self._damage = "" if found == "ok" else f"quick_check: {found}"
+        if self._damage:
+            raise StoreDamaged(self.damage_message(self._damage))
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -83,6 +126,8 @@ class StoreBase:
         """One transaction (or the caller's ``transaction()``); with ``user_id`` it first checks
         that the learner exists."""
         outer = getattr(self._tx, "conn", None)
+        if outer is None:
+            self._check_sound()
         with nullcontext(outer) if outer is not None else self._writer.begin() as conn:
             exists = user_id is None or conn.execute(select(t.users).where(t.users.c.id == user_id)).first()
             if not exists:

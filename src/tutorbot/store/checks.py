@@ -7,6 +7,7 @@ import unicodedata
 from typing import Any
 
 from tutorbot.errors import InputError
+from tutorbot.lang import fold_look_alikes
 
 NAME_MAX = 64
 PASSWORD_MAX = 1024
@@ -57,3 +58,27 @@ def check_user_name(name: str) -> None:
     check_text("user name", name, NAME_MAX, allow_empty=False)
     if name != name.strip() or any(unicodedata.category(ch).startswith("C") for ch in name):
         raise InputError("user name must not start/end with spaces or contain control characters")
+
+
+def name_key(name: str) -> str:
+    """What a user name looks like (``fold_look_alikes``): two accounts with the same key could be
+    mistaken for each other, so only one may exist."""
+    return fold_look_alikes(name)
+
+
+PASSWORD_MIN = 8
+COMMON_PASSWORDS = frozenset({"password", "password1", "12345678", "123456789", "1234567890", "qwertyuiop",
+                              "qwerty123", "iloveyou", "11111111", "00000000", "abcdefgh", "letmein1",
+                              "tutorbot", "changeme", "welcome1", "passw0rd", "admin123"})
+
+
+def check_new_password(name: str, password: str) -> None:
+    """A password a guess-per-second attacker does not get in a day: long enough, not the user name,
+    not one of the first passwords every attacker tries (length beats composition rules)."""
+    check_text("password", password, PASSWORD_MAX, allow_empty=False)
+    if len(password) < PASSWORD_MIN:
+        raise InputError(f"the password is {len(password)} characters; use at least {PASSWORD_MIN}")
+    folded = password.casefold()
+    if name.casefold() in folded or len(set(folded)) < 3 or folded in COMMON_PASSWORDS:
+        raise InputError("that password is too easy to guess (it contains the user name, repeats one or two "
+                         "characters, or is a common password); choose a longer, unusual one")

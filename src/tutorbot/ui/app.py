@@ -1,20 +1,23 @@
 """UI stage: assemble the Gradio Blocks from small tab builders and launch it with safe defaults.
 
-Safe defaults: bound to 127.0.0.1 unless configured, login required on any other interface,
-never shared, analytics off, no API page (Gradio still answers /gradio_api/call/ for private
-handlers, with the same power as the page's own queue calls: deploy/'s proxies close it), page
-state bound to the login that opened the page (``auth.Identity``), no file access beyond Gradio's
-own assets and the plan export, a small upload limit, and a queue sized from the LLM
-server's measured capacity (``settings.llm.max_concurrency``).
+Safe defaults: bound to 127.0.0.1 unless configured, login required on any non-loopback
+interface, never shared, analytics off, no API page or OpenAPI schema (Gradio still answers
+/gradio_api/call/ for private handlers, with the same power as the page's own queue calls:
+deploy/'s proxies close it), page state bound to the login that opened the page
+(``auth.Identity``), no file access beyond Gradio's own assets and the plan export, the HTTP
+rules of ``web.WebGuard`` (origins, cookies, sign-in throttle, sessions, no uploads), and a queue
+sized from the LLM server's measured capacity (``settings.llm.max_concurrency``).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
+from tutorbot.health import problems, run_checks
 from tutorbot.ui.auth import AUTH_MESSAGE, Identity, login_required
 from tutorbot.ui.chat_tab import build_chat_tab
 from tutorbot.ui.context import Services, UIContext
@@ -25,16 +28,19 @@ from tutorbot.ui.progress_tab import build_progress_tab
 from tutorbot.ui.quiz_tab import build_quiz_tab
 from tutorbot.ui.status import HealthCache
 from tutorbot.ui.theme import CSS, make_theme
+from tutorbot.ui.web import GuardedApp
 
 if TYPE_CHECKING:
     from tutorbot.container import Container
 
+log = logging.getLogger(__name__)
 QUEUE_PER_SLOT = 4  # queued events allowed per concurrent model call before Gradio's "queue full"
 # Model handlers run up to twice the LLM client's own limit: the extra ones reach the client's gate,
 # which answers "busy, try again in a moment" within half a second instead of leaving them queued.
 HANDLERS_PER_SLOT = 2
 STATUS_EVERY_S = 20
-MAX_UPLOAD = "1mb"  # the UI has no uploads; anything bigger is abuse
+MAX_UPLOAD = "1mb"  # the UI has no uploads (``web.WebGuard`` refuses them); a second fence
+LOGOUT_JS = "() => fetch('logout', {method: 'POST'}).then(() => window.location.reload())"
 TABS = (("chat", build_chat_tab), ("plan", build_plan_tab), ("quiz", build_quiz_tab),
         ("progress", build_progress_tab), ("library", build_library_tab))
 
@@ -67,9 +73,10 @@ def _header(ctx: UIContext) -> tuple[Any, Any, Any]:
         ui_lang = gr.Radio([("English", "en"), ("中文", "zh")], value="en", label=t("en", "app.ui_lang"),
                            elem_id="tb-ui-lang", scale=0, min_width=220)
         ctx.labels.add(ui_lang, label="app.ui_lang")
-        if ctx.identity.login:
-            ctx.labels.add(gr.Button(t("en", "app.logout"), link="/logout", size="sm", scale=0, elem_id="tb-logout"),
-                           value="app.logout")
+        if ctx.identity.login:  # a POST: a link on another site cannot sign the learner out
+            logout = gr.Button(t("en", "app.logout"), size="sm", scale=0, elem_id="tb-logout")
+            logout.click(None, js=LOGOUT_JS)
+            ctx.labels.add(logout, value="app.logout")
     status = gr.HTML(elem_id="tb-status")
     return status, who, ui_lang
 
@@ -111,6 +118,8 @@ def launch(container: Container, host: str | None = None, port: int | None = Non
     """Serve the UI; with ``block=False`` return at once (tests) — call ``.close()`` on the result."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     services = Services.from_container(container)
+    for problem in problems(run_checks(container)):  # the start check: what is off, and its fix
+        log.warning("%s %s: %s", problem.state, problem.name, problem.detail)
     s = services.settings
     host = host or s.ui.host
     login = login_required(host, require_login)
@@ -119,9 +128,10 @@ def launch(container: Container, host: str | None = None, port: int | None = Non
     slots = s.llm.max_concurrency
     demo.queue(default_concurrency_limit=slots * HANDLERS_PER_SLOT, max_size=slots * QUEUE_PER_SLOT + 8,
                api_open=False)
+    # Gradio's private ``_app`` is the one way to put ``WebGuard`` outside Gradio's own CORS middleware.
     demo.launch(server_name=host, server_port=port or s.ui.port, share=False, prevent_thread_lock=not block,
-                auth=identity.check if login else None, auth_message=AUTH_MESSAGE if login else None,
+                auth=identity.check_async if login else None, auth_message=AUTH_MESSAGE if login else None,
                 show_error=False, allowed_paths=[], max_file_size=MAX_UPLOAD, footer_links=[], quiet=True,
                 enable_monitoring=False, mcp_server=False, ssr_mode=False, pwa=False, run_history=False,
-                theme=make_theme(), css=CSS)
+                theme=make_theme(), css=CSS, _app=GuardedApp(s.ui, login))
     return demo

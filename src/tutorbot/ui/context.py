@@ -2,7 +2,9 @@
 
 Built once per ``build_ui``; nothing here is global. Tabs register "refreshers" (handlers that
 re-render language- or learner-dependent content) which the app runs on page load and
-whenever the interface language changes.
+whenever the interface language changes. A service that cannot start (a broken curriculum stops
+plans and quizzes, a damaged index stops chat) is replaced by ``Unavailable``: the app still
+starts, and each use of that service shows the learner why and what fixes it.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from tutorbot.errors import TutorbotError
+from tutorbot.health import LIVE_CHECKS, run_checks
 from tutorbot.ui.auth import Identity
 from tutorbot.ui.i18n import Labels
 from tutorbot.ui.status import Health, probe
@@ -54,9 +58,35 @@ class Services:
 
     @classmethod
     def from_container(cls, c: Container) -> Services:
-        return cls(settings=c.settings, chat=c.chat, conversations=c.conversations, plans=c.plans,
-                   quizzes=c.quizzes, progress=c.progress, catalog=c.catalog, curriculum=c.curriculum,
-                   accounts=c.store, health=lambda: probe(c.llm, c.index.count, c.settings))
+        from tutorbot.curriculum.graph import Curriculum
+
+        return cls(settings=c.settings, chat=_or_unavailable(lambda: c.chat), conversations=c.conversations,
+                   plans=_or_unavailable(lambda: c.plans), quizzes=_or_unavailable(lambda: c.quizzes),
+                   progress=c.progress, catalog=c.catalog,
+                   curriculum=_or_unavailable(lambda: c.curriculum, Curriculum(tracks=[], goals={}, topics=[])),
+                   accounts=c.store,
+                   health=lambda: probe(c.llm, c.index.count, c.settings, lambda: run_checks(c, LIVE_CHECKS)))
+
+
+class Unavailable:
+    """Stands in for a service that could not start: every call shows the learner the reason."""
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        def refuse(*args: Any, **kwargs: Any) -> Any:
+            import gradio as gr
+
+            raise gr.Error(self.why, print_exception=False)  # shown in the page, whatever show_error says
+        return refuse
+
+
+def _or_unavailable(build: Callable[[], Any], stand_in: Any = None) -> Any:
+    try:
+        return build()
+    except TutorbotError as exc:
+        return stand_in if stand_in is not None else Unavailable(str(exc))
 
 
 @dataclass

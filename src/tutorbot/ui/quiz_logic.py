@@ -8,13 +8,12 @@ quote it, feedback cites it) is shown literally: "3~6个月" must not render str
 
 from __future__ import annotations
 
-import html
-import re
 from datetime import UTC
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
+from tutorbot.chat.markdown import escape
 from tutorbot.quiz.models import Feedback, Question, Quiz
 from tutorbot.ui.choices import topic_choices
 from tutorbot.ui.i18n import t
@@ -24,14 +23,10 @@ if TYPE_CHECKING:
     from tutorbot.ui.context import Services
 
 
-MD_SPECIAL = re.compile(r"[\\`*_~\[\]|#]")
-
-
 def corpus_md(text: str) -> str:
-    """Corpus text as markdown that shows it as written: HTML and markdown characters as character
-    references (which no markdown or link pattern reads), then the renderer's sanitising on top."""
-    escaped = MD_SPECIAL.sub(lambda m: f"&#{ord(m.group())};", html.escape(text, quote=False))
-    return safe_markdown(escaped, set())
+    """Corpus text as markdown that shows it as written ("3~6个月" is not struck through, "*x*" stays), with
+    the renderer's sanitising on top."""
+    return safe_markdown(escape(text), set())
 
 
 class QuizSession(BaseModel):

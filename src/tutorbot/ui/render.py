@@ -2,7 +2,9 @@
 
 Model text is rendered as sanitised markdown: no raw HTML, no images (remote or not), and
 links only to URLs from the catalog or the retrieved sources (a second check after the chat
-service's own). Everything else the UI builds as HTML (citation cards) escapes every value.
+service's own). It is parsed like the browser's renderer parses it and written back with every
+character of prose escaped (``chat.markdown.rewrite``), so the browser finds no markup in it that
+was not checked. Everything else the UI builds as HTML (citation cards) escapes every value.
 """
 
 from __future__ import annotations
@@ -12,14 +14,11 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from tutorbot.chat.citations import sanitize
+from tutorbot.chat.markdown import rewrite
 from tutorbot.schemas import Answer, Citation
 from tutorbot.ui.i18n import t
 from tutorbot.urls import normalise_url
 
-CODE = re.compile(r"(```.*?(?:```|$)|`[^`\n]*`)", re.DOTALL)
-TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
-REF_IMAGE = re.compile(r"!\[([^\]]*)\]\[[^\]]*\]")
 SNIPPET_CHARS = 220
 # Markdown furniture that reads as noise in a one-line snippet: headings, emphasis, table rules, bare links.
 SNIPPET_NOISE = re.compile(r"\(\s*https?://[^)]*\)|https?://\S+|\|?\s*:?-{3,}:?\s*(?=\|)|[#*`>|\[\]]+")
@@ -35,11 +34,7 @@ def is_allowed(url: str, allowed: set[str]) -> bool:
 
 def safe_markdown(text: str, allowed: set[str]) -> str:
     """Markdown with images, raw HTML and links outside ``allowed`` removed; code is left alone."""
-    parts = CODE.split(text or "")
-    for i in range(0, len(parts), 2):  # even parts are prose, odd parts are code
-        prose = REF_IMAGE.sub(r"\1", sanitize(parts[i], allowed))
-        parts[i] = TAG_START.sub("&lt;", prose)  # an unclosed tag the regexes could not see
-    return "".join(parts)
+    return rewrite(text or "", lambda url: is_allowed(url, allowed))
 
 
 def is_busy(answer: Answer) -> bool:

@@ -1,8 +1,10 @@
-"""UI stage: the status line — LLM server up / warming up / down (and which model), index size.
+"""UI stage: the status line — LLM server up / warming up / down (and which model), index size, and
+whatever the health checks find wrong (a file the last ingest could not read, a broken curriculum, a
+damaged index or learner database), each with its fix.
 
-Probing is cheap and bounded (the LLM client's connect timeout), shared by every open page
-through ``HealthCache``, and never raises: a broken index or server shows as such instead of
-breaking the page.
+Probing is cheap and bounded (the LLM client's connect timeout; the cheap health checks only),
+shared by every open page through ``HealthCache``, and never raises: a broken index or server
+shows as such instead of breaking the page.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from tutorbot.health import Check, problems
 from tutorbot.ui.i18n import t
 
 if TYPE_CHECKING:
@@ -27,10 +30,13 @@ class Health(BaseModel):
     state: Literal["up", "warming", "down"]
     model: str = ""
     chunks: int = 0
+    problems: list[Check] = Field(default_factory=list, description="Health checks that are not ok.")
 
 
-def probe(llm: LLMClient, count_chunks: Callable[[], int], settings: Settings) -> Health:
-    """Ask the LLM server and the index how they are; failures read as 'down' / 0 passages."""
+def probe(llm: LLMClient, count_chunks: Callable[[], int], settings: Settings,
+          checks: Callable[[], list[Check]] = list) -> Health:
+    """Ask the LLM server, the index and the health checks how they are; failures read as
+    'down' / 0 passages."""
     from tutorbot.llm.server import is_starting
 
     try:
@@ -44,7 +50,7 @@ def probe(llm: LLMClient, count_chunks: Callable[[], int], settings: Settings) -
         chunks = count_chunks()
     except Exception:  # same: an unreadable index shows as empty
         chunks = 0
-    return Health(state=state, model=model, chunks=chunks)
+    return Health(state=state, model=model, chunks=chunks, problems=problems(checks()))
 
 
 def status_text(health: Health, lang: str) -> str:
@@ -52,7 +58,9 @@ def status_text(health: Health, lang: str) -> str:
     llm = html.escape(t(lang, f"status.{health.state}", model=health.model or "?"))
     llm = re.sub(r"`([^`]+)`", r"<code>\1</code>", llm)
     index = html.escape(t(lang, "status.index", n=health.chunks))
-    return f'<span class="tb-dot tb-{health.state}"></span>{llm} · {index}'
+    warnings = "".join(f'<div class="tb-warn tb-{ch.state}">⚠ {html.escape(ch.name)}: {html.escape(ch.detail)}</div>'
+                       for ch in health.problems)
+    return f'<span class="tb-dot tb-{health.state}"></span>{llm} · {index}{warnings}'
 
 
 class HealthCache:

@@ -16,6 +16,7 @@ CSS = """
 #tb-status { font-size: 0.9em; }
 .tb-dot { display: inline-block; width: 10px; height: 10px; border-radius: 5px; margin-right: 6px; }
 .tb-up { background: #16a34a; } .tb-warming { background: #f59e0b; } .tb-down { background: #dc2626; }
+.tb-warn.tb-degraded { color: #b45309; } .tb-warn.tb-failed { color: #dc2626; }
 .tb-link { padding: 0 0.4em; border-radius: 0.6em; font-size: 0.85em; }
 .tb-link-ok { background: var(--color-green-100, #dcfce7); }
 .tb-link-dead { background: var(--color-red-100, #fee2e2); }

@@ -29,6 +29,8 @@ If And But Or So Also Both Each Every For From In On At To Of With Without By As
 Yes No Not Note See Start First Second Third Next Finally After Before Learn Read Watch Study Try Use Begin
 English Chinese Monday Week Weeks Stage Step Part Chapter Section Topic Course Paper Book Video Blog
 """.split())
+# Acronyms of the field itself, not names of anything a model could invent.
+GENERAL_ACRONYMS = frozenset("AI ML DL LLM NLP CV GPU CPU TPU API SDK URL PDF FAQ OK".split())
 
 
 def normalise(text: str) -> str:
@@ -45,7 +47,11 @@ def facts(sentence: str) -> list[str]:
         found += [(m.start(), m.group()) for m in pattern.finditer(text)]
     found += [(m.start(1), m.group(1).strip()) for m in QUOTED.finditer(text)]
     found += [(m.start(), m.group()) for m in CAPITALISED.finditer(text) if not _common(m.group())]
-    return list(dict.fromkeys(f for _, f in sorted(found) if normalise(f)))
+    return list(dict.fromkeys(f for _, f in sorted(found) if normalise(f) and not _general(f)))
+
+
+def _general(fact: str) -> bool:
+    return fact.rstrip("s") in GENERAL_ACRONYMS
 
 
 def _common(phrase: str) -> bool:
@@ -62,7 +68,7 @@ def _stated(fact: str, haystack: str) -> bool:
     key = normalise(fact)
     if key.isdigit():  # "3" is not stated by "CS336": numbers match whole
         return re.search(rf"(?<![0-9]){key}(?![0-9])", haystack) is not None
-    if key in haystack:
+    if key in haystack or (key.endswith("s") and key[:-1] in haystack):  # "Transformers", "LLMs"
         return True
     # "Andrej Karpathy" is supported by "Karpathy": every capitalised word of a name counts alone
     words = [normalise(w) for w in fact.split() if len(w) > 2]

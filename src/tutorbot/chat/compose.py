@@ -1,0 +1,124 @@
+"""Composed answers: the source sentences that best answer the question, quoted and cited.
+
+When the model's text does not survive the truth gate (the bundled 135M model mostly does not), the
+learner still gets a short, structured answer built from the sources alone: the best-ranked sentences
+first, each in its original words with its section and citation, then pointers to the other sources.
+Lead-ins and labels are in the learner's language; quoted facts keep the language they were written in.
+No two lines repeat each other (an answer must never read as a loop).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from pydantic import BaseModel
+
+from tutorbot.retrieval.sentences import RankedSentence
+from tutorbot.schemas import Hit
+from tutorbot.verify.gate import cite
+from tutorbot.verify.loops import NGRAM, first_repeat, tokens_with_offsets
+
+LEAD = {"en": "From the sources:", "zh": "资料中的相关内容："}
+MORE = {"en": "More in", "zh": "更多内容见"}
+MIN_TOKENS = 4  # a heading word or a bare link label answers nothing
+BOLD_LINE = re.compile(r"(?:[-*+]\s+|\d+[.)]\s+)?\*\*[^*]+\*\*\s*[：:]?")
+
+
+class Line(BaseModel):
+    """One quoted sentence with where it is written."""
+
+    text: str
+    source: int
+    section: str = ""
+
+
+class Composition(BaseModel):
+    lines: list[Line]
+    more: list[tuple[str, int]]  # (section, citation number) of sources not quoted
+
+    def render(self, lang: str, lead: bool = True) -> str:
+        labelled: set[str] = set()  # a section is named once: twice would read as a repeat
+        body = []
+        for line in self.lines:
+            body.append(f"- {_label(line, labelled)}{cite(line.text, line.source)}")
+            labelled.add(line.section)
+        if self.more:
+            body.append(f"{MORE[lang]} " + ", ".join(f"*{s}* [{n}]" for s, n in self.more))
+        return "\n".join(([LEAD[lang]] if lead else []) + body)
+
+
+def compose(ranked: Sequence[RankedSentence], hits: Sequence[Hit], clean: Callable[[str, Hit], str],
+            max_lines: int = 4, min_share: float = 0.5, exclude: str = "") -> Composition:
+    """The best sentences (within ``min_share`` of the best score), without repeats, then pointers.
+
+    ``clean`` makes a quoted sentence safe to show (no foreign links, no markup from the page);
+    ``exclude`` is text already shown (a verified model answer): lines that repeat it are skipped."""
+    top = ranked[0].score if ranked else 0.0
+    lines: list[Line] = []
+    shown = exclude
+    for r in ranked:
+        if len(lines) == max_lines or r.score < top * min_share:
+            break
+        text = clean(r.text, hits[r.hit]).strip()
+        if _heading(r, hits[r.hit]) or len(tokens_with_offsets(text)) < MIN_TOKENS or _repeats(text, shown):
+            continue
+        lines.append(Line(text=text, source=r.hit + 1, section=_section(hits[r.hit])))
+        shown += "\n" + text
+    return _without_repeats(Composition(lines=lines, more=_more(hits, lines)), exclude)
+
+
+def _without_repeats(comp: Composition, shown: str) -> Composition:
+    """Drop lines until nothing repeats, across line ends and with what is already shown: a
+    source can quote one title twice in a row, and the answer must still never read as a loop."""
+    while comp.lines:
+        at = first_repeat(f"{shown}\n{comp.render('en', lead=False)}")
+        if at is None:
+            break
+        offset, drop = len(shown) + 1, len(comp.lines) - 1
+        for i, rendered in enumerate(comp.render("en", lead=False).split("\n")):
+            if offset + len(rendered) >= at and i < len(comp.lines):
+                drop = i
+                break
+            offset += len(rendered) + 1
+        comp = comp.model_copy(update={"lines": comp.lines[:drop] + comp.lines[drop + 1:]})
+    return comp
+
+
+def _heading(r: RankedSentence, hit: Hit) -> bool:
+    """A heading or a bold label names a section; it answers nothing ("技术报告", "研究方向")."""
+    text = hit.chunk.text
+    line = text[text.rfind("\n", 0, r.start) + 1:].split("\n", 1)[0].strip()
+    bare = r.text.strip("*：: ")
+    return line.startswith("#") or bare in hit.chunk.section.split(" > ") or bool(BOLD_LINE.fullmatch(line))
+
+
+def _repeats(text: str, shown: str) -> bool:
+    """Whether ``text`` shares an 8-gram with what is already shown."""
+    def grams(s: str) -> set[tuple[str, ...]]:
+        toks = [t for t, _ in tokens_with_offsets(s)]
+        return {tuple(toks[i:i + NGRAM]) for i in range(len(toks) - NGRAM + 1)} or {tuple(toks)}
+    return bool(grams(text) & grams(shown)) if shown else False
+
+
+def _section(hit: Hit) -> str:
+    c = hit.chunk
+    return (c.section.split(" > ")[-1] or c.title).strip()
+
+
+def _label(line: Line, labelled: set[str]) -> str:
+    if not line.section or line.section in line.text or line.section in labelled:
+        return ""
+    return f"**{line.section}**: "
+
+
+def _more(hits: Sequence[Hit], lines: list[Line], limit: int = 3) -> list[tuple[str, int]]:
+    used = {line.source for line in lines}
+    seen = {line.section for line in lines}
+    out = []
+    for n, h in enumerate(hits, 1):
+        name = _section(h)
+        if n not in used and name and name not in seen:
+            seen.add(name)
+            out.append((name, n))
+    return out[:limit]

@@ -1,0 +1,30 @@
+"""Lexical stage: BM25 (bm25s) over the index's chunks, with weighted query terms.
+
+Expansion adds translated terms with weights below one (a word with three dictionary senses
+adds a third of a word each), so the score is a weighted sum of per-term BM25 scores rather
+than bm25s's unweighted query. The index is in memory, rebuilt from the chunks on refresh.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Lexical:
+    """BM25 scores of every chunk for a weighted bag of query tokens."""
+
+    def __init__(self, docs: list[list[str]]):
+        import bm25s
+
+        self.n = len(docs)
+        self._bm25 = bm25s.BM25()
+        if docs:
+            self._bm25.index(docs, show_progress=False)
+        self.vocab: dict[str, int] = dict(self._bm25.vocab_dict or {}) if docs else {}
+
+    def scores(self, weighted: dict[str, float]) -> np.ndarray:
+        total = np.zeros(self.n, np.float32)
+        for token, weight in weighted.items():
+            if token in self.vocab:
+                total += weight * self._bm25.get_scores_from_ids([self.vocab[token]])
+        return total

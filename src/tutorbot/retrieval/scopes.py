@@ -1,0 +1,130 @@
+"""Scope stage: which roadmap, part of one, or linked page a question names.
+
+Learners point at a document rather than quote it: "the relearn-AI post", "the researcher
+plan", "DeepSeek's first stage", "the ChatGPT roadmap's tips", "Lilian Weng's blog", "the
+minGPT notes". The names come from the corpus itself — each roadmap's file name, title and
+top-level headings (the "DeepSeek" and "ChatGPT" answers of one file); each linked page's title,
+URL words (lilianweng, pku-dair, mingpt) and the link texts the roadmaps give it — so a new
+corpus brings its own. A chunk inside a named scope gets a boost in fusion, and the scope's
+opening chunk (what it is about; a paper's abstract) joins the candidates; nothing is filtered.
+
+A one-word name is mentioned when the question itself holds it and it is rare in the text
+("relearn-ai", "DeepSeek", 扩散模型; a URL word only if the text never uses it: "lilianweng" yes,
+"roadmap" no). A longer name is mentioned by two or more words making most of it, with the
+expansion's help ("LLM basics" → 大模型 + 基础 for 大模型基础), when they are all of it or include
+a rare word the question says itself ("researcher plan" for llm-researcher-plan — but not "large
+language model" for every paper with those words in its title). Naming a part names its document.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import PurePosixPath
+
+from tutorbot.retrieval.tokenize import Tokenizer
+from tutorbot.schemas import Chunk
+from tutorbot.urls import find_links, normalise_url
+
+MOST = 0.6  # share of a name's words that names it
+RARE = 0.05  # share of chunks a one-word name may occur in and still tell its scope apart
+COMMON_URL_WORDS = {"https", "http", "www", "github", "com", "org", "net", "html", "blob", "main", "docs",
+                    "readme", "index", "posts", "blog", "archives", "abs", "arxiv", "watch", "playlist",
+                    "list", "class", "courses", "schedule", "edu", "io", "ai", "md", "php"}
+NUMBERING = re.compile(r"[ivxlc]+|\d+")  # "III. LLM 研究者成长学习计划": the numbering names nothing
+
+
+def doc_scope(chunk: Chunk) -> str:
+    return chunk.doc_id
+
+
+def part_scope(chunk: Chunk) -> str:
+    return f"{chunk.doc_id} > {chunk.section.split(' > ')[0]}" if chunk.section else ""
+
+
+class Scopes:
+    """Names of the documents and their top-level parts, and which a question mentions."""
+
+    def __init__(self, chunks: Sequence[Chunk], tokenize: Tokenizer, df: dict[str, int]):
+        """``df``: in how many chunks' own text (URLs left out) each token occurs."""
+        self.tokenize = tokenize
+        self.names: dict[str, list[list[str]]] = defaultdict(list)  # scope → its names, as words
+        self.opening: dict[str, str] = {}  # scope → id of its first chunk (what the scope is about)
+        anchors = link_texts(chunks)
+        for c in sorted(chunks, key=lambda c: (c.doc_id, c.position)):
+            self.opening.setdefault(doc_scope(c), c.id)
+            if c.kind == "linked":
+                self._name(c.doc_id, [c.title, *anchors.get(c.doc_id, [])])
+                words = [tokenize.stem(w) for w in url_words(c.doc_id)]
+                self._name(c.doc_id, [w for w in words if not df.get(w)], whole=True)
+                continue
+            self._name(doc_scope(c), [_file_words(c.doc_id), PurePosixPath(c.doc_id).stem, c.title])
+            if part := part_scope(c):
+                self._name(part, [c.section.split(" > ")[0]])
+                self.opening.setdefault(part, c.id)
+        self.rare = {w for names in self.names.values() for name in names for w in name
+                     if df.get(w, 0) / max(len(chunks), 1) <= RARE}
+
+    def _name(self, scope: str, names: list[str], whole: bool = False) -> None:
+        """Add names of a scope; ``whole``: each is one word as it stands (a URL's words)."""
+        known = self.names[scope]
+        for name in names:
+            words = [name] if whole else [w for w in dict.fromkeys(self.tokenize.words(name) + _latin(
+                self.tokenize, name)) if not NUMBERING.fullmatch(w)]
+            if words and words not in known:
+                known.append(words)
+
+    def mentioned(self, own: set[str], terms: dict[str, float]) -> set[str]:
+        """Scopes named by the question: one-word names by its own words (a translation of
+        "roadmap" is no name), longer ones by its expanded terms; a named part names its document.
+        ``own`` may hold joined neighbours too ("Lilian Weng" → lilianweng; see ``joined_words``)."""
+        named = {scope for scope, names in self.names.items() if any(self._named(n, own, terms) for n in names)}
+        return named | {scope.split(" > ")[0] for scope in named}
+
+    def _named(self, words: list[str], own: set[str], terms: dict[str, float]) -> bool:
+        if len(words) == 1:
+            return words[0] in own and words[0] in self.rare
+        hit = [w for w in words if w in terms]
+        if len(hit) < 2 or len(hit) / len(words) < MOST:
+            return False
+        return len(hit) == len(words) or any(w in own and w in self.rare for w in hit)
+
+
+def _file_words(doc_id: str) -> str:
+    return re.sub(r"[-_.]+", " ", PurePosixPath(doc_id).stem)
+
+
+def _latin(tokenize: Tokenizer, name: str) -> list[str]:
+    from tutorbot.lang import has_cjk
+
+    return [t for t in tokenize(name) if not has_cjk(t)]
+
+
+def link_texts(chunks: Sequence[Chunk]) -> dict[str, list[str]]:
+    """Normalised URL → the texts the roadmaps link it with ("Lil'Log", "MLsys-Guide")."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for c in chunks:
+        if c.kind == "roadmap":
+            for text, url in find_links(c.text):
+                if text and not text.startswith("http"):
+                    out[normalise_url(url)].append(text)
+    return out
+
+
+def url_words(url: str) -> list[str]:
+    """Name-like words of a URL: host and path pieces without common parts or trailing digits
+    ("https://jarvis73.com/2024/..." → jarvis; "github.com/PKU-DAIR/..." → pku-dair, pku, dair)."""
+    pieces = re.split(r"[/.?=&#:]+", url.lower().split("://", 1)[-1])
+    out = []
+    for p in pieces:
+        p = re.sub(r"[-_\d]+$", "", p)
+        if len(p) >= 4 and p not in COMMON_URL_WORDS and not p.isdigit():
+            out += [p, *(q for q in re.split(r"[-_]+", p) if len(q) >= 3 and q not in COMMON_URL_WORDS)]
+    return list(dict.fromkeys(out))
+
+
+def joined_words(words: list[str]) -> set[str]:
+    """The words, plus each pair of neighbours joined plain and with a hyphen (names in URLs)."""
+    pairs = zip(words, words[1:], strict=False)
+    return set(words) | {f"{a}{b}" for a, b in pairs} | {f"{a}-{b}" for a, b in zip(words, words[1:], strict=False)}

@@ -1,0 +1,88 @@
+"""Tokenise stage: the one word splitter that BM25, term mining, sentence ranking and grounding share.
+
+Latin text: lower-cased, accents folded (Pokémon → pokemon), Snowball-stemmed (checkpointing →
+checkpoint), so a learner's word form meets the corpus's. Chinese: jieba's search mode, on our
+own jieba instance taught the domain terms (mined and hand-written) so that e.g. 后训练 stays one
+rare token instead of 后 + the very common 训练.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from tutorbot.lang import CJK_CHARS, has_cjk
+
+WORD = re.compile(r"[a-z0-9][a-z0-9.\-+#_]*[a-z0-9+#]|[a-z0-9]")
+NOT_CJK = re.compile(f"[^{CJK_CHARS}]+")
+STOP = set("the a an of to in on for and or is are be what which who how does do i my me with about "
+           "should can there any it its this that these those was were has have had by from at as into "
+           "than then so if not no but just also very much more most some such you your we our they them "
+           "their he she his her will would could did done get got "
+           "的 了 和 是 在 有 什么 哪些 吗 呢 我 你 与 及 或 如何 怎么 推荐 一些 那 这 个 吧 啊 里 都 也 就 还 要 "
+           "把 被 让 给 对 从 到 说 看 会 能 想 用 该 哪 那个 这个 那份 那篇 一下".split())
+STEMMABLE = re.compile(r"[a-z]{4,}")
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: "Pokémon" and "pokemon" are one word."""
+    text = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in text if not unicodedata.combining(ch))
+
+
+class Tokenizer:
+    """Stemmed Latin words and jieba search-mode Chinese words, stop words dropped."""
+
+    def __init__(self, words: Iterable[str] = ()):
+        import jieba
+        import snowballstemmer
+
+        jieba.setLogLevel(60)
+        self._jieba = jieba.Tokenizer()  # ours, not jieba's global one
+        self.add_words(words)
+        self._stem = snowballstemmer.stemmer("english").stemWord
+        self._stems: dict[str, str] = {}
+
+    def add_words(self, words: Iterable[str]) -> None:
+        """Teach jieba domain terms (each stays one token, besides its search-mode pieces)."""
+        for w in words:
+            if has_cjk(w) and " " not in w:
+                self._jieba.add_word(w, freq=20000)
+
+    def __call__(self, text: str) -> list[str]:
+        text = fold(text)
+        toks = [self.stem(w) for w in WORD.findall(text)]
+        if has_cjk(text):
+            toks += [t for t in self._jieba.lcut_for_search(NOT_CJK.sub(" ", text)) if t.strip()]
+        return [t for t in toks if t not in STOP]
+
+    def stem(self, word: str) -> str:
+        if not STEMMABLE.fullmatch(word):
+            return word
+        if word not in self._stems:
+            self._stems[word] = self._stem(word)
+        return self._stems[word]
+
+    def words(self, text: str) -> list[str]:
+        """Chinese words of ``text`` as jieba cuts them (precise mode: no overlapping pieces)."""
+        return [t for t in self._jieba.lcut(NOT_CJK.sub(" ", text)) if t.strip()]
+
+
+NAME_LIKE = re.compile(r"\b(?=[A-Za-z0-9.\-]*[A-Za-z])(?:[A-Za-z]+[0-9][A-Za-z0-9.\-]*|[0-9]+[A-Za-z][A-Za-z0-9.\-]*"
+                       r"|[A-Z]{3,}[A-Za-z0-9]*|[a-z]+[A-Z][A-Za-z0-9]*|[A-Z][a-z]+[A-Z][A-Za-z0-9]*)\b")
+
+
+def name_terms(texts: Iterable[str]) -> set[str]:
+    """Words shaped like names of courses, papers and tools (CS336, nanoGPT, LoRA, HELM, DeepSeek),
+    lower-cased: a question naming one is about the corpus even when it says little else."""
+    return {m.lower() for t in texts for m in NAME_LIKE.findall(t) if len(m) >= 3}
+
+
+def names_in(text: str) -> set[str]:
+    """The name-shaped words of one text, lower-cased."""
+    return name_terms([text])
+
+
+def mentions_name(query: str, names: set[str]) -> bool:
+    return any(w in names for w in WORD.findall(query.lower()))

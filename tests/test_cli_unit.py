@@ -1,0 +1,69 @@
+"""The command line's contract without a model: --version, exit codes (1 failed, 2 bad input),
+one-line errors for an unreachable embeddings endpoint, and `ingest --json`."""
+
+from __future__ import annotations
+
+import json
+from importlib import metadata
+
+import numpy as np
+import pytest
+from conftest import free_port
+from fake_openai import FakeOpenAI
+from typer.testing import CliRunner
+
+from tutorbot.cli import app
+from tutorbot.llm.embeddings import EmbeddingError
+from tutorbot.retrieval.embed import OpenAIEmbedder
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("TUTORBOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("TUTORBOT_EMBEDDING_BACKEND", "hash")
+    monkeypatch.chdir(tmp_path)  # no .env or tutorbot.toml of the developer's
+    return monkeypatch
+
+
+def invoke(*args: str):
+    result = CliRunner().invoke(app, list(args))
+    assert "Traceback" not in result.output
+    return result
+
+
+def test_version_prints_the_installed_version(env):
+    out = invoke("--version")
+    assert out.exit_code == 0 and out.stdout.strip() == f"tutorbot {metadata.version('tutorbot')}"
+
+
+def test_a_bad_option_value_is_a_usage_error_and_a_failure_at_run_time_is_not(env):
+    bad = invoke("search", "attention", "--mode", "magic")
+    assert bad.exit_code == 2 and bad.output.startswith("error: --mode must be")
+    no_index = invoke("search", "attention")
+    assert no_index.exit_code == 1 and "tutorbot ingest" in no_index.output
+
+
+def test_an_unreachable_embeddings_endpoint_is_one_line_naming_the_setting(env):
+    env.setenv("TUTORBOT_EMBEDDING_BACKEND", "openai")
+    env.setenv("TUTORBOT_EMBEDDING_BASE_URL", f"http://127.0.0.1:{free_port()}/v1")
+    env.setenv("TUTORBOT_EMBEDDING_MODEL", "e5")
+    out = invoke("search", "attention")
+    assert out.exit_code == 1 and out.output.count("\n") == 1, out.output
+    assert out.output.startswith("error: embeddings endpoint") and "TUTORBOT_EMBEDDING_BASE_URL" in out.output
+
+
+def test_the_openai_embeddings_backend_goes_through_the_sdk_and_normalises():
+    with FakeOpenAI() as server:
+        emb = OpenAIEmbedder(server.url, "e5", batch_size=2)
+        vecs = emb.embed_passages(["a", "b", "c"])
+    assert emb.dim == 3 and vecs.shape == (3, 3) and np.allclose(np.linalg.norm(vecs, axis=1), 1)
+    assert [b["model"] for b in server.bodies] == ["e5"] * 3 and server.paths[-1] == "/v1/embeddings"
+    with pytest.raises(EmbeddingError, match="TUTORBOT_EMBEDDING_BASE_URL"):
+        OpenAIEmbedder(server.url, "e5")  # the server is gone now
+
+
+def test_ingest_json_is_the_report(env, corpus_copy):
+    out = invoke("ingest", str(corpus_copy), "--json")
+    assert out.exit_code == 0, out.output
+    report = json.loads(out.stdout)
+    assert report["chunks_total"] > 0 and report["documents_read"] == 5 and isinstance(report["skipped"], list)

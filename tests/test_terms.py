@@ -1,0 +1,70 @@
+"""Term mining at ingest: bilingual pairs in both writing orders, abbreviations, the dictionary
+bridge cut to the corpus's words, and re-mining only when the indexed chunks change."""
+
+import pytest
+
+from tutorbot.ingest.terms import ensure_terms, load_terms, mine_acronyms, mine_pairs, mine_terms, phrase_key
+from tutorbot.retrieval.expand import QueryExpander
+from tutorbot.retrieval.tokenize import Tokenizer
+from tutorbot.schemas import Chunk
+
+FIXTURE = [
+    "- 学习 PyTorch 的**高级特性**：自定义梯度、混合精度训练（`torch.cuda.amp`）、JIT 编译",
+    "- **对齐（Alignment）**：如何让 LLM 更安全？",
+    "- **模型架构**：Mamba（状态空间模型）",
+    "- 实现**动态批处理**（Dynamic Batching）",
+    "嘉宾阵容豪华（OpenAI, Anthropic, Meta, Google DeepMind 等）",  # a list of examples, no pair
+    "基础夯实（构建Transformer/NLP/LLM底层原理认知）",  # a Chinese note, no pair
+    "Mixture-of-Experts (MoE): The Birth and Rise of Conditional Computation",
+    "我们的团队在内存墙问题上有很多经验。",
+]
+
+
+def chunks() -> list[Chunk]:
+    return [Chunk(id=f"c{i}", doc_id="roadmaps/x.txt", title="x", text=t, position=i) for i, t in enumerate(FIXTURE)]
+
+
+@pytest.fixture(scope="module")
+def tok() -> Tokenizer:
+    return Tokenizer()
+
+
+@pytest.fixture(scope="module")
+def table():
+    return mine_terms(chunks())
+
+
+def test_pairs_are_mined_in_both_writing_orders(tok):
+    pairs = {(p.zh, p.en) for p in mine_pairs(FIXTURE, tok)}
+    assert ("混合精度训练", "torch.cuda.amp") in pairs and ("对齐", "Alignment") in pairs  # 中文（English）
+    assert ("状态空间模型", "Mamba") in pairs  # English（中文）
+    assert ("动态批处理", "Dynamic Batching") in pairs
+
+
+def test_lists_of_examples_and_chinese_notes_are_not_pairs(tok):
+    found = {p.zh for p in mine_pairs(FIXTURE, tok)}
+    assert "嘉宾阵容豪华" not in found and "基础夯实" not in found
+
+
+def test_an_abbreviation_is_paired_with_the_words_whose_initials_spell_it():
+    assert mine_acronyms(FIXTURE) == {"moe": ["mixture of experts"]}
+
+
+def test_the_dictionary_bridges_english_words_to_the_corpus_chinese_words(table, tok):
+    tok.add_words(table.zh_terms())
+    assert "内存" in table.en_to_zh[phrase_key(tok, "memory")] and table.en_to_zh[phrase_key(tok, "wall")] == ["墙"]
+    expansion = QueryExpander(tok, table).expand("Which hardware limit is the memory wall?")
+    assert {"内存", "墙"} <= set(expansion.zh)
+    back = QueryExpander(tok, table).expand("混合精度训练怎么做")
+    assert "torch.cuda.amp" in back.en
+
+
+def test_the_table_is_stored_and_mined_again_only_when_the_chunks_change(tmp_path, table):
+    path = tmp_path / "terms.json"
+    path.write_text(table.model_dump_json())
+    first = ensure_terms(path, chunks())
+    assert load_terms(path) == first == table
+    path.write_text(first.model_copy(update={"pairs": []}).model_dump_json())  # marks the stored copy
+    assert ensure_terms(path, chunks()).pairs == []  # same chunks: the stored table is used
+    changed = [*chunks(), Chunk(id="new", doc_id="roadmaps/x.txt", title="x", text="量化（Quantization）")]
+    assert ("量化", "Quantization") in {(p.zh, p.en) for p in ensure_terms(path, changed).pairs}
