@@ -6,8 +6,15 @@ from __future__ import annotations
 import pytest
 
 from tutorbot.curriculum.graph import load_curriculum
-from tutorbot.quiz.vocabulary import (TermGroups, Vocabulary, acronym_groups, name_groups, owned_terms, pair_groups,
-                                      same_term)
+from tutorbot.quiz.vocabulary import (
+    TermGroups,
+    Vocabulary,
+    acronym_groups,
+    name_groups,
+    owned_terms,
+    pair_groups,
+    same_term,
+)
 from tutorbot.settings import PROJECT_ROOT
 
 
