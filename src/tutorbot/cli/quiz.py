@@ -34,7 +34,7 @@ def quiz(topic: str = typer.Option("", "--topic", "-t", help="Curriculum topic i
          as_json: bool = typer.Option(False, "--json", help="Print the quiz as JSON instead of asking it.")):
     """Quiz yourself on a topic; every answer key is checked against the passage it cites."""
     if bool(topic) == bool(week):
-        fail("give exactly one of --topic TOPIC or --week N (a week of your plan: see `tutorbot plan`)")
+        fail("give exactly one of --topic TOPIC or --week N (a week of your plan: see `tutorbot plan`)", USAGE)
     with guard():
         c = container()
         svc, user = c.quizzes, c.store.get_or_create_local_user().id
