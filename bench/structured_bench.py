@@ -1,7 +1,7 @@
 """Benchmark 6 — structured output: schema-valid rate and the cost of constrained decoding.
 
 Stage measured: the three places tutorbot asks vLLM for JSON-schema output — plan guidance
-(``plan_writer.write_guidance``), a quiz question (``quiz_gen.ModelWriter.write``) and profile
+(``plan_writer.write_guidance``), a quiz question (``quiz.writer.ModelWriter.write``) and profile
 extraction (``profile.refine_profile``) — each driven through its real code path with varied
 inputs (temperature is 0 there, so repeating one input would repeat one answer). A ``TapLLM``
 records every ``structured`` call; each input's prompt (caught by a dry run) is also sent without
@@ -30,8 +30,8 @@ from tutorbot.plans.planner import make_plan
 from tutorbot.plans.profile import parse_profile
 from tutorbot.plans.refine import refine_profile
 from tutorbot.plans.truth import plan_vocabulary
-from tutorbot.quiz.generate import Malformed, ModelWriter, usable_passages
 from tutorbot.quiz.models import QuizConfig
+from tutorbot.quiz.writer import Malformed, ModelWriter, usable_passages
 
 LEARNERS = [
     "I know Python and PyTorch, 10 hours a week for 3 months, I want to understand how LLMs work.",

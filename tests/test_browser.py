@@ -188,7 +188,7 @@ def test_quiz_of_three_questions_then_progress_chart(page):
         page.wait_for_selector("#tb-quiz-next", state="visible", timeout=ANSWER_S * 1000)
         assert page.locator("#tb-quiz-feedback").inner_text().strip()  # immediate feedback
         page.click("#tb-quiz-next")
-    page.wait_for_function("document.querySelector('#tb-quiz-score').innerText.includes('/ 3')")
+    page.wait_for_function("document.querySelector('#tb-quiz-score').innerText.includes('of 3 points')")
     shot(page, "quiz")
     open_tab(page, "progress")
     page.wait_for_function(f"document.querySelectorAll('{HISTORY_ROWS}').length >= 3")
@@ -196,6 +196,24 @@ def test_quiz_of_three_questions_then_progress_chart(page):
     bars.first.wait_for(timeout=30_000)  # a real Vega bar chart, one bar per topic
     assert bars.count() >= 1
     shot(page, "progress")
+
+
+def test_a_wrong_answer_shows_the_explaining_sentence_and_its_citation(page):
+    open_tab(page, "quiz")
+    for label in ("Multiple choice", "True / false", "Fill in the blank"):  # blanks only: a typed wrong answer
+        page.locator("#tb-quiz-types label", has_text=label).click()
+    page.click("#tb-quiz-start")
+    page.wait_for_selector("#tb-quiz-question", state="visible", timeout=ANSWER_S * 1000)
+    sentence = page.locator("#tb-quiz-question").inner_text().split("“")[-1].rstrip("”")
+    page.fill("#tb-quiz-text textarea", "certainly not the answer")
+    page.click("#tb-quiz-submit")
+    page.wait_for_selector("#tb-quiz-next", state="visible", timeout=ANSWER_S * 1000)
+    feedback = page.locator("#tb-quiz-feedback").inner_text()
+    assert "Not quite" in feedback and "Answer:" in feedback and "Source:" in feedback
+    longest = max(sentence.split("____"), key=len).strip()
+    assert longest and longest[:60] in feedback.replace("\n", " ")  # the sentence that explains it
+    assert "explains it" in feedback or "says" in feedback
+    shot(page, "quiz-feedback")
 
 
 def test_library_filters(page):

@@ -54,3 +54,19 @@ def test_the_cli_and_the_ui_give_the_same_plan_after_the_same_quiz(c):
     for uid in (terminal, browser):
         assert len(c.store.plan_history(uid)) == 2  # the finished quiz re-planned, from either face
     assert c.plans.current(terminal).weeks == c.plans.current(browser).weeks
+
+
+def test_a_plan_weeks_checkpoint_quiz_from_the_terminal(c):
+    import json
+
+    uid = c.store.get_or_create_local_user().id
+    with_plan(c, uid)
+    week = c.plans.current(uid).weeks[0]
+    with patch.object(cli_quiz, "container", lambda **kw: c):
+        made = CliRunner().invoke(app, ["quiz", "--week", str(week.week), "--n", "2", "--json"])
+        missing = CliRunner().invoke(app, ["quiz", "--week", "99", "--json"])
+        neither = CliRunner().invoke(app, ["quiz", "--json"])
+    assert made.exit_code == 0, made.output
+    assert json.loads(made.output)["topic"] == (week.checkpoint or week.topics[0].id)
+    assert missing.exit_code == 2 and "no week 99" in missing.output and "tutorbot plan" in missing.output
+    assert neither.exit_code == 2 and "--topic TOPIC or --week N" in neither.output

@@ -12,6 +12,7 @@ from tutorbot.llm.fake import FakeLLM
 from tutorbot.llm.prompts import PromptLibrary
 from tutorbot.quiz.grade import AnswerError, Grader, check_answer, grade_exact
 from tutorbot.quiz.models import Question, QuizSource
+from tutorbot.quiz.vocabulary import TermGroups
 from tutorbot.retrieval.embed import HashEmbedder
 
 PROMPTS = PromptLibrary(Path(__file__).resolve().parents[1] / "prompts")
@@ -125,3 +126,51 @@ def test_grade_routes_by_type_and_checks_input():
     with pytest.raises(AnswerError):
         g.grade(SHORT, "")
     assert not llm.calls
+
+
+# -- fair grading: the same term in any form, the concept rather than a copy of bullets ---------
+
+EQUIVALENTS = TermGroups([["diffusion models", "扩散模型"], ["KV cache", "KV 缓存"]])
+CLOZE = Question(id="c", type="blank", topic="generative_overview", question="Fill in the blank: “____ learn p(x)”",
+                 answer="generative modeling", key="generative modeling", source=SRC)
+
+
+@pytest.mark.parametrize("answer,right", [("Generative Models", True), ("generative model", True),
+                                          ("Generative modelling", True), ("generative", False),
+                                          ("discriminative models", False)])
+def test_blanks_accept_inflections_plural_and_singular(answer, right):
+    assert grade_exact(CLOZE, answer).correct is right
+
+
+def test_blanks_accept_the_other_languages_term():
+    q = CLOZE.model_copy(update={"answer": "diffusion models", "key": "diffusion models"})
+    assert grade_exact(q, "扩散模型", EQUIVALENTS).correct
+    assert not grade_exact(q, "扩散模型").correct  # only through the equivalent-terms hook
+    assert Grader(None, None, None, equivalents=EQUIVALENTS).grade(q, "Diffusion Model").correct
+
+
+KV = Question(id="kv", type="short", topic="kv_cache", language="en", key="x", source=SRC,
+              question="What does “KV cache” achieve, and how? Answer in one or two sentences.",
+              answer="KV cache reduces end-to-end latency by storing the keys and values of earlier tokens.",
+              rubric=["end-to-end latency", "storing", "previously generated tokens"])
+
+
+def test_a_correct_explanation_in_other_words_gets_credit_on_the_concept():
+    g = Grader(HashEmbedder(), None, None, equivalents=EQUIVALENTS)
+    out = g.grade(KV, "It stores the keys and values of tokens generated previously, so latency drops.")
+    assert out.score >= 0.5 and [kp.covered for kp in out.key_points] == [False, True, True]
+
+
+def test_short_answers_earn_partial_credit_per_key_term():
+    g = Grader(HashEmbedder(), None, None)
+    full = g.grade(KV, "KV cache cuts end-to-end latency by storing keys of previously generated tokens.")
+    half = g.grade(KV, "It is about latency.")
+    none = g.grade(KV, "bananas")
+    assert full.correct and none.score < half.score < full.score and not half.correct
+    assert half.key_points[0].score == 0.5  # "latency", one of the two words of the first key term
+
+
+def test_the_key_terms_can_be_named_in_the_other_language():
+    q = KV.model_copy(update={"rubric": ["KV cache", "latency"]})
+    out = Grader(None, None, None, equivalents=EQUIVALENTS).grade(q, "KV 缓存 reduces latency")
+    assert [kp.covered for kp in out.key_points] == [True, True]

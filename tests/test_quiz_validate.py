@@ -105,10 +105,10 @@ def test_false_claim_supported_by_the_passage_is_rejected(validator):
 def test_blank_and_short_giveaways(validator):
     blank = dict(id="b", type="blank", topic="t", source=QuizSource(chunk_id="c1", source="x"), answer="Chris Manning",
                  key="Chris Manning")
-    assert validator.check(Question(question="主讲人：____", **blank), Seen()) is None
+    assert validator.check(Question(question="Fill in the blank: “主讲人：____”", **blank), Seen()) is None
     assert validator.check(Question(question="主讲人：____ (Chris Manning)", **blank), Seen()) == "gives_answer_away"
-    short = dict(id="s", type="short", topic="t", source=QuizSource(chunk_id="c1", source="x"), answer="见特点",
-                 rubric=["基础 NLP", "transformer", "pretraining"], key="transformer")
+    short = dict(id="s", type="short", topic="t", language="zh", source=QuizSource(chunk_id="c1", source="x"),
+                 answer="见特点", rubric=["基础 NLP", "transformer", "pretraining"], key="transformer")
     assert validator.check(Question(question="CS224N 有哪些特点？", **short), Seen()) is None
     assert validator.check(Question(question="CS224N 讲 transformer 和 pretraining 吗？", **short),
                            Seen()) == "gives_answer_away"
@@ -165,3 +165,14 @@ def test_passage_vectors_prefer_stored_vectors_and_cache():
     pv.get(TABLE)
     pv.get(TABLE)
     assert emb.texts_embedded == before + 1  # embedded once, then cached
+
+
+def test_a_model_question_that_states_what_its_passage_does_not_is_refused(validator):
+    fields = dict(id="m", type="mcq", topic="nlp_basics", origin="model", answer="Chris Manning", key="Chris Manning",
+                  options=["Chris Manning", "Dan Klein", "Percy Liang", "Noah Smith"],
+                  source=QuizSource(chunk_id="c1", source="roadmaps/plan.txt"))
+    assert validator.check(Question(question="Who teaches Stanford CS224N?", **fields), Seen()) is None
+    invented = Question(question="Who teaches Stanford CS224N since 2019 at MIT?", **fields)
+    assert validator.check(invented, Seen()) == "unchecked_claims"  # "2019" and "MIT": not in the passage
+    rule = invented.model_copy(update={"origin": "rule"})  # rule wording is ours: the gate is for model text
+    assert validator.check(rule, Seen()) is None

@@ -6,12 +6,15 @@ Gradio server on a free port over a stub container to check what it exposes over
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import httpx
 import pytest
 from conftest import free_port, make_settings
+from markdown_it import MarkdownIt
 
 from tutorbot.chat.conversations import Conversations
 from tutorbot.chat.service import ChatEvent
@@ -22,7 +25,7 @@ from tutorbot.learner.srs import CardState, new_scheduler
 from tutorbot.llm.fake import FakeLLM
 from tutorbot.plans.models import Phase, Plan, PlanResource, Week, WeekTopic
 from tutorbot.plans.service import needs_guidance, plan_stage
-from tutorbot.quiz.models import Feedback, KeyPoint, Question, QuizSource
+from tutorbot.quiz.models import Feedback, KeyPoint, Question, Quiz, QuizSource
 from tutorbot.schemas import Answer, CatalogEntry, Citation
 from tutorbot.settings import PROJECT_ROOT
 from tutorbot.store.learner_store import LearnerStore
@@ -435,7 +438,47 @@ def test_quiz_session_walks_one_question_at_a_time_to_a_score():
     done = session.model_copy(update={"index": 3, "results": [fb, fb, SimpleNamespace(correct=False, score=0.0)]})
     assert done.finished and done.current is None
     score = quiz_logic.score_markdown(done, "en")
-    assert "2 / 3 (67%)" in score and "1. ✔ Q0?" in score and "3. ✘ Q2? — Answer: True" in score
+    assert "2 of 3 points (67%)" in score and "1. ✔ Q0?" in score and "3. ✘ Q2? — Answer: True" in score
+
+
+def test_the_score_line_never_mixes_a_count_with_partial_credit():
+    src = QuizSource(chunk_id="c", source="s")
+    qs = [Question(id=f"q{i}", type="tf", topic="t", question=f"Q{i}?", options=["True", "False"], answer="True",
+                   source=src, key="k") for i in range(4)]
+    marks = [SimpleNamespace(correct=c, score=s) for c, s in ((True, 1.0), (True, 1.0), (True, 0.8), (False, 0.0))]
+    done = quiz_logic.QuizSession.model_construct(quiz=SimpleNamespace(id="z", questions=qs), index=4, results=marks)
+    first = quiz_logic.score_markdown(done, "en").splitlines()[0]
+    assert first == "### Score: 2.8 of 4 points (70%)"  # was "3 / 4 (70%)": a count beside partial credit
+    assert "3 of 4 answers fully right" in quiz_logic.score_markdown(done, "en")
+    assert "得分：2.8 / 4 分（70%）" in quiz_logic.score_markdown(done, "zh")
+
+
+@pytest.mark.parametrize("text", ["学习计划概览（3~6个月）的第1~3周", "a *very* _odd_ `name` [x](y) | #1"])
+def test_corpus_text_in_quiz_questions_is_shown_as_written(text):
+    q = Question(id="q", type="tf", topic="t", question=f"True or false? “{text}”", options=["True", "False"],
+                 answer="True", source=QuizSource(chunk_id="c", source="s"), key="k")
+    session = quiz_logic.QuizSession.model_construct(quiz=SimpleNamespace(id="z", questions=[q]), index=0, results=[])
+    md = quiz_logic.question_markdown(session, "Topic", "en").split("\n\n", 1)[1]
+    assert not re.search(r"(?<!\\)[~*_`\[\]|#]", md)  # escaped: a single "~" is strikethrough in GFM
+    rendered = MarkdownIt("commonmark").enable(["strikethrough", "table"]).render(md)
+    assert not re.search(r"<(?:del|s|em|strong|code|a)\b", rendered)
+    assert text in html.unescape(re.sub(r"<[^>]+>", "", rendered))
+
+
+def test_a_quiz_picked_from_the_plan_draws_on_that_weeks_resources():
+    weeks = [Week(week=1, hours=5, topics=[WeekTopic(id="dl_basics", name="DL", hours=5)], checkpoint="dl_basics",
+                  resources=[PlanResource(id="a", title="A", url="https://a.example/1", kind="blog")]),
+             Week(week=2, hours=5, topics=[WeekTopic(id="ddpm", name="DDPM", hours=5)], checkpoint="ddpm",
+                  resources=[PlanResource(id="b", title="B", url="https://b.example/ddpm", kind="paper"),
+                             PlanResource(id="c", title="C", url=None, kind="book")])]
+    plan = SimpleNamespace(weeks=weeks)
+    made = []
+    quizzes = SimpleNamespace(make_quiz=lambda uid, topic, **kw: made.append((topic, kw["sources"])) or
+                              Quiz(id="z", user_id=uid, questions=[], created_at=T0))
+    ops = quiz_logic.QuizOps(SimpleNamespace(quizzes=quizzes, plans=SimpleNamespace(current=lambda uid: plan)))
+    ops.start(1, "ddpm", 3, [], "en", source="plan")
+    ops.start(1, "ddpm", 3, [], "en", source="all")
+    assert made == [("ddpm", ["https://b.example/ddpm"]), ("ddpm", None)]
 
 
 def test_finishing_a_quiz_replans_and_says_so():

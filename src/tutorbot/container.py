@@ -153,12 +153,27 @@ class Container:
     def quizzes(self) -> QuizService:
         from tutorbot.quiz.service import QuizService
         from tutorbot.quiz.validate import PassageVectors
+        from tutorbot.quiz.vocabulary import (
+            TermGroups,
+            Vocabulary,
+            acronym_groups,
+            glossary_groups,
+            name_groups,
+            owned_terms,
+            pair_groups,
+        )
 
+        cur, mined = self.curriculum, self.retriever.terms
         vectors = PassageVectors(self.embedder, self.index.embeddings, self.index.nearest)
-        return QuizService(self.store, self.retriever, self.catalog, self.curriculum, llm=self.llm,
+        # the "same term" hook: the curriculum's bilingual names, the glossary, the terms mined at ingest
+        acronyms = acronym_groups(mined.acronyms)
+        equivalents = TermGroups(name_groups(cur) + glossary_groups(self.glossary.entries) + acronyms
+                                 + pair_groups(((p.zh, p.en) for p in mined.pairs), cur))
+        return QuizService(self.store, self.retriever, self.catalog, cur, llm=self.llm,
                            prompts=self.prompts, embedder=self.embedder, vectors=vectors,
                            scheduler=self.progress.scheduler, progress=self.progress,
-                           on_finished=self.plans.adapt_after_quiz)
+                           on_finished=self.plans.adapt_after_quiz, equivalents=equivalents,
+                           vocabulary=Vocabulary(cur, owned_terms(acronyms, cur)))
 
     def _curriculum_or_none(self) -> Curriculum | None:
         """A corpus that does not match the curriculum still chats (without topic names)."""

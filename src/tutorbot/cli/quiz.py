@@ -1,8 +1,10 @@
-"""`tutorbot quiz`, `review` and `export-anki`: quizzes and flashcards in the terminal.
+"""`tutorbot quiz`, `review`, `export-anki` and `eval quizzes`: quizzes and flashcards in the terminal.
 
 Registered on the ``cli.app`` Typer app when this module is imported (``cli.main`` does that).
 Without ``--json`` the questions are asked one by one; each answer is graded, logged and
-scheduled at once, and the feedback shows the right answer, the explanation and the source link.
+scheduled at once, and the feedback shows the right answer, the sentence that explains it and
+the source link. ``--week N`` makes the checkpoint quiz of week N of the learner's plan, from that
+week's resources.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from pathlib import Path
 
 import typer
 
-from tutorbot.cli.core import USAGE, app, container, echo_json, fail, guard
+from tutorbot.cli.core import USAGE, app, container, echo_json, eval_app, fail, guard
 from tutorbot.learner.srs import SELF_RATINGS
 from tutorbot.quiz.grade import AnswerError
 from tutorbot.quiz.models import Feedback, Quiz
@@ -23,20 +25,38 @@ def _service():
 
 
 @app.command()
-def quiz(topic: str = typer.Option(..., "--topic", "-t", help="Curriculum topic id or name (zh/en), or free text."),
+def quiz(topic: str = typer.Option("", "--topic", "-t", help="Curriculum topic id or name (zh/en), or free text."),
+         week: int = typer.Option(0, "--week", "-w", help="Checkpoint quiz of this week of your plan, from its "
+                                  "resources (instead of --topic)."),
          n: int = typer.Option(5, "--n", "-n", help="Number of questions (1-20)."),
          types: str = typer.Option("", "--types", help="Comma-separated: mcq,tf,short,blank (default: all)."),
          language: str = typer.Option("auto", "--language", help="auto, zh or en."),
          as_json: bool = typer.Option(False, "--json", help="Print the quiz as JSON instead of asking it.")):
-    """Quiz yourself on a topic; every answer key is checked against its roadmap source."""
+    """Quiz yourself on a topic; every answer key is checked against the passage it cites."""
+    if bool(topic) == bool(week):
+        fail("give exactly one of --topic TOPIC or --week N (a week of your plan: see `tutorbot plan`)", USAGE)
     with guard():
-        svc, user = _service()
-        made = svc.make_quiz(user, topic, n, types or None, language)
+        c = container()
+        svc, user = c.quizzes, c.store.get_or_create_local_user().id
+        sources = _week_sources(c, user, week) if week else None
+        topic = sources[0] if sources else topic
+        made = svc.make_quiz(user, topic, n, types or None, language, sources=sources[1] if sources else None)
     if as_json:
         return echo_json(made.public())
     typer.echo(f"Quiz on {made.topic_name}: {len(made.questions)} questions "
-               f"({made.mix.model} from the model, {made.mix.rule} from roadmap facts)")
+               f"({made.mix.model} from the model, {made.mix.rule} from the sources)")
     _ask_all(svc, user, made, ask_rating=False)
+
+
+def _week_sources(c, user: int, week: int) -> tuple[str, list[str]]:
+    """(checkpoint topic, resource URLs) of a week of the learner's plan."""
+    from tutorbot.errors import InputError
+
+    plan = c.plans.current(user)
+    found = next((w for w in plan.weeks if w.week == week), None) if plan else None
+    if found is None or not (found.checkpoint or found.topics):
+        raise InputError(f"no week {week} with a checkpoint in your plan: make one with `tutorbot plan`")
+    return found.checkpoint or found.topics[0].id, [r.url for r in found.resources if r.url]
 
 
 @app.command()
@@ -79,9 +99,17 @@ def _ask_all(svc, user: int, quiz: Quiz, ask_rating: bool) -> None:
             scores.append(feedback.score)
             _show(feedback)
     if scores:
-        typer.echo(f"\nScore: {sum(scores):.1f} / {len(scores)} answered")
+        typer.echo("\n" + score_line(scores))
     if scores and svc.finish(user, quiz.id):
         typer.echo("Your study plan was updated: weak topics got review slots (see `tutorbot plan`).")
+
+
+def score_line(scores: list[float]) -> str:
+    """Points (partial credit counts) and how many answers were fully right, never mixed in one fraction."""
+    points, n = sum(scores), len(scores)
+    right = sum(s >= 1.0 for s in scores)
+    return (f"Score: {points:.1f} of {n} points ({round(100 * points / n)}%); "
+            f"{right} of {n} answers fully right")
 
 
 def _ask_one(svc, user: int, quiz: Quiz, question_id: str, ask_rating: bool) -> Feedback | None:
@@ -115,3 +143,38 @@ def _show(fb: Feedback) -> None:
     if fb.comment:
         typer.echo(f"     {fb.comment}")
     typer.echo(f"     {fb.explanation}\n     source: {fb.source_link}  (next review {fb.due:%Y-%m-%d %H:%M} UTC)")
+
+
+@eval_app.command("quizzes")
+def eval_quizzes(topics: str = typer.Option("", "--topics", help="Comma-separated topic ids (default: ten "
+                                            "across the tracks)."),
+                 n: int = typer.Option(5, "--n", "-n", help="Questions per quiz."),
+                 languages: str = typer.Option("en,zh", "--languages", help="Quiz languages: en, zh or both."),
+                 model: bool = typer.Option(True, "--model/--no-model", help="Let the model write questions too."),
+                 as_json: bool = typer.Option(False, "--json", help="Every item as JSON.")):
+    """Quiz quality per item: type, source kind, key supported, duplicate, language (a quiz per topic, language)."""
+    from tutorbot.quiz.evaluate import DEFAULT_TOPICS, evaluate_quizzes
+
+    with guard():
+        c = container()
+        svc = c.quizzes
+        if not model:
+            svc.assembler.writer = None
+        wanted = [t.strip() for t in topics.split(",") if t.strip()] or list(DEFAULT_TOPICS)
+        langs = [x.strip() for x in languages.split(",") if x.strip()]
+        report = evaluate_quizzes(svc.draft, svc.retriever.by_id.get, wanted, n, langs)
+    if as_json:
+        return echo_json(report.model_dump() | {"summary": {lang: report.summary(lang) for lang in langs}})
+    _print_eval(report, langs)
+
+
+def _print_eval(report, langs: list[str]) -> None:
+    typer.echo(f"{'topic':22} {'lang':4} {'type':5} {'level':13} {'source':13} {'key':3} {'dup':3} {'lng':3}  question")
+    for r in report.items:
+        flags = " ".join("yes" if f else "no " for f in (r.key_supported, r.duplicate, r.language_ok))
+        typer.echo(f"{r.topic[:22]:22} {r.language:4} {r.type:5} {r.level:13} {r.source_kind:13} {flags}  "
+                   f"{r.question[:90]}")
+    for lang in [*langs, None]:
+        typer.echo(f"summary {lang or 'all'}: {report.summary(lang)}")
+    for e in report.errors:
+        typer.echo(f"error: {e}")

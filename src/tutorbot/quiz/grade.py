@@ -1,10 +1,12 @@
-"""Quiz grading: exact for choices and blanks, rubric-based for short answers.
+"""Quiz grading: exact for choices, the same term for blanks, key terms for short answers.
 
 Stage: learner answer → **grade** → feedback/SRS. Multiple choice accepts a letter, a number or
-the option's text; true/false accepts common words in both languages; blanks compare folded
-text against the key and its accepted variants. A short answer gets a deterministic score
-(key-point coverage plus embedding similarity to the reference, measured above the question's
-own similarity so restating the question earns nothing) and, when the model answers with a valid
+the option's text; true/false accepts common words in both languages; a blank accepts the key in
+any inflection ("Generative Models" for "generative modeling"), its accepted variants and either
+language's term for it (``vocabulary.Equivalents``). A short answer is graded on the concept: each
+key term of the explaining sentence earns credit when the answer names it (in any form), partial
+credit for part of it; with embedding similarity to the reference, measured above the question's
+own similarity so restating the question earns nothing; and, when the model answers with a valid
 rubric grade, the model's score — clamped to within ``grade_band`` of the deterministic one, so
 a broken model can neither give full marks to nonsense nor zero to a verbatim correct answer.
 """
@@ -25,6 +27,7 @@ from tutorbot.llm.client import LLMClient, LLMError
 from tutorbot.llm.prompts import PromptLibrary
 from tutorbot.quiz.match import contains, coverage, fold
 from tutorbot.quiz.models import Grade, KeyPoint, Question, QuizConfig
+from tutorbot.quiz.vocabulary import Equivalents, TermGroups, same_term, term_key
 from tutorbot.retrieval.embed import Embedder
 
 LETTERS = "abcd"
@@ -72,13 +75,26 @@ def choice_of(q: Question, answer: str) -> str:
     raise AnswerError(f"answer with {q.options[0]} or {q.options[1]} (true/false, T/F, 对/错)")
 
 
-def grade_exact(q: Question, answer: str) -> Grade:
+def grade_exact(q: Question, answer: str, equivalents: Equivalents | None = None) -> Grade:
     if q.type in ("mcq", "tf"):
         right = choice_of(q, answer) == q.answer
     else:
-        given = fold(answer).replace(" ", "")
-        right = any(given == fold(a).replace(" ", "") for a in [q.answer, *q.accepted])
+        eq = equivalents or TermGroups([])
+        keys = [q.answer, *q.accepted, *eq.of(q.answer)]
+        right = any(same_term(answer, k) or fold(answer).replace(" ", "") == fold(k).replace(" ", "") for k in keys)
     return Grade(score=1.0 if right else 0.0, correct=right, method="exact")
+
+
+def point_score(point: str, answer: str, equivalents: Equivalents) -> float:
+    """How much of one key term the answer states: 1 when it names it in any form or language, else the
+    share of the term's words (or Chinese character pairs) it uses."""
+    forms = [point, *equivalents.of(point)]
+    if any(contains(answer, f) for f in forms):
+        return 1.0
+    words, said = term_key(point).split(), set(term_key(answer).split())
+    if words and all(w in said for w in words):
+        return 1.0
+    return round(max(coverage(f, answer) for f in forms), 3)
 
 
 @cache
@@ -90,16 +106,17 @@ def rubric_schema(points: int) -> type[BaseModel]:
 
 class Grader:
     def __init__(self, embedder: Embedder | None, llm: LLMClient | None, prompts: PromptLibrary | None,
-                 config: QuizConfig | None = None):
+                 config: QuizConfig | None = None, equivalents: Equivalents | None = None):
         self.embedder, self.llm, self.prompts = embedder, llm, prompts
         self.config = config or QuizConfig()
+        self.equivalents = equivalents or TermGroups([])
 
     def grade(self, q: Question, answer: str) -> Grade:
         answer = check_answer(answer, self.config.answer_max_chars)
-        return self.grade_short(q, answer) if q.type == "short" else grade_exact(q, answer)
+        return self.grade_short(q, answer) if q.type == "short" else grade_exact(q, answer, self.equivalents)
 
     def grade_short(self, q: Question, answer: str) -> Grade:
-        points = [1.0 if contains(answer, p) else round(coverage(p, answer), 3) for p in q.rubric]
+        points = [point_score(p, answer, self.equivalents) for p in q.rubric]
         similar = self._similarity(q, answer)
         det = 0.7 * sum(points) / len(points) + 0.3 * similar
         final, per_point, comment, method = self._with_model(q, answer, det, points, similar)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from tutorbot.lang import CJK_CHARS, PROSE_ZH, Language, detect_lang
 from tutorbot.schemas import Chunk
@@ -16,12 +17,15 @@ CJK_RUN = re.compile(f"[a-z0-9]+|[{CJK_CHARS}]+")
 NON_WORD = re.compile(r"[\W_]+")
 MOJIBAKE = re.compile(r"[\u00c0-\u00ef][\u0080-\u00bf]|ï¼|â€")
 MD_LINK = re.compile(r"!?\[((?:\\.|[^\[\]\\])*)\]\([^)]*\)")
+QUOTED = re.compile(r"“(?:[^“”]|“[^“”]*”)*”|\"[^\"]*\"")  # one level of nested quotes: “… “生成” …”
+IDS = re.compile(r"\b\d{4}\.\d{4,5}(?:v\d+)?\b|https?://|www\.", re.I)
 STOP = set("the a an of to in on for and or is are be by with as at from that this it its what which who "
            "how does do was were 的 了 和 是 在 与 及 或".split())
 
 
 # -- lexical helpers ------------------------------------------------------------------------
 
+@lru_cache(maxsize=4096)  # passages are folded once per check; a bank checks each passage many times
 def fold(text: str) -> str:
     """Comparison form: NFKC, case-folded, punctuation and markdown gone, single spaces."""
     text = unicodedata.normalize("NFKC", text).casefold()
@@ -50,7 +54,9 @@ def plain(line: str) -> str:
     """A markdown line as plain text: links keep their text; list markers and emphasis go."""
     text = MD_LINK.sub(lambda m: re.sub(r"\\(.)", r"\1", m.group(1)), line)
     text = re.sub(r"^\s*(?:#+|>|[-*]|\d+\.)\s+", "", text)
-    return re.sub(r"\s+", " ", re.sub(r"\*\*|`|✅|~~", "", text)).strip()
+    text = re.sub(r"\*\*|`|✅|~~|</?[A-Za-z][^<>]*>", "", text)  # and inline HTML tags
+    text = re.sub(r"(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)", "", text)  # *emphasis*, _emphasis_
+    return re.sub(r"\s+", " ", text).strip()
 
 
 def section_tail(chunk: Chunk, parts: int = 1) -> str:
@@ -120,3 +126,13 @@ def jaccard(a: str, b: str) -> float:
 
 def language_of(text: str) -> Language:
     return detect_lang(text, zh_from=PROSE_ZH, strict=True)
+
+
+def unquoted(text: str) -> str:
+    """A question without the corpus text it quotes in “…”: the question's own words."""
+    return QUOTED.sub(" ", text)
+
+
+def names_ids(text: str) -> bool:
+    """Text that mentions an arXiv id or a URL: not what a learner should be quizzed on."""
+    return IDS.search(text) is not None

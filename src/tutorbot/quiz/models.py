@@ -17,8 +17,10 @@ from tutorbot.lang import Language
 
 QType = Literal["mcq", "tf", "short", "blank"]
 QuizLang = Language
-Difficulty = Literal["easy", "medium", "hard"]
+Level = Literal["recall", "understanding", "application"]
+About = Literal["subject", "roadmap"]
 Origin = Literal["model", "rule"]
+LEVELS: tuple[Level, ...] = ("recall", "understanding", "application")
 QTYPES: tuple[QType, ...] = ("mcq", "tf", "short", "blank")
 BLANK = "____"
 TF_OPTIONS: dict[QuizLang, list[str]] = {"en": ["True", "False"], "zh": ["对", "错"]}
@@ -42,6 +44,10 @@ class QuizConfig(BaseModel):
     grade_band: float = Field(0.25, ge=0, le=1, description="How far the model's grade may move the "
                               "deterministic short-answer score.")
     answer_max_chars: int = Field(2000, ge=10, le=100_000)
+    roadmap_share: float = Field(0.2, ge=0, le=1, description="At most this share of a quiz asks about the "
+                                 "roadmaps themselves (which course, which resource) rather than the subject.")
+    roadmap_share_thin: float = Field(0.5, ge=0, le=1, description="The share allowed when the topic and its "
+                                      "neighbours have too few explanatory sentences (roadmaps without linked pages).")
 
 
 class QuizSource(BaseModel):
@@ -63,7 +69,9 @@ class Question(BaseModel):
     id: str
     type: QType
     topic: str = Field(description="Curriculum topic id.")
-    difficulty: Difficulty = "medium"
+    level: Level = Field("recall", description="recall (cloze, a stated fact), understanding (which term, "
+                         "which property, a distorted claim) or application (explain, which technique solves it).")
+    about: About = Field("subject", description="subject: the concept itself; roadmap: which course or resource.")
     language: QuizLang = "en"
     question: str
     options: list[str] = Field(default_factory=list, description="mcq: 4; tf: 2; else empty.")
@@ -119,6 +127,8 @@ class MixReport(BaseModel):
     reasons: dict[str, int] = Field(default_factory=dict)
     model_calls: int = 0
     model_error: str = ""
+    roadmap: int = Field(0, description="Questions about the roadmaps themselves (capped by roadmap_share).")
+    levels: dict[str, int] = Field(default_factory=dict, description="Questions per level.")
     related: int = Field(0, description="Questions from neighbouring topics, when the topic ran out.")
     repeated: int = Field(0, description="Recently seen questions reused because nothing fresh was left.")
     seconds: float = 0.0

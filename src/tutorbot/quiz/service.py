@@ -27,16 +27,21 @@ from tutorbot.learner.srs import SELF_RATINGS, new_scheduler, rating_for, review
 from tutorbot.llm.client import LLMClient
 from tutorbot.llm.prompts import PromptLibrary
 from tutorbot.quiz.anki import ExportCard, export_apkg, export_markdown
-from tutorbot.quiz.generate import ModelWriter, QuizAssembler, usable_passages
+from tutorbot.quiz.feedback import checked_comment
+from tutorbot.quiz.generate import QuizAssembler, Request
 from tutorbot.quiz.grade import Grader, check_answer
 from tutorbot.quiz.match import language_of
+from tutorbot.quiz.mix import levels_for
 from tutorbot.quiz.models import MAX_QUESTIONS, QTYPES, Feedback, Grade, QType, Question, Quiz, QuizConfig, QuizLang
 from tutorbot.quiz.rules import RuleBank
 from tutorbot.quiz.validate import PassageVectors, QuizValidator, Seen
+from tutorbot.quiz.vocabulary import Equivalents, TermGroups, Vocabulary, name_groups
+from tutorbot.quiz.writer import ModelWriter, usable_passages
 from tutorbot.retrieval.embed import Embedder
 from tutorbot.retrieval.retriever import Retrieval
 from tutorbot.schemas import CatalogEntry, Chunk, Hit
 from tutorbot.store.learner_store import LearnerStore
+from tutorbot.urls import normalise_url
 
 
 class QuizError(TutorbotError, ValueError):
@@ -60,7 +65,8 @@ class QuizService:
                  embedder: Embedder | None = None, vectors: PassageVectors | None = None,
                  config: QuizConfig | None = None, scheduler: Any = None, rules: RuleBank | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC), progress: Progress | None = None,
-                 on_finished: Callable[[int], bool] | None = None):
+                 on_finished: Callable[[int], bool] | None = None, equivalents: Equivalents | None = None,
+                 vocabulary: Vocabulary | None = None):
         self.store, self.retriever, self.cur = store, retriever, curriculum
         self.config, self.clock = config or QuizConfig(), clock
         self.scheduler = scheduler or new_scheduler()
@@ -68,10 +74,12 @@ class QuizService:
         self._on_finished = on_finished
         vectors = vectors or (PassageVectors(embedder) if embedder else None)
         self.validator = QuizValidator(retriever.by_id.get, vectors, self.config)
-        writer = ModelWriter(llm, prompts, self.config) if llm is not None and prompts is not None else None
-        rules = rules or RuleBank(catalog, curriculum, retriever.chunks)
+        equivalents = equivalents or TermGroups(name_groups(curriculum))
+        rules = rules or RuleBank(catalog, curriculum, retriever.chunks, vocabulary, equivalents)
+        writer = ModelWriter(llm, prompts, self.config, rules.concepts.vocab.is_term) \
+            if llm is not None and prompts is not None else None
         self.assembler = QuizAssembler(rules, curriculum, self.validator, writer, self.config)
-        self.grader = Grader(embedder, llm, prompts, self.config)
+        self.grader = Grader(embedder, llm, prompts, self.config, equivalents)
 
     # -- making quizzes -----------------------------------------------------------------------
     def resolve_topic(self, text: str) -> Topic:
@@ -101,25 +109,49 @@ class QuizService:
         return self.cur.topic(max(votes, key=lambda tid: votes[tid])) if votes else None
 
     def make_quiz(self, user_id: int, topic: str, n: int = 5, types: list[str] | str | None = None,
-                  language: str = "auto", seed: int | None = None) -> Quiz:
-        """A validated quiz of exactly ``n`` questions on ``topic``, archived for grading."""
+                  language: str = "auto", seed: int | None = None, sources: list[str] | None = None) -> Quiz:
+        """A validated quiz of exactly ``n`` questions on ``topic``, archived for grading. ``sources`` (a plan
+        week's resource URLs) are drawn from first; the levels follow the learner's mastery of the topic."""
+        self.store.get_user(user_id)
+        t, now = self.resolve_topic(topic), self.clock()
+        lang = self._language(language, topic)
+        seed = seed if seed is not None else _seed(user_id, t.id, lang, self.store.count_quizzes(user_id))
+        known = self.progress.mastery(user_id).get(t.id)
+        quiz = self.draft(t.id, n, types, lang, seed, sources, known.score if known else None,
+                          self._seen(user_id, now)).model_copy(update={"user_id": user_id})
+        self._archive(quiz)
+        return quiz
+
+    def draft(self, topic: str, n: int = 5, types: list[str] | str | None = None, language: str = "auto",
+              seed: int = 0, sources: list[str] | None = None, mastery: float | None = None,
+              seen: Seen | None = None) -> Quiz:
+        """A quiz for a learner of this ``mastery`` who has seen ``seen``; nothing is stored (evaluation)."""
         kinds, lang = parse_types(types), self._language(language, topic)
         check_n(n)
-        self.store.get_user(user_id)
         t = self.resolve_topic(topic)
-        now = self.clock()
-        seed = seed if seed is not None else _seed(user_id, t.id, lang, self.store.count_quizzes(user_id))
-        passages = usable_passages([h.chunk for h in self.retriever.search(
-            f"{t.name.en} {t.name.zh} {t.description.en}", k=8)]) if self.assembler.writer else []
-        questions, mix = self.assembler.assemble(t, n, kinds, lang, self._seen(user_id, now), passages,
-                                                 random.Random(seed))
+        req = Request(t, n, kinds, lang, levels_for(mastery, n), self._chunks_of(sources))
+        questions, mix = self.assembler.assemble(req, seen or Seen(), self._passages(req), random.Random(seed))
         if len(questions) < n:
             raise QuizError(f"only {len(questions)} valid {'/'.join(kinds)} questions exist; ask for fewer or "
                             "allow more question types")
-        quiz = Quiz(id=f"qz-{uuid.uuid4().hex[:16]}", user_id=user_id, topic=t.id, topic_name=t.name.get(lang),
-                    language=lang, questions=questions, mix=mix, created_at=now)
-        self._archive(quiz)
-        return quiz
+        return Quiz(id=f"qz-{uuid.uuid4().hex[:16]}", user_id=0, topic=t.id, topic_name=t.name.get(lang),
+                    language=lang, questions=questions, mix=mix, created_at=self.clock())
+
+    def _chunks_of(self, urls: list[str] | None) -> frozenset[str]:
+        """Ids of the indexed chunks of these pages (linked pages are indexed under their URL)."""
+        wanted = {normalise_url(u) for u in urls or [] if u}
+        return frozenset(c.id for c in self.retriever.chunks
+                         if c.kind == "linked" and normalise_url(c.doc_id) in wanted)
+
+    def _passages(self, req: Request) -> list[Chunk]:
+        """What the model may write from: the explaining sentences of the topic (the week's first), each
+        with the text that follows it, as a passage of the same chunk."""
+        if self.assembler.writer is None:
+            return []
+        found = [s for s in self.assembler.bank.concepts.statements if s.focus and s.focus.topic == req.topic.id]
+        found.sort(key=lambda s: s.chunk.id not in req.sources)
+        return usable_passages([s.chunk.model_copy(update={"text": s.chunk.text[max(0, s.chunk.text.find(
+            s.text[:20])):]}) for s in found])
 
     def review_quiz(self, user_id: int, n: int = 10) -> Quiz:
         """The learner's due cards (most overdue first) as a quiz; empty when nothing is due."""
@@ -170,6 +202,8 @@ class QuizService:
             raise QuizError(f"self-rating must be one of {', '.join(SELF_RATINGS)}, got {self_rating!r}")
         self._unanswered(user_id, quiz.id, q)
         grade = self.grader.grade(q, text)
+        chunk = self.retriever.by_id.get(q.source.chunk_id)
+        grade.comment = checked_comment(grade.comment, chunk.embed_text if chunk else q.source.quote)
         with self.store.transaction():  # the check again, then card, review and attempt: all or nothing
             self._unanswered(user_id, quiz.id, q)
             rating, due = self._record(user_id, quiz.id, q, text, grade, self_rating)

@@ -14,10 +14,12 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from tutorbot.quiz.match import contains, coverage, fold, jaccard, language_of, supports
+from tutorbot.quiz.match import contains, coverage, fold, jaccard, language_of, names_ids, supports, unquoted
 from tutorbot.quiz.models import BLANK, Question, QuizConfig
 from tutorbot.retrieval.embed import Embedder
 from tutorbot.schemas import Chunk
+from tutorbot.verify.facts import missing_facts
+from tutorbot.verify.loops import is_degenerate
 
 # -- embeddings -----------------------------------------------------------------------------
 
@@ -69,6 +71,12 @@ class Seen:
                                        for text, a in self.items)
 
 
+def model_text_fails(q: Question, passage: str) -> bool:
+    """The truth gate on what the model wrote itself: a looping question, or one stating a fact (a name, a
+    number, a title) its passage does not state."""
+    return is_degenerate(q.question) or bool(missing_facts(q.question, [passage]))
+
+
 class QuizValidator:
     def __init__(self, chunk_by_id: Callable[[str], Chunk | None], vectors: PassageVectors | None,
                  config: QuizConfig | None = None):
@@ -81,15 +89,16 @@ class QuizValidator:
         if chunk is None:
             return "unknown_source"
         passage = chunk.embed_text
-        for reason, failed in (("options_repeat", lambda: self._options_repeat(q)),
-                               ("unsupported", lambda: not self._supported(q, passage)),
+        for reason, failed in (("names_ids", lambda: names_ids(" ".join([q.question, q.answer, *q.options]))),
+                               ("options_repeat", lambda: self._options_repeat(q)),
+                               ("unsupported", lambda: not self._key_supported(q, passage)),
                                ("several_correct", lambda: self._several_correct(q, passage)),
                                ("false_claim_supported", lambda: any(supports(passage, a, q.anchor)
                                                                      for a in q.absent)),
                                ("gives_answer_away", lambda: self._gives_away(q)),
                                ("duplicate", lambda: seen.has(q)),
-                               ("wrong_language", lambda: q.origin == "model" and q.type != "blank"
-                                and language_of(q.question) != q.language),
+                               ("wrong_language", lambda: language_of(unquoted(q.question)) != q.language),
+                               ("unchecked_claims", lambda: q.origin == "model" and model_text_fails(q, passage)),
                                ("off_topic", lambda: not self._close(q, chunk))):
             if failed():
                 return reason
@@ -102,8 +111,14 @@ class QuizValidator:
             return True
         return any(jaccard(a, b) >= 0.9 for i, a in enumerate(q.options) for b in q.options[i + 1:])
 
+    @classmethod
+    def supported(cls, q: Question, passage: str) -> bool:
+        """The passage states the key (and every key point), no other option, and no false claim."""
+        return cls._key_supported(q, passage) and not cls._several_correct(q, passage) \
+            and not any(supports(passage, a, q.anchor) for a in q.absent)
+
     @staticmethod
-    def _supported(q: Question, passage: str) -> bool:
+    def _key_supported(q: Question, passage: str) -> bool:
         if not supports(passage, q.key, q.anchor):
             return False
         return all(contains(passage, p) or coverage(p, passage) >= 0.7 for p in q.rubric)

@@ -2,7 +2,8 @@
 
 The quiz itself (questions, grading, scheduling) belongs to the QuizService; this module keeps
 the learner's place in a quiz (``QuizSession``, held in server-side state) and formats what
-the service returns. ``QuizOps`` is the one place that calls the services.
+the service returns. ``QuizOps`` is the one place that calls the services. Corpus text (questions
+quote it, feedback cites it) is shown literally: "3~6个月" must not render struck through.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
+from tutorbot.chat.markdown import escape
 from tutorbot.quiz.models import Feedback, Question, Quiz
 from tutorbot.ui.choices import topic_choices
 from tutorbot.ui.i18n import t
@@ -19,6 +21,12 @@ from tutorbot.ui.render import safe_markdown, short_url
 
 if TYPE_CHECKING:
     from tutorbot.ui.context import Services
+
+
+def corpus_md(text: str) -> str:
+    """Corpus text as markdown that shows it as written ("3~6个月" is not struck through, "*x*" stays), with
+    the renderer's sanitising on top."""
+    return safe_markdown(escape(text), set())
 
 
 class QuizSession(BaseModel):
@@ -47,37 +55,42 @@ def question_markdown(session: QuizSession, topic_name: str, lang: str) -> str:
     if q is None:
         return ""
     head = t(lang, "quiz.question", i=session.index + 1, n=len(session.quiz.questions), topic=topic_name)
-    return f"{head}\n\n{safe_markdown(q.question, set())}"
+    return f"{head}\n\n{corpus_md(q.question)}"
 
 
 def feedback_markdown(fb: Feedback, lang: str) -> str:
-    """Verdict, the right answer, why, and a link to where the roadmaps say so."""
+    """Verdict, the right answer, the sentence that explains it, and a link to where it is written."""
     verdict = t(lang, "quiz.correct") if fb.correct else t(lang, "quiz.partly", pct=round(100 * fb.score)) \
         if fb.score >= 0.5 else t(lang, "quiz.wrong")
-    lines = [f"### {verdict}", f"**{t(lang, 'quiz.right_answer')}:** {safe_markdown(fb.answer, set())}"]
+    lines = [f"### {verdict}", f"**{t(lang, 'quiz.right_answer')}:** {corpus_md(fb.answer)}"]
     if fb.explanation:
-        lines.append(f"**{t(lang, 'quiz.explanation')}:** {safe_markdown(fb.explanation, set())}")
-    lines += [f"- {'✔' if k.covered else '○'} {safe_markdown(k.point, set())}" for k in fb.key_points]
+        lines.append(f"**{t(lang, 'quiz.explanation')}:** {corpus_md(fb.explanation)}")
+    lines += [f"- {'✔' if k.covered else '○'} {corpus_md(k.point)}" for k in fb.key_points]
+    if fb.comment:  # the model's words, shown only after the truth gate passed them (QuizService.submit)
+        lines.append(f"**{t(lang, 'quiz.comment')}:** {corpus_md(fb.comment)}")
     link = fb.source_link
     where = " › ".join(p for p in (fb.source.title, fb.source.section.split(" > ")[-1]) if p) or fb.source.source
     # The link is the quiz source's own (from the indexed corpus), so it only needs to be a web URL.
     target = f"[{short_url(link)}]({link.replace(')', '%29')})" if link.startswith(("http://", "https://")) else ""
-    lines.append(f"**{t(lang, 'quiz.source')}:** {safe_markdown(where, set())} {target}".rstrip())
+    lines.append(f"**{t(lang, 'quiz.source')}:** {corpus_md(where)} {target}".rstrip())
     lines.append(f"_{t(lang, 'quiz.next_review', when=fb.due.astimezone(UTC).strftime('%Y-%m-%d'))}_")
     return "\n\n".join(lines)
 
 
 def score_markdown(session: QuizSession, lang: str) -> str:
-    """The final score, then each question with whether it was right (and the answer when not)."""
+    """The score in points (partial credit counts) and, apart, how many answers were fully right; then each
+    question with whether it was right (and the answer when not)."""
     n = len(session.quiz.questions)
+    points = sum(fb.score for fb in session.results)
     right = sum(fb.correct for fb in session.results)
-    pct = round(100 * sum(fb.score for fb in session.results) / n) if n else 0
-    lines = [t(lang, "quiz.score", right=right, n=n, pct=pct), ""]
+    pct = round(100 * points / n) if n else 0
+    lines = [t(lang, "quiz.score", points=f"{round(points, 1):g}", n=n, pct=pct),
+             t(lang, "quiz.fully_right", right=right, n=n), ""]
     if session.plan_updated:
-        lines[1:1] = [t(lang, "quiz.plan_updated"), ""]
+        lines[2:2] = ["", t(lang, "quiz.plan_updated")]
     for i, (q, fb) in enumerate(zip(session.quiz.questions, session.results, strict=False), 1):
-        missed = "" if fb.correct else f" — {t(lang, 'quiz.right_answer')}: {safe_markdown(q.answer, set())}"
-        lines.append(f"{i}. {'✔' if fb.correct else '✘'} {safe_markdown(q.question, set())}{missed}")
+        missed = "" if fb.correct else f" — {t(lang, 'quiz.right_answer')}: {corpus_md(q.answer)}"
+        lines.append(f"{i}. {'✔' if fb.correct else '✘'} {corpus_md(q.question)}{missed}")
     return "\n".join(lines)
 
 
@@ -95,9 +108,20 @@ class QuizOps:
             return topic_choices(cur, lang, self.s.plans.stage(user_id))
         return topic_choices(cur, lang)
 
-    def start(self, user_id: int, topic: str, n: int, types: list[str], lang: str) -> QuizSession:
-        quiz = self.s.quizzes.make_quiz(user_id, topic, n=n, types=types or None, language=lang)
+    def start(self, user_id: int, topic: str, n: int, types: list[str], lang: str,
+              source: str = "all") -> QuizSession:
+        """A quiz on ``topic``; picked from the plan, it draws on the resources of the week that teaches it."""
+        sources = self.week_sources(user_id, topic) if source == "plan" else None
+        quiz = self.s.quizzes.make_quiz(user_id, topic, n=n, types=types or None, language=lang, sources=sources)
         return QuizSession(quiz=quiz)
+
+    def week_sources(self, user_id: int, topic: str) -> list[str]:
+        """Resource URLs of the first plan week whose checkpoint (else whose topics) is ``topic``."""
+        plan = self.s.plans.current(user_id)
+        weeks = plan.weeks if plan else []
+        week = next((w for w in weeks if w.checkpoint == topic), None) or \
+            next((w for w in weeks if topic in w.topic_ids), None)
+        return [r.url for r in week.resources if r.url] if week else []
 
     def review(self, user_id: int, n: int) -> QuizSession:
         return QuizSession(quiz=self.s.quizzes.review_quiz(user_id, n=n))

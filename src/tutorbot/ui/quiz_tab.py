@@ -99,11 +99,11 @@ def build_quiz_tab(ctx: UIContext) -> dict[str, Any]:
         except (ValueError, KeyError, LookupError) as exc:
             return None, "⚠ " + t(lang, "err.generic", why=exc)
 
-    def do_start(tid: str | None, n: float, qtypes: list[str], lang: str, request: gr.Request):
+    def do_start(src: str, tid: str | None, n: float, qtypes: list[str], lang: str, request: gr.Request):
         if not tid:
             return None, *view(None, lang, cur, t(lang, "quiz.no_topic"))
         uid = ctx.identity.user_id(request)
-        new, err = guarded(lang, lambda: ops.start(uid, tid, int(n), qtypes, lang))
+        new, err = guarded(lang, lambda: ops.start(uid, tid, int(n), qtypes, lang, src))
         if new is not None and not new.quiz.questions:
             new, err = None, t(lang, "quiz.no_questions")
         return new, *view(new, lang, cur, err)
@@ -143,7 +143,7 @@ def build_quiz_tab(ctx: UIContext) -> dict[str, Any]:
         return topics(src, lang, request), due_line(ctx.identity.user_id(request), lang), *view(state, lang, cur)
 
     llm, quick = ctx.llm_event(), ctx.quick_event()
-    p.start.click(do_start, [topic, count, types, ctx.lang], [session, *shown], **llm)
+    p.start.click(do_start, [source, topic, count, types, ctx.lang], [session, *shown], **llm)
     p.review.click(do_review, [count, ctx.lang], [session, *shown], **llm)
     p.submit.click(do_submit, [session, choice, typed, ctx.lang], [session, *shown], **llm)
     typed.submit(do_submit, [session, choice, typed, ctx.lang], [session, *shown], **llm)
