@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from tutorbot.chat.service import ChatService
     from tutorbot.container import Container
     from tutorbot.curriculum.graph import Curriculum
+    from tutorbot.ingest.progress import LinkedProgress
     from tutorbot.learner.progress import Progress
     from tutorbot.plans.service import PlanService
     from tutorbot.quiz.service import QuizService
@@ -51,12 +52,14 @@ class Services:
     curriculum: Curriculum
     accounts: LearnerStore  # sign-in only: the tabs reach learner data through the services
     health: Callable[[], Health]
+    linked: Callable[[], LinkedProgress | None] = lambda: None  # the background job, when `up` runs one
 
     @classmethod
     def from_container(cls, c: Container) -> Services:
         return cls(settings=c.settings, chat=c.chat, conversations=c.conversations, plans=c.plans,
                    quizzes=c.quizzes, progress=c.progress, catalog=c.catalog, curriculum=c.curriculum,
-                   accounts=c.store, health=lambda: probe(c.llm, c.index.count, c.settings))
+                   accounts=c.store, health=lambda: probe(c.llm, c.index.count, c.settings, c.linked_progress),
+                   linked=c.linked_progress)
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""UI stage: the status line — LLM server up / warming up / down (and which model), index size.
+"""UI stage: the status line — LLM server up / warming up / down (and which model), index size, and
+how far the background job has got with the linked pages (indexed of all, unreachable).
 
 Probing is cheap and bounded (the LLM client's connect timeout), shared by every open page
 through ``HealthCache``, and never raises: a broken index or server shows as such instead of
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel
 
+from tutorbot.ingest.progress import LinkedProgress
 from tutorbot.ui.i18n import t
 
 if TYPE_CHECKING:
@@ -27,10 +29,13 @@ class Health(BaseModel):
     state: Literal["up", "warming", "down"]
     model: str = ""
     chunks: int = 0
+    linked: LinkedProgress | None = None
 
 
-def probe(llm: LLMClient, count_chunks: Callable[[], int], settings: Settings) -> Health:
-    """Ask the LLM server and the index how they are; failures read as 'down' / 0 passages."""
+def probe(llm: LLMClient, count_chunks: Callable[[], int], settings: Settings,
+          linked: Callable[[], LinkedProgress | None] = lambda: None) -> Health:
+    """Ask the LLM server, the index and the linked-pages job how they are; failures read as
+    'down' / 0 passages."""
     from tutorbot.llm.server import is_starting
 
     try:
@@ -44,7 +49,7 @@ def probe(llm: LLMClient, count_chunks: Callable[[], int], settings: Settings) -
         chunks = count_chunks()
     except Exception:  # same: an unreadable index shows as empty
         chunks = 0
-    return Health(state=state, model=model, chunks=chunks)
+    return Health(state=state, model=model, chunks=chunks, linked=linked())
 
 
 def status_text(health: Health, lang: str) -> str:
@@ -52,7 +57,18 @@ def status_text(health: Health, lang: str) -> str:
     llm = html.escape(t(lang, f"status.{health.state}", model=health.model or "?"))
     llm = re.sub(r"`([^`]+)`", r"<code>\1</code>", llm)
     index = html.escape(t(lang, "status.index", n=health.chunks))
-    return f'<span class="tb-dot tb-{health.state}"></span>{llm} · {index}'
+    linked = f' · <span id="tb-linked">{html.escape(linked_text(health.linked, lang))}</span>' if health.linked else ""
+    return f'<span class="tb-dot tb-{health.state}"></span>{llm} · {index}{linked}'
+
+
+def linked_text(p: LinkedProgress, lang: str) -> str:
+    """"linked pages: 41 of 72 indexed, 6 unreachable", and whether the job still runs."""
+    if p.state == "failed":
+        return t(lang, "status.linked_failed", error=p.error)
+    text = t(lang, "status.linked", n=p.indexed, total=p.total, dead=p.unreachable)
+    if p.kept_old:
+        text += t(lang, "status.linked_old", n=p.kept_old)
+    return text + (t(lang, "status.linked_running") if p.state in ("idle", "running") else "")
 
 
 class HealthCache:
