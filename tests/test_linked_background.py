@@ -32,10 +32,12 @@ PAGES = ["arxiv-1706.03762-attention-is-all-you-need.md", "arxiv-2205.14135-flas
          "arxiv-2006.11239-ddpm.md"]
 
 
-def roadmap(corpus: Path, links: list[str]) -> Path:
-    """A corpus of one roadmap whose sections link to ``links``."""
+def roadmap(corpus: Path, links: list[str], names: list[str] | None = None) -> Path:
+    """A corpus of one roadmap whose sections link to ``links`` (under ``names``, when given)."""
     (corpus / "roadmaps").mkdir(parents=True)
-    body = "\n\n".join(f"## Part {i}\n\n- Read this page about transformers: {url}" for i, url in enumerate(links))
+    names = names or ["Read this page about transformers"] * len(links)
+    body = "\n\n".join(f"## Part {i}\n\n- {name}: {url}"
+                       for i, (name, url) in enumerate(zip(names, links, strict=True)))
     (corpus / "roadmaps" / "links.txt").write_text(f"# Linked roadmap\n\n{body}\n", encoding="utf-8")
     return corpus
 

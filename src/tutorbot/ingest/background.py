@@ -108,7 +108,7 @@ class LinkedJob:
         fetcher.start()
         indexer = _Indexer(self, embedder)
         try:
-            while (item := pages.get()) is not None:
+            while (item := self._next(pages, indexer)) is not None:
                 if isinstance(item, BaseException):
                     raise item
                 indexer.arrived(*item)
@@ -120,6 +120,14 @@ class LinkedJob:
             fetcher.join(30)
             indexer.refresh(force=True)
         return complete
+
+    @staticmethod
+    def _next(pages: queue.Queue[Item], indexer: _Indexer) -> Item:
+        try:
+            return pages.get_nowait()
+        except queue.Empty:  # waiting for the network: what is indexed becomes searchable meanwhile
+            indexer.refresh(force=True)
+            return pages.get()
 
     def _fetch(self, out: queue.Queue[Item], cancel: threading.Event) -> None:
         try:
