@@ -20,6 +20,7 @@ from pathlib import Path
 import chat_bench
 import ingest_bench
 import latency
+import linked_bench
 import memory_bench
 import quality
 import queue_load
@@ -39,6 +40,7 @@ SECTIONS: dict[str, tuple[Runner, bool]] = {  # name → (runner, needs the LLM 
     "memory": (memory_bench.run, True),
     "queue": (queue_load.run, True),
     "security": (security_bench.run, False),
+    "linked": (linked_bench.run, False),
 }
 # Only quality runs while vLLM warms up: its start-up compile would skew every timing.
 WARMUP_SAFE = {"quality"}

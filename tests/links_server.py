@@ -5,7 +5,8 @@ Routes: ``/pages/<file>`` (snapshot, with ETag/Last-Modified and 304 support), `
 ``/big`` (announced oversize), ``/big-chunked`` (oversize without Content-Length),
 ``/loop-a``↔``/loop-b``, ``/to-metadata``, ``/to-private``, ``/moved`` (→ a good page),
 ``/image``, ``/bad-encoding``, ``/toggle`` (content/health switched by the test),
-``/held/<n>`` (holds the request briefly; tracks the most requests in flight at once).
+``/held/<n>`` (holds the request briefly; tracks the most requests in flight at once),
+``/gated/<file>`` (a snapshot page, served once the test opens ``State.gate``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 
 SNAPSHOT = Path(__file__).resolve().parents[2] / "shared" / "linked"  # ../shared beside the checkout
 SLOW_S = 1.5
+GATE_S = 300  # a gated request gives up waiting after this (a test that forgot to open the gate)
 BIG = 250_000  # bytes; tests set links.max_bytes below this and above the largest snapshot page
 TYPES = {".html": "text/html; charset=utf-8", ".md": "text/markdown; charset=utf-8", ".py": "text/plain",
          ".txt": "text/plain"}
@@ -40,6 +42,7 @@ class State:
         self.toggle_broken = False
         self.in_flight = 0
         self.max_in_flight = 0
+        self.gate = threading.Event()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -72,6 +75,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.snapshot(path.removeprefix("/pages/"))
         if path.startswith("/held/"):
             return self.held()
+        if path.startswith("/gated/"):
+            self.state.gate.wait(GATE_S)
+            return self.snapshot(path.removeprefix("/gated/"))
         simple = {
             "/404": lambda: self.send(404, b"gone"),
             "/flaky": lambda: self.send(500, b"oops") if first else self.send(200, b"# Flaky\n\nok", "text/markdown"),

@@ -7,13 +7,15 @@ Needs ``/usr/bin/chromium`` (``bash scripts/install-browser.sh``, part of ``make
 
 from __future__ import annotations
 
+import json
+import shutil
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import free_port
+from conftest import SHARED, free_port, make_settings
 
 from tutorbot.settings import PROJECT_ROOT
 
@@ -288,3 +290,40 @@ def test_with_login_a_second_learner_cannot_see_the_first_learners_conversations
         ctx_b.close()
     finally:
         demo.close()
+
+
+def subset_mirror(root: Path, urls: list[str]) -> Path:
+    """A mirror of a few pages of the shared one (quick to embed), the rest reading "not in mirror"."""
+    manifest = json.loads((SHARED / "linked" / "manifest.json").read_text(encoding="utf-8"))
+    keep = [e for e in manifest if e["url"] in urls]
+    for e in keep:
+        (root / e["file"]).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(SHARED / "linked" / e["file"], root / e["file"])
+    (root / "manifest.json").write_text(json.dumps(keep), encoding="utf-8")
+    return root
+
+
+def test_status_line_counts_the_linked_pages_up_as_the_background_job_indexes_them(browser, indexed, tmp_path):
+    from tutorbot.container import Container
+
+    shutil.copytree(indexed.settings.data_dir, tmp_path / "data")  # the roadmaps' index, as `up` finds it
+    mirror = subset_mirror(tmp_path / "mirror", ["https://arxiv.org/abs/1706.03762", "https://arxiv.org/abs/2205.14135v2"])
+    c = Container(make_settings(tmp_path / "data", links={"mirror": mirror}), embedder=indexed.embedder)
+    job = c.linked  # created, not started yet: the page must first show nothing indexed
+    demo, url = start_app(c)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
+    try:
+        pg = context.new_page()
+        pg.goto(url)
+        linked = pg.locator("#tb-status #tb-linked")
+        linked.wait_for(timeout=60_000)
+        assert linked.inner_text().startswith(f"linked pages: 0 of {job.progress().total} indexed")
+        job.start()
+        pg.wait_for_function(  # the status line refreshes itself (every 20 s): no reload
+            "document.querySelector('#tb-linked').innerText.startsWith('linked pages: 2 of')", timeout=180_000)
+        assert job.wait(60) and job.progress().indexed == 2
+        shot(pg, "status-linked-pages")
+    finally:
+        context.close()
+        demo.close()
+        job.stop()

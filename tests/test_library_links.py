@@ -108,9 +108,9 @@ def test_reasons_are_escaped():
     assert "<img" not in library_tab.link_badge(evil, "en")
 
 
-def build_tab(settings, entries):
+def build_tab(settings, entries, linked=lambda: None):
     curriculum = load_curriculum(PROJECT_ROOT / "corpus" / "curriculum.yaml")
-    services = SimpleNamespace(settings=settings, catalog=entries, curriculum=curriculum)
+    services = SimpleNamespace(settings=settings, catalog=entries, curriculum=curriculum, linked=linked)
     ctx = UIContext(services=services, identity=None, labels=Labels(), lang=None)
     with gr.Blocks():
         ctx.lang = gr.State("en")

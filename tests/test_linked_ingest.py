@@ -1,19 +1,27 @@
-"""Linked pages into the index, end to end, from the offline mirror (no network)."""
+"""Linked pages into the index, end to end, from the offline mirror or the mirror served on loopback."""
 
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from conftest import DEV_QA, SHARED, make_settings
+from links_server import serve
+from test_linked_background import fresh_job, roadmap
 from typer.testing import CliRunner
 
 from tutorbot.chat.evaluate import eval_retrieval, load_qa
 from tutorbot.cli import app
 from tutorbot.container import Container
 from tutorbot.ingest.linked import fetch_catalog_links
+from tutorbot.ingest.links import fetch_links_async
+from tutorbot.urls import normalise_url
 
 MIRROR = SHARED / "linked"
+SMALL = ["arxiv-1706.03762-attention-is-all-you-need.md", "arxiv-2205.14135-flashattention.md",
+         "arxiv-2006.11239-ddpm.md"]  # abstracts: a few chunks each, quick to embed
+HELD = "arxiv-2001.08361-scaling-laws.md"
 runner = CliRunner()
 pytestmark = pytest.mark.integration  # real embeddings + Chroma
 
@@ -59,3 +67,62 @@ def test_fetch_links_cli_reports_missing_mirror_entries(tmp_path, monkeypatch):
     assert sum(r["status"] in ("ok", "cached") for r in rows) >= 30
     dead = runner.invoke(app, ["catalog", "--dead", "--json"])
     assert dead.exit_code == 0 and json.loads(dead.output)
+
+
+def test_up_indexes_the_linked_pages_in_the_background_while_chat_answers(llm_server, tmp_path):
+    """`up`'s code path against the mirror served on loopback: real e5, Chroma and vLLM. The last page
+    is held by the server, so the question is answered while the job is still running."""
+    with serve() as (base, state):
+        urls = [f"{base}/pages/{p}" for p in SMALL] + [f"{base}/404", f"{base}/gated/{HELD}"]
+        names = ["Attention Is All You Need", "FlashAttention", "DDPM", "A page that is gone", "Scaling laws"]
+        s = make_settings(tmp_path / "data", corpus_dir=roadmap(tmp_path / "corpus", urls, names),
+                          llm=llm_server.llm.model_dump(), links={"allow_hosts": "127.0.0.1/32"})
+        c = Container(s)
+        c.ingest()
+        chat = c.chat  # built on the roadmaps alone, as the UI's is when `up` starts the job
+        job = c.linked
+        job.start()
+        wait_for(lambda: job.progress().indexed == len(SMALL), job)
+        assert job.progress().state == "running"
+        answer = chat.ask("What does FlashAttention make faster, and how?")
+        flash = normalise_url(urls[1])
+        assert answer.grounded and flash in {cit.source for cit in answer.citations}, answer
+        state.gate.set()
+        assert job.wait(600)
+        done = job.progress()
+        assert (done.state, done.indexed, done.unreachable) == ("done", len(SMALL) + 1, 1)
+        assert {d for d, k in c.index.doc_kinds().items() if k == "linked"} == {
+            normalise_url(u) for u in urls if "/404" not in u}
+        assert fresh_job(c).run().texts_embedded == 0  # the next `up` embeds nothing
+
+
+def wait_for(condition, job, within_s: float = 900) -> None:
+    deadline = time.monotonic() + within_s  # a hang guard, not a speed target
+    while not condition():
+        assert time.monotonic() < deadline and job.progress().state == "running", job.progress()
+        time.sleep(0.2)
+
+
+def test_after_the_background_job_a_whole_ingest_of_the_same_pages_embeds_and_deletes_nothing(tmp_path,
+                                                                                               monkeypatch):
+    """Page by page in the catalog's order, the job keeps the chunks a whole `ingest --follow-links` keeps,
+    near-duplicates across pages included (the two annotated-transformer versions share text), in
+    whatever order the pages arrive: here the last first."""
+    from tutorbot.ingest import background
+
+    async def last_first(*args, on_page, **kw):
+        arrived = []
+        report = await fetch_links_async(*args, on_page=lambda *page: arrived.append(page), **kw)
+        for page in reversed(arrived):
+            on_page(*page)
+        return report
+
+    monkeypatch.setattr(background, "fetch_links_async", last_first)
+    s = make_settings(tmp_path / "data", embedding={"backend": "hash"}, links={"mirror": MIRROR})
+    c = Container(s)
+    c.ingest()
+    done = fresh_job(c).run()
+    assert done.state == "done" and done.indexed >= 60
+    report = c.ingest(linked=fetch_catalog_links(s, s.corpus_dir).documents)
+    assert report.near_duplicate_chunks > 0
+    assert (report.texts_embedded, report.chunks_added, report.chunks_deleted) == (0, 0, 0)

@@ -161,3 +161,30 @@ def test_empty_pages_are_an_error() -> None:
 ])
 def test_detect_lang(text: str, lang: str) -> None:
     assert page_lang(text) == lang
+
+
+README_MARKUP = """# Awesome models
+
+<p align="center"><img src="./logo.png" width="90%"></p>
+
+| Title | Venue |
+|:--------|:--------:|
+| [![Star](https://img.shields.io/github/stars/x/y.svg?style=social)](https://github.com/x/y) **Model A** <br> | arXiv |
+
+<details open><summary>Figures</summary>
+
+![Figure 1: the architecture](./arch.png) and [![demo](./demo.gif)](https://example.org/demo)
+</details>
+
+```html
+<div class="keep">|:---|:---|</div>
+```
+"""
+
+
+def test_readme_markup_that_costs_tokens_and_says_nothing_is_tidied_before_chunking() -> None:
+    text = extract(page(README_MARKUP, "text/markdown", url="https://example.org/README.md"), "web").text
+    assert "shields.io" not in text and "<img" not in text and "<br>" not in text and "<details" not in text
+    assert "|---|---|" in text and "|:--------|" not in text  # a ruler keeps its cells, not its padding
+    assert "**Model A**" in text and "Figure 1: the architecture and demo" in text  # words stay, images go
+    assert '<div class="keep">|:---|:---|</div>' in text  # code is left as written

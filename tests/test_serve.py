@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import SHARED
 from fake_openai import FakeOpenAI
 
 from tutorbot.llm import server as serve
@@ -126,7 +127,7 @@ def fake(tmp_path) -> dict[str, str]:
             "TUTORBOT_SERVE_PORT": str(port), "TUTORBOT_SERVE_MODEL_PATH": "fake/model",
             "TUTORBOT_LLM_BASE_URL": f"http://127.0.0.1:{port}/v1", "TUTORBOT_EMBEDDING_BACKEND": "hash",
             "TUTORBOT_UI_PORT": str(unclaimed_port()), "FAKE_VLLM_EVENTS": str(tmp_path / "events"),
-            "FAKE_VLLM_LOAD_S": "1"}
+            "FAKE_VLLM_LOAD_S": "1", "TUTORBOT_LINKS_MIRROR": str(SHARED / "linked")}  # never a real host
 
 
 def settings_of(env: dict[str, str]) -> Settings:
@@ -260,7 +261,8 @@ def test_sigterm_stops_what_the_command_started_in_order(fake, command, ready):
         proc.kill()
     out = "".join(lines)
     assert gone(pid) and not settings_of(fake).paths.vllm_pid.exists(), out
-    order = ["UI stopped"] if command == "up" else []  # the UI first, vLLM last
+    # the UI first, then background work (the linked pages), vLLM last
+    order = ["UI stopped", "background indexing "] if command == "up" else []
     order += [f"stopping vLLM (pid {pid})", "vLLM stopped"]
     assert [line for line in order if line in out] == order, out
     assert [out.index(line) for line in order] == sorted(out.index(line) for line in order), out

@@ -525,7 +525,7 @@ def stub_container(tmp_path, curriculum):
     store = LearnerStore(settings.db_url, scrypt_n=2**10)
     return SimpleNamespace(settings=settings, store=store, llm=FakeLLM(), curriculum=curriculum, catalog=[],
                            chat=FakeChat(["hi"]), conversations=Conversations(store), plans=None, quizzes=None,
-                           progress=None, index=SimpleNamespace(count=lambda: 3))
+                           progress=None, index=SimpleNamespace(count=lambda: 3), linked_progress=lambda: None)
 
 
 @pytest.mark.parametrize("login", [False, True])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from tutorbot.errors import TutorbotError
 from tutorbot.llm.client import LLMClient, OpenAICompatClient
@@ -23,13 +23,16 @@ if TYPE_CHECKING:
     from tutorbot.chat.conversations import Conversations
     from tutorbot.chat.service import ChatService
     from tutorbot.curriculum.graph import Curriculum
+    from tutorbot.ingest.background import LinkedJob
     from tutorbot.ingest.pipeline import IngestReport
     from tutorbot.ingest.pipeline import Progress as IngestProgress
     from tutorbot.ingest.terms import TermTable
+    from tutorbot.ingest.progress import LinkedProgress
     from tutorbot.learner.progress import Progress
     from tutorbot.plans.service import PlanService
     from tutorbot.quiz.service import QuizService
     from tutorbot.retrieval.expand import Glossary
+    from tutorbot.retrieval.live import Foreground
     from tutorbot.retrieval.retriever import Retriever
     from tutorbot.schemas import CatalogEntry, Document
     from tutorbot.store.learner_store import LearnerStore
@@ -113,12 +116,22 @@ class Container:
         return ensure_terms(self.settings.paths.terms, self.index.all_chunks(), self.glossary.zh_terms())
 
     @cached_property
+    def foreground(self) -> Foreground:
+        """The learners' retrievals in flight, which background embedding waits for."""
+        from tutorbot.retrieval.live import Foreground
+
+        return Foreground()
+
+    @cached_property
     def retriever(self) -> Retriever:
+        from tutorbot.retrieval.live import LiveRetriever
         from tutorbot.retrieval.retriever import Retriever
         from tutorbot.retrieval.translate import QueryTranslator, translation_mode
 
         translator = QueryTranslator(self.llm, self.prompts) if translation_mode(self.settings)[0] else None
-        return Retriever(self.index, self.embedder, self.settings.retrieval, self.glossary, self.terms(), translator)
+        built = Retriever(self.index, self.embedder, self.settings.retrieval, self.glossary, self.terms(), translator)
+        # Refreshable while other threads search it (the background indexer adds linked pages).
+        return cast("Retriever", LiveRetriever(built, self.foreground))
 
     @cached_property
     def progress(self) -> Progress:
@@ -181,6 +194,23 @@ class Container:
             return self.curriculum
         except (TutorbotError, OSError):
             return None
+
+    @cached_property
+    def linked(self) -> LinkedJob:
+        """The background job that fetches and indexes the linked pages (``up`` starts it)."""
+        from tutorbot.ingest.background import LinkedJob
+
+        return LinkedJob(self.settings, self.catalog, self.embedder, self.index, self.foreground,
+                         on_indexed=self._searchable)
+
+    def linked_progress(self) -> LinkedProgress | None:
+        """The background job's progress; None when this process has no such job."""
+        return self.linked.progress() if "linked" in self.__dict__ else None
+
+    def _searchable(self) -> None:
+        """New chunks from the background job: only the retriever holds them (the catalog is the roadmaps')."""
+        if "retriever" in self.__dict__:
+            self.retriever.refresh()
 
     # -- actions ------------------------------------------------------------------------------
     def ingest(self, corpus_dir: Path | None = None, rebuild: bool = False, linked: list[Document] | None = None,

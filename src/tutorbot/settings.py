@@ -174,6 +174,26 @@ class LinksSettings(BaseModel):
     per_host: int = Field(2, ge=1, le=16, description="Concurrent fetches per host.")
     timeout_s: float = Field(20, gt=0, description="Total timeout per fetch.")
     pdf_text: bool = Field(False, description="Also fetch arXiv PDF text.")
+    background: bool = Field(
+        True, description="`tutorbot up` fetches and indexes the linked pages in the background once the UI is up "
+                          "(false: the roadmaps only).")
+    mirror: Path | None = Field(
+        None, description="Offline mirror (a directory with manifest.json) to take linked pages from instead of "
+                          "the network; `--mirror` on the command line.")
+    retry_after_s: float = Field(
+        600, ge=0, description="`up` tries a page whose fetch failed again after this long, doubling with each "
+                               "further failure (at most a day); `fetch-links` retries at once.")
+    refresh_after_h: float = Field(
+        168, gt=0, description="`up` revalidates a page fetched longer ago than this (a conditional request; an "
+                               "unchanged page costs no embedding).")
+    index_threads: int = Field(
+        0, ge=0, le=64, description="Embedding threads of the background indexer; 0 = one per core (they run at "
+                                    "low priority and pause while a learner's question is retrieved).")
+
+    @field_validator("mirror", mode="before")
+    @classmethod
+    def _mirror(cls, v: object) -> object:
+        return None if v == "" else v  # TUTORBOT_LINKS_MIRROR= (empty) means no mirror
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,11 @@
-"""`tutorbot ingest`, `index rebuild`, `catalog`, `fetch-links`: the corpus into the index, the resource catalog."""
+"""`tutorbot ingest`, `index rebuild`, `catalog`, `fetch-links`: the corpus into the index, the resource
+catalog; the mirror option and the progress lines of `up`'s background indexing of the linked pages."""
 
 from __future__ import annotations
 
 import shutil
 import sys
+import threading
 from pathlib import Path
 
 import typer
@@ -14,12 +16,15 @@ from tutorbot.schemas import ResourceKind
 index_app = typer.Typer(no_args_is_help=True, help="The vector index (Chroma) built from the corpus.")
 app.add_typer(index_app, name="index")
 
+LINKED_EVERY_S = 5.0  # `up`: the background job's progress line, at most this often
+
 
 @app.command()
 def ingest(corpus_dir: Path | None = typer.Argument(None, help="Corpus directory (default: corpus/)."),
            rebuild: bool = typer.Option(False, help="Drop the index and start from scratch."),
            follow_links: bool = typer.Option(False, help="Also fetch and index the linked pages."),
-           mirror: Path | None = typer.Option(None, help="Offline mirror dir with manifest.json."),
+           mirror: Path | None = typer.Option(None, help="Offline mirror dir with manifest.json "
+                                           "(default: TUTORBOT_LINKS_MIRROR)."),
            refresh: bool = typer.Option(False, help="Revalidate cached linked pages."),
            as_json: bool = typer.Option(False, "--json", help="Print the report as JSON (counts, skipped, merged).")):
     """Index the corpus into Chroma (incremental) and build the resource catalog."""
@@ -98,7 +103,8 @@ def catalog(kind: str | None = typer.Option(None), topic: str | None = typer.Opt
 
 
 @app.command("fetch-links")
-def fetch_links_cmd(mirror: Path | None = typer.Option(None, help="Offline mirror dir with manifest.json."),
+def fetch_links_cmd(mirror: Path | None = typer.Option(None, help="Offline mirror dir with manifest.json "
+                                                       "(default: TUTORBOT_LINKS_MIRROR)."),
                     refresh: bool = typer.Option(False, help="Revalidate cached pages (conditional requests)."),
                     as_json: bool = typer.Option(False, "--json")):
     """Fetch (or read from a mirror) every page the catalog links to, into the cache; index with
@@ -113,3 +119,34 @@ def fetch_links_cmd(mirror: Path | None = typer.Option(None, help="Offline mirro
     for r in report.results:
         typer.echo(f"{r.status:12} {r.url}  {r.reason}")
     typer.echo(f"{report.counts()}")
+
+
+def use_mirror(s, mirror: Path | None) -> None:
+    """--mirror overrides TUTORBOT_LINKS_MIRROR; either must be a readable mirror (checked before any work)."""
+    from tutorbot.ingest.links import Mirror
+
+    s.links.mirror = mirror or s.links.mirror
+    if s.links.mirror is not None:
+        Mirror.load(s.links.mirror)
+
+
+def watch_linked(job, s, watch: threading.Event) -> threading.Thread:
+    """A progress line whenever the background job's counts change (at most every few seconds), and its end."""
+    where = f"the mirror {s.links.mirror}" if s.links.mirror else "the network"
+    typer.echo(f"linked pages: fetching and indexing {job.progress().total} in the background from {where}")
+
+    def run() -> None:
+        last = ""
+        while not watch.wait(LINKED_EVERY_S):
+            p = job.progress()
+            if (line := p.line()) != last:
+                typer.echo(line)
+                last = line
+            if p.state not in ("idle", "running"):
+                if p.unreachable:
+                    typer.echo("why each unreachable page failed: `tutorbot catalog --dead` or the Library")
+                return
+
+    thread = threading.Thread(target=run, daemon=True, name="linked-watch")
+    thread.start()
+    return thread

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import metadata
+from pathlib import Path
 
 import typer
 
@@ -146,18 +147,23 @@ def _stop_signals() -> Iterator[None]:
         signal.signal(signal.SIGTERM, old)
 
 
-def _shut_down(own, watch: threading.Event | None = None, watcher: threading.Thread | None = None,
-               ui=None) -> None:
+def _shut_down(own, watch: threading.Event | None = None, watchers: tuple[threading.Thread | None, ...] = (),
+               ui=None, job=None) -> None:
     """The UI first, then background work, then vLLM; a second signal cannot cut this short (it is
-    bounded: vLLM gets SIGTERM, then SIGKILL after its grace time)."""
+    bounded: the indexer stops at its next batch, vLLM gets SIGTERM, then SIGKILL after its grace time)."""
     old = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         if ui is not None:
             ui.close()
             typer.echo("UI stopped")
-        if watch is not None and watcher is not None:
+        if job is not None:
+            running = job.progress().state == "running"
+            job.stop()
+            typer.echo(f"background indexing {'stopped' if running else 'had ended'}: {job.progress().line()}")
+        if watch is not None:
             watch.set()
-            watcher.join(10)
+            for watcher in (w for w in watchers if w is not None):
+                watcher.join(10)
         if own is not None:
             typer.echo(f"stopping vLLM (pid {own.pid})…")
             own.stop()
@@ -234,30 +240,39 @@ def _llm_is_local(s) -> bool:
 
 
 @app.command()
-def up():
-    """Everything for the embedded default: index if missing, vLLM (unless external), then the UI.
+def up(mirror: Path | None = typer.Option(None, help="Take the linked pages from this offline mirror (a "
+                                          "directory with manifest.json) instead of the network.")):
+    """Everything for the embedded default: index if missing, vLLM (unless external), the UI, then the
+    linked pages fetched and indexed in the background (TUTORBOT_LINKS_BACKGROUND=false: not).
     Ctrl-C or SIGTERM stops, in order, the UI, the background work, then the vLLM it started."""
+    from tutorbot.cli.ingest import use_mirror, watch_linked
     from tutorbot.llm import server as serve
     from tutorbot.ui import launch
 
     c = container()
     s = c.settings
-    own, ui, watch, watcher = None, None, threading.Event(), None
+    own, ui, job, watch = None, None, None, threading.Event()
+    watchers: list[threading.Thread | None] = [None, None]  # vLLM loading, linked pages
     with guard(), _stop_signals():
         try:
+            use_mirror(s, mirror)
             if c.index.count() == 0 or not s.paths.catalog.exists():
                 typer.echo(c.ingest().summary())
             if _llm_is_local(s):
                 own = serve.start(s, c.llm, typer.echo)
-                watcher = _watch_start(c.llm, own, s, watch)
+                watchers[0] = _watch_start(c.llm, own, s, watch)
             ui = launch(c, host=None, port=None, block=False)
             typer.echo(f"UI on http://{s.ui.host}:{s.ui.port} (the model warms up in the background)")
+            if s.links.background:  # after the UI: the learner can chat while the pages come in
+                job = c.linked
+                job.start()
+                watchers[1] = watch_linked(job, s, watch)
             while ui.is_running:  # until Ctrl-C or SIGTERM
                 time.sleep(0.2)
         except KeyboardInterrupt:
             pass
         finally:
-            _shut_down(own, watch, watcher, ui)
+            _shut_down(own, watch, tuple(watchers), ui, job)
 
 
 def _watch_start(llm, own, s, watch: threading.Event) -> threading.Thread:

@@ -274,25 +274,37 @@ def chunk_document(doc: Document, max_tokens: int, count_tokens: Callable[[str],
     return chunks
 
 
-def dedupe_chunks(chunks: list[Chunk], threshold: float = 0.95) -> tuple[list[Chunk], list[Chunk]]:
-    """(kept, dropped): a chunk is dropped when an earlier kept one is this similar.
+class NearDuplicates:
+    """The chunks kept so far; ``keep`` admits a chunk unless an earlier kept one is this similar.
 
     Candidates are found through their four smallest shingle hashes, so only chunks that
-    share one are compared; at Jaccard >= 0.95 two chunks all but surely share one.
+    share one are compared; at Jaccard >= 0.95 two chunks all but surely share one. Being
+    incremental, it lets the background indexer decide page by page what a whole-corpus
+    ``dedupe_chunks`` over the same chunks, in the same order, would.
     """
-    kept: list[Chunk] = []
-    dropped: list[Chunk] = []
-    sets: list[set[str]] = []
-    index: dict[int, list[int]] = {}
-    for chunk in chunks:
+
+    def __init__(self, threshold: float = 0.95) -> None:
+        self.threshold = threshold
+        self.sets: list[set[str]] = []
+        self.index: dict[int, list[int]] = {}
+
+    def keep(self, chunk: Chunk) -> bool:
         grams = shingles(chunk.text)
         sketch = sorted(zlib.crc32(g.encode()) for g in grams)[:4]
-        seen = {k for h in sketch for k in index.get(h, [])}
-        if any(len(grams & sets[k]) / len(grams | sets[k]) >= threshold for k in seen):
-            dropped.append(chunk)
-            continue
+        seen = {k for h in sketch for k in self.index.get(h, [])}
+        if any(len(grams & self.sets[k]) / len(grams | self.sets[k]) >= self.threshold for k in seen):
+            return False
         for h in sketch:
-            index.setdefault(h, []).append(len(kept))
-        kept.append(chunk)
-        sets.append(grams)
+            self.index.setdefault(h, []).append(len(self.sets))
+        self.sets.append(grams)
+        return True
+
+
+def dedupe_chunks(chunks: list[Chunk], threshold: float = 0.95) -> tuple[list[Chunk], list[Chunk]]:
+    """(kept, dropped): a chunk is dropped when an earlier kept one is this similar."""
+    kept: list[Chunk] = []
+    dropped: list[Chunk] = []
+    seen = NearDuplicates(threshold)
+    for chunk in chunks:
+        (kept if seen.keep(chunk) else dropped).append(chunk)
     return kept, dropped

@@ -7,6 +7,7 @@ Provenance comes from the catalog: each page records which roadmap sections link
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -20,7 +21,7 @@ from tutorbot.ingest.links.cache import LinkCache
 from tutorbot.schemas import CatalogEntry
 from tutorbot.settings import Settings
 
-LinkState = Literal["ok", "dead", "unfetched"]
+LinkState = Literal["ok", "dead", "unfetched", "pending"]
 
 
 class LinkStatus(BaseModel):
@@ -37,25 +38,35 @@ def linked_from(entries: list[CatalogEntry]) -> dict[str, list[str]]:
             for e in entries if e.url}
 
 
+def catalog_links(entries: list[CatalogEntry]) -> tuple[list[str], dict[str, list[str]]]:
+    """The http(s) URLs the catalog links to, and where the roadmaps link to each."""
+    urls = [e.url for e in entries if e.url and e.url.startswith(("http://", "https://"))]
+    return urls, linked_from(entries)
+
+
 def fetch_catalog_links(settings: Settings, corpus_dir: Path, *, mirror: Path | None = None,
                         refresh: bool = False, progress=None) -> FetchReport:
     documents = load_corpus(corpus_dir, settings.index.max_file_bytes).documents
-    entries = build_catalog(documents, load_named(corpus_dir / "named_resources.yaml"))
-    urls = [e.url for e in entries if e.url and e.url.startswith(("http://", "https://"))]
-    return fetch_links(urls, settings.links, settings.paths.links, mirror=mirror, refresh=refresh,
-                       linked_from=linked_from(entries), progress=progress)
+    urls, sources = catalog_links(build_catalog(documents, load_named(corpus_dir / "named_resources.yaml")))
+    return fetch_links(urls, settings.links, settings.paths.links, mirror=mirror or settings.links.mirror,
+                       refresh=refresh, linked_from=sources, progress=progress)
 
 
 def dead_link_report(settings: Settings) -> list[dict]:
     return [r.model_dump(mode="json") for r in dead_links(settings.paths.links)]
 
 
-def link_statuses(settings: Settings) -> dict[str, LinkStatus]:
+def link_statuses(settings: Settings, pending: Collection[str] = ()) -> dict[str, LinkStatus]:
     """Normalised URL → last fetch outcome, from the link cache; empty before the first fetch.
 
     "dead" means what ``catalog --dead`` means (the last fetch failed), even when an older
-    good copy is still indexed; ``last_success`` then says how old that copy is.
+    good copy is still indexed; ``last_success`` then says how old that copy is. URLs in
+    ``pending`` (the background job has not reached them yet) read "pending", with what the
+    cache knows about their last fetch.
     """
-    return {r.url: LinkStatus(state="dead" if r.status == "error" else "ok", http_status=r.http_status,
-                              reason=r.reason, last_success=r.last_success)
-            for r in LinkCache(settings.paths.links).records()}
+    found = {r.url: LinkStatus(state="dead" if r.status == "error" else "ok", http_status=r.http_status,
+                               reason=r.reason, last_success=r.last_success)
+             for r in LinkCache(settings.paths.links).records()}
+    for url in pending:
+        found[url] = found.get(url, LinkStatus()).model_copy(update={"state": "pending"})
+    return found

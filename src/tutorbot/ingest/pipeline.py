@@ -130,15 +130,19 @@ def chunk_all(documents: list[Document], settings: Settings, embedder: Embedder,
 
 
 def sync_document(index: VectorIndex, embedder: Embedder, doc_id: str, chunks: list[Chunk],
-                  report: IngestReport) -> None:
-    """Bring one document's chunks in the index to exactly ``chunks``, embedding only new ones."""
+                  report: IngestReport, step: int = 0) -> None:
+    """Bring one document's chunks in the index to exactly ``chunks``, embedding only new ones.
+    ``step`` > 0 embeds and adds that many at a time: a long page becomes searchable piece by
+    piece, and an interruption keeps what was embedded (the next run adds only the rest)."""
     existing = index.ids_for(doc_id)
     new = [c for c in chunks if c.id not in existing]
-    if new:
-        index.add(new, embedder.embed_passages([c.embed_text for c in new]))
+    step = step or max(len(new), 1)
+    for i in range(0, len(new), step):
+        part = new[i:i + step]
+        index.add(part, embedder.embed_passages([c.embed_text for c in part]))
+        report.chunks_added += len(part)
     stale = existing - {c.id for c in chunks}
     index.delete(stale)  # after the add: an interruption leaves old or old+new, never nothing
-    report.chunks_added += len(new)
     report.chunks_deleted += len(stale)
     report.chunks_unchanged += len(chunks) - len(new)
 

@@ -116,7 +116,10 @@ class VectorIndex:
             raise IndexEmpty("index is empty: run `tutorbot ingest`")
         q = VectorStoreQuery(query_embedding=vector.tolist(), similarity_top_k=min(k, n))
         res = self.store.query(q, where=where) if where else self.store.query(q)
-        return [Hit(chunk=self._chunk_of(n), score=float(s)) for n, s in zip(res.nodes, res.similarities, strict=False)]
+        # A chunk deleted while the query ran (the background indexer replacing a changed page) comes
+        # back without its metadata: it is gone, so it is no hit.
+        pairs = [(n, s) for n, s in zip(res.nodes, res.similarities, strict=False) if "source_id" in n.metadata]
+        return [Hit(chunk=self._chunk_of(n), score=float(s)) for n, s in pairs]
 
     def embeddings(self, ids: list[str]) -> dict[str, np.ndarray]:
         """The stored vectors of these chunks (ids not in the index are left out)."""

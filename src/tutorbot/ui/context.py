@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from tutorbot.chat.service import ChatService
     from tutorbot.container import Container
     from tutorbot.curriculum.graph import Curriculum
+    from tutorbot.ingest.progress import LinkedProgress
     from tutorbot.learner.progress import Progress
     from tutorbot.plans.service import PlanService
     from tutorbot.quiz.service import QuizService
@@ -55,6 +56,7 @@ class Services:
     curriculum: Curriculum
     accounts: LearnerStore  # sign-in only: the tabs reach learner data through the services
     health: Callable[[], Health]
+    linked: Callable[[], LinkedProgress | None] = lambda: None  # the background job, when `up` runs one
 
     @classmethod
     def from_container(cls, c: Container) -> Services:
@@ -65,7 +67,9 @@ class Services:
                    progress=c.progress, catalog=c.catalog,
                    curriculum=_or_unavailable(lambda: c.curriculum, Curriculum(tracks=[], goals={}, topics=[])),
                    accounts=c.store,
-                   health=lambda: probe(c.llm, c.index.count, c.settings, lambda: run_checks(c, LIVE_CHECKS)))
+                   health=lambda: probe(c.llm, c.index.count, c.settings, lambda: run_checks(c, LIVE_CHECKS),
+                                        c.linked_progress),
+                   linked=c.linked_progress)
 
 
 class Unavailable:

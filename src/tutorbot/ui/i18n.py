@@ -188,6 +188,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "kind.repository": ("Code", "代码库"), "kind.video": ("Video", "视频"), "kind.book": ("Book", "书籍"),
     "kind.documentation": ("Docs", "文档"), "kind.site": ("Website", "网站"), "kind.code": ("Code", "代码"),
     "lang.en": ("English", "英文"), "lang.zh": ("Chinese", "中文"), "lang.mixed": ("Mixed", "中英混合"),
+    # linked pages, fetched and indexed in the background
+    "status.linked": ("linked pages: {n} of {total} indexed, {dead} unreachable",
+                      "链接页面：已索引 {n}/{total}，{dead} 个无法访问"),
+    "status.linked_old": (" ({n} kept from an earlier fetch)", "（{n} 个保留上次抓取的内容）"),
+    "status.linked_running": (" — indexing in the background", " — 正在后台索引"),
+    "status.linked_failed": ("linked pages not fetched: {error}", "链接页面未能抓取：{error}"),
+    "lib.link_pending": ("pending", "等待抓取"),
 }
 
 

@@ -2,8 +2,9 @@
 
 A resource's topics are its own ``topics`` plus every curriculum topic that lists it; each
 row links out (catalog URLs only), names the roadmaps that recommend it and shows how its
-link fared on the last ``fetch-links`` run (read from the link cache at each render, so a
-fetch running beside the UI shows up without a restart).
+link fared on its last fetch (read from the link cache at each render, so a fetch running
+beside the UI shows up without a restart); pages the background job of ``up`` has not reached
+yet read "pending".
 """
 
 from __future__ import annotations
@@ -55,14 +56,15 @@ def dead_only(entries: list[CatalogEntry], statuses: dict[str, LinkStatus]) -> l
 
 
 def link_badge(status: LinkStatus | None, lang: str) -> str:
-    """The status cell: a badge (ok / dead / not fetched), then why it is dead and when it last worked."""
+    """The status cell: a badge (ok / dead / pending / not fetched), then why it failed and when it
+    last worked (a pending page that was fetched before says how that went)."""
     if status is None:
         return ""
     badge = (f'<span class="tb-link tb-link-{status.state}">'
              f'{html.escape(t(lang, "lib.link_" + status.state))}</span>')
-    if status.state == "unfetched":
+    if status.state == "unfetched" or (status.state == "pending" and not (status.reason or status.last_success)):
         return badge
-    details = [_why(status)] if status.state == "dead" else []
+    details = [_why(status)] if status.state == "dead" or status.reason else []
     details.append(t(lang, "lib.last_ok", date=status.last_success.date().isoformat())
                    if status.last_success else t(lang, "lib.never_ok"))
     return f'{badge}<div class="tb-desc">{html.escape(" · ".join(details))}</div>'
@@ -137,7 +139,8 @@ def build_library_tab(ctx: UIContext) -> None:
     table = gr.HTML(elem_id="tb-library")
 
     def show(q: str, kind: str, topic: str, roadmap: str, language: str, dead_links: bool, lang: str) -> str:
-        statuses = link_statuses(ctx.services.settings)
+        progress = ctx.services.linked()
+        statuses = link_statuses(ctx.services.settings, progress.pending() if progress else ())
         found = filter_entries(entries, q or "", kind or "", topic or "", roadmap or "", language or "")
         if dead_links:
             found = dead_only(found, statuses)

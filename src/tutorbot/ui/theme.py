@@ -21,6 +21,7 @@ CSS = """
 .tb-link-ok { background: var(--color-green-100, #dcfce7); }
 .tb-link-dead { background: var(--color-red-100, #fee2e2); }
 .tb-link-unfetched { color: var(--body-text-color-subdued); }
+.tb-link-pending { background: var(--color-yellow-100, #fef9c3); }
 #tb-ui-lang { max-width: 260px; }
 .tb-sidebar .tb-convs label { width: 100%; }
 #tb-known label { padding: 2px 8px; font-size: 0.85em; }

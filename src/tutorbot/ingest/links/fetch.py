@@ -5,7 +5,9 @@ checked (the URL's host is swapped for the IP, with the Host header and TLS SNI 
 DNS cannot answer differently between check and connect. Redirects are followed by hand
 (at most ``FetchTuning.max_redirects``), bodies are streamed and cut off at
 ``max_bytes``, a run-wide byte budget caps the total, and 5xx answers and timeouts are
-retried with exponential backoff. Failures are ``LinkError`` with a human-readable reason.
+retried with exponential backoff. Failures are ``LinkError`` with a human-readable reason. When
+several hosts could not be resolved or connected to and none has answered, the network looks down:
+the pages not tried yet fail at once with that reason (offline, or a firewall that drops all).
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ import httpx
 from tutorbot.ingest.links.extract import ALLOWED_TYPES
 from tutorbot.ingest.links.models import FetchTuning, LinkError, Page
 from tutorbot.ingest.links.requests import host_of
-from tutorbot.ingest.links.safety import AllowList, Resolver, UnsafeURLError, check_url
+from tutorbot.ingest.links.safety import AllowList, Resolver, UnreachableHostError, UnsafeURLError, check_url
 from tutorbot.settings import LinksSettings
 
 USER_AGENT = "tutorbot/0.1 (+study assistant; link fetcher)"
 ACCEPT = "text/html,application/xhtml+xml,text/markdown,text/plain;q=0.9,application/pdf;q=0.8"
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+OFFLINE_HOSTS = 6  # hosts that failed to resolve or connect, with none answering, before the breaker trips
 
 
 class BudgetExhaustedError(LinkError):
@@ -31,13 +34,28 @@ class BudgetExhaustedError(LinkError):
 
 
 class RunLimits:
-    """Per-run concurrency limits and byte budget (created inside the event loop of one run)."""
+    """Per-run concurrency limits, byte budget and network breaker (created inside the event loop of one run).
+
+    The breaker: when ``OFFLINE_HOSTS`` different hosts failed to resolve or to connect and no host has
+    answered yet, the network looks down (offline, or a firewall that drops everything); the pages
+    not tried yet then fail at once with that reason instead of each waiting out its timeouts."""
 
     def __init__(self, settings: LinksSettings) -> None:
         self.all = asyncio.Semaphore(settings.concurrency)
         self.per_host = settings.per_host
         self.hosts: dict[str, asyncio.Semaphore] = {}
         self.bytes_left = settings.max_total_bytes
+        self.unreached: dict[str, str] = {}  # host → why it could not be reached
+        self.answered = False
+
+    def unreachable(self, host: str, reason: str) -> None:
+        self.unreached[host] = reason
+
+    def check_network(self) -> None:
+        if not self.answered and len(self.unreached) >= OFFLINE_HOSTS:
+            example = next(iter(self.unreached.values()))
+            raise LinkError(f"not tried: the network looks down ({len(self.unreached)} hosts could not be "
+                            f"reached, e.g. {example})")
 
     def host(self, host: str) -> asyncio.Semaphore:
         return self.hosts.setdefault(host, asyncio.Semaphore(self.per_host))
@@ -99,6 +117,7 @@ class Fetcher:
     async def _attempt(self, url: str, headers: dict[str, str]) -> Page:
         # Host slot first: a task queued behind its host must not hold a global slot.
         async with self.limits.host(host_of(url)), self.limits.all:
+            self.limits.check_network()
             if self.limits.bytes_left <= 0:
                 raise BudgetExhaustedError("run byte budget (links.max_total_bytes) exhausted")
             try:
@@ -123,18 +142,29 @@ class Fetcher:
         """One request: a Page, or the next URL when redirected."""
         try:
             ip = await asyncio.to_thread(check_url, url, self.allow, self.resolver)
+        except UnreachableHostError as exc:
+            self.limits.unreachable(host_of(url), str(exc))
+            raise LinkError(str(exc)) from None
         except UnsafeURLError as exc:
             raise LinkError(str(exc)) from None
-        try:
-            response = await self.client.send(self._pinned(url, ip, headers), stream=True)
-        except httpx.TimeoutException:
-            raise LinkError("timed out", retriable=True) from None
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise LinkError(f"network error: {exc or type(exc).__name__}") from None
+        response = await self._send(url, ip, headers)
+        self.limits.answered = True
         try:
             return await self._handle(url, response)
         finally:
             await response.aclose()
+
+    async def _send(self, url: str, ip: str, headers: dict[str, str]) -> httpx.Response:
+        try:
+            return await self.client.send(self._pinned(url, ip, headers), stream=True)
+        except (httpx.ConnectTimeout, httpx.ConnectError) as exc:
+            reason = "timed out while connecting" if isinstance(exc, httpx.ConnectTimeout) else f"network error: {exc}"
+            self.limits.unreachable(host_of(url), reason)
+            raise LinkError(reason, retriable=isinstance(exc, httpx.ConnectTimeout)) from None
+        except httpx.TimeoutException:
+            raise LinkError("timed out", retriable=True) from None
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise LinkError(f"network error: {exc or type(exc).__name__}") from None
 
     def _pinned(self, url: str, ip: str, headers: dict[str, str]) -> httpx.Request:
         target = httpx.URL(url)

@@ -7,7 +7,7 @@ pydantic; the fetcher, extractor, cache and mirror only exchange these models.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -72,6 +72,7 @@ class CacheRecord(BaseModel):
     reason: str = ""
     bytes: int = 0
     source: Source = "network"
+    failures: int = Field(0, description="Failed fetches in a row since the last success (for back-off).")
 
     @property
     def has_content(self) -> bool:
@@ -114,3 +115,22 @@ class FetchTuning(BaseModel):
     backoff_s: float = Field(0.5, ge=0, description="First retry delay; doubles each retry.")
     connect_timeout_s: float = Field(10.0, gt=0, description="TCP/TLS connect timeout (capped by the total).")
     max_redirects: int = Field(5, ge=0, le=20)
+
+
+class Revisit(BaseModel):
+    """When a cached URL is requested again: the background run's policy (``None`` = the explicit
+    commands' one: a good copy is reused until ``--refresh``, a failed page is tried at once)."""
+
+    refresh_after_s: float = Field(..., gt=0, description="A good copy older than this is revalidated.")
+    retry_after_s: float = Field(..., ge=0, description="Wait after one failure; doubles with each further one.")
+    retry_cap_s: float = Field(86_400, ge=0, description="The longest wait between tries of a failing page.")
+
+    def due(self, record: CacheRecord, now: datetime) -> bool:
+        """Whether ``record``'s URL should be requested now (never-fetched ones always are)."""
+        if record.fetched_at is None:
+            return True
+        if record.status == "error":
+            wait = min(self.retry_after_s * 2 ** max(record.failures - 1, 0), self.retry_cap_s)
+        else:
+            wait = self.refresh_after_s
+        return now - record.fetched_at >= timedelta(seconds=wait)

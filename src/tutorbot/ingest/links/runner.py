@@ -5,6 +5,8 @@ cache when a good copy exists and no refresh is asked for; otherwise read it fro
 mirror or the network (a refresh sends If-None-Match / If-Modified-Since), extract the
 text, store it, and turn it into an untrusted ``Document`` with its provenance. Every
 failure becomes a ``FetchResult`` reason; a failed refresh keeps serving the last good copy.
+A background run passes a ``Revisit`` policy instead: good copies are revalidated once they are
+old, failed pages are retried with back-off (meanwhile they are "skipped", their old copy kept).
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from tutorbot.ingest.links.models import (
     FetchTuning,
     LinkError,
     Page,
+    Revisit,
+    Source,
 )
 from tutorbot.ingest.links.requests import arxiv_pdf_url, plan_request, site_of, url_id
 from tutorbot.ingest.links.safety import AllowList, Resolver, system_resolver
@@ -39,6 +43,7 @@ from tutorbot.settings import LinksSettings
 
 log = logging.getLogger(__name__)
 Progress = Callable[[FetchResult, int, int], None]
+OnPage = Callable[[int, FetchResult, Document | None], None]  # (position in the plan, result, document)
 GOOD = ("ok", "not_modified", "cached")
 
 
@@ -56,8 +61,10 @@ class Outcome(BaseModel):
 class Run:
     """Everything one run needs; built inside the event loop, gone when it ends."""
 
-    def __init__(self, cache: LinkCache, fetcher: Fetcher, mirror: Mirror | None, refresh: bool, pdf: bool) -> None:
+    def __init__(self, cache: LinkCache, fetcher: Fetcher, mirror: Mirror | None, refresh: bool, pdf: bool,
+                 revisit: Revisit | None = None) -> None:
         self.cache, self.fetcher, self.mirror, self.refresh, self.pdf = cache, fetcher, mirror, refresh, pdf
+        self.revisit = revisit
 
     async def process(self, job: Job) -> Outcome:
         """One URL, start to end; never raises."""
@@ -71,8 +78,10 @@ class Run:
     async def _process(self, job: Job) -> Outcome:
         prev = self.cache.load(job.url)
         cached_text = self.cache.text(job.url) if prev and prev.has_content else None
-        if prev and prev.status in GOOD and cached_text is not None and not self.refresh:
+        if prev and prev.status in GOOD and cached_text is not None and not self._due(prev):
             return self._outcome(job, prev, cached_text, "cached")
+        if prev and prev.status == "error" and not self._due(prev):
+            return self._waiting(job, prev, cached_text)
         try:
             page = await self._get(job, prev if cached_text is not None else None)
             if page.http_status == 304 and prev and cached_text is not None:
@@ -84,6 +93,25 @@ class Run:
         except LinkError as exc:
             return self._failed(job, prev, cached_text, exc.reason, exc.http_status)
         return self._stored(job, page, doc)
+
+    def _due(self, prev: CacheRecord) -> bool:
+        """Request again? Explicit runs: a good copy only on --refresh, a failed page always."""
+        if self.refresh:
+            return True
+        if self.revisit is None:
+            return prev.status == "error"
+        # A failure from the network says nothing about the mirror, and the other way round.
+        elsewhere = prev.status == "error" and prev.source != self.source
+        return elsewhere or self.revisit.due(prev, datetime.now(UTC))
+
+    @property
+    def source(self) -> Source:
+        return "mirror" if self.mirror is not None else "network"
+
+    def _waiting(self, job: Job, prev: CacheRecord, text: str | None) -> Outcome:
+        """A failed page inside its back-off: not requested; its last good copy (if any) stays."""
+        stale = to_document(job, prev, text, "error") if text is not None else None
+        return Outcome(result=prev.to_result("skipped"), document=stale)
 
     async def _get(self, job: Job, prev: CacheRecord | None) -> Page:
         if self.mirror is not None:
@@ -112,7 +140,7 @@ class Run:
         record = CacheRecord(
             url=job.url, final_url=page.final_url, status="ok", http_status=page.http_status, etag=page.etag,
             last_modified=page.last_modified, fetched_at=now, last_success=now, content_type=page.content_type,
-            title=doc.title or job.url, bytes=len(page.body), source="mirror" if self.mirror else "network",
+            title=doc.title or job.url, bytes=len(page.body), source=self.source,
         )
         self.cache.save(record, page.body, doc.text)
         return self._outcome(job, record, doc.text, "ok")
@@ -120,7 +148,7 @@ class Run:
     def _not_modified(self, job: Job, prev: CacheRecord, text: str) -> Outcome:
         now = datetime.now(UTC)
         record = prev.model_copy(update={"status": "not_modified", "http_status": 304, "fetched_at": now,
-                                         "last_success": now, "reason": ""})
+                                         "last_success": now, "reason": "", "failures": 0})
         self.cache.save(record)
         return self._outcome(job, record, text, "not_modified")
 
@@ -128,7 +156,8 @@ class Run:
                 http_status: int | None) -> Outcome:
         base = prev or CacheRecord(url=job.url)
         record = base.model_copy(update={"status": "error", "reason": reason, "http_status": http_status,
-                                         "fetched_at": datetime.now(UTC)})
+                                         "fetched_at": datetime.now(UTC), "failures": base.failures + 1,
+                                         "source": self.source})
         self.cache.save(record)
         stale = to_document(job, record, text, "error") if text is not None else None
         return Outcome(result=record.to_result(), document=stale)
@@ -165,9 +194,11 @@ def plan_jobs(urls: list[str], linked_from: dict[str, list[str]] | None) -> list
 async def fetch_links_async(
     urls: list[str], settings: LinksSettings, cache_dir: Path, *, mirror: Path | None = None,
     refresh: bool = False, linked_from: dict[str, list[str]] | None = None, progress: Progress | None = None,
-    tuning: FetchTuning | None = None, resolver: Resolver = system_resolver,
+    tuning: FetchTuning | None = None, resolver: Resolver = system_resolver, revisit: Revisit | None = None,
+    on_page: OnPage | None = None,
 ) -> FetchReport:
-    """``fetch_links`` for callers that already run an event loop."""
+    """``fetch_links`` for callers that already run an event loop; ``on_page`` gets each URL's
+    outcome as it comes (its position in ``plan_jobs``' order, the result, the document)."""
     AllowList.parse(settings.allow_hosts)  # a bad setting is a config error: fail before any work
     source = Mirror.load(mirror) if mirror is not None else None
     jobs = plan_jobs(urls, linked_from)
@@ -175,17 +206,19 @@ async def fetch_links_async(
     done = 0
     async with make_client(settings, tuning) as client:
         fetcher = Fetcher(client, settings, tuning, RunLimits(settings), resolver)
-        run = Run(LinkCache(cache_dir), fetcher, source, refresh, settings.pdf_text)
+        run = Run(LinkCache(cache_dir), fetcher, source, refresh, settings.pdf_text, revisit)
 
-        async def one(job: Job) -> Outcome:
+        async def one(position: int, job: Job) -> Outcome:
             nonlocal done
             outcome = await run.process(job)
             done += 1
+            if on_page:
+                on_page(position, outcome.result, outcome.document)
             if progress:
                 progress(outcome.result, done, len(jobs))
             return outcome
 
-        outcomes = await asyncio.gather(*(one(j) for j in jobs))
+        outcomes = await asyncio.gather(*(one(i, j) for i, j in enumerate(jobs)))
     return FetchReport(results=[o.result for o in outcomes],
                        documents=[o.document for o in outcomes if o.document is not None])
 

@@ -39,6 +39,10 @@ class UnsafeURLError(TutorbotError, ValueError):
     """The URL must not be fetched; the message says why (it becomes the FetchResult reason)."""
 
 
+class UnreachableHostError(UnsafeURLError):
+    """The host name does not resolve: a sign of no network (or a dead domain), not of a bad URL."""
+
+
 class AllowList(BaseModel):
     """Parsed ``allow_hosts``: exact host names and networks exempt from the address check."""
 
@@ -122,9 +126,9 @@ def check_url(url: str, allow: AllowList, resolver: Resolver = system_resolver) 
     try:
         addresses = [ipaddress.ip_address(a.split("%")[0]) for a in resolver(host, port)]
     except (OSError, UnicodeError) as exc:
-        raise UnsafeURLError(f"cannot resolve host {host!r}: {exc}") from None
+        raise UnreachableHostError(f"cannot resolve host {host!r}: {exc}") from None
     if not addresses:
-        raise UnsafeURLError(f"host {host!r} resolves to no address")
+        raise UnreachableHostError(f"host {host!r} resolves to no address")
     if not allow.permits_host(host):
         for ip in addresses:
             why = forbidden_reason(ip)
