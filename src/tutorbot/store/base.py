@@ -61,7 +61,17 @@ class StoreBase:
         self._tx = threading.local()  # this thread's open transaction(), if any
         self._damage: str | None = None if self._engine.dialect.name == "sqlite" else ""  # None: not checked yet
         event.listen(self._engine, "handle_error", self._on_error)
-        t.metadata.create_all(self._engine)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Alembic's `upgrade head` (only a read when the schema is current). A damaged file is not
+        migrated: from then on writes are refused, and what still reads, still reads."""
+        from tutorbot.store.migrate import upgrade  # alembic is loaded by the store only
+
+        try:
+            upgrade(self._engine, self._writer, self._check_sound)
+        except StoreDamaged:
+            pass
 
     @property
     def engine(self) -> Engine:
