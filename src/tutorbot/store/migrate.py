@@ -10,6 +10,7 @@ application's tables is refused instead of written into).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from alembic import command
@@ -21,6 +22,7 @@ from sqlalchemy import Connection, Engine, inspect, text
 from tutorbot.store.base import StoreError
 from tutorbot.store.tables import metadata
 
+log = logging.getLogger(__name__)
 LOCATION = "tutorbot.store:migrations"
 PG_LOCK = 0x7475746F  # pg_advisory_xact_lock key ("tuto"): two processes starting at once migrate in turn
 
@@ -47,7 +49,7 @@ def current(conn: Connection) -> str | None:
 def upgrade(engine: Engine, writer: Engine, before_write: Callable[[], None]) -> bool:
     """Bring the schema to the newest revision; False when it already was (nothing written)."""
     with engine.connect() as conn:
-        if current(conn) == head():
+        if (was := current(conn)) == head():
             return False
     before_write()  # a damaged file is refused before the first write, migrations included
     with writer.begin() as conn:  # one transaction: an upgrade that fails leaves the old schema
@@ -55,6 +57,7 @@ def upgrade(engine: Engine, writer: Engine, before_write: Callable[[], None]) ->
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_LOCK})
         command.upgrade(config(conn), "head")
         check_columns(conn)
+    log.info("learner database schema %s -> %s", was or "none (new, or made before migrations)", head())
     return True
 
 
