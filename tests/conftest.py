@@ -12,9 +12,11 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import services
 
 from tutorbot.settings import PROJECT_ROOT, Settings
 
@@ -90,6 +92,17 @@ def indexed(tmp_path_factory):
     c = Container(make_settings(data))
     c.ingest()
     return c
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[str]:
+    """A throw-away PostgreSQL cluster for the session (``services.fresh_pg_database`` makes a database in it)."""
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        services.unavailable("psycopg not installed: pip install 'psycopg[binary]'")
+    with services.pg_cluster() as base:
+        yield base
 
 
 @pytest.fixture

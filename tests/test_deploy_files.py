@@ -244,7 +244,16 @@ def test_dockerfile_builds_the_app_without_torch() -> None:
     installs = re.findall(r"pip install ([^&]*)", runs)
     assert not any(re.search(r"\b(torch|vllm)\b", i) for i in installs), installs
     assert json.loads(dict(steps)["CMD"]) == ["tutorbot", "ui", "--host", "0.0.0.0", "--port", "7860"]
-    assert dict(steps)["USER"] != "root" and "HEALTHCHECK" in dict(steps)
+    assert dict(steps)["USER"] != "root"
+
+
+def test_the_image_and_compose_judge_health_by_healthz_not_by_the_page() -> None:
+    steps = _dockerfile()
+    assert ("COPY", "--chmod=0755 deploy/healthcheck.py /usr/local/bin/tutorbot-healthcheck") in steps
+    assert dict(steps)["HEALTHCHECK"].endswith('CMD ["python", "/usr/local/bin/tutorbot-healthcheck"]')
+    check = _compose()["services"]["tutorbot"]["healthcheck"]
+    assert check["test"] == ["CMD", "python", "/usr/local/bin/tutorbot-healthcheck"]
+    assert "/healthz" in (DEPLOY / "healthcheck.py").read_text()
 
 
 def test_dockerfile_copies_only_what_exists_and_matches_compose() -> None:
@@ -301,6 +310,50 @@ def test_start_script_modes(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "auto, always or never" in bad.stderr
 
 
+class _Healthz:
+    """A stand-in /healthz on loopback answering with a chosen status (stdlib only, like the script)."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        outer = self
+        self.status = 200
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+                body = json.dumps({"status": "ok" if outer.status == 200 else "failed", "checks": [
+                    {"name": "llm", "state": "ok" if outer.status == 200 else "failed", "detail": "down: x"}]})
+                self.send_response(outer.status)
+                self.send_header("content-type", "application/json")
+                self.end_headers()
+                self.wfile.write(body.encode())
+
+            def log_message(self, *args: object) -> None:
+                pass
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/healthz"
+
+
+def _healthcheck(*args: str) -> subprocess.CompletedProcess:
+    return _run([sys.executable, str(DEPLOY / "healthcheck.py"), *args])
+
+
+def test_the_health_probe_passes_on_200_fails_on_503_and_names_the_failing_check() -> None:
+    stub = _Healthz()
+    try:
+        assert _healthcheck("--url", stub.url).returncode == 0
+        stub.status = 503
+        failed = _healthcheck("--url", stub.url)
+        assert failed.returncode == 1 and "failed llm: down: x" in failed.stdout
+        assert _healthcheck("--url", stub.url, "--started").returncode == 0  # readiness: it answers
+    finally:
+        stub.server.shutdown()
+    gone = _healthcheck("--url", stub.url, "--wait", "1", "--started")
+    assert gone.returncode == 1 and "no answer" in gone.stdout
+
+
 # --- systemd -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", UNITS)
@@ -314,6 +367,15 @@ def test_systemd_unit_has_required_keys(name: str) -> None:
     venv = "llm" if "vllm" in name else "app"
     assert one["ExecStart"].startswith(f"/opt/tutorbot/.venvs/{venv}/bin/")
     assert _unit(name)["Install"]["WantedBy"] == ["multi-user.target"]
+
+
+def test_systemd_ui_is_started_once_healthz_answers_and_probed_every_minute() -> None:
+    (post,) = _unit(UNITS[1])["Service"]["ExecStartPost"]
+    assert post.endswith("/opt/tutorbot/deploy/healthcheck.py --wait 600 --started")
+    probe = _unit("tutorbot-health.service")
+    assert probe["Service"]["ExecStart"] == ["/opt/tutorbot/.venvs/app/bin/python /opt/tutorbot/deploy/healthcheck.py"]
+    assert probe["Service"]["Type"] == ["oneshot"] and probe["Service"]["User"] == ["tutorbot"]
+    assert _unit("tutorbot-health.timer")["Timer"]["OnUnitActiveSec"] == ["1min"]
 
 
 @pytest.mark.parametrize("flag,expected", VLLM_FLAGS.items())
@@ -349,7 +411,7 @@ def test_systemd_analyze_verify(tmp_path: Path) -> None:
     if (out := _run([tool, "verify", str(probe)])).returncode != 0:
         pytest.skip(f"systemd-analyze verify does not work here: {out.stderr.strip()[:200]}")
     copies = []
-    for name in UNITS:
+    for name in (*UNITS, "tutorbot-health.service", "tutorbot-health.timer"):
         # verify requires ExecStart binaries to exist; /opt/tutorbot/... does not exist here, so
         # the copies run /bin/true with the same arguments, everything else unchanged.
         text = (DEPLOY / "systemd" / name).read_text()
@@ -357,7 +419,7 @@ def test_systemd_analyze_verify(tmp_path: Path) -> None:
         copy.write_text(re.sub(r"(?m)^(Exec\w*=)/opt/tutorbot/\S+", r"\1/bin/true", text))
         copies.append(str(copy))
     out = _run([tool, "verify", *copies])
-    complaints = [ln for ln in out.stderr.splitlines() if any(n in ln for n in UNITS)]
+    complaints = [ln for ln in out.stderr.splitlines() if "tutorbot-" in ln]
     assert out.returncode == 0 and not complaints, out.stderr
 
 

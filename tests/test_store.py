@@ -1,19 +1,13 @@
 """LearnerStore: accounts, isolation, transactions, persistence and hostile text, on SQLite and PostgreSQL.
 
 Every store test runs twice: against a SQLite file and against a throw-away PostgreSQL cluster
-started by the session fixture below (skipped with the reason when no PostgreSQL is installed).
+started by the session fixture ``pg_cluster`` (conftest; `make test` installs PostgreSQL).
 """
 
 from __future__ import annotations
 
-import glob
-import os
-import shutil
 import sqlite3
-import subprocess
-import tempfile
 import threading
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +15,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from services import fresh_pg_database
 from sqlalchemy import event, select
 
 from tutorbot.learner import srs
@@ -43,73 +38,15 @@ class Clock:
         self.now += timedelta(**kw)
 
 
-# --- PostgreSQL cluster ------------------------------------------------------------------------
-
-
-def _pg_bin() -> Path | None:
-    for d in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True):
-        if os.access(f"{d}/initdb", os.X_OK) and os.access(f"{d}/pg_ctl", os.X_OK):
-            return Path(d)
-    found = shutil.which("initdb")
-    return Path(found).parent if found and shutil.which("pg_ctl") else None
-
-
-def _as_pg_user(cmd: list[str]) -> list[str]:
-    # PostgreSQL refuses to run as root; in root containers run it as the postgres account
-    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
-
-
-@pytest.fixture(scope="session")
-def pg_cluster() -> Iterator[str]:
-    """Base URL (without database) of a temp PostgreSQL listening only on a unix socket."""
-    pytest.importorskip("psycopg", reason="psycopg not installed: pip install 'psycopg[binary]'")
-    bindir = _pg_bin()
-    if bindir is None:
-        pytest.skip("PostgreSQL server binaries (initdb/pg_ctl) not found")
-    if os.geteuid() == 0 and shutil.which("runuser") is None:
-        pytest.skip("running as root without runuser; cannot start PostgreSQL")
-    root = Path(tempfile.mkdtemp(prefix="tbpg-"))
-    data = root / "data"
-    if os.geteuid() == 0:
-        shutil.chown(root, "postgres")
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(_as_pg_user(list(args)), capture_output=True, text=True, timeout=60)
-    init = run(str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
-               "--locale=C", "--no-sync")
-    if init.returncode != 0:
-        shutil.rmtree(root, ignore_errors=True)
-        pytest.skip(f"initdb failed: {init.stderr[-300:]}")
-    opts = f"-k {root} -c listen_addresses='' -F"
-    start = run(str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(root / "log"), "-w", "start")
-    if start.returncode != 0:
-        shutil.rmtree(root, ignore_errors=True)
-        pytest.skip(f"pg_ctl start failed: {start.stderr[-300:]}")
-    try:
-        yield f"postgresql+psycopg://postgres@/{{db}}?host={root}"
-    finally:
-        run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop")
-        shutil.rmtree(root, ignore_errors=True)
-
-
-def _fresh_pg_database(base: str) -> str:
-    import psycopg
-
-    name = "t" + uuid.uuid4().hex[:12]
-    host = base.split("host=")[1]
-    with psycopg.connect(dbname="postgres", user="postgres", host=host, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")  # name is generated hex, not input
-    return base.format(db=name)
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'learners.sqlite3'}"
-    return _fresh_pg_database(request.getfixturevalue("pg_cluster"))
+    return fresh_pg_database(request.getfixturevalue("pg_cluster"))
 
 
 def test_plain_postgresql_url_works(pg_cluster: str) -> None:
-    url = _fresh_pg_database(pg_cluster).replace("postgresql+psycopg://", "postgresql://")
+    url = fresh_pg_database(pg_cluster).replace("postgresql+psycopg://", "postgresql://")
     with LearnerStore(url, scrypt_n=FAST_SCRYPT) as s:
         assert s.engine.dialect.driver == "psycopg" and s.integrity_check()
 

@@ -12,6 +12,7 @@ HOMES = {
     "chromadb": "retrieval/index.py",
     "llama_index": "retrieval/index.py",
     "sqlalchemy": "store/",
+    "alembic": "store/",
     "gradio": "ui/",
     "fsrs": "learner/srs.py",
     "genanki": "quiz/anki.py",

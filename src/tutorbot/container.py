@@ -3,7 +3,8 @@
 Each vendor is chosen in exactly one factory (``make_embedder``, ``make_chroma_client``,
 ``OpenAICompatClient``, ``LearnerStore``); every edge between services is drawn here and only here.
 Heavy parts are built lazily on first use, and service types are imported for type checking only,
-so `tutorbot doctor` or `tutorbot plan` start quickly.
+so `tutorbot doctor` or `tutorbot plan` start quickly. Here too each service's requests are marked
+for the log (``logs``: one line per chat, plan and quiz request).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, cast
 from tutorbot.errors import TutorbotError
 from tutorbot.llm.client import LLMClient, OpenAICompatClient
 from tutorbot.llm.prompts import PromptLibrary
+from tutorbot.logs import answer_fields, log_llm, log_requests, log_timing
 from tutorbot.retrieval.embed import Embedder, make_embedder
 from tutorbot.retrieval.index import IndexEmpty, VectorIndex, open_index
 from tutorbot.settings import Settings
@@ -63,8 +65,8 @@ class Container:
     def llm(self) -> LLMClient:
         from tutorbot.llm.server import is_starting
 
-        return OpenAICompatClient(self.settings.llm, starting=lambda: is_starting(self.settings),
-                                  typical_answer_s=self._answer_s)
+        return log_llm(OpenAICompatClient(self.settings.llm, starting=lambda: is_starting(self.settings),
+                                          typical_answer_s=self._answer_s))
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -129,7 +131,8 @@ class Container:
         from tutorbot.retrieval.translate import QueryTranslator, translation_mode
 
         translator = QueryTranslator(self.llm, self.prompts) if translation_mode(self.settings)[0] else None
-        built = Retriever(self.index, self.embedder, self.settings.retrieval, self.glossary, self.terms(), translator)
+        built = log_timing(Retriever(self.index, self.embedder, self.settings.retrieval, self.glossary, self.terms(),
+                                     translator), "retrieve", "retrieval_ms")
         # Refreshable while other threads search it (the background indexer adds linked pages).
         return cast("Retriever", LiveRetriever(built, self.foreground))
 
@@ -146,8 +149,9 @@ class Container:
         from tutorbot.chat.service import ChatService
 
         names_topic = topic_matcher(self.retriever.chunks, self.catalog, self._curriculum_or_none())
-        return ChatService(self.settings, self.retriever, self.llm, self.prompts, self.store, self.catalog,
+        chat = ChatService(self.settings, self.retriever, self.llm, self.prompts, self.store, self.catalog,
                            names_topic=names_topic)
+        return log_requests(chat, "chat", "ask_stream", watch=answer_fields, text="question")
 
     @cached_property
     def conversations(self) -> Conversations:
@@ -159,8 +163,9 @@ class Container:
     def plans(self) -> PlanService:
         from tutorbot.plans.service import PlanService
 
-        return PlanService(self.curriculum, self.catalog, self.llm, self.prompts, self.store,
-                           weak_topics=self.progress.weak_topics)
+        plans = PlanService(self.curriculum, self.catalog, self.llm, self.prompts, self.store,
+                            weak_topics=self.progress.weak_topics)
+        return log_requests(plans, "plan", "create", "replan", "add_guidance", "draft", text="text")
 
     @cached_property
     def quizzes(self) -> QuizService:
@@ -182,11 +187,13 @@ class Container:
         acronyms = acronym_groups(mined.acronyms)
         equivalents = TermGroups(name_groups(cur) + glossary_groups(self.glossary.entries) + acronyms
                                  + pair_groups(((p.zh, p.en) for p in mined.pairs), cur))
-        return QuizService(self.store, self.retriever, self.catalog, cur, llm=self.llm,
-                           prompts=self.prompts, embedder=self.embedder, vectors=vectors,
-                           scheduler=self.progress.scheduler, progress=self.progress,
-                           on_finished=self.plans.adapt_after_quiz, equivalents=equivalents,
-                           vocabulary=Vocabulary(cur, owned_terms(acronyms, cur)))
+        quizzes = QuizService(self.store, self.retriever, self.catalog, cur, llm=self.llm,
+                              prompts=self.prompts, embedder=self.embedder, vectors=vectors,
+                              scheduler=self.progress.scheduler, progress=self.progress,
+                              on_finished=self.plans.adapt_after_quiz, equivalents=equivalents,
+                              vocabulary=Vocabulary(cur, owned_terms(acronyms, cur)))
+        log_requests(quizzes, "quiz", "make_quiz", "review_quiz")
+        return log_requests(quizzes, "quiz_answer", "submit", text="answer")
 
     def _curriculum_or_none(self) -> Curriculum | None:
         """A corpus that does not match the curriculum still chats (without topic names)."""

@@ -137,12 +137,37 @@ def check_learner_db_seen(c: Container) -> Check:
     return Check(name="learner db", state="ok", detail="no damage seen")
 
 
+def check_learner_db_answers(c: Container) -> Check:
+    """No damage seen, and the database answers a read now (a PostgreSQL server may have gone away)."""
+    seen = check_learner_db_seen(c)
+    if seen.state != "ok" or c.store.answers():
+        return seen
+    return Check(name="learner db", state="failed",
+                 detail=f"{c.store.where} does not answer: check that the database server runs and "
+                        "TUTORBOT_DATABASE_URL points at it")
+
+
+def check_llm(c: Container) -> Check:
+    """The model server: up, still loading (answers quote the sources meanwhile), or unreachable."""
+    st = c.llm.status()
+    if st.state == "up":
+        return Check(name="llm", state="ok", detail=f"up: {st.url} serves {', '.join(st.models)}")
+    if st.state == "warming":
+        return Check(name="llm", state="degraded", detail=f"warming: {st.url} is still loading the model")
+    return Check(name="llm", state="failed",
+                 detail=f"down: {st.detail or st.url}; start it (`tutorbot serve-llm`) or fix TUTORBOT_LLM_BASE_URL")
+
+
 CheckFn = Callable[["Container"], Check]
 CHECKS: dict[str, CheckFn] = {"index": check_index, "catalog": check_catalog, "corpus": check_corpus,
                               "curriculum": check_curriculum, "learner db": check_learner_db}
 # Cheap enough to run every few seconds: no integrity scan of the learner DB, no catalog parse.
 LIVE_CHECKS: dict[str, CheckFn] = {"index": check_index, "corpus": check_corpus, "curriculum": check_curriculum,
                                    "learner db": check_learner_db_seen}
+
+
+# What a load balancer or container runtime polls (``/healthz``): cheap, and the model server too.
+HEALTHZ_CHECKS: dict[str, CheckFn] = {**LIVE_CHECKS, "learner db": check_learner_db_answers, "llm": check_llm}
 
 
 def run_checks(c: Container, checks: Mapping[str, CheckFn] = CHECKS) -> list[Check]:
@@ -160,3 +185,12 @@ def _safely(name: str, check: CheckFn, c: Container) -> Check:
 
 def problems(checks: Iterable[Check]) -> list[Check]:
     return [ch for ch in checks if ch.state != "ok"]
+
+
+def healthz(c: Container) -> tuple[int, dict[str, object]]:
+    """HTTP status and body of ``/healthz``: 200 unless a check failed (degraded parts still serve).
+    Check names, states and fixes only: no learner data."""
+    checks = run_checks(c, HEALTHZ_CHECKS)
+    states = {ch.state for ch in checks}
+    status: State = "failed" if "failed" in states else "degraded" if "degraded" in states else "ok"
+    return (503 if status == "failed" else 200), {"status": status, "checks": [ch.model_dump() for ch in checks]}

@@ -196,6 +196,19 @@ class LinksSettings(BaseModel):
         return None if v == "" else v  # TUTORBOT_LINKS_MIRROR= (empty) means no mirror
 
 
+class LogSettings(BaseModel):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Log level; INFO has one line per chat, plan and quiz request.")
+    format: Literal["text", "json"] = Field("text", description="Log lines as text (key=value fields) or JSON.")
+    learner_text: bool = Field(
+        False, description="Also log what learners type (questions, answers); for debugging only.")
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, v: object) -> object:
+        return v.upper() if isinstance(v, str) else v
+
+
 @dataclass(frozen=True)
 class DataPaths:
     """Every file and folder tutorbot keeps in its data dir, named once."""
@@ -271,6 +284,7 @@ class Settings(BaseSettings):
     chat: ChatSettings = Field(default_factory=ChatSettings, description="Chat behaviour.")
     ui: UISettings = Field(default_factory=UISettings, description="Web UI.")
     links: LinksSettings = Field(default_factory=LinksSettings, description="Fetching linked pages.")
+    log: LogSettings = Field(default_factory=LogSettings, description="Logging.")
 
     @classmethod
     def settings_customise_sources(

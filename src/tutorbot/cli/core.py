@@ -17,7 +17,7 @@ from typing import NoReturn
 import typer
 
 from tutorbot.errors import TutorbotError
-from tutorbot.settings import Settings, SettingsError, load_settings
+from tutorbot.settings import LogSettings, Settings, SettingsError, load_settings
 
 FAILED, USAGE = 1, 2
 
@@ -50,6 +50,18 @@ def _version(value: bool) -> None:
 def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                        help="Print the version and exit.")) -> None:
     """tutorbot: study LLMs and generative models."""
+    _logging()
+
+
+def _logging() -> None:
+    """The process's one logging set-up, before any command runs (TUTORBOT_LOG_*)."""
+    from tutorbot.logs import setup_logging
+
+    try:
+        chosen = load_settings().log
+    except (SettingsError, ValueError, OSError):  # the command itself reports the bad setting, exit 2
+        chosen = LogSettings()
+    setup_logging(chosen)
 
 
 def settings() -> Settings:

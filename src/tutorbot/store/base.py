@@ -61,7 +61,17 @@ class StoreBase:
         self._tx = threading.local()  # this thread's open transaction(), if any
         self._damage: str | None = None if self._engine.dialect.name == "sqlite" else ""  # None: not checked yet
         event.listen(self._engine, "handle_error", self._on_error)
-        t.metadata.create_all(self._engine)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Alembic's `upgrade head` (only a read when the schema is current). A damaged file is not
+        migrated: from then on writes are refused, and what still reads, still reads."""
+        from tutorbot.store.migrate import upgrade  # alembic is loaded by the store only
+
+        try:
+            upgrade(self._engine, self._writer, self._check_sound)
+        except StoreDamaged:
+            pass
 
     @property
     def engine(self) -> Engine:
@@ -78,15 +88,28 @@ class StoreBase:
 
     def integrity_check(self) -> bool:
         """True when the database answers and (on SQLite) its pages and foreign keys are sound."""
+        if self._engine.dialect.name != "sqlite":
+            return self.answers()  # the server answering our schema is the check
         try:
             with self._engine.connect() as conn:
-                if self._engine.dialect.name != "sqlite":
-                    conn.execute(select(t.users.c.id).limit(1))  # the server answering our schema is the check
-                    return True
                 ok = conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
                 return ok and not conn.execute(text("PRAGMA foreign_key_check")).all()
-        except (DBAPIError, StoreDamaged):  # a corrupt file or an unreachable server is a failed check
+        except (DBAPIError, StoreDamaged):  # a corrupt file is a failed check
             return False
+
+    def answers(self) -> bool:
+        """The database answers a read of our schema now (cheap: no scan)."""
+        try:
+            with self._engine.connect() as conn:
+                conn.execute(select(t.users.c.id).limit(1))
+            return True
+        except (DBAPIError, StoreDamaged):  # an unreachable server, a file that is not a database
+            return False
+
+    @property
+    def where(self) -> str:
+        """The database file, or the database's name on its server."""
+        return self._engine.url.database or self._engine.url.render_as_string(hide_password=True)
 
     @property
     def damage(self) -> str:
@@ -94,8 +117,7 @@ class StoreBase:
         return self._damage or ""
 
     def damage_message(self, why: str) -> str:
-        where = self._engine.url.database or self._engine.url.render_as_string(hide_password=True)
-        return (f"the learner database {where} is damaged ({why}); nothing more is written to it. Stop tutorbot, "
+        return (f"the learner database {self.where} is damaged ({why}); nothing more is written to it. Stop tutorbot, "
                 "then restore the file from a backup, or move it away to start with an empty one")
 
     def _on_error(self, ctx: ExceptionContext) -> None:

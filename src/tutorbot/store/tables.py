@@ -1,7 +1,9 @@
 """Learner database tables and engine: the schema (portable types only) and the SQLite set-up.
 
 Stage: persistence. The same tables work on SQLite and PostgreSQL; the only dialect-specific code
-is the SQLite pragmas set on connect. ``LearnerStore`` reads and writes these tables.
+is the SQLite pragmas set on connect. ``LearnerStore`` reads and writes these tables. A change here
+needs a new revision in ``migrations/versions`` (`python scripts/new_migration.py "what changed"`
+writes it from the difference); a test checks that the migrations build exactly these tables.
 """
 
 from __future__ import annotations

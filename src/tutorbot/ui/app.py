@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from tutorbot.health import problems, run_checks
+from tutorbot.health import healthz, problems, run_checks
 from tutorbot.ui.auth import AUTH_MESSAGE, Identity, login_required
 from tutorbot.ui.chat_tab import build_chat_tab
 from tutorbot.ui.context import Services, UIContext
@@ -133,5 +133,5 @@ def launch(container: Container, host: str | None = None, port: int | None = Non
                 auth=identity.check_async if login else None, auth_message=AUTH_MESSAGE if login else None,
                 show_error=False, allowed_paths=[], max_file_size=MAX_UPLOAD, footer_links=[], quiet=True,
                 enable_monitoring=False, mcp_server=False, ssr_mode=False, pwa=False, run_history=False,
-                theme=make_theme(), css=CSS, _app=GuardedApp(s.ui, login))
+                theme=make_theme(), css=CSS, _app=GuardedApp(s.ui, login, health=lambda: healthz(container)))
     return demo

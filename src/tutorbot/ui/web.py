@@ -13,11 +13,15 @@ app, outside Gradio's own middleware, and:
 - throttles sign-in per account and per address (``auth.LoginThrottle``), checks at most
   ``SIGN_INS_AT_ONCE`` passwords at a time, and logs each failure;
 - drops sessions older than ``ui.session_hours``;
-- serves a file a handler handed to one learner (a plan export) to that learner only.
+- serves a file a handler handed to one learner (a plan export) to that learner only;
+- answers ``GET /healthz`` without a login: the health checks and the model server's state as JSON,
+  200 unless one failed, else 503 (names and fixes only, no learner data), probed at most once
+  every ``HEALTH_FRESH_S`` however often it is asked.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import math
@@ -28,6 +32,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from gradio.routes import App
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -46,16 +51,20 @@ SIGN_INS_AT_ONCE = 2
 FILE_URL = re.compile(rb"/gradio_api/file=([^\"'\s\\]+)")
 FILES_KEPT = 100_000
 TOKEN_COOKIE = re.compile(r"access-token-(?:unsecure-)?[^=]+=([^;]+)")
+HEALTH_PATH = "/healthz"
+HEALTH_FRESH_S = 2.0  # an unauthenticated flood of probes runs the checks at most once per this many seconds
+Health = Callable[[], tuple[int, dict[str, object]]]
 
 
 class GuardedApp(App):
     """Gradio's app with ``WebGuard`` around its whole middleware stack, and no OpenAPI schema."""
 
-    def __init__(self, ui: UISettings, login: bool, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, ui: UISettings, login: bool, clock: Callable[[], float] = time.monotonic,
+                 health: Health | None = None) -> None:
         from fastapi.responses import ORJSONResponse
 
         super().__init__(default_response_class=ORJSONResponse, openapi_url=None)
-        self.guard_settings, self.login, self.clock = ui, login, clock
+        self.guard_settings, self.login, self.clock, self.health = ui, login, clock, health
         self.throttle = LoginThrottle(clock)
 
     def build_middleware_stack(self) -> ASGIApp:
@@ -70,10 +79,14 @@ class WebGuard:
         # file handed out by a handler -> the learners it went to (two identical exports share a path)
         self.owners: OrderedDict[str, set[str]] = OrderedDict()
         self.checking = 0  # sign-ins being checked now
+        self.health_lock = asyncio.Lock()
+        self.last_health: tuple[float, int, dict[str, object]] | None = None  # when, status, body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # Gradio serves nothing over websockets
             return await self.inner(scope, receive, send)
+        if scope["path"] == HEALTH_PATH and self.app.health is not None:
+            return await self.healthz(scope, send)
         headers = Headers(scope=scope)
         foreign = not self.allowed_origin(headers)
         self.expire_sessions()
@@ -132,6 +145,18 @@ class WebGuard:
                     self.hand_out(_file_path(m.group(1).decode("utf-8", "replace")), user or "")
             await send(message)
         return guarded
+
+    # -- health ---------------------------------------------------------------------------------------------
+    async def healthz(self, scope: Scope, send: Send) -> None:
+        if scope["method"] != "GET":
+            return await _reply(send, 405, "GET only", {"allow": "GET"})
+        async with self.health_lock:  # concurrent probes wait for one run of the checks
+            last = self.last_health
+            if last is None or self.app.clock() - last[0] > HEALTH_FRESH_S:
+                assert self.app.health is not None
+                status, body = await run_in_threadpool(self.app.health)  # the checks block: off the event loop
+                last = self.last_health = (self.app.clock(), status, body)
+        await _send_json(send, last[1], last[2], {"cache-control": "no-store"})
 
     # -- sign-in, sessions, files ---------------------------------------------------------------------------
     async def sign_in(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -241,7 +266,11 @@ async def _form_name(scope: Scope, body: bytes) -> str:
 
 
 async def _reply(send: Send, status: int, detail: str, headers: dict[str, str]) -> None:
-    body = json.dumps({"detail": detail}).encode()
+    await _send_json(send, status, {"detail": detail}, headers)
+
+
+async def _send_json(send: Send, status: int, data: dict[str, object], headers: dict[str, str]) -> None:
+    body = json.dumps(data, ensure_ascii=False).encode()
     raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     raw += [(k.encode(), v.encode()) for k, v in headers.items()]
     await send({"type": "http.response.start", "status": status, "headers": raw})
