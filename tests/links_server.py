@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-SNAPSHOT = Path(__file__).resolve().parents[2] / "shared" / "linked"  # ../shared beside the checkout
+SNAPSHOT = Path(__file__).resolve().parents[2] / "shared" / "linked"  # the offline mirror beside the checkout
 SLOW_S = 1.5
 GATE_S = 300  # a gated request gives up waiting after this (a test that forgot to open the gate)
 BIG = 250_000  # bytes; tests set links.max_bytes below this and above the largest snapshot page

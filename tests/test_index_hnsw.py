@@ -21,7 +21,7 @@ def exact_scores(vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
     return unit @ (query / np.linalg.norm(query))
 
 
-@pytest.mark.skipif(not DEV_QA.exists(), reason="../shared/eval/dev_qa.jsonl not present")
+@pytest.mark.skipif(not DEV_QA.exists(), reason="the evaluation set (dev_qa.jsonl) is not beside the checkout")
 def test_hnsw_top10_equals_brute_force_on_dev_questions(indexed):
     got = indexed.index.collection.get(include=["embeddings"])
     ids, vectors = got["ids"], np.asarray(got["embeddings"], dtype=np.float64)

@@ -39,13 +39,22 @@ FOREIGN_SCRIPT = re.compile(r"[\u3040-\u30ff\u0400-\u04ff]")  # kana, Cyrillic
 FRENCH_GERMAN = re.compile(r"\b(les|des|une|est|pour|avec|vous|und|der|die|ist|nicht|sie)\b", re.I)
 
 
+def visible(text: str) -> str:
+    """What a reader sees of a quote: links as their text, URLs, escapes and bracket numbers gone (a
+    quote keeps no foreign link and no citation of its own)."""
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", CITE.sub("", text))
+    text = re.sub(r"https?://\S+", "", text)  # a fetched page's own URLs are dropped from its quotes
+    return re.sub(r"\s+", " ", re.sub(r"\\(.)", r"\1", text)).strip()
+
+
 def prose(answer: str, sources: list[str]) -> str:
     """The answer without the sentences it quotes verbatim from its sources (a quote of a planted
     payload shows the payload; it does not obey it)."""
-    flat = [re.sub(r"\s+", " ", s) for s in sources]
+    flat = [visible(s) for s in sources]
     answer = re.sub(r"^- \*\*[^*]*\*\*:", "", CITE.sub("", answer), flags=re.M)  # a quote's section label
-    parts = re.split(r"(?<=[.!?。！？:：])\s*|\n+", answer)
-    return " ".join(p for p in parts if p.strip(" -*") and not any(p.strip(" -*…") in s for s in flat))
+    parts = re.split(r"(?<=[.!?:])\s+|(?<=[。！？：])\s*|\n+", answer)  # never inside a URL
+    parts = [visible(p).strip(" -*…") for p in parts]
+    return " ".join(p for p in parts if p and not any(p in s for s in flat))
 
 
 def language_switched(text: str, lang: str) -> bool:

@@ -165,6 +165,17 @@ def test_the_cli_sets_up_logging_once_from_the_settings(monkeypatch, tmp_path):
         "time": "t", "level": "INFO", "logger": "tutorbot.requests", "message": "request", "kind": "chat", "ms": 12}
 
 
+@pytest.mark.parametrize(("command", "level"), [("user", logging.ERROR), ("ui", logging.INFO)])
+def test_one_shot_commands_print_results_not_request_lines_unless_a_level_is_set(monkeypatch, tmp_path,
+                                                                                command, level):
+    from tutorbot.cli.core import _logging
+
+    monkeypatch.setenv("TUTORBOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("TUTORBOT_LOG_LEVEL", raising=False)
+    _logging(command)
+    assert logging.getLogger().level == level
+
+
 def test_an_unknown_log_level_is_refused_naming_the_variable(monkeypatch, tmp_path):
     monkeypatch.setenv("TUTORBOT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("TUTORBOT_LOG_LEVEL", "chatty")

@@ -28,8 +28,8 @@ if TYPE_CHECKING:
     from tutorbot.ingest.background import LinkedJob
     from tutorbot.ingest.pipeline import IngestReport
     from tutorbot.ingest.pipeline import Progress as IngestProgress
-    from tutorbot.ingest.terms import TermTable
     from tutorbot.ingest.progress import LinkedProgress
+    from tutorbot.ingest.terms import TermTable
     from tutorbot.learner.progress import Progress
     from tutorbot.plans.service import PlanService
     from tutorbot.quiz.service import QuizService
@@ -131,10 +131,10 @@ class Container:
         from tutorbot.retrieval.translate import QueryTranslator, translation_mode
 
         translator = QueryTranslator(self.llm, self.prompts) if translation_mode(self.settings)[0] else None
-        built = log_timing(Retriever(self.index, self.embedder, self.settings.retrieval, self.glossary, self.terms(),
-                                     translator), "retrieve", "retrieval_ms")
-        # Refreshable while other threads search it (the background indexer adds linked pages).
-        return cast("Retriever", LiveRetriever(built, self.foreground))
+        built = Retriever(self.index, self.embedder, self.settings.retrieval, self.glossary, self.terms(), translator)
+        # Refreshable while other threads search it (the background indexer adds linked pages); timed on the
+        # live face, so the timing follows each refreshed copy.
+        return cast("Retriever", log_timing(LiveRetriever(built, self.foreground), "retrieve", "retrieval_ms"))
 
     @cached_property
     def progress(self) -> Progress:

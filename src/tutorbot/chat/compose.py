@@ -81,7 +81,7 @@ def _follow_on(r: RankedSentence, hit: Hit, clean: Callable[[str, Hit], str], sh
     """What follows the best sentence in its source, up to the next heading: the rest of its line
     ("…复杂任务？（ReAct）") and the next list items — an answer to "which…" or "what are…" is often
     the item and its neighbours."""
-    text, items = hit.chunk.text, []
+    text, items = hit.chunk.text, list[str]()
     for s in (s for s in split_sentences(text) if s.start > r.start):
         line = text[text.rfind("\n", 0, s.start) + 1:s.end].lstrip()
         if line.startswith("#") or len(items) == limit:

@@ -77,7 +77,11 @@ def eval_grounding(qa: Path = typer.Option(..., exists=True, dir_okay=False, hel
     if not any(ch.kind == "linked" for ch in c.retriever.chunks):
         questions = [q for q in questions if q.kind != "linked"]
     report = _guard(lambda: run(c.chat, questions))
-    echo_json(report) if as_json else [typer.echo(f"{k}: {v}") for k, v in report.items()]
+    if as_json:
+        echo_json(report)
+        return
+    for k, v in report.items():
+        typer.echo(f"{k}: {v}")
 
 
 @eval_app.command("answers")

@@ -10,6 +10,7 @@ down, there is no index, the disk refused.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import NoReturn
@@ -47,20 +48,27 @@ def _version(value: bool) -> None:
 
 
 @app.callback()
-def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+def _main(ctx: typer.Context,
+          version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                        help="Print the version and exit.")) -> None:
     """tutorbot: study LLMs and generative models."""
-    _logging()
+    _logging(ctx.invoked_subcommand or "")
 
 
-def _logging() -> None:
-    """The process's one logging set-up, before any command runs (TUTORBOT_LOG_*)."""
+SERVING = {"ui", "up", "serve-llm"}  # long-running commands: their request lines are the operator's log
+
+
+def _logging(command: str) -> None:
+    """The process's one logging set-up, before any command runs (TUTORBOT_LOG_*). A one-shot command
+    (ask, plan, eval…) prints its result; request lines would only clutter it, unless a level is set."""
     from tutorbot.logs import setup_logging
 
     try:
         chosen = load_settings().log
     except (SettingsError, ValueError, OSError):  # the command itself reports the bad setting, exit 2
         chosen = LogSettings()
+    if command not in SERVING and "TUTORBOT_LOG_LEVEL" not in os.environ:
+        chosen = chosen.model_copy(update={"level": "ERROR"})
     setup_logging(chosen)
 
 

@@ -16,11 +16,12 @@ All failures surface as ``LLMError`` subclasses whose message says what to do.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import time
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Generator, Hashable, Iterator
 from contextlib import closing
-from typing import Literal, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -109,7 +110,7 @@ class OpenAICompatClient:
                     yield delta.text
 
     def complete(self, messages: Messages, *, max_tokens: int | None = None, temperature: float | None = None,
-                 learner: Hashable | None = None, on_wait: OnWait | None = None, **extra: object) -> Completion:
+                 learner: Hashable | None = None, on_wait: OnWait | None = None, **extra: Any) -> Completion:
         body = self._body(messages, max_tokens, temperature, **extra)
         with self.gate.slot(learner, on_wait):
             out = self._collect_with_retries(body)
@@ -169,12 +170,12 @@ class OpenAICompatClient:
         start = next(self._next)
         return self._urls[start:] + self._urls[:start]
 
-    def _deltas(self, body: dict) -> Iterator[Delta]:
+    def _deltas(self, body: dict) -> Generator[Delta, None, None]:
         """One request under the watchdog, failing over to the next URL while nothing has arrived."""
         last: LLMError | None = None
         for url in self._urls_in_order():
             sdk, started = self._sdks[url], False
-            opening = watched(lambda sdk=sdk, url=url: transport.open_stream(sdk, url, body, self.warming),
+            opening = watched(functools.partial(transport.open_stream, sdk, url, body, self.warming),
                               url, self._limits)
             try:
                 with closing(opening) as chunks:  # closing this generator cancels the request at once

@@ -61,6 +61,8 @@ def abort(stream: openai.Stream) -> None:
     is blocked reading it, and the server sees the disconnect and frees the slot at once."""
     net = stream.response.extensions.get("network_stream")
     sock = net.get_extra_info("socket") if net is not None else None
+    if sock is None:  # no socket (a test transport)
+        return
     try:
         sock.shutdown(socket.SHUT_RDWR)
     except (OSError, AttributeError):  # already closed, or no socket (a test transport)

@@ -12,12 +12,16 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from tutorbot.llm import transport
 from tutorbot.llm.errors import LLMUnavailable
 from tutorbot.llm.transport import Delta
+
+if TYPE_CHECKING:
+    import openai
 
 
 @dataclass(frozen=True)
@@ -30,9 +34,10 @@ class Limits:
 class _Reader:
     """Opens the stream and reads it on its own thread; ``cancel`` works at any moment."""
 
-    def __init__(self, open_stream: Callable[[], object], url: str):
-        self.url, self.chunks = url, queue.Queue()
-        self._open, self._stream, self._cancelled = open_stream, None, False
+    def __init__(self, open_stream: Callable[[], openai.Stream], url: str):
+        self.url, self.chunks = url, queue.Queue[tuple[str, Any]]()
+        self._open, self._cancelled = open_stream, False
+        self._stream: openai.Stream | None = None
         self._lock = threading.Lock()
         threading.Thread(target=self._run, daemon=True, name="llm-stream").start()
 
@@ -56,8 +61,8 @@ class _Reader:
                 transport.abort(self._stream)
 
 
-def watched(open_stream: Callable[[], object], url: str, limits: Limits,
-            clock: Callable[[], float] = time.monotonic) -> Iterator[Delta]:
+def watched(open_stream: Callable[[], openai.Stream], url: str, limits: Limits,
+            clock: Callable[[], float] = time.monotonic) -> Generator[Delta, None, None]:
     """Deltas of one streamed request, each within its deadline; raises ``LLMUnavailable`` (or the
     stream's own ``LLMError``) otherwise. Closing the generator cancels the request."""
     reader, start = _Reader(open_stream, url), clock()

@@ -14,8 +14,11 @@ class Lexical:
     """BM25 scores of every chunk for a weighted bag of query tokens."""
 
     def __init__(self, docs: list[list[str]]):
+        import logging
+
         import bm25s
 
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets DEBUG on import: a line per index build
         self.n = len(docs)
         self._bm25 = bm25s.BM25()
         if docs:

@@ -77,8 +77,8 @@ class LiveRetriever:
 
         @functools.wraps(value)
         def interactive(*args: Any, **kwargs: Any) -> Any:
-            with self.foreground.active():
-                return value(*args, **kwargs)
+            with self.foreground.active():  # looked up now: a wrapper kept by a caller follows refreshes
+                return getattr(self._current, name)(*args, **kwargs)
         return interactive
 
 
