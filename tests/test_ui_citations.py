@@ -8,12 +8,17 @@ import re
 
 import pytest
 from markdown_it import MarkdownIt
+from test_chat_unit import HITS
+from test_chat_unit import service as chat_service
 from test_chunking import CORPUS, count
 
 from tutorbot.chat.markdown import parser
 from tutorbot.ingest.chunking import chunk_document
 from tutorbot.ingest.corpus import load_corpus
 from tutorbot.ingest.mojibake import Lexicon
+from tutorbot.llm.fake import FakeLLM
+from tutorbot.schemas import Answer, Citation
+from tutorbot.ui import passages, render
 from tutorbot.ui.render import allowed_set, safe_markdown
 
 # The source as its author meant it to read, tildes included ("~~不学~~" is a joke, "3~6个月" a range).
@@ -48,3 +53,48 @@ def test_tildes_in_learner_and_corpus_text_are_shown_as_written(text):
     rendered = parser().render(safe_markdown(text, set()))
     assert "<del" not in rendered and "<s>" not in rendered
     assert visible(rendered) == re.sub(r"\s+", "", text)
+
+
+# -- citations open their passage -------------------------------------------------------------------
+ROADMAP = Citation(n=1, source="roadmaps/a.txt", title="LLM Plan", section="阶段 1 > 基础", chunk_id="c1",
+                   text="# 基础\n重点复习 PyTorch 的动态计算图。<b>3~6个月</b>。"
+                        "Stanford CS336 builds an LLM from scratch.")
+PAGE = Citation(n=2, source="https://notes.example.org/lora", title="LoRA notes", section="LoRA", chunk_id="c2",
+                text="LoRA adds low-rank adapters to frozen weights. It is cheap.")
+ANSWER = Answer(answer="CS336 builds an LLM from scratch [1]. LoRA adds low-rank adapters [2].",
+                citations=[ROADMAP, PAGE])
+
+
+def test_each_marker_links_to_the_passage_in_its_card():
+    md = render.answer_markdown(ANSWER, "en", set(), key="3")
+    assert md.count('class="tb-cite-ref"') == 2
+    for n in (1, 2):
+        assert f'<a class="tb-cite-ref" href="#tb-cite-3-{n}">[{n}]</a>' in md
+        assert f'<div class="tb-passage" id="tb-cite-3-{n}">' in md
+    assert md.count("<details") == 2  # one card per citation, the passage inside it
+
+
+def test_a_roadmap_passage_shows_its_place_and_the_cited_sentence_highlighted_escaped():
+    card = passages.passage_html(ROADMAP, "0", passages.cited_sentences(ANSWER.answer, 1), None)
+    assert "LLM Plan › 阶段 1 › 基础" in card
+    assert '<mark class="tb-cited">Stanford CS336 builds an LLM from scratch.</mark>' in card
+    assert "&lt;b&gt;3~6个月&lt;/b&gt;" in card and "<b>" not in card  # as written, never markup
+    assert card.count("<mark") == 1
+
+
+def test_a_linked_pages_passage_shows_its_address():
+    md = render.answer_markdown(ANSWER, "en", set(), key="0")
+    passage = md[md.index('id="tb-cite-0-2"'):]
+    assert 'href="https://notes.example.org/lora"' in passage and "LoRA notes › LoRA" in passage
+    assert '<mark class="tb-cited">LoRA adds low-rank adapters to frozen weights.</mark>' in passage
+
+
+def test_answers_in_different_turns_open_different_passages():
+    assert render.answer_markdown(ANSWER, "en", set(), key="1") != render.answer_markdown(ANSWER, "en", set(), key="5")
+    assert passages.anchor('x" onclick="y', 1) == "tb-cite-xonclicky-1"
+
+
+def test_every_hit_given_to_the_answer_gets_a_card_with_its_whole_passage_numbered_without_gaps():
+    answer = chat_service(FakeLLM("Stanford CS336 builds an LLM from scratch [2].")).ask("Which course builds an LLM?")
+    assert [c.n for c in answer.citations] == list(range(1, len(HITS) + 1))
+    assert [c.text for c in answer.citations] == [h.chunk.text for h in HITS]
