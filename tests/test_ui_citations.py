@@ -12,13 +12,17 @@ from test_chat_unit import HITS
 from test_chat_unit import service as chat_service
 from test_chunking import CORPUS, count
 
+from tutorbot.chat.conversations import Conversations
 from tutorbot.chat.markdown import parser
 from tutorbot.ingest.chunking import chunk_document
 from tutorbot.ingest.corpus import load_corpus
 from tutorbot.ingest.mojibake import Lexicon
+from tutorbot.llm.errors import LLMBusy, LLMUnavailable
 from tutorbot.llm.fake import FakeLLM
 from tutorbot.schemas import Answer, Citation
+from tutorbot.store.learner_store import LearnerStore
 from tutorbot.ui import passages, render
+from tutorbot.ui.chat_logic import ChatController
 from tutorbot.ui.render import allowed_set, safe_markdown
 
 # The source as its author meant it to read, tildes included ("~~不学~~" is a joke, "3~6个月" a range).
@@ -98,3 +102,51 @@ def test_every_hit_given_to_the_answer_gets_a_card_with_its_whole_passage_number
     answer = chat_service(FakeLLM("Stanford CS336 builds an LLM from scratch [2].")).ask("Which course builds an LLM?")
     assert [c.n for c in answer.citations] == list(range(1, len(HITS) + 1))
     assert [c.text for c in answer.citations] == [h.chunk.text for h in HITS]
+
+
+# -- the final answer adds to what was streamed -----------------------------------------------------
+class BusyLLM(FakeLLM):
+    def busy(self) -> LLMBusy | None:
+        return LLMBusy("the model is busy with other learners (you would be number 2 in line, about 40 s): "
+                       "try again in a moment", position=1, estimate_s=40)
+
+
+def shown_text(content: str) -> str:
+    """What the learner reads of a chatbot message's answer: rendered, tags and cards and cursor dropped."""
+    body = content.split('<div class="tb-cites">')[0].removesuffix(" ▌")
+    return visible(parser().render(body))
+
+
+REPLIES = {"verified": "Stanford CS336 builds an LLM from scratch [1]. 重点复习 PyTorch 的动态计算图 [1].",
+           "partly-verified": "Stanford CS336 builds an LLM from scratch [1]. Bananas teach attention best [2].",
+           "unverified": "Bananas teach attention best, and oranges explain diffusion [2].",
+           "model-down": LLMUnavailable("LLM server at x is not reachable: start it"), "busy": "unused"}
+
+
+def streamed_and_final(tmp_path, case: str, lang: str) -> tuple[list[str], str]:
+    """Every re-render of one answer while it streamed, and the final one, as the learner read them."""
+    llm = (BusyLLM if case == "busy" else FakeLLM)(REPLIES[case])
+    with LearnerStore(f"sqlite:///{tmp_path / 'db.sqlite3'}", scrypt_n=2**10) as store:
+        uid = store.add_user("ann", "pw-123456").id
+        chat = chat_service(llm, tmp_path=tmp_path)
+        chat.store = store
+        ctl = ChatController(chat, Conversations(store), set(), interval=0)
+        frames = [h[-1]["content"] for h, _, _ in ctl.ask(uid, None, "Which course builds an LLM from scratch?", [],
+                                                           lang=lang, answer_lang="en", socratic=False)]
+    return [shown_text(f) for f in frames[1:-1]], shown_text(frames[-1])
+
+
+@pytest.mark.parametrize("case", list(REPLIES))
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_final_answer_shows_what_was_streamed_and_at_most_adds_to_it(tmp_path, case, lang):
+    streamed, final = streamed_and_final(tmp_path, case, lang)
+    assert streamed and final
+    for text in streamed:
+        assert final.startswith(text), (text, final)
+
+
+@pytest.mark.parametrize("case", ["partly-verified", "unverified"])
+def test_unverified_model_text_is_never_shown_and_quoted_sources_are_announced(tmp_path, case):
+    streamed, final = streamed_and_final(tmp_path, case, "en")
+    assert not any("Bananas" in text for text in [*streamed, final])
+    assert "Fromthesources:" in final
