@@ -150,3 +150,14 @@ def test_unverified_model_text_is_never_shown_and_quoted_sources_are_announced(t
     streamed, final = streamed_and_final(tmp_path, case, "en")
     assert not any("Bananas" in text for text in [*streamed, final])
     assert "Fromthesources:" in final
+
+
+def test_every_roadmap_sections_card_is_one_html_line_showing_the_passage_as_written(sections):
+    for chunk in sections:
+        cite = Citation(n=1, source=chunk.source, title=chunk.title, section=chunk.section, text=chunk.text)
+        cards = render.citation_cards([cite], "en", set(), "0", f"{chunk.text[:40]} [1]")
+        assert "\n" not in cards  # a line break would end the HTML block: the rest would be read as markdown
+        rendered = parser().render(f"An answer [1].\n\n{cards}")
+        passage = rendered[rendered.index('class="tb-passage-text"'):]
+        assert not re.search(r"<(?:del|s|table|strong|em)\b", passage), chunk.section
+        assert visible(passage.split("</div>")[0] + "</div>").endswith(re.sub(r"\s+", "", chunk.text))

@@ -55,7 +55,13 @@ def highlighted(text: str, claims: list[str]) -> str:
         s = sentences[i]
         out += [html.escape(text[at:s.start]), f'<mark class="tb-cited">{html.escape(s.text)}</mark>']
         at = s.end
-    return "".join([*out, html.escape(text[at:])])
+    return one_line("".join([*out, html.escape(text[at:])]))
+
+
+def one_line(escaped: str) -> str:
+    """HTML with its line breaks as ``<br>``: a blank line would end the HTML block in the chat's
+    markdown, and what follows would be read as markdown ("|" tables, "~" strikethrough)."""
+    return escaped.replace("\r", "").replace("\n", "<br>")
 
 
 def place(c: Citation) -> str:
