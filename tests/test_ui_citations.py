@@ -161,3 +161,8 @@ def test_every_roadmap_sections_card_is_one_html_line_showing_the_passage_as_wri
         passage = rendered[rendered.index('class="tb-passage-text"'):]
         assert not re.search(r"<(?:del|s|table|strong|em)\b", passage), chunk.section
         assert visible(passage.split("</div>")[0] + "</div>").endswith(re.sub(r"\s+", "", chunk.text))
+
+
+def test_a_marker_after_the_full_stop_cites_the_sentence_before_it():
+    claims = passages.cited_sentences("LoRA adds low-rank adapters. [2] Next. **It** is cheap [1][2].", 2)
+    assert claims == ["LoRA adds low-rank adapters.", "It is cheap ."]

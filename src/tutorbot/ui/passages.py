@@ -16,6 +16,7 @@ from tutorbot.retrieval.sentences import split_sentences
 from tutorbot.schemas import Citation
 
 ESCAPED_MARKER = re.compile(r"\\\[(\d{1,3})\\\]")  # "[n]" as ``chat.markdown.rewrite`` writes it in prose
+LEADING_MARKERS = re.compile(r"\s*(?:\[\d{1,3}\]\s*)+")
 MARKUP = re.compile(r"[*_`#>|\\]+|\]\([^)]*\)|[\[\]]")
 MIN_OVERLAP = 0.5  # share of an answer sentence's words a passage sentence must hold to be highlighted
 
@@ -37,8 +38,14 @@ def link_markers(safe_md: str, key: str, numbers: set[int]) -> str:
 
 def cited_sentences(answer: str, n: int) -> list[str]:
     """The answer's sentences (or list lines) that cite source ``n``, markers and markup removed."""
-    pieces = [s for line in answer.split("\n") for s in SENTENCE.split(line)]
-    return [CITE.sub(" ", MARKUP.sub(" ", s)).strip() for s in pieces if f"[{n}]" in s]
+    pieces: list[str] = []
+    for piece in (s for line in answer.split("\n") for s in SENTENCE.split(line)):
+        lead = LEADING_MARKERS.match(piece)
+        if pieces and lead:  # "It is cheap. [1] Next.": a marker after the full stop cites the sentence before
+            pieces[-1], piece = pieces[-1] + lead.group(0), piece[lead.end():]
+        if piece.strip():
+            pieces.append(piece)
+    return [" ".join(MARKUP.sub(" ", CITE.sub(" ", s)).split()) for s in pieces if f"[{n}]" in s]
 
 
 def highlighted(text: str, claims: list[str]) -> str:
