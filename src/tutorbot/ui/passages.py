@@ -18,12 +18,18 @@ from tutorbot.schemas import Citation
 ESCAPED_MARKER = re.compile(r"\\\[(\d{1,3})\\\]")  # "[n]" as ``chat.markdown.rewrite`` writes it in prose
 LEADING_MARKERS = re.compile(r"\s*(?:\[\d{1,3}\]\s*)+")
 MARKUP = re.compile(r"[*_`#>|\\]+|\]\([^)]*\)|[\[\]]")
+PASSAGE_LINK = re.compile(r"#tb-cite-[A-Za-z0-9_-]*-\d{1,3}")
 MIN_OVERLAP = 0.5  # share of an answer sentence's words a passage sentence must hold to be highlighted
 
 
 def anchor(key: str, n: int) -> str:
     """The id of citation ``n``'s passage in the answer ``key`` (its place in the conversation)."""
     return f"tb-cite-{re.sub(r'[^A-Za-z0-9_-]', '', key)}-{n}"
+
+
+def is_passage_link(href: str) -> bool:
+    """Whether ``href`` is one of the in-page links ``link_markers`` makes (it leads nowhere else)."""
+    return PASSAGE_LINK.fullmatch(href) is not None
 
 
 def link_markers(safe_md: str, key: str, numbers: set[int]) -> str:
