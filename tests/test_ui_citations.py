@@ -146,10 +146,10 @@ def test_the_final_answer_shows_what_was_streamed_and_at_most_adds_to_it(tmp_pat
 
 
 @pytest.mark.parametrize("case", ["partly-verified", "unverified"])
-def test_unverified_model_text_is_never_shown_and_quoted_sources_are_announced(tmp_path, case):
+def test_unverified_model_text_is_never_shown_and_the_answer_says_so_before_quoting_the_sources(tmp_path, case):
     streamed, final = streamed_and_final(tmp_path, case, "en")
     assert not any("Bananas" in text for text in [*streamed, final])
-    assert "Fromthesources:" in final
+    assert "couldnotbeverifiedagainstthesources,soitisnotshown.Fromthesources:" in final
 
 
 def test_every_roadmap_sections_card_is_one_html_line_showing_the_passage_as_written(sections):
