@@ -166,3 +166,20 @@ def test_every_roadmap_sections_card_is_one_html_line_showing_the_passage_as_wri
 def test_a_marker_after_the_full_stop_cites_the_sentence_before_it():
     claims = passages.cited_sentences("LoRA adds low-rank adapters. [2] Next. **It** is cheap [1][2].", 2)
     assert claims == ["LoRA adds low-rank adapters.", "It is cheap ."]
+
+
+def test_a_reopened_conversations_markers_still_open_their_passages(tmp_path):
+    with LearnerStore(f"sqlite:///{tmp_path / 'db.sqlite3'}", scrypt_n=2**10) as store:
+        uid = store.add_user("ann", "pw-123456").id
+        chat = chat_service(FakeLLM(REPLIES["verified"]), tmp_path=tmp_path)
+        chat.store = store
+        ctl = ChatController(chat, Conversations(store), set(), interval=0)
+        conv = None
+        for question in ("Which course builds an LLM from scratch?", "And which builds one from scratch again?"):
+            *_, (_, conv, _) = ctl.ask(uid, conv, question, [], lang="en", answer_lang="en", socratic=False)
+        reopened = [m["content"] for m in ctl.open(uid, conv, "en") if m["role"] == "assistant"]
+    ids = [set(re.findall(r'id="(tb-cite-[\w-]+)"', m)) for m in reopened]
+    assert len(reopened) == 2 and not ids[0] & ids[1]  # each turn opens its own passages
+    for message, passage_ids in zip(reopened, ids, strict=True):
+        targets = set(re.findall(r'href="#(tb-cite-[\w-]+)"', message))
+        assert targets and targets <= passage_ids
