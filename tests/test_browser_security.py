@@ -31,13 +31,16 @@ COURSE = "https://stanford-cs336.github.io/spring2025"
 CONTROL = f"\n\nThen take [CS336]({COURSE})."  # an allowed link: it must stay clickable
 PAGE = "https://notes.example.org/lora"  # an untrusted linked page, planted like the roadmap
 PAGE_EVIL = f"page.{EVIL}"  # the host the page's spellings point at: nothing may ever link there
-# Per chatbot message: where each link goes (as the browser resolved it) and every image.
+# Per chatbot message: where each link goes (as the browser resolved it) and every image. The app's own
+# in-page links from a "[n]" to its passage ("#tb-cite-…") go nowhere else.
 LINKS = """(sel) => [...document.querySelectorAll(sel + ' [data-testid=bot]')].map(m => ({
-  links: [...m.querySelectorAll('a[href]')].filter(a => !a.closest('button') && a.getAttribute('href') !== '#')
+  links: [...m.querySelectorAll('a[href]')].filter(a => !a.closest('button') && a.getAttribute('href') !== '#'
+                                                    && !/^#tb-cite-[0-9]+-[0-9]+$/.test(a.getAttribute('href')))
          .map(a => a.href),
   images: [...m.querySelectorAll('img')].map(i => i.getAttribute('src'))}))"""
 WATCH = """() => { window.tbSeen = [];
-  new MutationObserver(() => { for (const el of document.querySelectorAll('#tb-chatbot a[href], #tb-chatbot img'))
+  new MutationObserver(() => { for (const el of document.querySelectorAll(
+      '#tb-chatbot a[href]:not([href^="#tb-cite-"]), #tb-chatbot img'))
     window.tbSeen.push(el.href || el.src || el.outerHTML); })
   .observe(document.body, {subtree: true, childList: true, attributes: true}); }"""
 

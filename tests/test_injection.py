@@ -28,6 +28,7 @@ from tutorbot.llm.fake import FakeLLM
 from tutorbot.llm.prompts import PromptLibrary
 from tutorbot.schemas import Answer, CatalogEntry, Chunk, Citation, Document, Hit
 from tutorbot.settings import PROJECT_ROOT, Settings
+from tutorbot.ui.passages import is_passage_link
 from tutorbot.ui.render import allowed_set, answer_markdown, safe_markdown
 from tutorbot.urls import find_urls, normalise_url
 
@@ -181,7 +182,8 @@ def foreign(markdown: str, allowed: set[str]) -> list[str]:
     bad = []
     for tag, attrs in rendered(markdown):
         url = attrs.get("href") or attrs.get("src") or ""
-        if tag in ("img", "script", "iframe") or (tag == "a" and normalise_url(url) not in allowed):
+        own = tag == "a" and is_passage_link(url)  # a "[n]" opening its passage on the page
+        if tag in ("img", "script", "iframe") or (tag == "a" and not own and normalise_url(url) not in allowed):
             bad.append(f"<{tag} {url}>")
     return bad
 

@@ -3,8 +3,9 @@
 Stage: retrieved hits → ranked source sentences (the evidence) → the model streams → ``StreamGate``
 releases only sentences the evidence supports, each cited → if the model loops, fails its first
 sentences, is down, or has shown nothing by the deadline, it is stopped → the best source sentences
-the learner has not seen yet are quoted below ("From the sources:"). What the learner reads grows
-monotonically: nothing shown is ever replaced, and every line is either verified or a quotation.
+the learner has not seen yet are quoted below ("From the sources:"), saying first when model sentences
+were held back. What the learner reads grows monotonically: nothing shown is ever replaced, and every
+line is either verified or a quotation.
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ from tutorbot.verify.support import Evidence, SupportChecker
 
 EVIDENCE = 16  # the best-ranked source sentences a model sentence may rest on (relevance, not volume)
 UNAVAILABLE = {"en": "The model is unavailable right now ({why}).", "zh": "模型暂时不可用（{why}）。"}
+# Said before the quotations when the gate held model sentences back: by whether any were shown.
+HELD_BACK = {"en": ("The model's answer could not be verified against the sources, so it is not shown.",
+                    "The rest of the model's answer could not be verified against the sources, so it is not shown."),
+             "zh": ("模型的回答无法在资料中得到核实，因此未显示。",
+                    "模型回答的其余部分无法在资料中得到核实，因此未显示。")}
 
 
 @dataclass
@@ -91,7 +97,8 @@ class AnswerWriter:
         if not out.error and _answered(shown, out.report, draft):
             return ""
         comp = compose(draft.ranked, draft.hits, draft.clean, exclude=shown)
-        lead = LEAD[draft.lang] if not out.error else f"{out.error}\n{LEAD[draft.lang]}"
+        held = HELD_BACK[draft.lang][out.report.kept > 0] if out.report.dropped else ""
+        lead = "\n".join(x for x in (out.error, held, LEAD[draft.lang]) if x)
         body = comp.render(draft.lang, lead=False) if comp.lines or comp.more else ""
         text = "\n".join(x for x in (lead, body) if x)
         return f"\n\n{text}" if shown else text

@@ -143,7 +143,9 @@ def link_urls(chunk: Chunk) -> list[str]:
     return [chunk.source] if chunk.source.startswith(("http://", "https://")) else []
 
 
-def build_citations(numbers: list[int], hits: list[Hit], snippet_chars: int = 280) -> list[Citation]:
+def build_citations(numbers: list[int], hits: list[Hit], snippet_chars: int = 4000) -> list[Citation]:
+    """A citation per number, carrying its whole passage (a chunk is far under ``snippet_chars``): the
+    UI opens it where the answer cites it."""
     cites = []
     for n in sorted(set(numbers)):
         c = hits[n - 1].chunk

@@ -8,8 +8,9 @@ the same way and hands every link, autolink and image to the caller's allow-list
 
 ``rewrite`` writes the parsed text back as markdown in which every character of prose is escaped:
 structure (paragraphs, headings, lists, quotes, tables, code, emphasis) and allowed links survive,
-while no renderer can find a link, image or tag in what was text. This module is the only importer
-of markdown-it.
+while no renderer can find a link, image or tag in what was text. Strikethrough is never made: the
+UI's renderer strikes even a single "~" ("3~6个月"), so every tilde, "~~x~~" included, is shown as
+written. This module is the only importer of markdown-it.
 """
 
 from __future__ import annotations
@@ -187,8 +188,10 @@ def _span(node: SyntaxTreeNode, keep: Keep) -> str:
         return "\\\n"
     if kind == "code_inline":
         return _code_span(node.content)
-    if kind in ("em", "strong", "s"):
-        mark = {"em": "*", "strong": "**", "s": "~~"}[kind]
+    if kind == "s":  # shown as written: a tutor's text is never struck through
+        return f"\\~\\~{_inline(node, keep)}\\~\\~"
+    if kind in ("em", "strong"):
+        mark = {"em": "*", "strong": "**"}[kind]
         inner = _inline(node, keep)
         return f"{mark}{inner}{mark}" if inner.strip() else inner
     if kind == "link":

@@ -2,7 +2,8 @@
 
 Thin by design: the service retrieves, answers, checks citations and saves the turn; this
 module only decides what the chatbot shows (sanitised markdown + citation cards), how often
-it re-renders while streaming, and manages the learner's conversation list in the store.
+it re-renders while streaming (the final answer shows what was streamed, then adds to it), and
+manages the learner's conversation list in the store.
 The displayed history lives in server-side state, never taken back from the browser.
 """
 
@@ -18,7 +19,7 @@ from tutorbot.chat.service import MAX_QUESTION_CHARS, ChatInputError, ChatServic
 from tutorbot.schemas import Answer
 from tutorbot.store.learner_store import Conversation, NotFound
 from tutorbot.ui.i18n import t
-from tutorbot.ui.render import answer_markdown, safe_markdown
+from tutorbot.ui.render import answer_markdown, display_text, safe_markdown
 
 PLAN_REQUEST = re.compile(r"\b(make|create|build|give|draft|plan)\b.{0,30}\b(study|learning)?\s*plan\b|"
                           r"\bstudy plan\b|\blearning plan\b|(学习|复习)(计划|规划|路线)|(制定|做|定|规划).{0,8}计划",
@@ -58,12 +59,12 @@ def input_error(exc: ChatInputError, lang: str) -> str:
 def history_from_store(messages: list[Any], lang: str, allowed: set[str]) -> History:
     """Chatbot messages for a stored conversation; assistant turns get their citation cards back."""
     shown: History = []
-    for m in messages:
+    for i, m in enumerate(messages):
         if m.role == "user":
             shown.append({"role": "user", "content": safe_markdown(m.content, set())})
         else:
             answer = Answer.model_validate({**_answer_meta(m.meta), "answer": m.content})
-            shown.append({"role": "assistant", "content": answer_markdown(answer, lang, allowed)})
+            shown.append({"role": "assistant", "content": answer_markdown(answer, lang, allowed, key=str(i))})
     return shown
 
 
@@ -114,8 +115,10 @@ class ChatController:
             if event.kind == "delta":
                 text += event.text
                 if tick.ready():
-                    history[-1] = {"role": "assistant", "content": safe_markdown(text, self.allowed) + " ▌"}
+                    shown_md = safe_markdown(display_text(text, lang), self.allowed)
+                    history[-1] = {"role": "assistant", "content": shown_md + " ▌"}
                     yield history, conv_id, None
             elif event.answer is not None:
-                history[-1] = {"role": "assistant", "content": answer_markdown(event.answer, lang, self.allowed)}
+                final = answer_markdown(event.answer, lang, self.allowed, key=str(len(history) - 1))
+                history[-1] = {"role": "assistant", "content": final}
                 yield history, conv_id, event.answer

@@ -13,6 +13,7 @@ from typing import Any
 import gradio as gr
 from gradio.components.chatbot import ExampleMessage
 
+from tutorbot.chat.markdown import escape
 from tutorbot.ui.chat_logic import ChatController, wants_plan
 from tutorbot.ui.choices import answer_lang_choices
 from tutorbot.ui.context import UIContext
@@ -115,7 +116,7 @@ def build_chat_tab(ctx: UIContext) -> dict[str, Any]:
         if not wants_plan(message):
             return None, None
         found = c.plans.draft(message, refine=False)  # the parser alone: instant, no model call
-        text = t(lang, "chat.plan_offer", summary=draft_summary(found, c.curriculum, lang),
+        text = t(lang, "chat.plan_offer", summary=escape(draft_summary(found, c.curriculum, lang)),
                  button=t(lang, "chat.open_plan"))
         return text, found.model_dump(mode="json")
 

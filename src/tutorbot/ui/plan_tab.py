@@ -16,6 +16,7 @@ from typing import Any
 
 import gradio as gr
 
+from tutorbot.chat.markdown import escape
 from tutorbot.plans.models import ProfileDraft
 from tutorbot.plans.service import needs_guidance
 from tutorbot.plans.understood import understood
@@ -109,7 +110,7 @@ def build_plan_tab(ctx: UIContext) -> dict[str, Any]:
         try:
             profile = form_profile(values, lang, cur)
         except ValueError as exc:
-            return ("⚠ " + t(lang, "err.generic", why=exc), *shown(uid, lang)[1:])
+            return ("⚠ " + t(lang, "err.generic", why=escape(str(exc))), *shown(uid, lang)[1:])
         # Re-planning keeps the weeks already behind the learner; without a plan there is nothing to keep.
         # The deterministic plan shows at once; the model's advice follows in ``do_guidance``.
         if not replan_ or plans.replan(uid, profile) is None:
@@ -142,7 +143,7 @@ def build_plan_tab(ctx: UIContext) -> dict[str, Any]:
         try:
             draft = plans.draft(text or "", refine=True)
         except ValueError as exc:
-            return (*[gr.update()] * len(form), "", "⚠ " + t(lang, "err.generic", why=exc))
+            return (*[gr.update()] * len(form), "", "⚠ " + t(lang, "err.generic", why=escape(str(exc))))
         rows = understood(draft, cur, "zh" if lang == "zh" else "en")
         return (*form_values(draft), understood_html(rows, lang), t(lang, "plan.filled"))
 

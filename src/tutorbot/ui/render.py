@@ -4,7 +4,8 @@ Model text is rendered as sanitised markdown: no raw HTML, no images (remote or 
 links only to URLs from the catalog or the retrieved sources (a second check after the chat
 service's own). It is parsed like the browser's renderer parses it and written back with every
 character of prose escaped (``chat.markdown.rewrite``), so the browser finds no markup in it that
-was not checked. Everything else the UI builds as HTML (citation cards) escapes every value.
+was not checked. Everything else the UI builds as HTML (citation cards and the passages they open,
+``ui.passages``) escapes every value.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from urllib.parse import urlsplit
 from tutorbot.chat.markdown import rewrite
 from tutorbot.schemas import Answer, Citation
 from tutorbot.ui.i18n import t
+from tutorbot.ui.passages import cited_sentences, link_markers, passage_html
 from tutorbot.urls import normalise_url
 
+BUSY = re.compile(r"the model is busy\b[^\n]*?try again(?: in a moment)?")  # ``llm.gate``'s message
 SNIPPET_CHARS = 220
 # Markdown furniture that reads as noise in a one-line snippet: headings, emphasis, table rules, bare links.
 SNIPPET_NOISE = re.compile(r"\(\s*https?://[^)]*\)|https?://\S+|\|?\s*:?-{3,}:?\s*(?=\|)|[#*`>|\[\]]+")
@@ -37,19 +40,19 @@ def safe_markdown(text: str, allowed: set[str]) -> str:
     return rewrite(text or "", lambda url: is_allowed(url, allowed))
 
 
-def is_busy(answer: Answer) -> bool:
-    """The chat service reports an overloaded model server as an ``error`` saying 'busy'."""
-    return "busy" in answer.error.lower()
-
-
-def answer_markdown(answer: Answer, lang: str, allowed: set[str]) -> str:
-    """The whole assistant message: the sanitised answer, then its numbered citation cards."""
-    body = answer.answer
-    if is_busy(answer):
-        body = body.replace(answer.error, t(lang, "err.busy"))
+def answer_markdown(answer: Answer, lang: str, allowed: set[str], key: str = "0") -> str:
+    """The whole assistant message: the sanitised answer, each ``[n]`` a link that opens passage n,
+    then the numbered citation cards. ``key`` tells this answer's passages from other turns'."""
     urls = allowed | allowed_set(u for c in answer.citations for u in (*c.urls, c.source) if "://" in u)
-    cards = citation_cards(answer.citations, lang, urls)
-    return safe_markdown(body, urls) + (f"\n\n{cards}" if cards else "")
+    body = link_markers(safe_markdown(display_text(answer.answer, lang), urls), key, {c.n for c in answer.citations})
+    cards = citation_cards(answer.citations, lang, urls, key, answer.answer)
+    return body + (f"\n\n{cards}" if cards else "")
+
+
+def display_text(text: str, lang: str) -> str:
+    """Answer text as shown, streamed or final alike (so the end replaces nothing that was shown):
+    the model gate's "busy" message is said in the interface language."""
+    return BUSY.sub(lambda _: t(lang, "err.busy"), text)
 
 
 def citation_link(c: Citation, allowed: set[str]) -> str | None:
@@ -57,16 +60,17 @@ def citation_link(c: Citation, allowed: set[str]) -> str | None:
     return next((url for url in (*c.urls, c.source) if is_allowed(url, allowed)), None)
 
 
-def citation_cards(citations: list[Citation], lang: str, allowed: set[str]) -> str:
-    """Numbered cards (HTML on one line, so markdown leaves it whole); empty without citations."""
+def citation_cards(citations: list[Citation], lang: str, allowed: set[str], key: str = "0", answer: str = "") -> str:
+    """Numbered cards (HTML on one line, so markdown leaves it whole); empty without citations. Each
+    opens on its passage, with the sentences of ``answer`` that cite it highlighted."""
     if not citations:
         return ""
-    cards = "".join(_card(c, lang, allowed) for c in citations)
+    cards = "".join(_card(c, lang, allowed, key, answer) for c in citations)
     head = f'<div class="tb-cites-head">{html.escape(t(lang, "chat.sources"))}</div>'
     return f'<div class="tb-cites">{head}{cards}</div>'
 
 
-def _card(c: Citation, lang: str, allowed: set[str]) -> str:
+def _card(c: Citation, lang: str, allowed: set[str], key: str, answer: str) -> str:
     where = " › ".join(p for p in (c.title, c.section.split(" > ")[-1] if c.section else "") if p)
     snippet = re.sub(r"\s+", " ", SNIPPET_NOISE.sub(" ", c.text)).strip()
     if len(snippet) > SNIPPET_CHARS:
@@ -74,9 +78,11 @@ def _card(c: Citation, lang: str, allowed: set[str]) -> str:
     url = citation_link(c, allowed)
     link = (f'<a class="tb-cite-link" href="{html.escape(url, quote=True)}" target="_blank" '
             f'rel="noopener noreferrer">{html.escape(short_url(url))}</a>') if url else ""
-    return (f'<div class="tb-cite"><span class="tb-cite-n">{c.n}</span><div class="tb-cite-body">'
+    page = url if url and c.source.startswith(("http://", "https://")) else None
+    return (f'<details class="tb-cite"><summary><span class="tb-cite-n">{c.n}</span><div class="tb-cite-body">'
             f'<div class="tb-cite-title">{html.escape(where or c.source)}</div>'
-            f'<div class="tb-cite-snippet">{html.escape(snippet)}</div>{link}</div></div>')
+            f'<div class="tb-cite-snippet">{html.escape(snippet)}</div>{link}</div></summary>'
+            f'{passage_html(c, key, cited_sentences(answer, c.n), page)}</details>')
 
 
 def short_url(url: str, limit: int = 60) -> str:

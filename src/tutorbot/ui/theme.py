@@ -27,10 +27,20 @@ CSS = """
 #tb-known label { padding: 2px 8px; font-size: 0.85em; }
 .tb-cites { margin-top: 10px; border-top: 1px solid var(--border-color-primary); padding-top: 6px; }
 .tb-cites-head { font-weight: 600; font-size: 0.85em; text-transform: uppercase; opacity: 0.7; margin-bottom: 4px; }
-.tb-cite { display: flex; gap: 10px; align-items: flex-start; border: 1px solid var(--border-color-primary);
-  border-radius: 10px; padding: 8px 10px; margin: 6px 0; background: var(--background-fill-secondary); }
+.tb-cite { border: 1px solid var(--border-color-primary); border-radius: 10px; padding: 8px 10px; margin: 6px 0;
+  background: var(--background-fill-secondary); }
+.tb-cite > summary { display: flex; gap: 10px; align-items: flex-start; cursor: pointer; list-style: none; }
+.tb-cite > summary::-webkit-details-marker { display: none; }
 .tb-cite-n { flex: none; width: 24px; height: 24px; border-radius: 12px; text-align: center; line-height: 24px;
   font-weight: 700; font-size: 0.8em; color: white; background: var(--color-accent); }
+.tb-cite-ref { text-decoration: none; font-weight: 600; }
+.tb-passage { margin: 8px 0 2px 34px; padding: 6px 10px; border-left: 3px solid var(--color-accent);
+  font-size: 0.88em; scroll-margin-top: 40px; }
+.tb-passage:target { background: var(--background-fill-primary); }
+.tb-passage-path { font-weight: 600; opacity: 0.8; margin-bottom: 4px; }
+.tb-passage-text { white-space: pre-wrap; }
+.tb-cited { background: #fde68a; color: #111; border-radius: 3px; }
+.tb-passage-url { margin-top: 4px; word-break: break-all; }
 .tb-cite-title { font-weight: 600; font-size: 0.9em; }
 .tb-cite-snippet { font-size: 0.85em; opacity: 0.85; margin: 2px 0; }
 .tb-cite-link { font-size: 0.8em; }
