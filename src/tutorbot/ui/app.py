@@ -4,7 +4,7 @@ Safe defaults: bound to 127.0.0.1 unless configured, login required on any non-l
 interface, never shared, analytics off, no API page or OpenAPI schema (Gradio still answers
 /gradio_api/call/ for private handlers, with the same power as the page's own queue calls:
 deploy/'s proxies close it), page state bound to the login that opened the page
-(``auth.Identity``), no file access beyond Gradio's own assets and the plan export, the HTTP
+(``auth.Identity``), no file access beyond Gradio's own assets and the plan and flashcard exports, the HTTP
 rules of ``web.WebGuard`` (origins, cookies, sign-in throttle, sessions, no uploads), and a queue
 sized from the LLM server's measured capacity (``settings.llm.max_concurrency``).
 """
@@ -107,7 +107,8 @@ def _wire(ctx: UIContext, demo: Any, built: dict, tabs: Any, status: Any, who: A
     apply(ui_lang.input(chosen, [ui_lang], [ctx.lang], **quick))
     gr.Timer(STATUS_EVERY_S).tick(header, [ctx.lang], [status, who], **quick)
     for key in ("progress", "quiz"):  # what they show changes while the learner is elsewhere
-        built[key]["tab"].select(built[key]["refresh"], built[key]["inputs"], built[key]["outputs"], **quick)
+        for part in (built[key], *built[key].get("parts", [])):
+            built[key]["tab"].select(part["refresh"], part["inputs"], part["outputs"], **quick)
     chat, plan = built["chat"], built["plan"]
     chat["open_plan"].click(plan["fill_from_draft"], [chat["draft"]], plan["form"], **quick).then(
         lambda lang: (gr.Tabs(selected="plan"), t(lang, "plan.filled")), [ctx.lang], [tabs, plan["note"]], **quick)

@@ -195,6 +195,21 @@ STRINGS: dict[str, tuple[str, str]] = {
     "status.linked_running": (" — indexing in the background", " — 正在后台索引"),
     "status.linked_failed": ("linked pages not fetched: {error}", "链接页面未能抓取：{error}"),
     "lib.link_pending": ("pending", "等待抓取"),
+    # flashcards: self-rated review and exports (Quiz tab)
+    "cards.title": ("### Flashcards", "### 记忆卡片"),
+    "cards.start": ("Review due flashcards", "复习到期的记忆卡片"),
+    "cards.reveal": ("Show answer", "显示答案"),
+    "cards.again": ("Again", "重来"), "cards.hard": ("Hard", "困难"),
+    "cards.good": ("Good", "良好"), "cards.easy": ("Easy", "简单"),
+    "cards.counter": ("**Card {i} of {n}** · {topic}", "**第 {i} / {n} 张** · {topic}"),
+    "cards.rate_hint": ("How well did you recall it? Rate it below.", "你记得怎么样？请在下方评分。"),
+    "cards.none_due": ("No flashcards are due now.", "现在没有到期的记忆卡片。"),
+    "cards.done": ("All {n} due flashcard(s) reviewed; their next reviews are scheduled.",
+                   "已复习全部 {n} 张到期卡片，下次复习时间已安排。"),
+    "cards.export_topic": ("Export the cards of", "导出哪些卡片"),
+    "cards.all_topics": ("All topics", "全部主题"),
+    "cards.export_anki": ("Export to Anki (.apkg)", "导出到 Anki（.apkg）"),
+    "cards.export_md": ("Export as Markdown", "导出为 Markdown"),
 }
 
 

@@ -1,6 +1,7 @@
 """UI stage, Quiz tab layout: choose a topic and questions → answer one at a time → feedback → score.
 
-Also "review due cards": a quiz made of the learner's spaced-repetition cards that are due.
+Also "review due cards": a quiz made of the learner's spaced-repetition cards that are due; below, the
+flashcard panel (``cards_panel``): self-rated review and Anki/Markdown exports.
 The quiz session (with its answer keys) stays in server-side state; handlers call ``QuizOps``.
 """
 
@@ -13,6 +14,7 @@ import gradio as gr
 
 from tutorbot.curriculum.graph import Curriculum
 from tutorbot.llm.client import LLMBusy
+from tutorbot.ui.cards_panel import build_cards_panel
 from tutorbot.ui.choices import source_choices, type_choices
 from tutorbot.ui.context import UIContext
 from tutorbot.ui.i18n import Labels, t
@@ -151,4 +153,5 @@ def build_quiz_tab(ctx: UIContext) -> dict[str, Any]:
     source.change(topics, [source, ctx.lang], topic, **quick)
     inputs, outputs = [source, session, ctx.lang], [topic, due, *shown]
     ctx.on_refresh(refresh, inputs, outputs)
-    return {"refresh": refresh, "inputs": inputs, "outputs": outputs}
+    cards = build_cards_panel(ctx)  # flashcards: self-rated review and exports, below the quiz
+    return {"refresh": refresh, "inputs": inputs, "outputs": outputs, "parts": [cards]}
