@@ -84,3 +84,44 @@ def test_due_flashcards_are_revealed_rated_one_at_a_time_and_exported_for_anki(b
     download.save_as(tmp_path / "deck.apkg")
     assert zipfile.is_zipfile(tmp_path / "deck.apkg")
     context.close()
+
+
+def sign_in(browser, url: str, name: str):
+    context = browser.new_context(viewport={"width": 1400, "height": 1600}, locale="en-US", accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(url)
+    page.fill("input[type=text]", name)
+    page.fill("input[type=password]", "pw-123456")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#tb-logout")
+    return context, page
+
+
+def test_a_learners_export_is_served_to_that_learner_only(browser, tmp_path):
+    from tutorbot.container import Container
+    from tutorbot.ui import launch
+
+    c = Container(make_settings(tmp_path / "data", embedding={"backend": "hash"}), llm=FakeLLM("hi"))
+    c.ingest()
+    ann = c.store.add_user("ann", "pw-123456").id
+    c.store.add_user("bob", "pw-123456")
+    c.store.upsert_card(ann, "q1", topic="attention_transformer", front="Ann's secret card?", back="Yes.",
+                        payload={"question": question("q1", "attention_transformer")})
+    port = free_port()
+    demo = launch(c, host="127.0.0.1", port=port, block=False, require_login=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        ann_ctx, ann_page = sign_in(browser, url, "ann")
+        ann_page.click("#tb-tab-quiz-button")
+        with ann_page.expect_download() as got:
+            press(ann_page, "#tb-export-md")
+        file_url = got.value.url
+        assert "Ann's secret card?" in ann_page.request.get(file_url).text()
+        bob_ctx, bob_page = sign_in(browser, url, "bob")
+        assert bob_page.request.get(file_url).status == 404
+        bob_ctx.close()
+        ann_ctx.close()
+    finally:
+        demo.close()
+        c.store.close()
