@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from tutorbot.learner.progress import Progress
     from tutorbot.plans.service import PlanService
     from tutorbot.quiz.service import QuizService
+    from tutorbot.retrieval.expand import Expansion
     from tutorbot.schemas import CatalogEntry
     from tutorbot.settings import Settings
     from tutorbot.store.learner_store import LearnerStore
@@ -57,6 +58,7 @@ class Services:
     accounts: LearnerStore  # sign-in only: the tabs reach learner data through the services
     health: Callable[[], Health]
     linked: Callable[[], LinkedProgress | None] = lambda: None  # the background job, when `up` runs one
+    expand: Callable[[str], Expansion | None] = lambda text: None  # a query's terms in the other language
 
     @classmethod
     def from_container(cls, c: Container) -> Services:
@@ -69,7 +71,15 @@ class Services:
                    accounts=c.store,
                    health=lambda: probe(c.llm, c.index.count, c.settings, lambda: run_checks(c, LIVE_CHECKS),
                                         c.linked_progress),
-                   linked=c.linked_progress)
+                   linked=c.linked_progress, expand=lambda text: _expansion(c, text))
+
+
+def _expansion(c: Container, text: str) -> Expansion | None:
+    """The retriever's expansion of ``text``; None while the index cannot be read (search stays literal)."""
+    try:
+        return c.retriever.expander.expand(text)
+    except TutorbotError:
+        return None
 
 
 class Unavailable:

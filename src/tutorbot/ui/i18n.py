@@ -177,8 +177,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "lib.last_ok": ("last ok {date}", "上次成功 {date}"),
     "lib.never_ok": ("never worked", "从未成功"),
     "lib.dead_only": ("Dead links only", "只看失效链接"),
-    "lib.no_fetch": ("No link has been fetched yet: run `tutorbot fetch-links`.",
-                     "尚未抓取任何链接：请先运行 `tutorbot fetch-links`。"),
+    "lib.no_fetch": (("No link has been checked yet, so none is known to be dead. Links are checked while "
+                      "tutorbot fetches the linked pages (the status line above shows how far it is); "
+                      "meanwhile untick “Dead links only” to browse every resource."),
+                     ("还没有检查过任何链接，所以暂时没有已知的失效链接。tutorbot 抓取链接页面时会检查链接"
+                      "（上方状态栏显示进度）；在此之前，可取消勾选“只看失效链接”浏览全部资源。")),
     "lib.kind": ("Kind", "类型"), "lib.topic": ("Topic", "主题"), "lib.roadmap": ("Roadmap", "路线图"),
     "lib.language": ("Language", "语言"), "lib.any": ("Any", "全部"),
     "lib.count": ("{n} of {total} resources", "共 {total} 个资源，显示 {n} 个"),
