@@ -266,3 +266,12 @@ class Labels:
         import gradio as gr
 
         return [gr.update(**p) for p in self.props(lang)]
+
+
+def pick_lang(stored: str | None, saved: str | None, accept_language: str | None) -> UILang:
+    """The language a page opens in: the learner's remembered choice (learner store), else this browser's
+    (its localStorage), else the browser's ``Accept-Language``."""
+    for choice in (stored, saved):
+        if choice in LANGS:
+            return "zh" if choice == "zh" else "en"
+    return browser_lang(accept_language)
