@@ -1,4 +1,4 @@
-"""The interface language in a real browser: a learner's choice survives a reload and a new browser (kept
+"""The interface language and the Progress empty state in a real browser: a learner's choice survives a reload and a new browser (kept
 per learner in the learner store) and is kept in the browser's localStorage. Headless chromium, the real
 app over the real corpus with hash embeddings and a fake model.
 """
@@ -73,3 +73,13 @@ def test_each_signed_in_learner_gets_their_own_language(browser, tmp_path):  # n
         ann.locator("#tb-user", has_text="当前用户").wait_for()
         assert ann.locator("#tb-tab-quiz-button").inner_text().strip() == "测验"
         ann_ctx.close()
+
+
+def test_a_new_learners_progress_tab_says_no_reviews_yet_instead_of_an_empty_chart(browser, tmp_path):  # noqa: F811
+    for url, _c in launch_app(tmp_path, login=False):
+        context, page = open_page(browser, url)
+        page.click("#tb-tab-progress-button")
+        page.locator("#tb-progress-empty", has_text="No reviews yet").wait_for()
+        assert not page.locator("#tb-forecast").is_visible() and not page.locator("#tb-mastery").is_visible()
+        assert "0.000000" not in page.locator("#tb-tab-progress").inner_text()
+        context.close()

@@ -24,7 +24,7 @@ from tutorbot.ui.context import Services, UIContext
 from tutorbot.ui.i18n import Labels, choose_lang, pick_lang, t
 from tutorbot.ui.library_tab import build_library_tab
 from tutorbot.ui.plan_tab import build_plan_tab
-from tutorbot.ui.progress_tab import build_progress_tab
+from tutorbot.ui.progress_tab import TZ_JS, build_progress_tab
 from tutorbot.ui.quiz_tab import build_quiz_tab
 from tutorbot.ui.status import HealthCache
 from tutorbot.ui.theme import CSS, make_theme
@@ -116,10 +116,19 @@ def _wire(ctx: UIContext, demo: Any, built: dict, tabs: Any, status: Any, who: A
     gr.Timer(STATUS_EVERY_S).tick(header, [ctx.lang], [status, who], **quick)
     for key in ("progress", "quiz"):  # what they show changes while the learner is elsewhere
         for part in (built[key], *built[key].get("parts", [])):
-            built[key]["tab"].select(part["refresh"], part["inputs"], part["outputs"], **quick)
+            _on_select(built[key]["tab"], part, quick)
     chat, plan = built["chat"], built["plan"]
     chat["open_plan"].click(plan["fill_from_draft"], [chat["draft"]], plan["form"], **quick).then(
         lambda lang: (gr.Tabs(selected="plan"), t(lang, "plan.filled")), [ctx.lang], [tabs, plan["note"]], **quick)
+
+
+def _on_select(tab: Any, part: dict, quick: dict) -> None:
+    """Refresh ``part`` when its tab opens; a part showing times first reads the browser's time zone."""
+    if "tz" in part:
+        tab.select(None, None, [part["tz"]], js=TZ_JS, **quick).then(part["refresh"], part["inputs"],
+                                                                      part["outputs"], **quick)
+    else:
+        tab.select(part["refresh"], part["inputs"], part["outputs"], **quick)
 
 
 def launch(container: Container, host: str | None = None, port: int | None = None, block: bool = True,

@@ -213,6 +213,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "cards.all_topics": ("All topics", "全部主题"),
     "cards.export_anki": ("Export to Anki (.apkg)", "导出到 Anki（.apkg）"),
     "cards.export_md": ("Export as Markdown", "导出为 Markdown"),
+    # progress: empty state
+    "progress.no_reviews": ("No reviews yet: the cards of the questions you answer get their review days here.",
+                            "还没有复习安排：你答过的题目会变成复习卡片，它们的复习日期会显示在这里。"),
 }
 
 
