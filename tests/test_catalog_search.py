@@ -69,3 +69,14 @@ def test_kv_cache_in_chinese_finds_the_real_catalogs_kv_cache_resource(tmp_path)
     finally:
         c.store.close()
     assert english and set(english) <= set(chinese)
+
+
+def test_a_chinese_term_with_a_whole_phrase_translation_is_not_matched_by_its_pieces_translations():
+    from tutorbot.retrieval.expand import Expansion
+
+    def expand(text: str) -> Expansion:
+        return Expansion(terms={"model": 1.0, "diffusion model": 1.0} if text == "扩散模型" else {})
+
+    terms = search_terms("扩散模型", expand)
+    assert terms.words == [["扩散模型", "diffusion model"]]
+    assert matches("Diffusion Models from scratch", terms) and not matches("Large language models", terms)

@@ -30,7 +30,7 @@ class SearchTerms(BaseModel):
 def search_terms(query: str, expand: Expand | None = None) -> SearchTerms:
     """The query's words with their translations (casefolded); no expander means the words alone."""
     pieces = PIECES.findall(query.casefold())
-    words = [[p, *_translations(p, expand)] for p in pieces]
+    words = [[p, *_whole_word(_translations(p, expand))] for p in pieces]
     phrases = [x for x in _translations(query, expand, 1.0) if " " in x or has_cjk(x)] if len(pieces) > 1 else []
     return SearchTerms(words=[list(dict.fromkeys(w)) for w in words], phrases=phrases)
 
@@ -41,6 +41,13 @@ def matches(text: str, terms: SearchTerms) -> bool:
     if all(any(x in folded for x in alternatives) for alternatives in terms.words):
         return True
     return any(p in folded for p in terms.phrases)
+
+
+def _whole_word(terms: list[str]) -> list[str]:
+    """A phrase that translates the whole word ("扩散模型" → "diffusion model") stands for it alone: the
+    translations of its pieces ("model") would match nearly everything."""
+    phrases = [x for x in terms if " " in x]
+    return phrases or terms
 
 
 def _translations(text: str, expand: Expand | None, min_weight: float = 0.0) -> list[str]:
