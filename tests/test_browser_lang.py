@@ -1,6 +1,7 @@
-"""The interface language and the Progress empty state in a real browser: a learner's choice survives a reload and a new browser (kept
-per learner in the learner store) and is kept in the browser's localStorage. Headless chromium, the real
-app over the real corpus with hash embeddings and a fake model.
+"""The interface language and the Progress empty state in a real browser: a learner's choice survives a
+reload and a new browser (kept per learner in the learner store) and is kept in the browser's
+localStorage; a new learner's Progress tab says so in words. Headless chromium, the real app over the
+real corpus with hash embeddings and a fake model.
 """
 
 from __future__ import annotations
