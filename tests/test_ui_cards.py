@@ -49,3 +49,12 @@ def test_exports_are_written_into_the_learners_own_folder(desk, learners, tmp_pa
     assert apkg.parent == md.parent == tmp_path / str(ann) and apkg.suffix == ".apkg"
     assert "front q3" in md.read_text(encoding="utf-8") and "front b1" not in md.read_text(encoding="utf-8")
     assert write_exports(desk, bob, "diffusion", tmp_path / str(bob)) is None  # bob has no diffusion cards
+
+
+def test_without_a_quiz_service_the_panel_has_no_desk_to_call(desk):  # noqa: F811
+    from types import SimpleNamespace
+
+    from tutorbot.ui.context import Unavailable
+
+    assert cards_panel.desk_of(Unavailable("the curriculum is broken")) is None
+    assert cards_panel.desk_of(SimpleNamespace(cards=desk)) is desk

@@ -15,6 +15,7 @@ from typing import Any
 
 import gradio as gr
 
+from tutorbot.quiz.cards import CardDesk
 from tutorbot.ui.cards_logic import RATINGS, FlashSession, card_markdown, safe_topic, write_exports
 from tutorbot.ui.context import UIContext
 from tutorbot.ui.i18n import Labels, t
@@ -50,8 +51,20 @@ def view(session: FlashSession | None, lang: str, name_of: Any) -> list[Any]:
             *[gr.update(visible=shown) for _ in RATINGS]]
 
 
+def desk_of(quizzes: Any) -> CardDesk | None:
+    """The quiz service's flashcard desk; None when quizzes could not start (``context.Unavailable``)."""
+    found = getattr(quizzes, "cards", None)
+    return found if isinstance(found, CardDesk) else None
+
+
 def build_cards_panel(ctx: UIContext) -> dict[str, Any]:
-    quizzes, cur = ctx.services.quizzes, ctx.services.curriculum
+    cur = ctx.services.curriculum
+
+    def desk() -> CardDesk:
+        found = desk_of(ctx.services.quizzes)
+        if found is None:  # the quiz service's own reason (e.g. a broken curriculum) is shown by its tab
+            raise gr.Error(getattr(ctx.services.quizzes, "why", "flashcards are unavailable"), print_exception=False)
+        return found
     exports = Path(tempfile.mkdtemp(prefix="tutorbot-cards-"))  # Gradio serves returned files from the temp dir
     session = gr.State(None)
     p = _layout(ctx.labels)
@@ -59,19 +72,19 @@ def build_cards_panel(ctx: UIContext) -> dict[str, Any]:
 
     def files(topic: str | None, request: gr.Request) -> tuple[Any, Any]:
         uid = ctx.identity.user_id(request)
-        chosen = safe_topic(topic, quizzes.cards.topics(uid))
-        made = write_exports(quizzes.cards, uid, chosen, exports / str(uid))
+        chosen = safe_topic(topic, desk().topics(uid))
+        made = write_exports(desk(), uid, chosen, exports / str(uid))
         if made is None:
             return gr.update(value=None, interactive=False), gr.update(value=None, interactive=False)
         return gr.update(value=str(made[0]), interactive=True), gr.update(value=str(made[1]), interactive=True)
 
     def topics(topic: str | None, lang: str, request: gr.Request) -> Any:
-        known = quizzes.cards.topics(ctx.identity.user_id(request))
+        known = desk().topics(ctx.identity.user_id(request))
         choices = [(t(lang, "cards.all_topics"), ""), *[(cur.name_of(x, lang), x) for x in known]]
         return gr.update(choices=choices, value=safe_topic(topic, known) or "")
 
     def do_start(lang: str, request: gr.Request) -> list[Any]:
-        new = FlashSession(cards=quizzes.cards.due(ctx.identity.user_id(request)))
+        new = FlashSession(cards=desk().due(ctx.identity.user_id(request)))
         return [new, *view(new, lang, cur.name_of)]
 
     def do_reveal(state: FlashSession | None, lang: str) -> list[Any]:
@@ -83,12 +96,14 @@ def build_cards_panel(ctx: UIContext) -> dict[str, Any]:
             card = state.current if state and state.revealed else None
             if state is None or card is None:
                 return [state, *view(state, lang, cur.name_of)]
-            quizzes.cards.rate(ctx.identity.user_id(request), card.question_id, rating)
+            desk().rate(ctx.identity.user_id(request), card.question_id, rating)
             after = state.advance()
             return [after, *view(after, lang, cur.name_of)]
         return handler
 
     def refresh(topic: str | None, state: FlashSession | None, lang: str, request: gr.Request) -> list[Any]:
+        if desk_of(ctx.services.quizzes) is None:  # nothing to export; the Quiz tab says why
+            return [gr.update(), gr.update(interactive=False), gr.update(interactive=False), *view(None, lang, None)]
         return [topics(topic, lang, request), *files(topic, request), *view(state, lang, cur.name_of)]
 
     quick = ctx.quick_event()
