@@ -51,10 +51,24 @@ def app(tmp_path_factory) -> Iterator[tuple[str, object]]:
 
 
 def press(page, selector: str) -> None:
-    """Scroll first, then click: a click that has to scroll the panel into view finds the button re-rendered."""
-    button = page.locator(selector)
-    button.scroll_into_view_if_needed()
-    button.click()
+    """Scroll first, then click: a click that has to scroll the panel into view finds the button re-rendered
+    (Gradio re-renders a button each time an update reaches it), so a detached one is looked up again."""
+    from playwright.sync_api import Error
+
+    for attempt in range(3):
+        try:
+            button = page.locator(selector)
+            button.scroll_into_view_if_needed(timeout=10_000)
+            return button.click(timeout=10_000)
+        except Error:
+            if attempt == 2:
+                raise
+
+
+def open_quiz_tab(page) -> None:
+    """The Quiz tab, once its refresh has run (the export buttons are enabled last)."""
+    page.click("#tb-tab-quiz-button")
+    page.wait_for_selector("#tb-export-anki:not([disabled])")
 
 
 def test_due_flashcards_are_revealed_rated_one_at_a_time_and_exported_for_anki(browser, app, tmp_path):
@@ -63,7 +77,7 @@ def test_due_flashcards_are_revealed_rated_one_at_a_time_and_exported_for_anki(b
     page = context.new_page()
     page.set_default_timeout(60_000)
     page.goto(url)
-    page.click("#tb-tab-quiz-button")
+    open_quiz_tab(page)
     press(page, "#tb-flash-start")
     card = page.locator("#tb-flash-card")
     card.get_by_text("Card 1 of 2").wait_for()
@@ -113,7 +127,7 @@ def test_a_learners_export_is_served_to_that_learner_only(browser, tmp_path):
     url = f"http://127.0.0.1:{port}/"
     try:
         ann_ctx, ann_page = sign_in(browser, url, "ann")
-        ann_page.click("#tb-tab-quiz-button")
+        open_quiz_tab(ann_page)
         with ann_page.expect_download() as got:
             press(ann_page, "#tb-export-md")
         file_url = got.value.url
