@@ -89,6 +89,7 @@ def build_quiz_tab(ctx: UIContext) -> dict[str, Any]:
     ops, cur = QuizOps(ctx.services), ctx.services.curriculum
     session = gr.State(None)
     p = _layout(ctx.labels)
+    cards = build_cards_panel(ctx)  # flashcards: self-rated review and exports, below the quiz
     topic, count, types, source, due, choice, typed = p.topic, p.count, p.types, p.source, p.due, p.choice, p.typed
     shown = [p.question, p.choice, p.typed, p.submit, p.feedback, p.nxt, p.score]
 
@@ -149,9 +150,10 @@ def build_quiz_tab(ctx: UIContext) -> dict[str, Any]:
     p.review.click(do_review, [count, ctx.lang], [session, *shown], **llm)
     p.submit.click(do_submit, [session, choice, typed, ctx.lang], [session, *shown], **llm)
     typed.submit(do_submit, [session, choice, typed, ctx.lang], [session, *shown], **llm)
-    p.nxt.click(do_next, [session, ctx.lang], [session, *shown, due], **quick)
+    # A finished quiz has made new cards: the flashcard exports are written again.
+    p.nxt.click(do_next, [session, ctx.lang], [session, *shown, due], **quick).then(
+        cards["refresh"], cards["inputs"], cards["outputs"], **quick)
     source.change(topics, [source, ctx.lang], topic, **quick)
     inputs, outputs = [source, session, ctx.lang], [topic, due, *shown]
     ctx.on_refresh(refresh, inputs, outputs)
-    cards = build_cards_panel(ctx)  # flashcards: self-rated review and exports, below the quiz
     return {"refresh": refresh, "inputs": inputs, "outputs": outputs, "parts": [cards]}
