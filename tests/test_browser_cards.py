@@ -89,6 +89,7 @@ def test_due_flashcards_are_revealed_rated_one_at_a_time_and_exported_for_anki(b
     press(page, "#tb-flash-reveal")
     press(page, "#tb-flash-again")
     card.get_by_text("All 2 due flashcard(s) reviewed").wait_for()
+    page.locator("#tb-quiz-due", has_text="No review cards are due").wait_for()  # "again": back in a minute
     uid = c.store.get_or_create_local_user().id
     assert sorted(r.rating for r in c.store.review_log(uid)) == [1, 3]
     with page.expect_download() as got:

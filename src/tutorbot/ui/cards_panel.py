@@ -109,9 +109,9 @@ def build_cards_panel(ctx: UIContext) -> dict[str, Any]:
     quick = ctx.quick_event()
     p.start.click(do_start, [ctx.lang], [session, *shown], **quick)
     p.reveal.click(do_reveal, [session, ctx.lang], [session, *shown], **quick)
-    for rating, button in zip(RATINGS, p.rates, strict=True):
-        button.click(do_rate(rating), [session, ctx.lang], [session, *shown], **quick)
+    rated = [button.click(do_rate(rating), [session, ctx.lang], [session, *shown], **quick)
+             for rating, button in zip(RATINGS, p.rates, strict=True)]
     p.topic.input(files, [p.topic], [p.anki, p.md], **quick)
     inputs, outputs = [p.topic, session, ctx.lang], [p.topic, p.anki, p.md, *shown]
     ctx.on_refresh(refresh, inputs, outputs)
-    return {"refresh": refresh, "inputs": inputs, "outputs": outputs}
+    return {"refresh": refresh, "inputs": inputs, "outputs": outputs, "rated": rated}

@@ -154,6 +154,8 @@ def build_quiz_tab(ctx: UIContext) -> dict[str, Any]:
     p.nxt.click(do_next, [session, ctx.lang], [session, *shown, due], **quick).then(
         cards["refresh"], cards["inputs"], cards["outputs"], **quick)
     source.change(topics, [source, ctx.lang], topic, **quick)
+    for rated in cards["rated"]:  # a rated flashcard is no longer due
+        rated.then(lambda lang, request: due_line(ctx.identity.user_id(request), lang), [ctx.lang], [due], **quick)
     inputs, outputs = [source, session, ctx.lang], [topic, due, *shown]
     ctx.on_refresh(refresh, inputs, outputs)
     return {"refresh": refresh, "inputs": inputs, "outputs": outputs, "parts": [cards]}
