@@ -1,4 +1,4 @@
-"""Learner preferences: small settings kept per learner (the interface language), one JSON row each."""
+"""Learner preferences (stage: persistence): small settings per learner (the interface language), one JSON row each."""
 
 from __future__ import annotations
 
