@@ -110,7 +110,8 @@ def test_reasons_are_escaped():
 
 def build_tab(settings, entries, linked=lambda: None):
     curriculum = load_curriculum(PROJECT_ROOT / "corpus" / "curriculum.yaml")
-    services = SimpleNamespace(settings=settings, catalog=entries, curriculum=curriculum, linked=linked)
+    services = SimpleNamespace(settings=settings, catalog=entries, curriculum=curriculum, linked=linked,
+                               expand=lambda text: None)
     ctx = UIContext(services=services, identity=None, labels=Labels(), lang=None)
     with gr.Blocks():
         ctx.lang = gr.State("en")
@@ -131,11 +132,11 @@ def test_tab_filters_dead_links_and_reads_the_cache_at_each_render(fetched, tmp_
     assert "Unasked page" in rows(show("", "", "", "", "", True, "en"))  # no restart needed
 
 
-def test_tab_with_no_cache_explains_how_to_get_statuses(tmp_path):
+def test_tab_with_no_cache_explains_what_the_learner_can_do_in_the_page(tmp_path):
     show = build_tab(make_settings(tmp_path / "data"), ENTRIES).refreshers[0].fn
     assert "not fetched" in show("", "", "", "", "", False, "en")
     empty = show("", "", "", "", "", True, "zh")
-    assert "tutorbot fetch-links" in empty and "tb-library" not in empty
+    assert "只看失效链接" in empty and "tutorbot fetch-links" not in empty and "tb-library" not in empty
 
 
 # -- search --json: provenance of linked chunks ---------------------------------------------------

@@ -4,7 +4,8 @@ Registered on the ``cli.app`` Typer app when this module is imported (``cli.main
 Without ``--json`` the questions are asked one by one; each answer is graded, logged and
 scheduled at once, and the feedback shows the right answer, the sentence that explains it and
 the source link. ``--week N`` makes the checkpoint quiz of week N of the learner's plan, from that
-week's resources.
+week's resources. ``review --self`` shows due cards as flashcards rated again/hard/good/easy and
+``export-anki --topic`` exports one topic: both through ``quiz.cards.CardDesk``, as the UI does.
 """
 
 from __future__ import annotations
@@ -61,30 +62,55 @@ def _week_sources(c, user: int, week: int) -> tuple[str, list[str]]:
 
 @app.command()
 def review(n: int = typer.Option(10, "--n", "-n", help="At most this many due cards (1-20)."),
+           self_rated: bool = typer.Option(False, "--self", help="Flashcards: see the answer, rate your own "
+                                           "recall again/hard/good/easy (no typed answer)."),
            as_json: bool = typer.Option(False, "--json", help="Print the due questions as JSON.")):
     """Review the cards that are due (spaced repetition)."""
+    if self_rated:
+        return _flashcards(n)
     with guard():
         svc, user = _service()
         due = svc.review_quiz(user, n)
     if as_json:
         return echo_json(due.public())
     if not due.questions:
-        nxt = svc.next_due(user)
-        return typer.echo("Nothing is due." + (f" Next card due {nxt:%Y-%m-%d %H:%M} UTC." if nxt else
-                                                " Take a quiz first: tutorbot quiz --topic TOPIC"))
+        return _nothing_due(svc, user)
     _ask_all(svc, user, due, ask_rating=True)
 
 
+def _nothing_due(svc, user: int) -> None:
+    nxt = svc.next_due(user)
+    typer.echo("Nothing is due." + (f" Next card due {nxt:%Y-%m-%d %H:%M} UTC." if nxt else
+                                    " Take a quiz first: tutorbot quiz --topic TOPIC"))
+
+
+def _flashcards(n: int) -> None:
+    """Due cards one at a time: the question, Enter shows the answer, the learner rates their recall."""
+    with guard():
+        svc, user = _service()
+        due = svc.cards.due(user, n)
+    if not due:
+        return _nothing_due(svc, user)
+    for i, card in enumerate(due, 1):
+        typer.echo(f"\n[{i}/{len(due)}] {card.front}")
+        typer.prompt("Enter shows the answer", default="", show_default=False)
+        typer.echo(f"  {card.back}" + (f"\n  source: {card.source_url}" if card.source_url else ""))
+        with guard():
+            nxt = svc.cards.rate(user, card.question_id, _rating(required=True) or "good")
+        typer.echo(f"  next review {nxt:%Y-%m-%d %H:%M} UTC")
+
+
 @app.command("export-anki")
-def export_anki(file: Path = typer.Argument(..., help="Output .apkg file (or .md for a Markdown study sheet).")):
+def export_anki(file: Path = typer.Argument(..., help="Output .apkg file (or .md for a Markdown study sheet)."),
+                topic: str = typer.Option("", "--topic", "-t", help="Only this topic's cards (a topic id).")):
     """Export your review cards as an Anki deck (.apkg) or as Markdown (.md)."""
     with guard():
         svc, user = _service()
-        cards = len(svc.store.cards(user))
+        cards = len(svc.cards.export_cards(user, topic or None))
         if file.suffix.lower() == ".md":
-            file.write_text(svc.export_markdown(user), encoding="utf-8")
+            file.write_text(svc.cards.export_markdown(user, topic or None), encoding="utf-8")
         else:
-            svc.export_anki(user, file)
+            svc.cards.export_anki(user, file, topic or None)
     typer.echo(f"exported {cards} cards to {file}")
 
 
@@ -126,13 +152,14 @@ def _ask_one(svc, user: int, quiz: Quiz, question_id: str, ask_rating: bool) -> 
             fail(str(exc), USAGE)
 
 
-def _rating() -> str | None:
+def _rating(required: bool = False) -> str | None:
+    hint = "" if required else " (Enter = from the grade)"
     while True:
-        rating = typer.prompt("How did recalling it feel? again/hard/good/easy (Enter = from the grade)",
+        rating = typer.prompt(f"How did recalling it feel? again/hard/good/easy{hint}",
                               default="", show_default=False).strip().lower()
-        if not rating or rating in SELF_RATINGS:
+        if rating in SELF_RATINGS or (not rating and not required):
             return rating or None
-        typer.echo(f"  type one of {', '.join(SELF_RATINGS)}, or press Enter")
+        typer.echo(f"  type one of {', '.join(SELF_RATINGS)}" + ("" if required else ", or press Enter"))
 
 
 def _show(fb: Feedback) -> None:

@@ -26,7 +26,8 @@ from tutorbot.learner.progress import Progress
 from tutorbot.learner.srs import SELF_RATINGS, new_scheduler, rating_for, review
 from tutorbot.llm.client import LLMClient
 from tutorbot.llm.prompts import PromptLibrary
-from tutorbot.quiz.anki import ExportCard, export_apkg, export_markdown
+from tutorbot.quiz.anki import ExportCard
+from tutorbot.quiz.cards import CardDesk
 from tutorbot.quiz.feedback import checked_comment
 from tutorbot.quiz.generate import QuizAssembler, Request
 from tutorbot.quiz.grade import Grader, check_answer
@@ -71,6 +72,7 @@ class QuizService:
         self.config, self.clock = config or QuizConfig(), clock
         self.scheduler = scheduler or new_scheduler()
         self.progress = progress or Progress(store, self.scheduler, clock, curriculum)
+        self.cards = CardDesk(store, self.scheduler, clock)  # flashcards: self-rated reviews, exports
         self._on_finished = on_finished
         vectors = vectors or (PassageVectors(embedder) if embedder else None)
         self.validator = QuizValidator(retriever.by_id.get, vectors, self.config)
@@ -231,22 +233,15 @@ class QuizService:
                                   question=payload, answer=text, score=grade.score, correct=grade.correct)
         return rating, due
 
-    # -- export -------------------------------------------------------------------------------
+    # -- export (the flashcard desk's, kept here for the CLI and older callers) ------------------
     def export_cards(self, user_id: int) -> list[ExportCard]:
-        out = []
-        for card in self.store.cards(user_id):
-            q = _question(card.payload.get("question"))
-            link = q.source.link if q else ""
-            out.append(ExportCard(question_id=card.question_id, topic=card.topic, front=card.front, back=card.back,
-                                  source_url=link if link.startswith(("http://", "https://")) else None))
-        return out
+        return self.cards.export_cards(user_id)
 
     def export_anki(self, user_id: int, path: Path | str) -> Path:
-        user = self.store.get_user(user_id)
-        return export_apkg(self.export_cards(user_id), path, deck_name=f"tutorbot::{user.name}")
+        return self.cards.export_anki(user_id, path)
 
     def export_markdown(self, user_id: int) -> str:
-        return export_markdown(self.export_cards(user_id), title="tutorbot flashcards")
+        return self.cards.export_markdown(user_id)
 
     # -- helpers ------------------------------------------------------------------------------
     def _archive(self, quiz: Quiz) -> None:

@@ -4,7 +4,7 @@ Stage: persistence. The web UI and the plan/quiz services call ``LearnerStore``;
 through SQLAlchemy Core to SQLite (default, file in the data dir) or PostgreSQL with the same
 code. Every learner-data method takes ``user_id`` and filters on it, so one learner can never
 see or change another's rows; every public write is a single transaction. Each concern lives in
-its own module (accounts, plans, reviews, the quiz archive); this class puts them together.
+its own module (accounts, plans, reviews, the quiz archive, preferences); this class puts them together.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from tutorbot.store.accounts import LOCAL_USER, Accounts
 from tutorbot.store.base import DuplicateUser, NotFound, StoreError
 from tutorbot.store.plans import PlanRows
+from tutorbot.store.preferences import PreferenceRows
 from tutorbot.store.quiz_archive import QuizArchive
 from tutorbot.store.reviews import ReviewRows
 from tutorbot.store.rows import Attempt, Conversation, Message, PlanRecord, ReviewCard, ReviewEntry, User
@@ -20,5 +21,5 @@ __all__ = ["LOCAL_USER", "Attempt", "Conversation", "DuplicateUser", "LearnerSto
            "PlanRecord", "ReviewCard", "ReviewEntry", "StoreError", "User"]
 
 
-class LearnerStore(Accounts, PlanRows, ReviewRows, QuizArchive):
+class LearnerStore(Accounts, PlanRows, ReviewRows, QuizArchive, PreferenceRows):
     """All learner state behind one SQLAlchemy engine; ``url`` is any SQLAlchemy URL."""

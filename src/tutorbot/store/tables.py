@@ -159,6 +159,13 @@ quiz_sessions = Table(  # quizzes as shown, so an answer submitted after a resta
     Column("created_at", UTCDateTime, nullable=False),
 )
 
+preferences = Table(  # settings that follow the learner from browser to browser (interface language)
+    "preferences", metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("data", JSON, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
 
 def make_engine(url: str) -> Engine:
     try:

@@ -4,7 +4,7 @@ Safe defaults: bound to 127.0.0.1 unless configured, login required on any non-l
 interface, never shared, analytics off, no API page or OpenAPI schema (Gradio still answers
 /gradio_api/call/ for private handlers, with the same power as the page's own queue calls:
 deploy/'s proxies close it), page state bound to the login that opened the page
-(``auth.Identity``), no file access beyond Gradio's own assets and the plan export, the HTTP
+(``auth.Identity``), no file access beyond Gradio's own assets and the plan and flashcard exports, the HTTP
 rules of ``web.WebGuard`` (origins, cookies, sign-in throttle, sessions, no uploads), and a queue
 sized from the LLM server's measured capacity (``settings.llm.max_concurrency``).
 """
@@ -21,10 +21,10 @@ from tutorbot.health import healthz, problems, run_checks
 from tutorbot.ui.auth import AUTH_MESSAGE, Identity, login_required
 from tutorbot.ui.chat_tab import build_chat_tab
 from tutorbot.ui.context import Services, UIContext
-from tutorbot.ui.i18n import Labels, browser_lang, choose_lang, t
+from tutorbot.ui.i18n import Labels, choose_lang, pick_lang, t
 from tutorbot.ui.library_tab import build_library_tab
 from tutorbot.ui.plan_tab import build_plan_tab
-from tutorbot.ui.progress_tab import build_progress_tab
+from tutorbot.ui.progress_tab import TZ_JS, build_progress_tab
 from tutorbot.ui.quiz_tab import build_quiz_tab
 from tutorbot.ui.status import HealthCache
 from tutorbot.ui.theme import CSS, make_theme
@@ -41,6 +41,9 @@ HANDLERS_PER_SLOT = 2
 STATUS_EVERY_S = 20
 MAX_UPLOAD = "1mb"  # the UI has no uploads (``web.WebGuard`` refuses them); a second fence
 LOGOUT_JS = "() => fetch('logout', {method: 'POST'}).then(() => window.location.reload())"
+# The interface language is also kept in the browser, for pages that open before any learner choice is stored.
+SAVED_LANG_JS = "(saved) => { try { return localStorage.getItem('tutorbot.ui_lang') || ''; } catch (e) { return ''; } }"
+REMEMBER_LANG_JS = "(lang) => { try { localStorage.setItem('tutorbot.ui_lang', lang); } catch (e) {} return lang; }"
 TABS = (("chat", build_chat_tab), ("plan", build_plan_tab), ("quiz", build_quiz_tab),
         ("progress", build_progress_tab), ("library", build_library_tab))
 
@@ -54,6 +57,7 @@ def build_ui(services: Services, *, require_login: bool | None = None, host: str
         limit = services.settings.llm.max_concurrency * HANDLERS_PER_SLOT
         ctx = UIContext(services, identity, Labels(), lang, llm_limit=limit)
         status, who, ui_lang = _header(ctx)
+        saved = gr.Textbox(visible=False, elem_id="tb-saved-lang")  # this browser's remembered language
         with gr.Tabs(elem_id="tb-tabs") as tabs:
             built = {}
             for key, build in TABS:
@@ -61,7 +65,7 @@ def build_ui(services: Services, *, require_login: bool | None = None, host: str
                     built[key] = build(ctx) or {}
                 ctx.labels.add(tab, label=f"tab.{key}")
                 built[key]["tab"] = tab
-        _wire(ctx, demo, built, tabs, status, who, ui_lang)
+        _wire(ctx, demo, built, tabs, status, who, (ui_lang, saved))
     return demo
 
 
@@ -81,16 +85,20 @@ def _header(ctx: UIContext) -> tuple[Any, Any, Any]:
     return status, who, ui_lang
 
 
-def _wire(ctx: UIContext, demo: Any, built: dict, tabs: Any, status: Any, who: Any, ui_lang: Any) -> None:
+def _wire(ctx: UIContext, demo: Any, built: dict, tabs: Any, status: Any, who: Any, langs: tuple[Any, Any]) -> None:
     quick = ctx.quick_event()
     health = HealthCache(ctx.services.health)
+    ui_lang, saved = langs
+    prefs = ctx.services.preferences
 
-    def detect(request: gr.Request) -> tuple[str, str]:
-        lang = browser_lang(request.headers.get("accept-language") if request else None)
+    def detect(browser_saved: str | None, request: gr.Request) -> tuple[str, str]:
+        stored = prefs.ui_lang(ctx.identity.user_id(request)) if prefs else None
+        lang = pick_lang(stored, browser_saved, request.headers.get("accept-language") if request else None)
         return lang, lang
 
-    def chosen(value: str) -> str:
-        return choose_lang(value)
+    def chosen(value: str, request: gr.Request) -> str:
+        lang = choose_lang(value)
+        return prefs.set_ui_lang(ctx.identity.user_id(request), lang) if prefs else lang
 
     def header(lang: str, request: gr.Request) -> tuple[str, str]:
         user = ctx.identity.user(request)
@@ -103,14 +111,24 @@ def _wire(ctx: UIContext, demo: Any, built: dict, tabs: Any, status: Any, who: A
         for r in ctx.refreshers:
             chain = chain.then(r.fn, r.inputs, r.outputs, **quick)
 
-    apply(demo.load(detect, None, [ctx.lang, ui_lang], **quick))
-    apply(ui_lang.input(chosen, [ui_lang], [ctx.lang], **quick))
+    apply(demo.load(detect, [saved], [ctx.lang, ui_lang], js=SAVED_LANG_JS, **quick))
+    apply(ui_lang.input(chosen, [ui_lang], [ctx.lang], js=REMEMBER_LANG_JS, **quick))
     gr.Timer(STATUS_EVERY_S).tick(header, [ctx.lang], [status, who], **quick)
     for key in ("progress", "quiz"):  # what they show changes while the learner is elsewhere
-        built[key]["tab"].select(built[key]["refresh"], built[key]["inputs"], built[key]["outputs"], **quick)
+        for part in (built[key], *built[key].get("parts", [])):
+            _on_select(built[key]["tab"], part, quick)
     chat, plan = built["chat"], built["plan"]
     chat["open_plan"].click(plan["fill_from_draft"], [chat["draft"]], plan["form"], **quick).then(
         lambda lang: (gr.Tabs(selected="plan"), t(lang, "plan.filled")), [ctx.lang], [tabs, plan["note"]], **quick)
+
+
+def _on_select(tab: Any, part: dict, quick: dict) -> None:
+    """Refresh ``part`` when its tab opens; a part showing times first reads the browser's time zone."""
+    if "tz" in part:
+        tab.select(None, None, [part["tz"]], js=TZ_JS, **quick).then(part["refresh"], part["inputs"],
+                                                                      part["outputs"], **quick)
+    else:
+        tab.select(part["refresh"], part["inputs"], part["outputs"], **quick)
 
 
 def launch(container: Container, host: str | None = None, port: int | None = None, block: bool = True,

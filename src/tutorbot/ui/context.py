@@ -25,9 +25,11 @@ if TYPE_CHECKING:
     from tutorbot.container import Container
     from tutorbot.curriculum.graph import Curriculum
     from tutorbot.ingest.progress import LinkedProgress
+    from tutorbot.learner.preferences import Preferences
     from tutorbot.learner.progress import Progress
     from tutorbot.plans.service import PlanService
     from tutorbot.quiz.service import QuizService
+    from tutorbot.retrieval.expand import Expansion
     from tutorbot.schemas import CatalogEntry
     from tutorbot.settings import Settings
     from tutorbot.store.learner_store import LearnerStore
@@ -57,10 +59,13 @@ class Services:
     accounts: LearnerStore  # sign-in only: the tabs reach learner data through the services
     health: Callable[[], Health]
     linked: Callable[[], LinkedProgress | None] = lambda: None  # the background job, when `up` runs one
+    expand: Callable[[str], Expansion | None] = lambda text: None  # a query's terms in the other language
+    preferences: Preferences | None = None  # the learner's remembered settings (interface language)
 
     @classmethod
     def from_container(cls, c: Container) -> Services:
         from tutorbot.curriculum.graph import Curriculum
+        from tutorbot.learner.preferences import Preferences
 
         return cls(settings=c.settings, chat=_or_unavailable(lambda: c.chat), conversations=c.conversations,
                    plans=_or_unavailable(lambda: c.plans), quizzes=_or_unavailable(lambda: c.quizzes),
@@ -69,7 +74,16 @@ class Services:
                    accounts=c.store,
                    health=lambda: probe(c.llm, c.index.count, c.settings, lambda: run_checks(c, LIVE_CHECKS),
                                         c.linked_progress),
-                   linked=c.linked_progress)
+                   linked=c.linked_progress, expand=lambda text: _expansion(c, text),
+                   preferences=Preferences(c.store))
+
+
+def _expansion(c: Container, text: str) -> Expansion | None:
+    """The retriever's expansion of ``text``; None while the index cannot be read (search stays literal)."""
+    try:
+        return c.retriever.expander.expand(text)
+    except TutorbotError:
+        return None
 
 
 class Unavailable:

@@ -177,8 +177,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "lib.last_ok": ("last ok {date}", "上次成功 {date}"),
     "lib.never_ok": ("never worked", "从未成功"),
     "lib.dead_only": ("Dead links only", "只看失效链接"),
-    "lib.no_fetch": ("No link has been fetched yet: run `tutorbot fetch-links`.",
-                     "尚未抓取任何链接：请先运行 `tutorbot fetch-links`。"),
+    "lib.no_fetch": (("No link has been checked yet, so none is known to be dead. Links are checked while "
+                      "tutorbot fetches the linked pages (the status line above shows how far it is); "
+                      "meanwhile untick “Dead links only” to browse every resource."),
+                     ("还没有检查过任何链接，所以暂时没有已知的失效链接。tutorbot 抓取链接页面时会检查链接"
+                      "（上方状态栏显示进度）；在此之前，可取消勾选“只看失效链接”浏览全部资源。")),
     "lib.kind": ("Kind", "类型"), "lib.topic": ("Topic", "主题"), "lib.roadmap": ("Roadmap", "路线图"),
     "lib.language": ("Language", "语言"), "lib.any": ("Any", "全部"),
     "lib.count": ("{n} of {total} resources", "共 {total} 个资源，显示 {n} 个"),
@@ -195,6 +198,24 @@ STRINGS: dict[str, tuple[str, str]] = {
     "status.linked_running": (" — indexing in the background", " — 正在后台索引"),
     "status.linked_failed": ("linked pages not fetched: {error}", "链接页面未能抓取：{error}"),
     "lib.link_pending": ("pending", "等待抓取"),
+    # flashcards: self-rated review and exports (Quiz tab)
+    "cards.title": ("### Flashcards", "### 记忆卡片"),
+    "cards.start": ("Review due flashcards", "复习到期的记忆卡片"),
+    "cards.reveal": ("Show answer", "显示答案"),
+    "cards.again": ("Again", "重来"), "cards.hard": ("Hard", "困难"),
+    "cards.good": ("Good", "良好"), "cards.easy": ("Easy", "简单"),
+    "cards.counter": ("**Card {i} of {n}** · {topic}", "**第 {i} / {n} 张** · {topic}"),
+    "cards.rate_hint": ("How well did you recall it? Rate it below.", "你记得怎么样？请在下方评分。"),
+    "cards.none_due": ("No flashcards are due now.", "现在没有到期的记忆卡片。"),
+    "cards.done": ("All {n} due flashcard(s) reviewed; their next reviews are scheduled.",
+                   "已复习全部 {n} 张到期卡片，下次复习时间已安排。"),
+    "cards.export_topic": ("Export the cards of", "导出哪些卡片"),
+    "cards.all_topics": ("All topics", "全部主题"),
+    "cards.export_anki": ("Export to Anki (.apkg)", "导出到 Anki（.apkg）"),
+    "cards.export_md": ("Export as Markdown", "导出为 Markdown"),
+    # progress: empty state
+    "progress.no_reviews": ("No reviews yet: the cards of the questions you answer get their review days here.",
+                            "还没有复习安排：你答过的题目会变成复习卡片，它们的复习日期会显示在这里。"),
 }
 
 
@@ -248,3 +269,12 @@ class Labels:
         import gradio as gr
 
         return [gr.update(**p) for p in self.props(lang)]
+
+
+def pick_lang(stored: str | None, saved: str | None, accept_language: str | None) -> UILang:
+    """The language a page opens in: the learner's remembered choice (learner store), else this browser's
+    (its localStorage), else the browser's ``Accept-Language``."""
+    for choice in (stored, saved):
+        if choice in LANGS:
+            return "zh" if choice == "zh" else "en"
+    return browser_lang(accept_language)

@@ -1,4 +1,5 @@
-"""UI stage, Library tab: the resource catalog, filterable by kind, topic, roadmap and language.
+"""UI stage, Library tab: the resource catalog, searchable in both languages (``retrieval.catalog_search``)
+and filterable by kind, topic, roadmap and language.
 
 A resource's topics are its own ``topics`` plus every curriculum topic that lists it; each
 row links out (catalog URLs only), names the roadmaps that recommend it and shows how its
@@ -18,6 +19,7 @@ import gradio as gr
 from tutorbot.curriculum.graph import Curriculum
 from tutorbot.ingest.catalog import filter_catalog
 from tutorbot.ingest.linked import LinkStatus, link_statuses
+from tutorbot.retrieval.catalog_search import Expand, matches, search_terms
 from tutorbot.schemas import CatalogEntry
 from tutorbot.ui.choices import topic_choices
 from tutorbot.ui.context import UIContext
@@ -37,13 +39,14 @@ def entry_topics(entries: list[CatalogEntry], curriculum: Curriculum | None) -> 
 
 
 def filter_entries(entries: list[CatalogEntry], query: str = "", kind: str = "", topic: str = "",
-                   roadmap: str = "", language: str = "") -> list[CatalogEntry]:
-    """Entries matching every filter that is set; the search is case-insensitive over text fields."""
+                   roadmap: str = "", language: str = "", expand: Expand | None = None) -> list[CatalogEntry]:
+    """Entries matching every filter that is set; the search is case-insensitive over text fields, and
+    in both languages when ``expand`` (the retriever's query expander) is given."""
     found = filter_catalog(entries, kind=kind or None, topic=topic or None)  # type: ignore[arg-type]
-    words = query.casefold().split()
+    terms = search_terms(query, expand)
     return [e for e in found
             if (not roadmap or roadmap in e.roadmaps) and (not language or e.language == language)
-            and all(w in f"{e.title} {e.description} {e.url or ''}".casefold() for w in words)]
+            and matches(f"{e.title} {e.description} {e.url or ''}", terms)]
 
 
 def link_status(entry: CatalogEntry, statuses: dict[str, LinkStatus]) -> LinkStatus | None:
@@ -141,7 +144,8 @@ def build_library_tab(ctx: UIContext) -> None:
     def show(q: str, kind: str, topic: str, roadmap: str, language: str, dead_links: bool, lang: str) -> str:
         progress = ctx.services.linked()
         statuses = link_statuses(ctx.services.settings, progress.pending() if progress else ())
-        found = filter_entries(entries, q or "", kind or "", topic or "", roadmap or "", language or "")
+        found = filter_entries(entries, q or "", kind or "", topic or "", roadmap or "", language or "",
+                               ctx.services.expand)
         if dead_links:
             found = dead_only(found, statuses)
         empty = "lib.no_fetch" if dead_links and not statuses else "lib.none"

@@ -1,6 +1,7 @@
 """UI stage, Quiz tab layout: choose a topic and questions → answer one at a time → feedback → score.
 
-Also "review due cards": a quiz made of the learner's spaced-repetition cards that are due.
+Also "review due cards": a quiz made of the learner's spaced-repetition cards that are due; below, the
+flashcard panel (``cards_panel``): self-rated review and Anki/Markdown exports.
 The quiz session (with its answer keys) stays in server-side state; handlers call ``QuizOps``.
 """
 
@@ -13,6 +14,7 @@ import gradio as gr
 
 from tutorbot.curriculum.graph import Curriculum
 from tutorbot.llm.client import LLMBusy
+from tutorbot.ui.cards_panel import build_cards_panel
 from tutorbot.ui.choices import source_choices, type_choices
 from tutorbot.ui.context import UIContext
 from tutorbot.ui.i18n import Labels, t
@@ -87,6 +89,7 @@ def build_quiz_tab(ctx: UIContext) -> dict[str, Any]:
     ops, cur = QuizOps(ctx.services), ctx.services.curriculum
     session = gr.State(None)
     p = _layout(ctx.labels)
+    cards = build_cards_panel(ctx)  # flashcards: self-rated review and exports, below the quiz
     topic, count, types, source, due, choice, typed = p.topic, p.count, p.types, p.source, p.due, p.choice, p.typed
     shown = [p.question, p.choice, p.typed, p.submit, p.feedback, p.nxt, p.score]
 
@@ -147,8 +150,12 @@ def build_quiz_tab(ctx: UIContext) -> dict[str, Any]:
     p.review.click(do_review, [count, ctx.lang], [session, *shown], **llm)
     p.submit.click(do_submit, [session, choice, typed, ctx.lang], [session, *shown], **llm)
     typed.submit(do_submit, [session, choice, typed, ctx.lang], [session, *shown], **llm)
-    p.nxt.click(do_next, [session, ctx.lang], [session, *shown, due], **quick)
+    # A finished quiz has made new cards: the flashcard exports are written again.
+    p.nxt.click(do_next, [session, ctx.lang], [session, *shown, due], **quick).then(
+        cards["refresh"], cards["inputs"], cards["outputs"], **quick)
     source.change(topics, [source, ctx.lang], topic, **quick)
+    for rated in cards["rated"]:  # a rated flashcard is no longer due
+        rated.then(lambda lang, request: due_line(ctx.identity.user_id(request), lang), [ctx.lang], [due], **quick)
     inputs, outputs = [source, session, ctx.lang], [topic, due, *shown]
     ctx.on_refresh(refresh, inputs, outputs)
-    return {"refresh": refresh, "inputs": inputs, "outputs": outputs}
+    return {"refresh": refresh, "inputs": inputs, "outputs": outputs, "parts": [cards]}
