@@ -157,3 +157,13 @@ def test_a_busy_tutor_is_a_429_with_retry_after(world, monkeypatch):
                    json={"model": "tutorbot", "messages": [{"role": "user", "content": QUESTION}]}, timeout=30)
     assert r.status_code == 429 and r.headers["retry-after"] == "4"
     assert r.json()["error"]["type"] == "rate_limit_exceeded"
+
+
+def test_the_web_guard_lets_a_keyed_api_call_from_another_origin_through(world):
+    body = {"model": "tutorbot", "messages": [{"role": "user", "content": QUESTION}]}
+    page = httpx.post(f"{world.url}/v1/chat/completions", json=body, timeout=30,
+                      headers={"origin": "https://chat.example.org", "authorization": f"Bearer {world.keys['ann']}"})
+    assert page.status_code == 200 and page.json()["choices"][0]["message"]["content"]
+    ui = httpx.post(f"{world.url}/gradio_api/queue/join", json={}, timeout=30,
+                    headers={"origin": "https://chat.example.org"})
+    assert ui.status_code == 403  # control: the same origin is still refused by the UI's own routes

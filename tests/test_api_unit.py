@@ -211,3 +211,18 @@ def test_a_busy_tutor_answers_429_with_a_retry_after_header(api):
     r = client.post("/v1/chat/completions", headers={"authorization": f"Bearer {key}"},
                     json={"model": "tutorbot", "messages": [{"role": "user", "content": "What is attention?"}]})
     assert r.status_code == 429 and r.headers["retry-after"] == "2" and r.json()["error"]["code"] == "tutor_busy"
+
+
+def test_a_failure_after_the_stream_started_ends_it_with_an_error_event_and_done(api):
+    from tutorbot.llm.errors import LLMUnavailable
+
+    client, chat, key = api
+
+    def failing(question: str, **kw: Any) -> Iterator[ChatEvent]:
+        yield ChatEvent("delta", "Learn attention first [1]. ")
+        raise LLMUnavailable("LLM server at x is not reachable: start it with `tutorbot serve-llm`")
+    chat.ask_stream = failing
+    body = {"model": "tutorbot", "messages": [{"role": "user", "content": "What is attention?"}], "stream": True}
+    r = client.post("/v1/chat/completions", json=body, headers={"authorization": f"Bearer {key}"})
+    events = [e.removeprefix("data: ") for e in r.text.split("\n\n") if e]
+    assert events[-1] == "[DONE]" and "tutorbot serve-llm" in json.loads(events[-2])["error"]["message"]
