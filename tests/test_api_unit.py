@@ -226,3 +226,11 @@ def test_a_failure_after_the_stream_started_ends_it_with_an_error_event_and_done
     r = client.post("/v1/chat/completions", json=body, headers={"authorization": f"Bearer {key}"})
     events = [e.removeprefix("data: ") for e in r.text.split("\n\n") if e]
     assert events[-1] == "[DONE]" and "tutorbot serve-llm" in json.loads(events[-2])["error"]["message"]
+
+
+def test_a_conversation_named_twice_is_the_same_conversation(store):
+    ann = store.add_user("ann", "pw-123456-correct").id
+    serving = TutorServing(FakeChat(), Conversations(store))
+    first = serving.prepare(request(("user", "What is attention?"), conversation="notes"), ann).conversation_id
+    again = serving.prepare(request(("user", "And transformers?"), conversation="notes"), ann).conversation_id
+    assert first == again and [c.title for c in store.list_conversations(ann)] == ["notes"]

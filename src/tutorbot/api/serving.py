@@ -97,8 +97,8 @@ class TutorServing:
         question = checked_question(text)
         self.refuse_if_unavailable()
         conv = None
-        if request.conversation:
-            conv = self.conversations.find_or_create(user_id, request.conversation.strip(), question)[0].id
+        if name := (request.conversation or "").strip():  # a new conversation is titled with its name, as the CLI's
+            conv = self.conversations.find_or_create(user_id, name, name)[0].id
         history = turns if turns or conv is None else None  # None: the stored conversation is the history
         return Prepared(request.model, question, user_id, MODELS[request.model], history, conv)
 
@@ -125,21 +125,29 @@ class TutorServing:
 
     def stream(self, p: Prepared) -> Iterator[str]:
         """SSE lines: the role, each shown delta, the source list, a final chunk with citations, [DONE]."""
-        cid, created = completion_id(), int(time.time())
-
-        def chunk(delta: DeltaMessage, finish: bool = False, answer: Answer | None = None) -> str:
-            extra = {"citations": [citation_data(c) for c in answer.citations],
-                     "conversation_id": p.conversation_id} if answer is not None else {}
-            choice = StreamChoice(delta=delta, finish_reason="stop" if finish else None)
-            return ChatCompletionChunk(id=cid, created=created, model=p.model, choices=[choice], **extra).sse()
-        yield chunk(DeltaMessage(role="assistant", content=""))
+        out = Chunks(p)
+        yield out.chunk(DeltaMessage(role="assistant", content=""))
         answer = None
         for event in self.events(p):
             if event.kind == "delta" and event.text:
-                yield chunk(DeltaMessage(content=event.text))
+                yield out.chunk(DeltaMessage(content=event.text))
             answer = event.answer or answer
         assert answer is not None
         if sources := sources_markdown(answer):
-            yield chunk(DeltaMessage(content=sources))
-        yield chunk(DeltaMessage(), finish=True, answer=answer)
+            yield out.chunk(DeltaMessage(content=sources))
+        yield out.chunk(DeltaMessage(), answer=answer)
         yield DONE
+
+
+class Chunks:
+    """The chunks of one streamed completion: one id and creation time; the last carries the citations."""
+
+    def __init__(self, p: Prepared) -> None:
+        self.p, self.id, self.created = p, completion_id(), int(time.time())
+
+    def chunk(self, delta: DeltaMessage, answer: Answer | None = None) -> str:
+        extra: dict[str, Any] = {} if answer is None else {
+            "citations": [citation_data(c) for c in answer.citations], "conversation_id": self.p.conversation_id}
+        choice = StreamChoice(delta=delta, finish_reason=None if answer is None else "stop")
+        return ChatCompletionChunk(id=self.id, created=self.created, model=self.p.model, choices=[choice],
+                                   **extra).sse()
