@@ -15,7 +15,7 @@ from typing import Any
 
 from tutorbot.api.errors import unauthorized
 from tutorbot.store.learner_store import User
-from tutorbot.ui.auth import is_loopback
+from tutorbot.urls import is_loopback
 
 MAKE_KEY = "make one with `tutorbot user key NAME`"
 FORWARDED = ("x-forwarded-for", "forwarded", "x-real-ip")
