@@ -234,3 +234,11 @@ def test_a_conversation_named_twice_is_the_same_conversation(store):
     first = serving.prepare(request(("user", "What is attention?"), conversation="notes"), ann).conversation_id
     again = serving.prepare(request(("user", "And transformers?"), conversation="notes"), ann).conversation_id
     assert first == again and [c.title for c in store.list_conversations(ann)] == ["notes"]
+
+
+def test_a_refused_key_is_logged_with_the_address_never_the_key(api, caplog):
+    client, _, _ = api
+    with caplog.at_level("WARNING", logger="tutorbot.api.router"):
+        r = client.get("/v1/models", headers={"authorization": "Bearer tb-guessed-key-123"})
+    assert r.status_code == 401
+    assert "invalid_api_key" in caplog.text and "testclient" in caplog.text and "tb-guessed" not in caplog.text

@@ -61,7 +61,11 @@ def build_router(serving: TutorServing, auth: KeyAuth) -> APIRouter:
 
     async def learner(request: Request) -> int:
         client = request.client.host if request.client else None
-        return (await run_in_threadpool(auth.learner, request.headers, client)).id
+        try:
+            return (await run_in_threadpool(auth.learner, request.headers, client)).id
+        except ApiError as exc:  # a wrong key is worth a line: someone may be trying keys
+            log.warning("API request to %s refused (%s) from %s", request.url.path, exc.code, client)
+            raise
 
     @router.get("/models")
     async def models(request: Request) -> Any:
