@@ -242,3 +242,11 @@ def test_a_refused_key_is_logged_with_the_address_never_the_key(api, caplog):
         r = client.get("/v1/models", headers={"authorization": "Bearer tb-guessed-key-123"})
     assert r.status_code == 401
     assert "invalid_api_key" in caplog.text and "testclient" in caplog.text and "tb-guessed" not in caplog.text
+
+
+def test_a_conversation_name_the_store_refuses_is_a_400_not_a_server_error(api):
+    client, chat, key = api
+    body = {"model": "tutorbot", "messages": [{"role": "user", "content": "What is attention?"}],
+            "conversation": "notes\x00"}
+    r = client.post("/v1/chat/completions", json=body, headers={"authorization": f"Bearer {key}"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_value" and chat.calls == []

@@ -87,6 +87,8 @@ def build_router(serving: TutorServing, auth: KeyAuth) -> APIRouter:
             return JSONResponse((await run_in_threadpool(serving.complete, p)).model_dump())
         except ApiError as exc:
             return error_response(exc)
-        except TutorbotError as exc:  # the message names the fix (the model server down, the store damaged)
+        except TutorbotError as exc:  # the message names the fix; a ValueError is about what was sent
+            if isinstance(exc, ValueError):
+                return error_response(bad_request(str(exc), "invalid_value"))
             return error_response(ApiError(503, str(exc), "server_error", "unavailable"))
     return router

@@ -116,8 +116,7 @@ class TutorServing:
                                     socratic=p.socratic, history=p.history)
 
     def complete(self, p: Prepared) -> ChatCompletionResponse:
-        answer = self.chat.ask(p.question, user_id=p.user_id, conversation_id=p.conversation_id,
-                               socratic=p.socratic, history=p.history)
+        answer = [e.answer for e in self.events(p) if e.answer is not None][-1]
         message = ResponseMessage(content=answer.answer + sources_markdown(answer))
         return ChatCompletionResponse(model=p.model, choices=[Choice(message=message)],
                                       citations=[citation_data(c) for c in answer.citations],
