@@ -7,9 +7,10 @@ case, and a message that names the fix.
 from __future__ import annotations
 
 from tutorbot.api.protocol import ErrorInfo, ErrorResponse
+from tutorbot.errors import TutorbotError
 
 
-class ApiError(Exception):
+class ApiError(TutorbotError):
     """A refused request: status, OpenAI error type and code, headers (Retry-After for 429)."""
 
     def __init__(self, status: int, message: str, type_: str, code: str, headers: dict[str, str] | None = None):
