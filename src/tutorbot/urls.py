@@ -2,11 +2,12 @@
 
 ``normalise_url`` is the one definition of "the same resource": fragments and tracking
 parameters dropped, host lower-cased, arXiv ``abs``/``pdf`` versions unified, trailing
-slashes and ``index.html`` ignored.
+slashes and ``index.html`` ignored. ``is_loopback`` says whether a host is this machine only.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -67,3 +68,13 @@ def find_urls(text: str) -> list[str]:
         if n not in out:
             out.append(n)
     return out
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name could resolve anywhere: treat it as exposed

@@ -139,14 +139,16 @@ class ChatService:
         return answer
 
     def ask_stream(self, question: str, *, user_id: int | None = None, conversation_id: str | None = None,
-                   language: str | None = None, socratic: bool = False) -> Iterator[ChatEvent]:
+                   language: str | None = None, socratic: bool = False,
+                   history: list[Turn] | None = None) -> Iterator[ChatEvent]:
+        """``history``, when given (an API client sends the whole conversation), replaces the stored one."""
         question = clean_question(question)
         lang = self._language(question, language)
         if (busy := self.llm.busy()) is not None:  # before retrieval: a turned-away question costs nothing
             yield ChatEvent("delta", str(busy))
             yield ChatEvent("done", answer=Answer(answer=str(busy), language=lang, error=str(busy), query=question))
             return
-        history = self._history(user_id, conversation_id)
+        history = self._history(user_id, conversation_id) if history is None else self._recent(history)
         query = standalone_query(question, history)
         found = self.retriever.retrieve(query)
         if not self._grounded(found, query):
@@ -230,6 +232,10 @@ class ChatService:
         n = self.settings.chat.history_turns * 2
         msgs = self.store.get_messages(user_id, conversation_id)[-n:] if n else []
         return [Turn(m.role, m.content) for m in msgs]
+
+    def _recent(self, history: list[Turn]) -> list[Turn]:
+        n = self.settings.chat.history_turns * 2
+        return history[-n:] if n else []
 
     def _save(self, user_id: int | None, conversation_id: str | None, question: str, answer: Answer) -> None:
         if user_id is None or not conversation_id:

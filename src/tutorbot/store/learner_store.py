@@ -1,4 +1,4 @@
-"""Learner store: every piece of per-learner state (accounts, chats, plans, progress, quiz results, cards).
+"""Learner store: every piece of per-learner state (accounts, chats, plans, progress, quiz results, cards, API keys).
 
 Stage: persistence. The web UI and the plan/quiz services call ``LearnerStore``; it writes
 through SQLAlchemy Core to SQLite (default, file in the data dir) or PostgreSQL with the same
@@ -10,6 +10,7 @@ its own module (accounts, plans, reviews, the quiz archive, preferences); this c
 from __future__ import annotations
 
 from tutorbot.store.accounts import LOCAL_USER, Accounts
+from tutorbot.store.api_keys import ApiKeys
 from tutorbot.store.base import DuplicateUser, NotFound, StoreError
 from tutorbot.store.plans import PlanRows
 from tutorbot.store.preferences import PreferenceRows
@@ -21,5 +22,5 @@ __all__ = ["LOCAL_USER", "Attempt", "Conversation", "DuplicateUser", "LearnerSto
            "PlanRecord", "ReviewCard", "ReviewEntry", "StoreError", "User"]
 
 
-class LearnerStore(Accounts, PlanRows, ReviewRows, QuizArchive, PreferenceRows):
+class LearnerStore(Accounts, ApiKeys, PlanRows, ReviewRows, QuizArchive, PreferenceRows):
     """All learner state behind one SQLAlchemy engine; ``url`` is any SQLAlchemy URL."""

@@ -166,6 +166,14 @@ preferences = Table(  # settings that follow the learner from browser to browser
     Column("updated_at", UTCDateTime, nullable=False),
 )
 
+api_keys = Table(  # per-learner keys of the OpenAI-compatible API: only a SHA-256 of each key is kept
+    "api_keys", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    _user_fk(),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
 
 def make_engine(url: str) -> Engine:
     try:

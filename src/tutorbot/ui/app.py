@@ -151,5 +151,15 @@ def launch(container: Container, host: str | None = None, port: int | None = Non
                 auth=identity.check_async if login else None, auth_message=AUTH_MESSAGE if login else None,
                 show_error=False, allowed_paths=[], max_file_size=MAX_UPLOAD, footer_links=[], quiet=True,
                 enable_monitoring=False, mcp_server=False, ssr_mode=False, pwa=False, run_history=False,
-                theme=make_theme(), css=CSS, _app=GuardedApp(s.ui, login, health=lambda: healthz(container)))
+                theme=make_theme(), css=CSS,
+                _app=GuardedApp(s.ui, login, health=lambda: healthz(container), api=api_router(services, login)))
     return demo
+
+
+def api_router(services: Services, login: bool) -> Any:
+    """The OpenAI-compatible API (/v1) over the UI's own services; keyless only in local mode."""
+    from tutorbot.api.auth import KeyAuth
+    from tutorbot.api.router import build_router
+    from tutorbot.api.serving import TutorServing
+
+    return build_router(TutorServing(services.chat, services.conversations), KeyAuth(services.accounts, not login))

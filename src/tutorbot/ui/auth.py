@@ -11,7 +11,6 @@ must not stall the event loop), and ``LoginThrottle`` slows down guessing.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import threading
 import time
 from collections import OrderedDict
@@ -22,6 +21,7 @@ from typing import Any
 from tutorbot.errors import TutorbotError
 from tutorbot.store.checks import name_key
 from tutorbot.store.learner_store import LearnerStore, User
+from tutorbot.urls import is_loopback
 
 SESSIONS_KEPT = 20_000  # >= Gradio's state_session_capacity (10 000): a claim outlives the state it guards
 AUTH_MESSAGE = ("Sign in with your tutorbot account (an admin creates it with <code>tutorbot user add NAME</code>)."
@@ -30,16 +30,6 @@ AUTH_MESSAGE = ("Sign in with your tutorbot account (an admin creates it with <c
 
 class NotSignedIn(TutorbotError, PermissionError):
     """A request reached a handler without a signed-in learner (should not happen behind Gradio's login)."""
-
-
-def is_loopback(host: str) -> bool:
-    """True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost)."""
-    if host.strip().lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False  # a host name could resolve anywhere: treat it as exposed
 
 
 def login_required(host: str, override: bool | None = None) -> bool:

@@ -16,7 +16,10 @@ app, outside Gradio's own middleware, and:
 - serves a file a handler handed to one learner (a plan export) to that learner only;
 - answers ``GET /healthz`` without a login: the health checks and the model server's state as JSON,
   200 unless one failed, else 503 (names and fixes only, no learner data), probed at most once
-  every ``HEALTH_FRESH_S`` however often it is asked.
+  every ``HEALTH_FRESH_S`` however often it is asked;
+- passes ``/v1/`` (the OpenAI-compatible API, ``tutorbot.api``) straight to its router: no cookies
+  there, each request names its learner by API key, and the API's own rule refuses keyless requests
+  from web pages and from other machines.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from gradio.routes import App
@@ -39,6 +43,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tutorbot.settings import UISettings
 from tutorbot.ui.auth import LoginThrottle
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
 
 log = logging.getLogger(__name__)
 API = "/gradio_api"
@@ -52,6 +59,7 @@ FILE_URL = re.compile(rb"/gradio_api/file=([^\"'\s\\]+)")
 FILES_KEPT = 100_000
 TOKEN_COOKIE = re.compile(r"access-token-(?:unsecure-)?[^=]+=([^;]+)")
 HEALTH_PATH = "/healthz"
+API_PREFIX = "/v1/"
 HEALTH_FRESH_S = 2.0  # an unauthenticated flood of probes runs the checks at most once per this many seconds
 Health = Callable[[], tuple[int, dict[str, object]]]
 
@@ -60,12 +68,15 @@ class GuardedApp(App):
     """Gradio's app with ``WebGuard`` around its whole middleware stack, and no OpenAPI schema."""
 
     def __init__(self, ui: UISettings, login: bool, clock: Callable[[], float] = time.monotonic,
-                 health: Health | None = None) -> None:
+                 health: Health | None = None, api: APIRouter | None = None) -> None:
         from fastapi.responses import ORJSONResponse
 
         super().__init__(default_response_class=ORJSONResponse, openapi_url=None)
         self.guard_settings, self.login, self.clock, self.health = ui, login, clock, health
         self.throttle = LoginThrottle(clock)
+        self.has_api = api is not None
+        if api is not None:  # before Gradio adds its routes
+            self.include_router(api)
 
     def build_middleware_stack(self) -> ASGIApp:
         return WebGuard(super().build_middleware_stack(), self)
@@ -74,6 +85,7 @@ class GuardedApp(App):
 class WebGuard:
     def __init__(self, inner: ASGIApp, app: GuardedApp) -> None:
         self.inner, self.app = inner, app
+        self.api = getattr(app, "has_api", False)  # /v1 is routed to the API (a test's stand-in app has none)
         self.public = app.guard_settings.public_url
         self.issued: dict[str, float] = {}  # session token -> when it was issued
         # file handed out by a handler -> the learners it went to (two identical exports share a path)
@@ -87,6 +99,8 @@ class WebGuard:
             return await self.inner(scope, receive, send)
         if scope["path"] == HEALTH_PATH and self.app.health is not None:
             return await self.healthz(scope, send)
+        if self.api and scope["path"].startswith(API_PREFIX):
+            return await self.inner(scope, receive, send)
         headers = Headers(scope=scope)
         foreign = not self.allowed_origin(headers)
         self.expire_sessions()
