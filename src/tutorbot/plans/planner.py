@@ -168,6 +168,8 @@ def _complete(goal: GoalPath, targets: list[str], finished: set[str], kept: set[
     if not any(weeks):  # nothing left to learn: review what the goal needs rather than return no plan
         weeks = fill([], cur, Budget(budget.hours, budget.weeks), goal_topics=targets, planned=set(cur.ids),
                      finished=set(cur.ids), tracks=set(), with_projects=ctx.profile.depth == "full")
+    if not any(weeks) and targets:  # not even one review fits the weekly hours: a shorter one
+        weeks = [[Piece(topic=targets[-1], hours=float(budget.hours), review=True)]]
     return weeks
 
 
