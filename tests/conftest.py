@@ -19,13 +19,14 @@ import pytest
 import services
 from hypothesis import settings as hypothesis_settings
 
+from tutorbot.settings import PROJECT_ROOT, Settings
+
 # The suite draws the same examples on every run, so a red run is reproducible and never a coin toss;
 # HYPOTHESIS_EXPLORE=1 searches new examples (run it while changing a planner or a parser).
 hypothesis_settings.register_profile("repeatable", derandomize=True)
 hypothesis_settings.register_profile("explore", derandomize=False)
 hypothesis_settings.load_profile("explore" if os.environ.get("HYPOTHESIS_EXPLORE") else "repeatable")
 
-from tutorbot.settings import PROJECT_ROOT, Settings
 
 SHARED = PROJECT_ROOT.parent / "shared"
 DEV_QA = SHARED / "eval" / "dev_qa.jsonl"
