@@ -39,6 +39,19 @@ def free_port() -> int:
 
 
 @pytest.fixture(autouse=True)
+def _root_logger_restored():
+    """A CLI command sets up logging for its process (level and handler); in the test process that must not
+    leak into the next test, whose caplog would otherwise see nothing below the CLI's level."""
+    import logging
+
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    yield
+    root.setLevel(level)
+    root.handlers[:] = handlers
+
+
+@pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch):
     """Tests never read the developer's own TUTORBOT_* variables or .env."""
     for k in list(os.environ):
