@@ -32,6 +32,26 @@ SHARED = PROJECT_ROOT.parent / "shared"
 DEV_QA = SHARED / "eval" / "dev_qa.jsonl"
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+BROWSER_ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "browser"  # screenshots for a reviewer
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """One headless chromium per test module (the browser tests share it)."""
+    if not CHROMIUM.exists():
+        pytest.skip("chromium missing: run `bash scripts/install-browser.sh` (part of `make test`)")
+    from playwright.sync_api import sync_playwright
+
+    BROWSER_ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

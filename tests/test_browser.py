@@ -15,33 +15,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import SHARED, free_port, make_settings
-
-from tutorbot.settings import PROJECT_ROOT
+from conftest import BROWSER_ARTIFACTS, SHARED, free_port, make_settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "browser"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = BROWSER_ARTIFACTS
 ANSWER_S = 240  # the CPU model is slow; a plan's guidance or a quiz's model questions take longest
 PASSWORD = "correct horse battery"
 HISTORY_ROWS = '#tb-history [data-testid^="cell-"][data-testid$="-0"]'  # first cell of each table row
 SECRET_QUESTION = "Which roadmap section covers quantization and distillation?"
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip("chromium missing: run `bash scripts/install-browser.sh` (part of `make test`)")
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
 
 
 def start_app(container, **kw) -> tuple[object, str]:

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 
 import pytest
 from conftest import free_port, make_settings
-from test_browser import ARGS, CHROMIUM
 from test_cards import question
 
 from tutorbot.llm.fake import FakeLLM
@@ -18,16 +17,6 @@ from tutorbot.llm.fake import FakeLLM
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip("chromium missing: run `bash scripts/install-browser.sh` (part of `make test`)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 
 import pytest
 from conftest import free_port, make_settings
-from test_browser import ARGS, CHROMIUM
 
 from tutorbot.llm.fake import FakeLLM
 
@@ -26,16 +25,6 @@ def first_sentence_of_source_1(messages: list[dict]) -> str:
     return f"{sentence.strip()} [1]"
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip("chromium missing: run `bash scripts/install-browser.sh` (part of `make test`)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from conftest import free_port, make_settings
-from test_browser_cards import browser, sign_in  # noqa: F401  (fixture)
+from test_browser_cards import sign_in
 
 from tutorbot.llm.fake import FakeLLM
 
@@ -33,7 +33,7 @@ def launch_app(tmp_path, login: bool) -> Iterator[tuple[str, object]]:
     c.store.close()
 
 
-def open_page(browser, url: str):  # noqa: F811
+def open_page(browser, url: str):
     context = browser.new_context(locale="en-US")
     page = context.new_page()
     page.set_default_timeout(60_000)
@@ -47,7 +47,7 @@ def choose_chinese(page) -> None:
     page.locator("#tb-tab-quiz-button", has_text="测验").wait_for()
 
 
-def test_the_chosen_language_survives_a_reload_and_a_new_browser_in_local_mode(browser, tmp_path):  # noqa: F811
+def test_the_chosen_language_survives_a_reload_and_a_new_browser_in_local_mode(browser, tmp_path):
     for url, c in launch_app(tmp_path, login=False):
         context, page = open_page(browser, url)
         choose_chinese(page)
@@ -61,7 +61,7 @@ def test_the_chosen_language_survives_a_reload_and_a_new_browser_in_local_mode(b
         assert c.store.preferences(c.store.get_or_create_local_user().id) == {"ui_lang": "zh"}
 
 
-def test_each_signed_in_learner_gets_their_own_language(browser, tmp_path):  # noqa: F811
+def test_each_signed_in_learner_gets_their_own_language(browser, tmp_path):
     for url, _c in launch_app(tmp_path, login=True):
         ann_ctx, ann = sign_in(browser, url, "ann")
         choose_chinese(ann)
@@ -76,7 +76,7 @@ def test_each_signed_in_learner_gets_their_own_language(browser, tmp_path):  # n
         ann_ctx.close()
 
 
-def test_a_new_learners_progress_tab_says_no_reviews_yet_instead_of_an_empty_chart(browser, tmp_path):  # noqa: F811
+def test_a_new_learners_progress_tab_says_no_reviews_yet_instead_of_an_empty_chart(browser, tmp_path):
     for url, _c in launch_app(tmp_path, login=False):
         context, page = open_page(browser, url)
         page.click("#tb-tab-progress-button")

@@ -4,13 +4,12 @@ Headless chromium, the real app over the real corpus with hash embeddings and a 
 from __future__ import annotations
 
 import pytest
-from test_browser_cards import browser  # noqa: F401  (fixture)
 from test_browser_lang import launch_app, open_page
 
 pytestmark = pytest.mark.browser
 
 
-def test_a_chinese_query_finds_the_resource_titled_in_english(browser, tmp_path):  # noqa: F811
+def test_a_chinese_query_finds_the_resource_titled_in_english(browser, tmp_path):
     for url, _c in launch_app(tmp_path, login=False):
         context, page = open_page(browser, url)
         page.click("#tb-tab-library-button")

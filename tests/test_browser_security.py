@@ -17,7 +17,6 @@ import gradio as gr
 import pytest
 from conftest import free_port, make_settings
 from injection_payloads import EVIL, LINK_SPELLINGS
-from test_browser import ARGS, CHROMIUM
 
 from tutorbot.llm.client import LLMError
 from tutorbot.llm.fake import FakeLLM
@@ -49,16 +48,6 @@ def foreign(shown: dict, allowed: set[str]) -> list[str]:
     return [u for u in shown["links"] if normalise_url(u) not in allowed] + shown["images"]
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip("chromium missing: run `bash scripts/install-browser.sh` (part of `make test`)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
 
 
 def chatbot(elem_id: str, texts: list[str]) -> gr.Chatbot:
