@@ -170,6 +170,9 @@ class Retriever:
         # part aiming at?", a paper's abstract): it joins the candidates as a list of its own.
         lists.append([self.scopes.opening[s] for s in sorted(named) if s in self.scopes.opening])
         fused = rrf(lists, self.settings.rrf_k, [*weights, 1.0])
+        # The index is live: a page the background job added after this snapshot was built can come back from
+        # the dense search; it joins at the next refresh.
+        fused = {cid: score for cid, score in fused.items() if cid in self.by_id}
         if stage >= 3 and self.settings.sentence_weight > 0:
             best = self._by_best_sentence(terms, sorted(fused, key=lambda c: fused[c], reverse=True)[:pool])
             for cid, score in rrf([best], self.settings.rrf_k, [self.settings.sentence_weight]).items():
