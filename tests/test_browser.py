@@ -103,6 +103,16 @@ def choose(pg, dropdown: str, option: str) -> None:
     pg.locator("[data-testid=dropdown-option]", has_text=option).first.click()
 
 
+def click_make_plan(pg):
+    """Click "Make plan" and wait until the timeline changes: until the new plan arrives the page still
+    shows the learner's previous one (from an earlier test), and counting its rows would be a race."""
+    old = "".join(pg.locator("#tb-plan .tb-timeline").all_inner_texts())
+    pg.click("#tb-make-plan")
+    pg.wait_for_function("(old) => { const t = document.querySelector('#tb-plan .tb-timeline');"
+                         " return t !== null && t.innerText !== old; }", arg=old, timeout=ANSWER_S * 1000)
+    return pg.locator("#tb-plan .tb-timeline tbody tr")
+
+
 def test_chat_streams_a_cited_answer_and_answers_a_follow_up(page):
     seen = ask(page, "What should I learn before studying the Transformer architecture?")
     assert any("▌" in s for s in seen), f"the answer was not streamed: {seen[-3:]}"  # ▌ marks a partial answer
@@ -119,9 +129,7 @@ def test_plan_from_the_profile_form(page):
     page.locator("#tb-known label", has_text="PyTorch basics").click()
     page.fill("#tb-hours input", "6")
     page.fill("#tb-weeks input", "8")
-    page.click("#tb-make-plan")
-    rows = page.locator("#tb-plan .tb-timeline tbody tr")
-    rows.first.wait_for(timeout=ANSWER_S * 1000)
+    rows = click_make_plan(page)
     assert 1 <= rows.count() <= 8
     assert page.locator("#tb-plan .tb-timeline a[href^='http']").count() >= 1  # resources link out
     assert page.locator("#tb-plan .tb-phase").count() >= 1  # milestones and projects
@@ -152,9 +160,7 @@ def test_what_was_read_from_a_description_is_shown_and_editable_before_the_plan(
     assert page.locator("#tb-known label", has_text="Deep learning basics").locator("input").is_checked()
     page.fill("#tb-weeks input", "6")
     page.locator("#tb-known label", has_text="Deep generative models").click()
-    page.click("#tb-make-plan")
-    rows = page.locator("#tb-plan .tb-timeline tbody tr")
-    rows.first.wait_for(timeout=ANSWER_S * 1000)
+    rows = click_make_plan(page)
     assert rows.count() == 6
     timeline = page.locator("#tb-plan .tb-timeline").inner_text()
     assert "Diffusion models (DDPM/DDIM)" in timeline
