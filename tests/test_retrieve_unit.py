@@ -24,8 +24,17 @@ class FakeIndex:
 
 
 class NoEmbedder:
+    """Records what it was asked to embed; counts one token per character (plus the two specials)."""
+
+    def __init__(self):
+        self.queries = []
+
     def embed_query(self, text):
+        self.queries.append(text)
         return [0.0]
+
+    def count_tokens(self, text):
+        return len(text) + 2
 
 
 def chunk(i: int, kind: str, text: str, lang: str = "en") -> Chunk:
@@ -33,8 +42,8 @@ def chunk(i: int, kind: str, text: str, lang: str = "en") -> Chunk:
                  title="t", text=text, kind=kind, trusted=kind != "linked", lang=lang)
 
 
-def retriever(chunks, **kw) -> Retriever:
-    return Retriever(FakeIndex(chunks), NoEmbedder(), RetrievalSettings(**kw))
+def retriever(chunks, embedder=None, **kw) -> Retriever:
+    return Retriever(FakeIndex(chunks), embedder or NoEmbedder(), RetrievalSettings(**kw))
 
 
 def test_rrf_adds_reciprocal_ranks():
@@ -128,3 +137,18 @@ def test_the_models_translation_adds_search_terms_when_a_translator_is_given():
     found = r.retrieve("which trick trades compute for memory?", k=3)
     assert zh.id in [h.chunk.id for h in found.hits] and t.asked == ["which trick trades compute for memory?"]
     assert {"梯度", "显存"} <= set(found.terms)
+
+
+def test_a_pasted_page_is_cut_to_the_token_budget_before_bm25_and_the_embedding():
+    embedder = NoEmbedder()
+    r = retriever([chunk(i, "roadmap", f"kv cache inference {i}") for i in range(3)], embedder, max_query_tokens=64)
+    found = r.retrieve("kv cache " * 2000)
+    assert embedder.count_tokens(found.query) <= 64 and r.tokenize.count(found.query) <= 64
+    assert all(embedder.count_tokens(q) <= 64 + 2 * 64 for q in embedder.queries)  # (+ expansion terms)
+    assert found.hits and found.query.startswith("kv cache kv cache")
+
+
+def test_a_short_question_reaches_retrieval_unchanged():
+    embedder = NoEmbedder()
+    r = retriever([chunk(1, "roadmap", "kv cache inference")], embedder)
+    assert r.retrieve("What is a KV cache?").query == "What is a KV cache?"

@@ -138,6 +138,9 @@ class RetrievalSettings(BaseModel):
         3.0, ge=0, description="Model size (billions of parameters) from which auto translates queries.")
     sentence_weight: float = Field(
         1.0, ge=0, le=5, description="Fusion weight of the ranking by each chunk's best sentence (0 = off).")
+    max_query_tokens: int = Field(
+        128, ge=8, le=512, description="Tokens of a question retrieval reads (the tokenizer's and the embedder's "
+                                       "count); a longer one is cut, so a pasted page costs what a question does.")
 
 
 class ChatSettings(BaseModel):

@@ -1,6 +1,7 @@
 """Retrieve stage: language-balanced BM25 + dense candidates, fused by reciprocal rank, with the
 roadmap (or page) the question names and each chunk's best sentence taken into account.
 
+0. ``budget``: retrieval reads the question's first ``max_query_tokens`` tokens only.
 1. ``expand``: the question's terms in the corpus's other language (mined pairs, a cut-down
    dictionary, the hand glossary; and the served model's translation when it can give one).
 2. ``fusion``: BM25 (``lexical``) and dense (Chroma) each rank the Chinese and the English chunks
@@ -24,6 +25,7 @@ import numpy as np
 
 from tutorbot.ingest.terms import TermTable
 from tutorbot.lang import URL_TEXT
+from tutorbot.retrieval.budget import bounded, strongest
 from tutorbot.retrieval.embed import Embedder
 from tutorbot.retrieval.expand import Expansion, Glossary, QueryExpander
 from tutorbot.retrieval.fusion import (
@@ -105,10 +107,16 @@ class Retriever:
         return df
 
     # -- stages ------------------------------------------------------------------------------
+    def bound(self, query: str) -> str:
+        """The part of the question retrieval reads (``budget.bounded``)."""
+        return bounded(query, self.settings.max_query_tokens, (self.tokenize.count, self.embedder.count_tokens))
+
     def expand(self, query: str) -> Expansion:
         out = self.expander.expand(query)
         if self.translator is not None and (restated := self.translator.translate(query)):
             out.add(self.tokenize(restated), 1.0, restated)
+        cap = self.settings.max_query_tokens  # each side at most as many added terms as the question may have
+        out.zh, out.en, out.terms = strongest(out.zh, cap), strongest(out.en, cap), strongest(out.terms, cap)
         return out
 
     def weighted_terms(self, query: str, expansion: Expansion) -> dict[str, float]:
@@ -133,7 +141,7 @@ class Retriever:
 
     def retrieve(self, query: str, k: int | None = None, mode: str | None = None) -> Retrieval:
         """Top-k hits (``score``: fused score, or BM25 / cosine in those modes) plus the grounding signals."""
-        k, mode = k or self.settings.top_k, mode or self.settings.mode
+        k, mode, query = k or self.settings.top_k, mode or self.settings.mode, self.bound(query)
         expansion = self.expand(query)
         terms = self.weighted_terms(query, expansion)
         lex = self.bm25_scores(terms)
@@ -214,6 +222,7 @@ class Retriever:
     def rank_sentences(self, question: str, hits: list[Hit], dense: bool = False) -> list[RankedSentence]:
         """The sentences of ``hits`` best first, weighed by this index's term statistics
         (``sentences.rank_sentences``); ``dense`` adds the embedder's cosine (~10 ms a sentence on CPU)."""
+        question = self.bound(question)
         terms = self.weighted_terms(question, self.expand(question))
         return rank_sentences(question, hits, self.tokenize, self.idf, self.embedder if dense else None,
                               terms=terms)

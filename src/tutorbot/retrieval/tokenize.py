@@ -57,6 +57,10 @@ class Tokenizer:
             toks += [t for t in self._jieba.lcut_for_search(NOT_CJK.sub(" ", text)) if t.strip()]
         return [t for t in toks if t not in STOP]
 
+    def count(self, text: str) -> int:
+        """How many tokens retrieval handles for ``text`` (search-mode pieces included)."""
+        return len(self(text))
+
     def stem(self, word: str) -> str:
         if not STEMMABLE.fullmatch(word):
             return word
