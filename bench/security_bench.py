@@ -1,4 +1,5 @@
-"""Issue 14 figures: a bounded sign-in flood on loopback, and the link spellings the sanitiser sees.
+"""Issue 14 figures: a bounded sign-in flood on loopback, the link spellings the sanitiser sees, and
+what a 4,000-character question costs retrieval with and without the question budget.
 
 The flood runs against the same app twice in one run, side by side: set up as Gradio does by default
 (the password hash runs on the event loop, nothing limits guesses) and as ``tutorbot.ui.launch``
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import itertools
+import random
 import sys
 import tempfile
 import threading
@@ -162,6 +164,36 @@ def spellings() -> Table:
     return table
 
 
+def hostile_questions() -> dict[str, str]:
+    """4,000-character questions of the kinds that cost most (seeded: the same text every run)."""
+    rnd = random.Random(14)
+    return {"normal question": "How does the KV cache speed up inference?",
+            "random CJK": "".join(chr(rnd.randint(0x4E00, 0x9FFF)) for _ in range(4000)),
+            "combining accents": "a\u0301\u0301\u0301" * 1000,
+            "digits": " ".join(str(rnd.randint(0, 10**6)) for _ in range(600))[:4000]}
+
+
+def costly_questions(ctx: BenchContext) -> Table:
+    """Retrieval CPU time per question, with the question budget and without it (side by side)."""
+    retriever = ctx.roadmaps.retriever.current  # the retriever itself, not the live wrapper
+    bounded_settings = retriever.settings
+    unbounded = bounded_settings.model_copy(update={"max_query_tokens": 10**6})  # (bench only: no validation)
+    table = Table(title="Costly questions: retrieval CPU-seconds (roadmaps index, real embeddings)",
+                  columns=["question", "characters", "without the budget", "with the budget", "with / normal"])
+    normal = 0.0
+    retriever.retrieve("warm up")  # the first call loads what every later one reuses
+    for name, q in hostile_questions().items():
+        times = []
+        for settings in (unbounded, bounded_settings):
+            retriever.settings, retriever._vector_of = settings, None  # (no cached query vector either)
+            start = time.process_time()
+            retriever.retrieve(q)
+            times.append(time.process_time() - start)
+        retriever.settings, normal = bounded_settings, normal or times[1]
+        table.add(name, len(q), f"{times[0]:.2f}", f"{times[1]:.2f}", f"{times[1] / normal:.1f}x")
+    return table
+
+
 def run(ctx: BenchContext, _counts: object = None, seconds: float = 8.0, threads: int = 4) -> Section:
     c = Container(ctx.settings("security", embedding={"backend": "hash"}), llm=FakeLLM("A fake answer."))
     c.ingest()
@@ -174,7 +206,7 @@ def run(ctx: BenchContext, _counts: object = None, seconds: float = 8.0, threads
              "store's real scrypt cost (n=2**14)."]
     try:
         return Section(name="security", title="Security: sign-in flood and link spellings (issue 14)",
-                       tables=[login_flood(c, seconds, threads), spellings()], notes=notes)
+                       tables=[login_flood(c, seconds, threads), spellings(), costly_questions(ctx)], notes=notes)
     finally:
         c.store.close()
 
