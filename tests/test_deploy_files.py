@@ -6,6 +6,7 @@ vLLM's own argument parser) runs where it is installed and skips with the reason
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 import shlex
@@ -434,6 +435,48 @@ def test_nginx_site_streams_and_guards() -> None:
     assert size and int(size.group(1)) <= 10
 
 
+API_PATHS = ("/v1/models", "/v1/chat/completions")
+REFUSED_PATHS = ("/gradio_api/call/chat", "/gradio_api/upload", "/gradio_api/upload/", "/gradio_api/run/predict")
+UI_PATHS = ("/", "/gradio_api/queue/join", "/gradio_api/queue/data")
+
+
+def _nginx_locations() -> list[tuple[str, str, str]]:
+    """(modifier, pattern, body) of each location in the TLS server (the last server block)."""
+    server = (DEPLOY / "nginx" / "tutorbot.conf").read_text().rsplit("server {", 1)[1]
+    found = re.findall(r"location\s+(?:(=|~\*?|\^~)\s+)?(\S+)\s*\{(.*?)\n\s*\}", server, re.S)
+    return [(mod, pattern, re.sub(r"(?m)\s*#.*$", "", body)) for mod, pattern, body in found]
+
+
+def _nginx_location(path: str) -> tuple[str, str, str]:
+    """The location nginx picks for ``path``: the longest prefix unless a regex (in order) matches."""
+    locs = _nginx_locations()
+    prefixes = [loc for loc in locs if loc[0] in ("", "^~") and path.startswith(loc[1])]
+    best = max(prefixes, key=lambda loc: len(loc[1]))
+    regexes = [loc for loc in locs if loc[0].startswith("~") and re.search(loc[1], path)]
+    return regexes[0] if regexes and best[0] != "^~" else best
+
+
+@pytest.mark.parametrize("path", API_PATHS)
+def test_nginx_passes_the_api_with_its_key_unbuffered_and_without_basic_auth(path: str) -> None:
+    _, pattern, body = _nginx_location(path)
+    assert pattern == "/v1/" and "auth_basic off;" in body and "proxy_pass http://tutorbot_ui;" in body
+    assert re.search(r"proxy_set_header Authorization\s+\$http_authorization;", body)
+    assert "proxy_buffering    off;" in body and re.search(r"proxy_read_timeout\s+1h;", body)
+    # without it the app would take a keyless request through the proxy for one from this machine
+    assert re.search(r"proxy_set_header X-Forwarded-For\s+\$proxy_add_x_forwarded_for;", body)
+
+
+@pytest.mark.parametrize("path", REFUSED_PATHS)
+def test_nginx_refuses_gradios_direct_call_and_upload_routes(path: str) -> None:
+    assert "return 404;" in _nginx_location(path)[2]
+
+
+@pytest.mark.parametrize("path", UI_PATHS)
+def test_nginx_sends_the_ui_to_the_app_without_the_basic_auth_header(path: str) -> None:
+    _, pattern, body = _nginx_location(path)
+    assert pattern == "/" and 'proxy_set_header Authorization     "";' in body and "auth_basic" not in body
+
+
 def _nginx_t(tmp_path: Path, site: str) -> subprocess.CompletedProcess:
     nginx, openssl = shutil.which("nginx"), shutil.which("openssl")
     if not (nginx and openssl):
@@ -465,6 +508,48 @@ def test_nginx_accepts_the_sticky_session_variant_from_scaling_md(tmp_path: Path
     assert "hash $tutorbot_sticky_key consistent" in site and "Set-Cookie" in site
     out = _nginx_t(tmp_path, site)
     assert out.returncode == 0, out.stderr
+
+
+def _caddy_site() -> str:
+    return re.sub(r"(?m)\s*#.*$", "", (DEPLOY / "Caddyfile").read_text()).split("{$PROXY_DOMAIN} {", 1)[1]
+
+
+def _caddy_matches(matcher: str, path: str) -> bool:
+    """Whether a named matcher of the site (path, not path, path_regexp) matches ``path``."""
+    if not matcher:
+        return True
+    spec = re.search(rf"(?m)^\s*{re.escape(matcher)}\s+(.+)$", _caddy_site()).group(1).split()
+    negate = spec[0] == "not"
+    kind, arg = spec[negate:][:2]
+    hit = re.search(arg, path) is not None if kind == "path_regexp" else fnmatch.fnmatchcase(path, arg)
+    return hit != negate
+
+
+def _caddy_directives(name: str, path: str) -> list[str]:
+    """The blocks of the site's ``name`` directives whose matcher matches ``path``, in Caddy's order
+    (a directive with a matcher before the one without)."""
+    found = re.findall(rf"(?m)^\t{name}(?: (@\w+))?[^{{\n]*(\{{.*?\n\t\}})?", _caddy_site(), re.S)
+    found.sort(key=lambda d: not d[0])
+    return [body for matcher, body in found if _caddy_matches(matcher, path)]
+
+
+@pytest.mark.parametrize("path", API_PATHS)
+def test_caddy_passes_the_api_with_its_key_unbuffered_and_without_basic_auth(path: str) -> None:
+    assert not _caddy_directives("basic_auth", path) and not _caddy_directives("respond", path)
+    proxy = _caddy_directives("reverse_proxy", path)[0]
+    assert "flush_interval -1" in proxy and "Authorization" not in proxy
+
+
+@pytest.mark.parametrize("path", REFUSED_PATHS)
+def test_caddy_refuses_gradios_direct_call_and_upload_routes(path: str) -> None:
+    assert _caddy_directives("respond", path)
+
+
+@pytest.mark.parametrize("path", UI_PATHS)
+def test_caddy_puts_basic_auth_before_the_ui_and_drops_its_header(path: str) -> None:
+    assert _caddy_directives("basic_auth", path) and not _caddy_directives("respond", path)
+    proxy = _caddy_directives("reverse_proxy", path)[0]
+    assert "header_up -Authorization" in proxy and "flush_interval -1" in proxy
 
 
 def test_caddyfile_validates(tmp_path: Path) -> None:
