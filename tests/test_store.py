@@ -151,6 +151,16 @@ def test_conversation_lifecycle(store: LearnerStore, clock: Clock) -> None:
         assert conn.execute(select(store_tables.messages)).all() == []
 
 
+def test_a_conversation_with_a_fixed_id_is_made_once_and_never_taken_from_another_learner(store: LearnerStore) -> None:
+    ann, ben = (store.add_user(name, PW).id for name in ("ann", "ben"))
+    fixed = "5d0c3a52-0000-5000-8000-000000000001"
+    made = store.get_or_create_conversation(ann, fixed, "attention")
+    assert made.id == fixed and store.get_or_create_conversation(ann, fixed, "other") == made
+    with pytest.raises(NotFound):  # the id is taken: ben gets neither ann's conversation nor a copy
+        store.get_or_create_conversation(ben, fixed, "attention")
+    assert store.list_conversations(ben) == [] and [c.title for c in store.list_conversations(ann)] == ["attention"]
+
+
 def test_bad_message_inputs(store: LearnerStore) -> None:
     uid = store.add_user("alice", PW).id
     conv = store.create_conversation(uid, "t")

@@ -2,17 +2,20 @@
 
 The last message is the learner's question; the user and assistant messages before it are the
 conversation so far (system messages are dropped: the tutor keeps its own instructions). Model
-``tutorbot`` answers as the chat tab does, ``tutorbot-socratic`` in the tab's Socratic mode. With
-tutorbot's ``conversation`` field the turn is saved in that conversation of the learner (found by
-id or title, else created), and when the request carries no earlier messages the stored ones are
-the history. The answer keeps its numbered ``[n]`` references and ends with a numbered list of
-the sources as markdown links; the same citations come as data in ``citations``.
+``tutorbot`` answers as the chat tab does, ``tutorbot-socratic`` in the tab's Socratic mode. Every
+turn is saved in one of the learner's conversations, so API chats show in their history like the
+chat tab's: with tutorbot's ``conversation`` field in that one (found by id or title, else
+created; when the request carries no earlier messages the stored ones are the history), without it
+in the conversation its first user message names (see ``thread_id``). The answer keeps its
+numbered ``[n]`` references and ends with a numbered list of the sources as markdown links; the
+same citations come as data in ``citations``.
 """
 
 from __future__ import annotations
 
 import math
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -31,10 +34,13 @@ from tutorbot.api.protocol import (
     StreamChoice,
     completion_id,
 )
+from tutorbot.chat.conversations import storable
 from tutorbot.chat.service import ChatEvent, ChatInputError, Turn, clean_question
 from tutorbot.schemas import Answer, Citation
 
 SOURCES = {"en": "Sources", "zh": "来源"}
+# Fixed, so that a chat maps to the same conversation id in every process and after a restart.
+THREADS = uuid.UUID("5d0c3a52-6f1e-4d8a-9c1b-7a7e2b0f4c11")
 
 
 @dataclass
@@ -57,6 +63,19 @@ def question_of(messages: list[ChatMessage]) -> tuple[str, list[Turn]]:
                           "{\"role\": \"user\"} message", "no_user_message")
     turns = [Turn(m.role, m.text()) for m in messages[:-1] if m.role in ("user", "assistant") and m.text()]
     return last.text(), turns
+
+
+def opening(messages: list[ChatMessage]) -> str:
+    """The chat's first user message (there is one: ``question_of`` checked the last)."""
+    return storable(next(m.text() for m in messages if m.role == "user" and m.text().strip())).strip()
+
+
+def thread_id(user_id: int, first: str) -> str:
+    """The conversation id of an unnamed chat: from the learner and the chat's first user message.
+    A chat client resends the whole chat with each request, so every turn of one chat finds the
+    same id; the learner is part of it, so two learners asking the same never share one. Two chats
+    of one learner that open with the same message are one conversation."""
+    return str(uuid.uuid5(THREADS, f"{user_id}\n{first}"))
 
 
 def checked_question(text: str) -> str:
@@ -96,11 +115,17 @@ class TutorServing:
         text, turns = question_of(request.messages)
         question = checked_question(text)
         self.refuse_if_unavailable()
-        conv = None
-        if name := (request.conversation or "").strip():  # a new conversation is titled with its name, as the CLI's
-            conv = self.conversations.find_or_create(user_id, name, name)[0].id
-        history = turns if turns or conv is None else None  # None: the stored conversation is the history
+        conv, named = self.conversation(request, user_id)
+        history = turns if turns or not named else None  # None: the stored conversation is the history
         return Prepared(request.model, question, user_id, MODELS[request.model], history, conv)
+
+    def conversation(self, request: ChatCompletionRequest, user_id: int) -> tuple[str, bool]:
+        """Where the turn is saved, and whether the request named it. An unnamed chat's own messages
+        are its history: its stored turns may hold another chat that opened the same way."""
+        if name := (request.conversation or "").strip():  # a new conversation is titled with its name, as the CLI's
+            return self.conversations.find_or_create(user_id, name, name)[0].id, True
+        first = opening(request.messages)
+        return self.conversations.thread(user_id, thread_id(user_id, first), first).id, False
 
     def refuse_if_unavailable(self) -> None:
         """503 when chat could not start (the reason names the fix), 429 while the model is busy."""

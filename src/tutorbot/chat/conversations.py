@@ -21,6 +21,11 @@ def conversation_title(text: str, limit: int = TITLE_LIMIT) -> str:
     return title if len(title) <= limit else title[: limit - 1] + "…"
 
 
+def storable(text: str) -> str:
+    """``text`` without what the store refuses (NUL, lone surrogates): dropped rather than the title."""
+    return text.replace("\x00", "").encode("utf-8", "replace").decode()
+
+
 class Conversations:
     """Conversations of one learner at a time; every call takes the learner's id."""
 
@@ -43,9 +48,13 @@ class Conversations:
                 return found, False
         return self.store.create_conversation(user_id, conversation_title(title)), True
 
+    def thread(self, user_id: int, conv_id: str, title: str) -> Conversation:
+        """The conversation with the fixed id ``conv_id``, created with a title from ``title`` the
+        first time (an API client's chat: each request resends it, and names no conversation)."""
+        return self.store.get_or_create_conversation(user_id, conv_id, conversation_title(storable(title)))
+
     def rename(self, user_id: int, conv_id: str | None, title: str) -> None:
-        # NUL and lone surrogates are refused by the store; drop them rather than the rename
-        title = conversation_title((title or "").replace("\x00", "").encode("utf-8", "replace").decode(), 200)
+        title = conversation_title(storable(title or ""), 200)
         if conv_id and title:
             try:
                 self.store.rename_conversation(user_id, conv_id, title)

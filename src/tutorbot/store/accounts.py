@@ -83,12 +83,24 @@ class Accounts(StoreBase):
     def list_users(self) -> list[User]:
         return self._read(User, select(t.users).order_by(t.users.c.name))
 
-    def create_conversation(self, user_id: int, title: str) -> Conversation:
+    def create_conversation(self, user_id: int, title: str, conv_id: str | None = None) -> Conversation:
+        """A new conversation; ``conv_id`` fixes its id (an API client's chat keeps one across requests)."""
         check_text("conversation title", title, TITLE_MAX)
         now = self._now()
         with self._write(user_id) as conn:
-            return self._insert(conn, t.conversations, Conversation, id=str(uuid.uuid4()), user_id=user_id,
-                                title=title, created_at=now, updated_at=now)
+            return self._insert(conn, t.conversations, Conversation, id=conv_id or str(uuid.uuid4()),
+                                user_id=user_id, title=title, created_at=now, updated_at=now)
+
+    def get_or_create_conversation(self, user_id: int, conv_id: str, title: str) -> Conversation:
+        """The learner's conversation ``conv_id``, created under ``title`` when there is none yet."""
+        try:
+            return self.get_conversation(user_id, conv_id)
+        except NotFound:
+            pass
+        try:
+            return self.create_conversation(user_id, title, conv_id)
+        except IntegrityError:  # a second request of the same chat created it just now
+            return self.get_conversation(user_id, conv_id)
 
     def list_conversations(self, user_id: int) -> list[Conversation]:
         """The learner's conversations, most recently active first."""
