@@ -21,6 +21,7 @@ from tutorbot.ingest.background import LinkedJob
 from tutorbot.ingest.links import FetchTuning
 from tutorbot.ingest.polite import PoliteEmbedder, Stopped
 from tutorbot.ingest.progress import LinkedProgress
+from tutorbot.ingest.terms import load_terms, table_key
 from tutorbot.retrieval.embed import HashEmbedder
 from tutorbot.retrieval.live import Foreground, LiveRetriever
 from tutorbot.ui import library_tab
@@ -54,7 +55,8 @@ def fresh_job(c: Container, **kw: object) -> LinkedJob:
     """The job of a (next) `up` over this data dir; fetches are not retried (tests need no back-off)."""
     kw.setdefault("tuning", FetchTuning(retries=0))
     c.__dict__["linked"] = LinkedJob(c.settings, c.catalog, c.embedder, c.index, c.foreground,
-                                     on_indexed=c._searchable, **kw)  # type: ignore[arg-type]
+                                     on_indexed=c._searchable, on_done=c._terms_current,
+                                     **kw)  # type: ignore[arg-type]
     return c.linked
 
 
@@ -83,6 +85,16 @@ def test_pages_are_indexed_and_searchable_and_a_second_run_embeds_nothing(tmp_pa
     assert hits[0].chunk.kind == "linked" and "flashattention" in hits[0].chunk.doc_id
     again = fresh_job(c).run()
     assert (again.state, again.indexed, again.texts_embedded, again.chunks_deleted) == ("done", 3, 0, 0)
+
+
+def test_when_the_job_is_done_the_term_table_is_mined_from_the_pages_too_and_searched_with(tmp_path, server):
+    base, _ = server
+    c = container(tmp_path, [f"{base}/pages/{p}" for p in PAGES])
+    roadmaps_only = c.terms().key
+    assert fresh_job(c).run().state == "done"
+    stored = load_terms(c.settings.paths.terms)
+    assert stored is not None and stored.key == table_key(c.index.all_chunks()) != roadmaps_only
+    assert c.retriever.current.terms.key == stored.key  # the running retriever expands with it
 
 
 def test_a_changed_page_is_re_embedded_and_a_vanished_one_keeps_its_copy_marked_dead(tmp_path, server):

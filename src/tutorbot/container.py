@@ -208,7 +208,7 @@ class Container:
         from tutorbot.ingest.background import LinkedJob
 
         return LinkedJob(self.settings, self.catalog, self.embedder, self.index, self.foreground,
-                         on_indexed=self._searchable)
+                         on_indexed=self._searchable, on_done=self._terms_current)
 
     def linked_progress(self) -> LinkedProgress | None:
         """The background job's progress; None when this process has no such job."""
@@ -218,6 +218,13 @@ class Container:
         """New chunks from the background job: only the retriever holds them (the catalog is the roadmaps')."""
         if "retriever" in self.__dict__:
             self.retriever.refresh()
+
+    def _terms_current(self) -> None:
+        """All linked pages indexed: mine the term pairs of the whole index again (the pages write
+        pairs of their own) and search with them; the stored table saves the next process the work."""
+        table = self.terms()
+        if "retriever" in self.__dict__:
+            self.retriever.refresh(table)
 
     # -- actions ------------------------------------------------------------------------------
     def ingest(self, corpus_dir: Path | None = None, rebuild: bool = False, linked: list[Document] | None = None,

@@ -44,9 +44,10 @@ class LinkedJob:
 
     def __init__(self, settings: Settings, catalog: list[CatalogEntry], embedder: Embedder, index: VectorIndex,
                  foreground: Foreground, on_indexed: Callable[[], None] = lambda: None,
-                 resolver: Resolver = system_resolver, tuning: FetchTuning | None = None) -> None:
+                 resolver: Resolver = system_resolver, tuning: FetchTuning | None = None,
+                 on_done: Callable[[], None] = lambda: None) -> None:
         self.settings, self.embedder, self.index, self.foreground = settings, embedder, index, foreground
-        self.on_indexed, self.resolver, self.tuning = on_indexed, resolver, tuning
+        self.on_indexed, self.on_done, self.resolver, self.tuning = on_indexed, on_done, resolver, tuning
         self.urls, self.sources = catalog_links(catalog)
         plan = [job.url for job in plan_jobs(self.urls, self.sources)]
         self.plan = plan
@@ -89,6 +90,8 @@ class LinkedJob:
         polite = PoliteEmbedder(self.embedder, self.foreground, self._stop, self.settings.links.index_threads)
         try:
             state: JobState = "done" if self._index(polite) else "stopped"
+            if state == "done":
+                self.on_done()  # e.g. mine the term pairs the new pages write (once, not on every refresh)
             self._set(state=state)
         except Stopped:
             self._set(state="stopped")
