@@ -10,15 +10,14 @@ import pytest
 
 from tutorbot.ingest.catalog import (
     CatalogError,
-    assign_topics,
     build_catalog,
     classify_kind,
-    curriculum_resources,
     filter_catalog,
     load_catalog,
     load_named,
     save_catalog,
 )
+from tutorbot.ingest.catalog_topics import assign_topics, curriculum_resources
 from tutorbot.ingest.corpus import load_corpus, read_document
 from tutorbot.ingest.mojibake import Lexicon
 from tutorbot.schemas import CatalogEntry, Document

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tutorbot.ingest.chunking import chunk_document, dedupe_chunks, iter_sections
+from tutorbot.ingest.chunking import chunk_document, iter_sections
 from tutorbot.ingest.corpus import load_corpus
+from tutorbot.ingest.dedupe import dedupe_chunks
 from tutorbot.ingest.mojibake import Lexicon
 from tutorbot.schemas import Chunk, Document
 from tutorbot.urls import MD_LINK

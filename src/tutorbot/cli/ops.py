@@ -1,20 +1,21 @@
-"""`tutorbot serve-llm`, `doctor`, `ui`, `up`, `user`: running and checking a tutorbot install."""
+"""`tutorbot serve-llm`, `doctor`, `ui`, `up`, `user`: running and checking a tutorbot install.
+
+How `serve-llm` and `up` watch vLLM and stop cleanly is in ``lifecycle``.
+"""
 
 from __future__ import annotations
 
 import os
 import platform
-import signal
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 
 import typer
 
 from tutorbot.cli.core import USAGE, app, container, echo_json, fail, guard, settings, user_app
+from tutorbot.cli.lifecycle import shut_down, stop_signals, wait_for_exit, watch_start
 
 
 def _check(name: str, ok: bool, detail: str) -> dict:
@@ -65,7 +66,7 @@ def serve_llm(model: str = typer.Option("", help="Model id/path (GPU profile); d
         return
     client = OpenAICompatClient(s.llm, starting=lambda: serve.is_starting(s))
     own = None
-    with guard(), _stop_signals():
+    with guard(), stop_signals():
         try:
             own = serve.start(s, client)
             took = serve.wait_ready(client, own, s.serve.startup_timeout_s, s.paths.vllm_log)
@@ -74,11 +75,11 @@ def serve_llm(model: str = typer.Option("", help="Model id/path (GPU profile); d
             typer.echo(f"vLLM ready at {s.llm.base_url} serving {s.llm.model} after {took:.0f} s "
                        "(Ctrl-C or SIGTERM stops it)")
             _measure_once(s)
-            _wait_for_exit(own, s)
+            wait_for_exit(own, s)
         except KeyboardInterrupt:
             pass
         finally:
-            _shut_down(own)
+            shut_down(own)
 
 
 def _serve_settings(model: str, device: str, tensor_parallel_size: int, gpu_memory_utilization: float):
@@ -90,12 +91,6 @@ def _serve_settings(model: str, device: str, tensor_parallel_size: int, gpu_memo
     s.serve.tensor_parallel_size = tensor_parallel_size or s.serve.tensor_parallel_size
     s.serve.gpu_memory_utilization = gpu_memory_utilization or s.serve.gpu_memory_utilization
     return s
-
-
-def _wait_for_exit(own, s) -> None:
-    while own.alive():
-        time.sleep(0.5)
-    fail(f"vLLM exited on its own; see {s.paths.vllm_log}")
 
 
 def _measure_once(s) -> None:
@@ -132,45 +127,6 @@ def _capacity_check(s) -> dict:
     else:
         how = f"measured, ~{cap.answer_s:.0f} s per answer" if cap else "default; measure: `tutorbot doctor --capacity`"
     return _check("capacity", True, f"{s.llm.max_concurrency} answers at once ({how})")
-
-
-@contextmanager
-def _stop_signals() -> Iterator[None]:
-    """SIGTERM (systemd, docker, `kill`) stops like Ctrl-C, so the clean-up in `finally` runs."""
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
-
-    old = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, old)
-
-
-def _shut_down(own, watch: threading.Event | None = None, watchers: tuple[threading.Thread | None, ...] = (),
-               ui=None, job=None) -> None:
-    """The UI first, then background work, then vLLM; a second signal cannot cut this short (it is
-    bounded: the indexer stops at its next batch, vLLM gets SIGTERM, then SIGKILL after its grace time)."""
-    old = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        if ui is not None:
-            ui.close()
-            typer.echo("UI stopped")
-        if job is not None:
-            running = job.progress().state == "running"
-            job.stop()
-            typer.echo(f"background indexing {'stopped' if running else 'had ended'}: {job.progress().line()}")
-        if watch is not None:
-            watch.set()
-            for watcher in (w for w in watchers if w is not None):
-                watcher.join(10)
-        if own is not None:
-            typer.echo(f"stopping vLLM (pid {own.pid})…")
-            own.stop()
-            typer.echo("vLLM stopped")
-    finally:
-        for sig, handler in old.items():
-            signal.signal(sig, handler)
 
 
 @app.command()
@@ -253,14 +209,14 @@ def up(mirror: Path | None = typer.Option(None, help="Take the linked pages from
     s = c.settings
     own, ui, job, watch = None, None, None, threading.Event()
     watchers: list[threading.Thread | None] = [None, None]  # vLLM loading, linked pages
-    with guard(), _stop_signals():
+    with guard(), stop_signals():
         try:
             use_mirror(s, mirror)
             if c.index.count() == 0 or not s.paths.catalog.exists():
                 typer.echo(c.ingest().summary())
             if _llm_is_local(s):
                 own = serve.start(s, c.llm, typer.echo)
-                watchers[0] = _watch_start(c.llm, own, s, watch)
+                watchers[0] = watch_start(c.llm, own, s, watch)
             ui = launch(c, host=None, port=None, block=False)
             typer.echo(f"UI on http://{s.ui.host}:{s.ui.port} (the model warms up in the background)")
             if s.links.background:  # after the UI: the learner can chat while the pages come in
@@ -272,32 +228,7 @@ def up(mirror: Path | None = typer.Option(None, help="Take the linked pages from
         except KeyboardInterrupt:
             pass
         finally:
-            _shut_down(own, watch, tuple(watchers), ui, job)
-
-
-def _watch_start(llm, own, s, watch: threading.Event) -> threading.Thread:
-    """Progress lines while vLLM loads, then one line when it answers (or why it never will)."""
-    from tutorbot.llm import server as serve
-    from tutorbot.llm.client import LLMError
-
-    def run() -> None:
-        try:
-            took = serve.wait_ready(llm, own, s.serve.startup_timeout_s, s.paths.vllm_log, typer.echo, stop=watch)
-        except (serve.ServeError, LLMError) as exc:
-            return typer.echo(f"error: {exc}", err=True)
-        if not watch.is_set():
-            typer.echo(f"vLLM ready after {took:.0f} s; {s.llm.max_concurrency} answers at once"
-                       + ("" if capacity_measured(s) else " (measure with `tutorbot doctor --capacity`)"))
-
-    thread = threading.Thread(target=run, daemon=True, name="vllm-watch")
-    thread.start()
-    return thread
-
-
-def capacity_measured(s) -> bool:
-    from tutorbot.llm import capacity
-
-    return capacity.load(s) is not None
+            shut_down(own, watch, tuple(watchers), ui, job)
 
 
 @user_app.command("add")

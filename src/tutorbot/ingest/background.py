@@ -20,7 +20,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from tutorbot.ingest.chunking import NearDuplicates, chunk_document
+from tutorbot.ingest.chunking import chunk_document
+from tutorbot.ingest.dedupe import NearDuplicates
 from tutorbot.ingest.linked import catalog_links
 from tutorbot.ingest.links import FetchResult, FetchTuning, Revisit, fetch_links_async, plan_jobs
 from tutorbot.ingest.links.safety import Resolver, system_resolver

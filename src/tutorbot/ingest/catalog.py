@@ -3,13 +3,12 @@
 Every http(s) link becomes one ``CatalogEntry`` keyed by ``normalise_url`` and merged across
 roadmaps and sections; resources the roadmaps recommend by name only (a curated list,
 matched in the text) become ``name:<slug>`` entries without a URL. The catalog is a JSON
-file written atomically.
+file written atomically; the curriculum's topics are added to the entries in ``catalog_topics``.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,8 +23,6 @@ from tutorbot.ingest.corpus import document_lang
 from tutorbot.lang import has_cjk
 from tutorbot.schemas import CatalogEntry, Document, Lang, ResourceKind, RoadmapRef
 from tutorbot.urls import MD_LINK, find_links, normalise_url, unescape_md
-
-log = logging.getLogger(__name__)
 
 # (host, path prefix, kind): first match wins; a host matches itself and its subdomains.
 KIND_RULES: tuple[tuple[str, str, ResourceKind], ...] = (
@@ -234,9 +231,9 @@ def _named(documents: list[Document], by_url: dict[str, list[_Mention]],
                 for res in named:
                     if not re.search(res.pattern, line if res.url else MD_LINK.sub(" ", line), re.IGNORECASE):
                         continue
-                    url = _same_resource(normalise_url(res.url)) if res.url else ""
+                    url = same_resource(normalise_url(res.url)) if res.url else ""
                     key = url if url in by_url else f"name:{res.slug}"
-                    linked = url in [_same_resource(normalise_url(u)) for _, u in find_links(line)]
+                    linked = url in [same_resource(normalise_url(u)) for _, u in find_links(line)]
                     mention = _Mention(url=by_url[key][0].url if key in by_url else key, title=res.title, quality=3,
                                        description="" if linked else _plain(line)[:300],
                                        ref=RoadmapRef(roadmap=doc.id, section=" > ".join(section.path)),
@@ -247,7 +244,7 @@ def _named(documents: list[Document], by_url: dict[str, list[_Mention]],
             for key, m in entries.items()]
 
 
-def _same_resource(url: str) -> str:
+def same_resource(url: str) -> str:
     """Grouping key: ``normalise_url`` keeps http and https apart for most hosts; one page is one entry."""
     return re.sub(r"^https?://", "//", url)
 
@@ -257,46 +254,9 @@ def build_catalog(documents: list[Document], named: Sequence[NamedResource] = ()
     by_url: dict[str, list[_Mention]] = {}
     for doc in documents:
         for mention in _mentions(doc):
-            by_url.setdefault(_same_resource(mention.url), []).append(mention)
+            by_url.setdefault(same_resource(mention.url), []).append(mention)
     by_name = _named(documents, by_url, named)  # first: it adds name-only mentions of linked resources
     return [_entry(m) for m in by_url.values()] + by_name
-
-
-def curriculum_resources(path: Path) -> dict[str, list[str]]:
-    """Topic id → the resource ids the curriculum at ``path`` lists for it.
-
-    Empty when there is no curriculum (a custom corpus) or it is invalid: topics are a bonus
-    on the catalog, never a reason to fail an ingest. The resources are not checked against
-    the catalog here, since the catalog is what is being built.
-    """
-    import yaml
-
-    from tutorbot.curriculum.graph import CurriculumError, parse_curriculum
-
-    if not path.is_file():
-        return {}
-    # libyaml when present: the pure-Python parser takes ~0.3 s, most of an unchanged re-ingest.
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        curriculum = parse_curriculum(yaml.load(path.read_text(encoding="utf-8"), Loader=loader), source=path.name)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, CurriculumError) as exc:
-        log.warning("catalog topics left empty: %s: %s", path, str(exc).splitlines()[0])
-        return {}
-    return {t.id: list(t.resources) for t in curriculum.topics}
-
-
-def _resource_key(resource_id: str) -> str:
-    return resource_id if resource_id.startswith("name:") else _same_resource(normalise_url(resource_id))
-
-
-def assign_topics(entries: list[CatalogEntry], resources_by_topic: dict[str, list[str]]) -> list[CatalogEntry]:
-    """Entries whose ``topics`` also hold every curriculum topic that lists them."""
-    topics: dict[str, list[str]] = {}
-    for topic, resources in resources_by_topic.items():
-        for rid in resources:
-            topics.setdefault(_resource_key(rid), []).append(topic)
-    return [e.model_copy(update={"topics": list(dict.fromkeys([*e.topics, *topics.get(_resource_key(e.id), [])]))})
-            for e in entries]
 
 
 def filter_catalog(entries: list[CatalogEntry], kind: ResourceKind | None = None,

@@ -5,6 +5,7 @@ as ``**理论**：`` or a bold list item with sub-items such as ``3. **优化实
 that is too long is packed from whole blocks — paragraphs, fenced code, top-level list
 items with their sub-items, tables — so no chunk cuts a link, code span or list item. Only
 tables and list items that are too long on their own are split, repeating their header.
+Near-duplicate chunks are dropped afterwards, in ``dedupe``.
 """
 
 from __future__ import annotations
@@ -12,12 +13,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import zlib
 from collections.abc import Callable
 
 from pydantic import BaseModel
 
-from tutorbot.ingest.corpus import document_lang, shingles
+from tutorbot.ingest.corpus import document_lang
 from tutorbot.schemas import Chunk, Document
 from tutorbot.urls import find_urls, unescape_md
 
@@ -273,38 +273,3 @@ def chunk_document(doc: Document, max_tokens: int, count_tokens: Callable[[str],
             chunks.append(chunk.model_copy(update={"id": chunk_id(chunk)}))
     return chunks
 
-
-class NearDuplicates:
-    """The chunks kept so far; ``keep`` admits a chunk unless an earlier kept one is this similar.
-
-    Candidates are found through their four smallest shingle hashes, so only chunks that
-    share one are compared; at Jaccard >= 0.95 two chunks all but surely share one. Being
-    incremental, it lets the background indexer decide page by page what a whole-corpus
-    ``dedupe_chunks`` over the same chunks, in the same order, would.
-    """
-
-    def __init__(self, threshold: float = 0.95) -> None:
-        self.threshold = threshold
-        self.sets: list[set[str]] = []
-        self.index: dict[int, list[int]] = {}
-
-    def keep(self, chunk: Chunk) -> bool:
-        grams = shingles(chunk.text)
-        sketch = sorted(zlib.crc32(g.encode()) for g in grams)[:4]
-        seen = {k for h in sketch for k in self.index.get(h, [])}
-        if any(len(grams & self.sets[k]) / len(grams | self.sets[k]) >= self.threshold for k in seen):
-            return False
-        for h in sketch:
-            self.index.setdefault(h, []).append(len(self.sets))
-        self.sets.append(grams)
-        return True
-
-
-def dedupe_chunks(chunks: list[Chunk], threshold: float = 0.95) -> tuple[list[Chunk], list[Chunk]]:
-    """(kept, dropped): a chunk is dropped when an earlier kept one is this similar."""
-    kept: list[Chunk] = []
-    dropped: list[Chunk] = []
-    seen = NearDuplicates(threshold)
-    for chunk in chunks:
-        (kept if seen.keep(chunk) else dropped).append(chunk)
-    return kept, dropped

@@ -21,9 +21,11 @@ from pathlib import Path
 from pydantic import BaseModel, Field, ValidationError
 
 from tutorbot.files import write_atomic
-from tutorbot.ingest.catalog import assign_topics, build_catalog, curriculum_resources, load_named, save_catalog
-from tutorbot.ingest.chunking import chunk_document, dedupe_chunks
+from tutorbot.ingest.catalog import build_catalog, load_named, save_catalog
+from tutorbot.ingest.catalog_topics import assign_topics, curriculum_resources
+from tutorbot.ingest.chunking import chunk_document
 from tutorbot.ingest.corpus import FileRecord, Skipped, load_corpus
+from tutorbot.ingest.dedupe import dedupe_chunks
 from tutorbot.retrieval.embed import Embedder
 from tutorbot.retrieval.index import VectorIndex
 from tutorbot.schemas import CatalogEntry, Chunk, Document
