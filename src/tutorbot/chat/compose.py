@@ -23,6 +23,8 @@ LEAD = {"en": "From the sources:", "zh": "资料中的相关内容："}
 MORE = {"en": "More in", "zh": "更多内容见"}
 MIN_TOKENS = 4  # a heading word or a bare link label answers nothing
 BOLD_LINE = re.compile(r"(?:[-*+]\s+|\d+[.)]\s+)?\*\*[^*]+\*\*\s*[：:]?")
+LEAD_IN = re.compile(r"[：:]\**\s*$")  # "Project Ideas:", "进阶篇：": a label that announces the list below it
+LIST_AFTER_LEAD = 3  # items quoted after a lead-in, wherever its line stands in the answer
 
 
 class Line(BaseModel):
@@ -80,16 +82,18 @@ def _follow_on(r: RankedSentence, hit: Hit, clean: Callable[[str, Hit], str], sh
                limit: int = 3) -> list[str]:
     """What follows the best sentence in its source, up to the next heading: the rest of its line
     ("…复杂任务？（ReAct）") and the next list items — an answer to "which…" or "what are…" is often
-    the item and its neighbours."""
-    text, items = hit.chunk.text, list[str]()
+    the item and its neighbours. A lead-in ("Project Ideas:") is followed by its list: an answer
+    never ends on a label whose items it leaves out."""
+    text, items, budget = hit.chunk.text, list[str](), limit
     for s in (s for s in split_sentences(text) if s.start > r.start):
         line = text[text.rfind("\n", 0, s.start) + 1:s.end].lstrip()
-        if line.startswith("#") or len(items) == limit:
+        if line.startswith("#") or budget == 0:
             break
         item = clean(s.text, hit).strip()
         if item and not _repeats(item, shown):
             items.append(item)
             shown += "\n" + item
+            budget = LIST_AFTER_LEAD if LEAD_IN.search(item) else budget - 1
     return items
 
 

@@ -1,0 +1,30 @@
+"""Composed answers (``chat.compose``): what follows a quoted sentence in its source comes with it."""
+
+from tutorbot.chat.compose import compose
+from tutorbot.retrieval.sentences import RankedSentence, split_sentences
+from tutorbot.schemas import Chunk, Hit
+
+PAPERS = ("## Reading list\n\n- The Annotated Transformer, line by line.\n- BERT: pre-training of deep "
+          "bidirectional transformers.\n- Advanced:\n- FlashAttention: fast and exact attention.\n"
+          "- LoRA: low-rank adaptation of large language models.\n- QLoRA: efficient finetuning of quantized models.\n"
+          "- DPO: direct preference optimization of language models.\n")
+
+
+def quoted(text: str, first: str) -> str:
+    """The composed answer when the sentence starting with ``first`` ranks best."""
+    hit = Hit(chunk=Chunk(id="c", doc_id="roadmaps/r.txt", title="r", text=text, section="Reading list"), score=1.0)
+    s = next(s for s in split_sentences(text) if s.text.startswith(first))
+    ranked = [RankedSentence(hit=0, chunk_id="c", text=s.text, start=s.start, end=s.end, score=1.0, lexical=1.0)]
+    return compose(ranked, [hit], lambda t, h: t).render("en")
+
+
+def test_the_items_after_a_lead_in_are_quoted_with_it_even_past_the_usual_three():
+    answer = quoted(PAPERS, "The Annotated Transformer")
+    assert "FlashAttention" in answer and "LoRA" in answer and "QLoRA" in answer
+    assert "DPO" not in answer  # three items after the lead-in, not the whole list
+
+
+def test_without_a_lead_in_three_items_follow_the_quoted_sentence():
+    plain = PAPERS.replace("- Advanced:\n", "")
+    answer = quoted(plain, "The Annotated Transformer")
+    assert "LoRA" in answer and "QLoRA" not in answer
