@@ -186,3 +186,13 @@ def test_a_looping_model_never_shows_a_line_twice_in_english_or_chinese(page, ap
         assert LOOP_EN.strip() not in final and LOOP_ZH.strip() not in final  # the unsupported loop itself
         assert page.locator("#tb-chatbot [data-testid=bot]").last.locator(".tb-cite").count() >= 1
         assert_sourced_or_said(final, lang, corpus)
+
+
+def test_an_overlong_question_is_answered_under_a_note_that_it_was_cut(page):
+    question = QUESTION_EN + " Please go through it step by step." * 150  # about 5,300 characters
+    states = [s.strip() for s in ask(page, question) if s.strip()]
+    note = "⚠ Your question was cut to the first 4,000 characters."
+    assert states and all(s.startswith(note) for s in states), states[:2]  # from the first frame to the answer
+    assert states[-1].count(note) == 1
+    shown = page.locator("#tb-chatbot [data-testid=user]").last.inner_text().strip()
+    assert question.startswith(shown) and len(shown) <= 4000 < len(question)
