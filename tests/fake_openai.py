@@ -91,6 +91,7 @@ def completion_json(content: str) -> Reply:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.0"  # the body ends when the connection closes: no framing to fake
     server: FakeOpenAI
+    body: dict
 
     def log_message(self, *args) -> None:  # quiet
         pass
@@ -108,6 +109,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.paths.append(self.path)
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
         self.server.bodies.append(body)
+        self.body = body  # this request's own (a reply that answers the prompt reads it here)
         if self.path.endswith("/embeddings"):
             return self.embeddings(body)
         self.server.next_reply()(self)

@@ -20,7 +20,7 @@ from tutorbot.api.protocol import ChatCompletionRequest
 from tutorbot.api.router import build_router
 from tutorbot.api.serving import TutorServing, sources_markdown
 from tutorbot.chat.conversations import Conversations
-from tutorbot.chat.service import ChatEvent
+from tutorbot.chat.service import MAX_QUESTION_CHARS, ChatEvent, cut_question
 from tutorbot.llm.errors import LLMBusy
 from tutorbot.schemas import Answer, Citation
 from tutorbot.store.learner_store import LearnerStore
@@ -56,7 +56,7 @@ class FakeChat:
         yield ChatEvent("delta", "Learn attention first [1]. ")
         yield ChatEvent("delta", "Then read the paper [2].")
         yield ChatEvent("done", answer=Answer(answer="Learn attention first [1]. Then read the paper [2].",
-                                              citations=CITES))
+                                              citations=CITES, question_cut_from=cut_question(question)[1]))
 
     def ask(self, question: str, **kw: Any) -> Answer:
         return next(e.answer for e in self.ask_stream(question, **kw) if e.answer is not None)
@@ -140,7 +140,6 @@ def test_the_last_user_message_is_the_question_and_earlier_turns_the_history(sto
     (request(("user", "hi"), model="gpt-4o"), "GET /v1/models"),
     (request(("user", "hi"), ("assistant", "hello")), "end `messages` with"),
     (request(("user", "   ")), "end `messages` with"),
-    (request(("user", "x" * 5000)), "shorten the question"),
 ])
 def test_a_request_that_cannot_be_asked_is_a_400_naming_the_fix(store, req, fix):
     with pytest.raises(ApiError) as refused:
@@ -220,6 +219,18 @@ def test_the_stream_is_sse_chunks_then_done_with_citations_on_the_last_chunk(api
     assert text.startswith("Learn attention first [1]. Then read the paper [2].") and "[2] [Attention](" in text
     assert chunks[-1]["choices"][0]["finish_reason"] == "stop" and len(chunks[-1]["citations"]) == 2
     assert all("citations" not in c for c in chunks[:-1])
+    assert all("question_cut_from" not in c for c in chunks)  # said only when the question was cut
+
+
+def test_an_overlong_question_is_answered_and_the_response_says_it_was_cut(api):
+    client, chat, key = api
+    question = "What is attention? " + "x" * 5000
+    for stream in (False, True):
+        body = {"model": "tutorbot", "messages": [{"role": "user", "content": question}], "stream": stream}
+        r = client.post("/v1/chat/completions", json=body, headers={"authorization": f"Bearer {key}"})
+        last = json.loads(r.text.split("\n\n")[-3].removeprefix("data: ")) if stream else r.json()
+        assert r.status_code == 200 and last["question_cut_from"] == len(question) > MAX_QUESTION_CHARS
+    assert [c["question"] for c in chat.calls] == [question, question]  # the service cuts, and reports the cut
 
 
 def test_a_malformed_body_or_a_keyless_remote_request_gets_openai_style_errors(api):

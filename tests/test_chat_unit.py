@@ -3,7 +3,14 @@
 import pytest
 from fakes import RanksSentences
 
-from tutorbot.chat.service import ChatInputError, ChatService, Turn, question_language, standalone_query
+from tutorbot.chat.service import (
+    MAX_QUESTION_CHARS,
+    ChatInputError,
+    ChatService,
+    Turn,
+    question_language,
+    standalone_query,
+)
 from tutorbot.llm.client import LLMUnavailable
 from tutorbot.llm.fake import FakeLLM
 from tutorbot.llm.prompts import PromptLibrary
@@ -76,10 +83,25 @@ def test_follow_up_is_rewritten_with_previous_question():
     assert standalone_query("Which paper introduced DDPM?", hist) == "Which paper introduced DDPM?"
 
 
-@pytest.mark.parametrize("bad", ["", "   ", "\x00\x01", "x" * 5000])
+@pytest.mark.parametrize("bad", ["", "   ", "\x00\x01"])
 def test_bad_questions_get_clear_errors(bad):
     with pytest.raises(ChatInputError):
         service(FakeLLM()).ask(bad)
+
+
+def test_an_overlong_question_is_asked_cut_and_the_answer_says_how_long_it_was():
+    llm = FakeLLM("CS336 builds an LLM from scratch [1].")
+    question = "Which course builds an LLM from scratch? " + "x" * 5000
+    a = service(llm).ask(question)
+    assert a.question_cut_from == len(question) and a.grounded
+    asked = llm.calls[0].messages[1]["content"].split("Question: ")[1].split("\n")[0]
+    assert asked == question[:MAX_QUESTION_CHARS]
+
+
+def test_a_question_within_the_limit_is_asked_whole_and_no_cut_is_reported():
+    llm = FakeLLM("CS336 builds an LLM from scratch [1].")
+    question = "Which course builds an LLM from scratch? " + "x" * (MAX_QUESTION_CHARS - 41)
+    assert len(question) == MAX_QUESTION_CHARS and service(llm).ask(question).question_cut_from == 0
 
 
 def test_language_detection():
@@ -156,3 +178,18 @@ def test_stopping_a_stream_keeps_the_turn_with_what_was_shown(tmp_path):
     question, answer = store.get_messages(user, conv)
     assert question.content == "Which course?" and answer.role == "assistant"
     assert answer.content.startswith(shown) and answer.meta["error"] == "stopped"
+
+
+def test_the_cut_is_saved_with_the_turn_so_a_reopened_conversation_can_say_it(tmp_path):
+    from tutorbot.store.learner_store import LearnerStore
+
+    store = LearnerStore(f"sqlite:///{tmp_path / 'l.sqlite3'}")
+    user = store.get_or_create_local_user().id
+    conv = store.create_conversation(user, "t").id
+    s = Settings(_env_file=None, data_dir=tmp_path, retrieval={"min_score": 0.8})
+    chat = ChatService(s, FakeRetriever(HITS), FakeLLM("Stanford CS336 builds an LLM from scratch [1]."),
+                       PromptLibrary(PROJECT_ROOT / "prompts"), store, [])
+    asked = "Which course builds an LLM? " + "x" * 5000
+    chat.ask(asked, user_id=user, conversation_id=conv)
+    question, answer = store.get_messages(user, conv)
+    assert len(question.content) == MAX_QUESTION_CHARS and answer.meta["question_cut_from"] == len(asked)

@@ -67,3 +67,19 @@ def test_ingest_json_is_the_report(env, corpus_copy):
     assert out.exit_code == 0, out.output
     report = json.loads(out.stdout)
     assert report["chunks_total"] > 0 and report["documents_read"] == 5 and isinstance(report["skipped"], list)
+
+
+def test_ask_says_on_stderr_that_an_overlong_question_was_cut_and_answers_on_stdout(env):
+    from types import SimpleNamespace
+
+    from test_chat_unit import service
+
+    from tutorbot.llm.fake import FakeLLM
+
+    chat = service(FakeLLM("Stanford CS336 builds an LLM from scratch [1]."))
+    env.setattr("tutorbot.cli.chat.container", lambda: SimpleNamespace(chat=chat))
+    long = invoke("ask", "Which course builds an LLM from scratch? " + "x" * 5000)
+    short = invoke("ask", "Which course builds an LLM from scratch?")
+    assert long.exit_code == 0 and "CS336" in long.stdout and "cut" not in long.stdout
+    assert long.stderr.strip() == "note: your question was cut to the first 4,000 characters (it had 5,041)"
+    assert short.exit_code == 0 and short.stderr == ""

@@ -215,7 +215,7 @@ def test_chat_service_answers_or_rejects_a_hostile_question_and_stores_only_the_
                                                                                conversation_id=conv)
     except ChatInputError as exc:
         visible = "".join(ch for ch in question if ch.isprintable() or ch in "\t\n").strip()
-        assert not visible or len(question.strip()) > MAX_QUESTION_CHARS, f"rejected a fine question: {exc}"
+        assert not visible, f"rejected a fine question: {exc}"  # an overlong one is cut, not rejected
         assert snapshot(store.engine) == before
         return
     added = added_rows(before, snapshot(store.engine))

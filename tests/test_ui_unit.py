@@ -17,7 +17,7 @@ from conftest import free_port, make_settings
 from markdown_it import MarkdownIt
 
 from tutorbot.chat.conversations import Conversations
-from tutorbot.chat.service import ChatEvent
+from tutorbot.chat.service import MAX_QUESTION_CHARS, ChatEvent, cut_question
 from tutorbot.curriculum.graph import load_curriculum
 from tutorbot.curriculum.models import Goal
 from tutorbot.learner.progress import Progress
@@ -241,9 +241,11 @@ class FakeChat:
 
     def ask_stream(self, question, **kw):
         self.calls.append((question, kw))
+        cut_from = cut_question(question)[1]  # reported as the service reports it
         yield from (ChatEvent("delta", d) for d in self.deltas)
         cite = Citation(n=1, source="roadmaps/a.txt", title="Map", urls=[CATALOG_URL], text="snippet")
-        yield ChatEvent("done", answer=Answer(answer="".join(self.deltas) + " [1]", citations=[cite]))
+        yield ChatEvent("done", answer=Answer(answer="".join(self.deltas) + " [1]", citations=[cite],
+                                              question_cut_from=cut_from))
 
 
 def test_streaming_is_coalesced_and_ends_with_the_cited_answer(store):
@@ -287,14 +289,41 @@ def test_conversations_are_per_learner(store):
     assert "<img" not in reopened[1]["content"]
 
 
-def test_overlong_and_empty_questions_get_messages_in_the_interface_language(store):
+def test_an_empty_question_gets_a_message_in_the_interface_language_and_starts_no_conversation(store):
     uid = store.add_user("cy", "pw-123456").id
     ctl = chat_logic.ChatController(FakeChat(["x"]), Conversations(store), set(), interval=0)
-    long = list(ctl.ask(uid, None, "x" * 5000, [], lang="zh", answer_lang="auto", socratic=False))
     empty = list(ctl.ask(uid, None, "   ", [], lang="en", answer_lang="auto", socratic=False))
-    assert "5000" in long[-1][0][-1]["content"] and "问题太长" in long[-1][0][-1]["content"]
     assert i18n.t("en", "chat.empty") in empty[-1][0][-1]["content"]
     assert store.list_conversations(uid) == []
+
+
+@pytest.mark.parametrize(("lang", "note"), [("en", "Your question was cut to the first 4,000 characters."),
+                                            ("zh", "你的问题已截断，只保留了前 4,000 个字符。")])
+def test_an_overlong_question_is_answered_with_a_note_of_the_cut_in_every_frame(store, lang, note):
+    uid = store.add_user("cy", "pw-123456").id
+    chat = FakeChat(["tok "] * 3)
+    ctl = chat_logic.ChatController(chat, Conversations(store), set(), interval=0)
+    frames = list(ctl.ask(uid, None, "y" * 5000, [], lang=lang, answer_lang="auto", socratic=False))
+    assert all(f[0][-1]["content"].startswith(f"⚠ *{note}*") for f in frames)  # from the first frame to the answer
+    assert frames[-1][2] is not None and "tb-cite" in frames[-1][0][-1]["content"]
+    assert len(chat.calls[0][0]) == 5000  # the service gets the whole question and cuts it itself
+    assert len(frames[-1][0][-2]["content"]) == MAX_QUESTION_CHARS  # the learner's turn shows what was asked
+
+
+def test_a_question_within_the_limit_gets_no_note(store):
+    uid = store.add_user("cy", "pw-123456").id
+    ctl = chat_logic.ChatController(FakeChat(["tok "]), Conversations(store), set(), interval=0)
+    frames = list(ctl.ask(uid, None, "y" * MAX_QUESTION_CHARS, [], lang="en", answer_lang="auto", socratic=False))
+    assert not any("⚠" in f[0][-1]["content"] for f in frames)
+
+
+def test_a_reopened_conversation_still_says_its_question_was_cut(store):
+    uid = store.add_user("cy", "pw-123456").id
+    ctl = chat_logic.ChatController(FakeChat(["x"]), Conversations(store), set(), interval=0)
+    conv = Conversations(store).find_or_create(uid, None, "long")[0].id
+    store.add_message(uid, conv, "user", "y" * MAX_QUESTION_CHARS)
+    store.add_message(uid, conv, "assistant", "Answer", {"language": "en", "question_cut_from": 5000})
+    assert ctl.open(uid, conv, "zh")[1]["content"].startswith("⚠ *你的问题已截断")
 
 
 @pytest.mark.parametrize("text, wanted", [("make me a plan: 10h/week, I know python", True),

@@ -113,6 +113,9 @@ class Answer(BaseModel):
     parts: list[AnswerPart] = Field(default_factory=list, description="Which text the model wrote, which was quoted.")
     gate: GateReport = Field(default_factory=GateReport)
     first_text_s: float | None = Field(None, description="Seconds from the model call to the first shown text.")
+    question_cut_from: int = Field(
+        0, description="The question's length when it was over the limit and only its first characters were asked "
+                       "(chat.service.MAX_QUESTION_CHARS); 0 when it was asked whole.")
 
 
 class RoadmapRef(BaseModel):

@@ -2,10 +2,11 @@
 
 Only what a chat client sends and reads is modelled; the sampling options a client may set
 (temperature, top_p, max_tokens, ...) are accepted and ignored, since the tutor's answers are
-written under the truth gate, not sampled as asked. tutorbot adds two fields of its own: a
+written under the truth gate, not sampled as asked. tutorbot adds fields of its own: a
 request may name a stored ``conversation`` (id or title, as `tutorbot ask --conversation`
 does), and a response carries the answer's structured ``citations`` (on the final chunk when
-streaming) and the ``conversation_id`` the turn was saved in.
+streaming), the ``conversation_id`` the turn was saved in, and ``question_cut_from`` (the
+question's length) when only its first ``MAX_QUESTION_CHARS`` characters were asked.
 """
 
 from __future__ import annotations
@@ -88,6 +89,7 @@ class ChatCompletionResponse(BaseModel):
                                                            "total_tokens": 0})
     citations: list[dict[str, Any]] = Field(default_factory=list)
     conversation_id: str | None = None
+    question_cut_from: int | None = None
 
 
 class DeltaMessage(BaseModel):
@@ -109,9 +111,10 @@ class ChatCompletionChunk(BaseModel):
     choices: list[StreamChoice]
     citations: list[dict[str, Any]] | None = None  # on the final chunk only
     conversation_id: str | None = None
+    question_cut_from: int | None = None  # on the final chunk, when the question was cut
 
     def sse(self) -> str:
-        drop = {k for k in ("citations", "conversation_id") if getattr(self, k) is None}
+        drop = {k for k in ("citations", "conversation_id", "question_cut_from") if getattr(self, k) is None}
         return f"data: {self.model_dump_json(exclude=drop)}\n\n"
 
 

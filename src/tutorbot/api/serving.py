@@ -79,11 +79,13 @@ def thread_id(user_id: int, first: str) -> str:
 
 
 def checked_question(text: str) -> str:
+    """``text`` itself, once it is a question chat can ask (an overlong one is cut by the service, which
+    reports the cut in ``question_cut_from``: the API cuts as every face does, never refuses)."""
     try:
-        return clean_question(text)
+        clean_question(text)
     except ChatInputError as exc:
-        fix = "shorten the question" if exc.reason == "too_long" else "send a question"
-        raise bad_request(f"{exc}: {fix}", f"question_{exc.reason}") from None
+        raise bad_request(f"{exc}: send a question", f"question_{exc.reason}") from None
+    return text
 
 
 def citation_data(c: Citation) -> dict[str, Any]:
@@ -145,7 +147,8 @@ class TutorServing:
         message = ResponseMessage(content=answer.answer + sources_markdown(answer))
         return ChatCompletionResponse(model=p.model, choices=[Choice(message=message)],
                                       citations=[citation_data(c) for c in answer.citations],
-                                      conversation_id=p.conversation_id)
+                                      conversation_id=p.conversation_id,
+                                      question_cut_from=answer.question_cut_from or None)
 
     def stream(self, p: Prepared) -> Iterator[str]:
         """SSE lines: the role, each shown delta, the source list, a final chunk with citations, [DONE]."""
@@ -171,7 +174,8 @@ class Chunks:
 
     def chunk(self, delta: DeltaMessage, answer: Answer | None = None) -> str:
         extra: dict[str, Any] = {} if answer is None else {
-            "citations": [citation_data(c) for c in answer.citations], "conversation_id": self.p.conversation_id}
+            "citations": [citation_data(c) for c in answer.citations], "conversation_id": self.p.conversation_id,
+            "question_cut_from": answer.question_cut_from or None}
         choice = StreamChoice(delta=delta, finish_reason=None if answer is None else "stop")
         return ChatCompletionChunk(id=self.id, created=self.created, model=self.p.model, choices=[choice],
                                    **extra).sse()

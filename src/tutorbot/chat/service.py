@@ -41,9 +41,9 @@ TEXT = {
 class ChatInputError(TutorbotError, ValueError):
     """The question cannot be asked as given; the message says why, ``reason`` says which case."""
 
-    def __init__(self, message: str, reason: Literal["empty", "too_long"], length: int = 0) -> None:
+    def __init__(self, message: str, reason: Literal["empty"]) -> None:
         super().__init__(message)
-        self.reason, self.length = reason, length
+        self.reason = reason
 
 
 @dataclass
@@ -64,15 +64,20 @@ def question_language(text: str) -> Language:
     return detect_lang(text, zh_from=QUESTION_ZH)
 
 
-def clean_question(question: str) -> str:
+def cut_question(question: str) -> tuple[str, int]:
+    """The question as chat asks it, and its length when it was cut to its first ``MAX_QUESTION_CHARS``
+    characters (0 when asked whole): every face tells the learner of the cut, none cuts silently."""
     q = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", " ", question or "")
     q = q.encode("utf-8", "replace").decode("utf-8").strip()
     if not q:
         raise ChatInputError("the question is empty: type a question about the roadmaps", "empty")
     if len(q) > MAX_QUESTION_CHARS:
-        raise ChatInputError(f"the question is too long ({len(q)} characters; the limit is {MAX_QUESTION_CHARS})",
-                             "too_long", len(q))
-    return q
+        return q[:MAX_QUESTION_CHARS].rstrip(), len(q)
+    return q, 0
+
+
+def clean_question(question: str) -> str:
+    return cut_question(question)[0]
 
 
 def standalone_query(question: str, history: list[Turn]) -> str:
@@ -141,8 +146,16 @@ class ChatService:
     def ask_stream(self, question: str, *, user_id: int | None = None, conversation_id: str | None = None,
                    language: str | None = None, socratic: bool = False,
                    history: list[Turn] | None = None) -> Iterator[ChatEvent]:
-        """``history``, when given (an API client sends the whole conversation), replaces the stored one."""
-        question = clean_question(question)
+        """``history``, when given (an API client sends the whole conversation), replaces the stored one.
+        A question over ``MAX_QUESTION_CHARS`` is asked cut, and the answer says so (``question_cut_from``)."""
+        question, cut_from = cut_question(question)
+        for event in self._stream(question, cut_from, user_id, conversation_id, language, socratic, history):
+            if event.answer is not None:
+                event.answer.question_cut_from = cut_from
+            yield event
+
+    def _stream(self, question: str, cut_from: int, user_id: int | None, conversation_id: str | None,
+                language: str | None, socratic: bool, history: list[Turn] | None) -> Iterator[ChatEvent]:
         lang = self._language(question, language)
         if (busy := self.llm.busy()) is not None:  # before retrieval: a turned-away question costs nothing
             yield ChatEvent("delta", str(busy))
@@ -159,10 +172,11 @@ class ChatService:
             try:
                 yield from self._answer(question, query, found.hits, history, lang, socratic, written, user_id)
             except GeneratorExit:  # the learner pressed stop: keep the turn as far as they saw it
-                self._save(user_id, conversation_id, question, self._final(written, found.hits, lang, query, "stopped"))
+                stopped = self._final(written, found.hits, lang, query, "stopped")
+                self._save(user_id, conversation_id, question, stopped, cut_from)
                 raise
             answer = self._final(written, found.hits, lang, query)
-        self._save(user_id, conversation_id, question, answer)
+        self._save(user_id, conversation_id, question, answer, cut_from)
         yield ChatEvent("done", answer=answer)
 
     # -- steps ------------------------------------------------------------------------------
@@ -237,9 +251,11 @@ class ChatService:
         n = self.settings.chat.history_turns * 2
         return history[-n:] if n else []
 
-    def _save(self, user_id: int | None, conversation_id: str | None, question: str, answer: Answer) -> None:
+    def _save(self, user_id: int | None, conversation_id: str | None, question: str, answer: Answer,
+              cut_from: int) -> None:
+        answer.question_cut_from = cut_from  # kept with the turn: a reopened conversation still says it
         if user_id is None or not conversation_id:
             return
         self.store.add_message(user_id, conversation_id, "user", question, {})
-        meta = answer.model_dump(include={"citations", "language", "grounded", "error", "query"})
+        meta = answer.model_dump(include={"citations", "language", "grounded", "error", "query", "question_cut_from"})
         self.store.add_message(user_id, conversation_id, "assistant", answer.answer, meta)

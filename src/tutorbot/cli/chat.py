@@ -18,9 +18,10 @@ def search(question: str, top_k: int = typer.Option(5, "--top-k", "-k", min=1, m
            mode: str = typer.Option("", help="hybrid (default), or a stage of it: bm25, dense, rrf, balanced, scoped."),
            as_json: bool = typer.Option(False, "--json")):
     """Show the chunks retrieval returns for a question."""
-    from tutorbot.chat.service import clean_question
+    from tutorbot.chat.service import cut_question
 
-    question = _guard(lambda: clean_question(question))  # the question exactly as chat would retrieve with it
+    question, cut_from = _guard(lambda: cut_question(question))  # exactly as chat would retrieve with it
+    say_cut(cut_from)
     from tutorbot.retrieval.retriever import MODES
 
     if mode and mode not in MODES:
@@ -121,12 +122,23 @@ def ask(question: str, conversation: str | None = typer.Option(None, "--conversa
             answer = ev.answer or answer
     if answer is None:
         fail("no answer came back: run `tutorbot doctor` to check the model server", 1)
+    say_cut(answer.question_cut_from)
     if as_json:
-        return echo_json(answer.model_dump(include={"answer", "citations", "language", "grounded", "error"}))
+        return echo_json(answer.model_dump(include={"answer", "citations", "language", "grounded", "error",
+                                                  "question_cut_from"}))
     typer.echo(f"\n\n--- answer (checked) ---\n{answer.answer}")
     for cit in answer.citations:
         typer.echo(f"[{cit.n}] {cit.title} > {cit.section} {' '.join(cit.urls[:3])}")
         typer.echo(f"    {' '.join(cit.text.split())[:160]}")
+
+
+def say_cut(cut_from: int) -> None:
+    """On stderr, so the answer on stdout stays the answer (and --json stays JSON)."""
+    from tutorbot.chat.service import MAX_QUESTION_CHARS
+
+    if cut_from:
+        typer.echo(f"note: your question was cut to the first {MAX_QUESTION_CHARS:,} characters "
+                   f"(it had {cut_from:,})", err=True)
 
 
 def _conversation(c: Container, user: int, name: str) -> str:

@@ -15,11 +15,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from tutorbot.chat.conversations import Conversations
-from tutorbot.chat.service import MAX_QUESTION_CHARS, ChatInputError, ChatService, clean_question
+from tutorbot.chat.service import ChatInputError, ChatService, cut_question
 from tutorbot.schemas import Answer
 from tutorbot.store.learner_store import Conversation, NotFound
 from tutorbot.ui.i18n import t
-from tutorbot.ui.render import answer_markdown, display_text, safe_markdown
+from tutorbot.ui.render import answer_markdown, cut_note, display_text, safe_markdown
 
 PLAN_REQUEST = re.compile(r"\b(make|create|build|give|draft|plan)\b.{0,30}\b(study|learning)?\s*plan\b|"
                           r"\bstudy plan\b|\blearning plan\b|(学习|复习)(计划|规划|路线)|(制定|做|定|规划).{0,8}计划",
@@ -49,13 +49,6 @@ def conversation_choices(conversations: list[Conversation]) -> list[tuple[str, s
     return [(c.title or "…", c.id) for c in conversations]
 
 
-def input_error(exc: ChatInputError, lang: str) -> str:
-    """The service's input errors, in the interface language."""
-    if exc.reason == "too_long":
-        return "⚠ " + t(lang, "chat.too_long", n=exc.length, limit=MAX_QUESTION_CHARS)
-    return "⚠ " + t(lang, "chat.empty")
-
-
 def history_from_store(messages: list[Any], lang: str, allowed: set[str]) -> History:
     """Chatbot messages for a stored conversation; assistant turns get their citation cards back."""
     shown: History = []
@@ -69,7 +62,7 @@ def history_from_store(messages: list[Any], lang: str, allowed: set[str]) -> His
 
 
 def _answer_meta(meta: dict[str, Any]) -> dict[str, Any]:
-    keep = ("citations", "language", "grounded", "error", "query")
+    keep = ("citations", "language", "grounded", "error", "query", "question_cut_from")
     return {k: v for k, v in (meta or {}).items() if k in keep}
 
 
@@ -100,23 +93,24 @@ class ChatController:
             answer_lang: str, socratic: bool) -> Iterator[tuple[History, str | None, Answer | None]]:
         """Yields (history, conversation id, final answer or None) at most once per interval."""
         try:
-            question = clean_question(message)
-        except ChatInputError as exc:
-            yield [*shown, {"role": "assistant", "content": input_error(exc, lang)}], conv_id, None
+            question, cut_from = cut_question(message)  # the service's own cut: its answer will report the same
+        except ChatInputError:
+            yield [*shown, {"role": "assistant", "content": "⚠ " + t(lang, "chat.empty")}], conv_id, None
             return
         conv_id = self.convs.find_or_create(user_id, conv_id, question)[0].id
+        note = cut_note(cut_from, lang)
         history = [*shown, {"role": "user", "content": safe_markdown(question, set())},
-                   {"role": "assistant", "content": "…"}]
+                   {"role": "assistant", "content": note + "…"}]
         yield history, conv_id, None
         tick, text = Coalescer(self.interval), ""
-        events = self.chat.ask_stream(question, user_id=user_id, conversation_id=conv_id,
+        events = self.chat.ask_stream(message, user_id=user_id, conversation_id=conv_id,
                                       language=None if answer_lang == "auto" else answer_lang, socratic=socratic)
         for event in events:
             if event.kind == "delta":
                 text += event.text
                 if tick.ready():
                     shown_md = safe_markdown(display_text(text, lang), self.allowed)
-                    history[-1] = {"role": "assistant", "content": shown_md + " ▌"}
+                    history[-1] = {"role": "assistant", "content": note + shown_md + " ▌"}
                     yield history, conv_id, None
             elif event.answer is not None:
                 final = answer_markdown(event.answer, lang, self.allowed, key=str(len(history) - 1))

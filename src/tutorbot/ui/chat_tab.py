@@ -14,6 +14,7 @@ import gradio as gr
 from gradio.components.chatbot import ExampleMessage
 
 from tutorbot.chat.markdown import escape
+from tutorbot.chat.service import MAX_QUESTION_CHARS
 from tutorbot.ui.chat_logic import ChatController, wants_plan
 from tutorbot.ui.choices import answer_lang_choices
 from tutorbot.ui.context import UIContext
@@ -21,6 +22,9 @@ from tutorbot.ui.i18n import Labels, t
 from tutorbot.ui.plan_logic import draft_summary
 
 CHAT_HEIGHT = 560
+# A runaway paste stops in the browser; anything over the service's limit still reaches it, so the
+# service cuts the question and the answer says so (a box as long as the limit would cut silently).
+BOX_MAX_CHARS = 25 * MAX_QUESTION_CHARS
 
 
 def examples(lang: str) -> list[ExampleMessage]:
@@ -66,7 +70,8 @@ def _conversation(L: Labels) -> dict[str, Any]:
     L.add(bot, lambda lang: {"placeholder": t(lang, "chat.welcome"), "examples": examples(lang)})
     with gr.Row(equal_height=True):
         box = L.add(gr.Textbox(placeholder=t("en", "chat.input"), show_label=False, scale=6, lines=1, max_lines=6,
-                               max_length=4000, elem_id="tb-question", autofocus=True), placeholder="chat.input")
+                               max_length=BOX_MAX_CHARS, elem_id="tb-question", autofocus=True),
+                    placeholder="chat.input")
         send = L.add(gr.Button(t("en", "chat.send"), variant="primary", scale=1, min_width=90, elem_id="tb-send"),
                      value="chat.send")
         stop = L.add(gr.Button(t("en", "chat.stop"), variant="stop", scale=1, min_width=90, visible=False,

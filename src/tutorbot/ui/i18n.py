@@ -57,8 +57,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "chat.title_box": ("Title of this conversation", "对话标题"),
     "chat.sources": ("Sources", "来源"),
     "chat.open": ("open", "打开"),
-    "chat.too_long": ("The question is too long ({n} characters; the limit is {limit}): shorten it and ask again.",
-                      "问题太长（{n} 个字符，上限 {limit}）：请缩短后再问。"),
+    "chat.cut": ("Your question was cut to the first {limit} characters.",
+                 "你的问题已截断，只保留了前 {limit} 个字符。"),
     "chat.empty": ("Type a question about the roadmaps first.", "请先输入一个关于学习路线的问题。"),
     "chat.not_found": ("That conversation no longer exists.", "该对话已不存在。"),
     "chat.plan_offer": (("It sounds like you want a study plan. I read: {summary}. "

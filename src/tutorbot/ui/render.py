@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from tutorbot.chat.markdown import rewrite
+from tutorbot.chat.service import MAX_QUESTION_CHARS
 from tutorbot.schemas import Answer, Citation
 from tutorbot.ui.i18n import t
 from tutorbot.ui.passages import cited_sentences, link_markers, passage_html
@@ -46,7 +47,13 @@ def answer_markdown(answer: Answer, lang: str, allowed: set[str], key: str = "0"
     urls = allowed | allowed_set(u for c in answer.citations for u in (*c.urls, c.source) if "://" in u)
     body = link_markers(safe_markdown(display_text(answer.answer, lang), urls), key, {c.n for c in answer.citations})
     cards = citation_cards(answer.citations, lang, urls, key, answer.answer)
-    return body + (f"\n\n{cards}" if cards else "")
+    return cut_note(answer.question_cut_from, lang) + body + (f"\n\n{cards}" if cards else "")
+
+
+def cut_note(cut_from: int, lang: str) -> str:
+    """The line that opens the answer to a question the service cut (empty when it was asked whole): first,
+    so the streamed answer and the final one start alike and the learner reads it before the answer."""
+    return f"⚠ *{t(lang, 'chat.cut', limit=f'{MAX_QUESTION_CHARS:,}')}*\n\n" if cut_from else ""
 
 
 def display_text(text: str, lang: str) -> str:
