@@ -58,6 +58,7 @@ class TopicMastery(BaseModel):
     recent: float | None = Field(None, description="Recency-weighted mean of the last attempts' scores.")
     retention: float | None = Field(None, description="Mean FSRS retrievability of the topic's reviewed cards.")
     attempts: int = 0
+    right: int = Field(0, description="How many of the newest ``window`` attempts were answered correctly.")
     cards: int = 0
 
 
@@ -142,7 +143,7 @@ def topic_mastery(scheduler: Scheduler, attempts: Iterable[ScoredAttempt], cards
         retention = sum(recall[topic]) / len(recall[topic]) if recall.get(topic) else None
         out[topic] = TopicMastery(topic=topic, score=_blend(recent, retention, card_weight), recent=recent,
                                   retention=retention, attempts=len(by_topic.get(topic, [])),
-                                  cards=card_count.get(topic, 0))
+                                  right=_right(by_topic.get(topic, []), window), cards=card_count.get(topic, 0))
     return out
 
 
@@ -153,8 +154,13 @@ def mastery(scheduler: Scheduler, attempts: Iterable[ScoredAttempt], cards: Iter
 
 
 def weak_topics(report: Mapping[str, TopicMastery], threshold: float = 0.6, min_attempts: int = 1) -> list[str]:
-    """Topics below ``threshold`` with enough attempts to judge, weakest first."""
-    weak = [m for m in report.values() if m.attempts >= min_attempts and m.score < threshold]
+    """Topics below ``threshold``, or with no right answer among the recent ones, weakest first.
+
+    The second rule is for few answers: right after a quiz every card was just reviewed, so its
+    retention is 1.0 and lifts the blended score even when every answer was wrong (three answers
+    graded 0.45 score 0.615). A learner who got none of a topic's questions right must see it as weak.
+    """
+    weak = [m for m in report.values() if m.attempts >= min_attempts and (m.score < threshold or m.right == 0)]
     return [m.topic for m in sorted(weak, key=lambda m: (m.score, m.topic))]
 
 
@@ -188,6 +194,11 @@ def _recent_score(attempts: Sequence[ScoredAttempt], window: int, decay: float) 
         return None
     weights = [decay**i for i in range(len(newest))]
     return sum(w * a.score for w, a in zip(weights, newest, strict=True)) / sum(weights)
+
+
+def _right(attempts: Sequence[ScoredAttempt], window: int) -> int:
+    newest = sorted(attempts, key=lambda a: a.created_at, reverse=True)[:window]
+    return sum(a.score >= CORRECT for a in newest)
 
 
 def _blend(recent: float | None, retention: float | None, card_weight: float) -> float:
