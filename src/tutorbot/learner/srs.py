@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Protocol
 
 from fsrs import Card, Rating, Scheduler, State
@@ -164,14 +164,16 @@ def weak_topics(report: Mapping[str, TopicMastery], threshold: float = 0.6, min_
     return [m.topic for m in sorted(weak, key=lambda m: (m.score, m.topic))]
 
 
-def forecast(cards: Iterable[TopicCard], now: datetime, days: int = 14) -> list[tuple[date, int]]:
-    """Cards due per UTC day for ``days`` days from today; overdue cards count on today."""
+def forecast(cards: Iterable[TopicCard], now: datetime, days: int = 14,
+             tz: tzinfo = UTC) -> list[tuple[date, int]]:
+    """Cards due per calendar day in ``tz`` (the learner's days) for ``days`` days from today; overdue
+    cards count on today."""
     if days < 1:
         raise ValueError(f"forecast days must be at least 1, got {days}")
-    today = _utc(now).date()
+    today = _utc(now).astimezone(tz).date()
     counts = [0] * days
     for c in cards:
-        offset = max(0, (_utc(c.due).date() - today).days)
+        offset = max(0, (_utc(c.due).astimezone(tz).date() - today).days)
         if offset < days:
             counts[offset] += 1
     return [(today + timedelta(days=i), n) for i, n in enumerate(counts)]
