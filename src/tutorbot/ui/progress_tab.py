@@ -41,7 +41,7 @@ def frames(view: ProgressView, lang: str, tz: str | None = None) -> tuple[Any, A
     # Explicit dtypes: an empty first frame must not make the chart treat mastery as a category.
     mastery = pd.DataFrame({"topic": pd.Series([n for n, _ in view.mastery], dtype=object),
                             "mastery": pd.Series([m for _, m in view.mastery], dtype=float)})
-    # Days as ISO text: one bar per day (a date axis would draw a line through empty days), in order.
+    # Days as ISO text, a category each: one bar per day, in date order (sort="x"); a time axis would bin them.
     due = pd.DataFrame({"day": pd.Series([d.isoformat() for d, _ in view.due], dtype=object),
                         "due": pd.Series([n for _, n in view.due], dtype=int)})
     cols = [t(lang, k) for k in ("col.when", "col.topic", "col.question", "col.score", "col.correct")]
@@ -51,7 +51,7 @@ def frames(view: ProgressView, lang: str, tz: str | None = None) -> tuple[Any, A
 
 
 def next_review(view: ProgressView, lang: str, tz: str | None = None) -> str:
-    """"Next review: <date time> (<zone>)" in the browser's zone, or "" without cards."""
+    """The line naming the earliest card's due time in the browser's zone (and the zone), empty without cards."""
     if view.next_review is None:
         return ""
     when, where = view.next_review, zone(tz)

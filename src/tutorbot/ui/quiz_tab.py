@@ -136,8 +136,9 @@ def build_quiz_tab(ctx: UIContext) -> dict[str, Any]:
         if state is not None:
             state = state.model_copy(update={"index": state.index + 1})
         # A finished quiz has just scheduled its cards and may have made topics weak: due count and topics change.
+        ended = state is not None and state.finished
         return (state, *view(state, lang, cur), due_line(ctx.identity.user_id(request), lang),
-                topics(src, picked, lang, request))
+                topics(src, picked, lang, request) if ended else gr.update())
 
     def topics(src: str, picked: str | None, lang: str, request: gr.Request):
         """The topics of ``src``; the learner's pick stays picked while it is one of them."""
