@@ -209,6 +209,43 @@ def test_a_wrong_answer_shows_the_explaining_sentence_and_its_citation(page):
     shot(page, "quiz-feedback")
 
 
+def dropdown_options(pg, dropdown: str) -> list[str]:
+    pg.click(f"{dropdown} input")
+    options = pg.locator("[data-testid=dropdown-option]").all_inner_texts()
+    pg.keyboard.press("Escape")
+    return [o.strip().splitlines()[-1].strip() for o in options]  # the picked one starts with a "✓" line
+
+
+def test_a_quizs_wrongly_answered_topic_shows_as_weak_and_quiz_me_on_it_starts_a_quiz_on_it(page):
+    open_tab(page, "quiz")
+    choose(page, "#tb-quiz-topic", "Attention & the Transformer")
+    for label in ("Multiple choice", "True / false", "Fill in the blank"):  # blanks only: a typed wrong answer
+        page.locator("#tb-quiz-types label", has_text=label).click()
+    page.click("#tb-quiz-start")
+    asked = set()  # a thin topic borrows its neighbours' facts: the header names each question's topic
+    for _ in range(3):
+        page.wait_for_selector("#tb-quiz-question", state="visible", timeout=ANSWER_S * 1000)
+        asked.add(page.locator("#tb-quiz-question").inner_text().split("\n")[0].split(" · ", 1)[1].strip())
+        page.fill("#tb-quiz-text textarea", "certainly not the answer")
+        page.click("#tb-quiz-submit")
+        page.wait_for_selector("#tb-quiz-next", state="visible", timeout=ANSWER_S * 1000)
+        page.click("#tb-quiz-next")
+    page.wait_for_function("document.querySelector('#tb-quiz-score').innerText.includes('0 of 3')")
+    open_tab(page, "progress")
+    page.wait_for_selector("#tb-weak-quiz", state="visible")
+    weak = dropdown_options(page, "#tb-weak-topic")
+    assert asked <= set(weak), (asked, weak)  # every topic answered all wrong is weak
+    topic = page.input_value("#tb-weak-topic input")  # the weakest is picked already (no second click on the list)
+    assert topic in weak
+    page.click("#tb-weak-quiz")
+    page.wait_for_selector("#tb-tab-quiz", state="visible")
+    assert page.locator("#tb-quiz-source label", has_text="My weak topics").locator("input").is_checked()
+    page.wait_for_function("(t) => document.querySelector('#tb-quiz-topic input').value === t", arg=topic)
+    page.wait_for_selector("#tb-quiz-question", state="visible", timeout=ANSWER_S * 1000)
+    assert page.locator("#tb-quiz-question").inner_text().startswith("Question 1 of 3")
+    shot(page, "progress-weak-quiz")
+
+
 def test_library_filters(page):
     open_tab(page, "library")
     page.wait_for_selector("#tb-library tbody tr")

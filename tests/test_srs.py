@@ -123,11 +123,26 @@ def test_mastery_blends_card_retention(scheduler) -> None:
 
 
 def test_weak_topics(scheduler) -> None:
-    attempts = _attempts("good", [1.0, 1.0]) + _attempts("bad", [0.0, 0.2]) + _attempts("meh", [0.5])
+    attempts = _attempts("good", [1.0, 1.0]) + _attempts("bad", [0.0, 0.2]) + _attempts("meh", [1.0, 0.0, 0.5])
     report = srs.topic_mastery(scheduler, attempts, [], T0)
     assert srs.weak_topics(report) == ["bad", "meh"]  # weakest first
-    assert srs.weak_topics(report, min_attempts=2) == ["bad"]
-    assert srs.weak_topics(report, threshold=0.2) == ["bad"]  # bad ≈ 0.12, meh = 0.5
+    assert srs.weak_topics(report, min_attempts=3) == ["meh"]
+    assert srs.weak_topics(report, threshold=0.2) == ["bad"]  # bad ≈ 0.12 and never right; meh ≈ 0.43, right once
+
+
+def test_a_topic_answered_all_wrong_is_weak_right_after_the_quiz_although_its_cards_were_just_seen(scheduler):
+    # Answers graded 0.45 are wrong (rated Again), yet the just-reviewed cards' retention of 1.0 lifts the
+    # blended score to 0.615, above the threshold: with so few answers, "none right" must decide.
+    attempts = _attempts("t", [0.45, 0.45, 0.45])
+    cards = [Crd(topic="t", state=s, due=s.due) for s, _ in (srs.review(scheduler, None, 0.45, T0) for _ in range(3))]
+    report = srs.topic_mastery(scheduler, attempts, cards, T0 + timedelta(minutes=3))
+    assert report["t"].score > 0.6 and report["t"].right == 0
+    assert srs.weak_topics(report) == ["t"]
+
+
+def test_one_right_answer_among_few_keeps_a_topic_off_the_weak_list_when_its_score_is_good(scheduler):
+    report = srs.topic_mastery(scheduler, _attempts("t", [0.7, 0.7, 1.0]), [], T0)
+    assert report["t"].right == 1 and srs.weak_topics(report) == []
 
 
 def test_forecast_counts_per_day() -> None:

@@ -21,7 +21,7 @@ from tutorbot.chat.service import MAX_QUESTION_CHARS, ChatEvent, cut_question
 from tutorbot.curriculum.graph import load_curriculum
 from tutorbot.curriculum.models import Goal
 from tutorbot.learner.progress import Progress
-from tutorbot.learner.srs import CardState, new_scheduler
+from tutorbot.learner.srs import CardState, TopicMastery, new_scheduler
 from tutorbot.llm.fake import FakeLLM
 from tutorbot.plans.models import Phase, Plan, PlanResource, Week, WeekTopic
 from tutorbot.plans.service import needs_guidance, plan_stage
@@ -435,12 +435,13 @@ def test_progress_view_reports_mastery_forecast_history_and_streak(store, curric
                              question={"question": "Which?"}, answer="a", score=score, correct=score > 0.5)
     store.upsert_card(uid, "x1.0", topic="python_pytorch", front="f", back="b",
                       state=CardState.new(T0 + timedelta(days=2)))
-    report = {"python_pytorch": SimpleNamespace(topic="python_pytorch", score=0.4)}
+    report = {"python_pytorch": TopicMastery(topic="python_pytorch", score=0.4, attempts=2, right=1)}
     progress = Progress(store, new_scheduler(fuzz=False), clock=lambda: T0, names=curriculum)
     progress.mastery = lambda user_id: report
     view = progress.view(uid, "zh")
     assert view.mastery == [("PyTorch 基础", 40.0)] and view.streak == 1 and view.attempts == 2
     assert [n for _, n in view.due][:3] == [0, 0, 1]
+    assert view.weak == [("PyTorch 基础", "python_pytorch")] and view.next_review == T0 + timedelta(days=2)
     _, due, history = progress_tab.frames(view, "zh")
     assert list(history.columns)[:2] == ["时间", "主题"] and len(history) == 2 and len(due) == 14
     assert "连续学习" in progress_tab.summary(view, "zh")

@@ -8,7 +8,7 @@ dependency runs quiz → learner ← plans, so plans and quizzes never import ea
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any, Protocol
 
 from pydantic import BaseModel
@@ -33,7 +33,9 @@ class HistoryRow(BaseModel):
 
 class ProgressView(BaseModel):
     mastery: list[tuple[str, float]]  # (topic name, percent), weakest first
-    due: list[tuple[date, int]]
+    weak: list[tuple[str, str]] = []  # (topic name, topic id) of the weak topics, weakest first
+    due: list[tuple[date, int]]  # reviews due per day in the learner's time zone
+    next_review: datetime | None = None  # the earliest card's due time (UTC)
     history: list[HistoryRow]
     streak: int
     attempts: int
@@ -51,18 +53,20 @@ class Progress:
         return topic_mastery(self.scheduler, self.store.attempts(user_id), self.store.cards(user_id), self.clock())
 
     def weak_topics(self, user_id: int, threshold: float = 0.6) -> list[str]:
-        """Topics below ``threshold`` mastery, weakest first."""
+        """Topics below ``threshold`` mastery or with no recent right answer, weakest first."""
         return weak_topics(self.mastery(user_id), threshold)
 
-    def view(self, user_id: int, lang: str) -> ProgressView:
-        """Everything the Progress tab shows for one learner."""
+    def view(self, user_id: int, lang: str, tz: tzinfo = UTC) -> ProgressView:
+        """Everything the Progress tab shows for one learner; days are counted in the time zone ``tz``."""
         now, name = self.clock(), self._namer(lang)
-        attempts, cards = self.store.attempts(user_id), self.store.cards(user_id)
-        mastery = sorted(((name(m.topic), round(100 * m.score, 1)) for m in self.mastery(user_id).values()),
+        attempts, cards, report = self.store.attempts(user_id), self.store.cards(user_id), self.mastery(user_id)
+        mastery = sorted(((name(m.topic), round(100 * m.score, 1)) for m in report.values()),
                          key=lambda x: (x[1], x[0]))
         active = [a.created_at for a in attempts] + [r.reviewed_at for r in self.store.review_log(user_id)]
-        history = [_history_row(a, name) for a in attempts[:HISTORY_ROWS]]
-        return ProgressView(mastery=mastery, due=forecast(cards, now, FORECAST_DAYS), history=history,
+        upcoming = min((c.due for c in cards), default=None)
+        return ProgressView(mastery=mastery, weak=[(name(tid), tid) for tid in weak_topics(report)],
+                            due=forecast(cards, now, FORECAST_DAYS, tz), next_review=upcoming,
+                            history=[_history_row(a, name) for a in attempts[:HISTORY_ROWS]],
                             streak=streak(active, now.date()), attempts=len(attempts), cards=len(cards))
 
     def _namer(self, lang: str) -> Callable[[str], str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Protocol
 
 from fsrs import Card, Rating, Scheduler, State
@@ -58,6 +58,7 @@ class TopicMastery(BaseModel):
     recent: float | None = Field(None, description="Recency-weighted mean of the last attempts' scores.")
     retention: float | None = Field(None, description="Mean FSRS retrievability of the topic's reviewed cards.")
     attempts: int = 0
+    right: int = Field(0, description="How many of the newest ``window`` attempts were answered correctly.")
     cards: int = 0
 
 
@@ -142,7 +143,7 @@ def topic_mastery(scheduler: Scheduler, attempts: Iterable[ScoredAttempt], cards
         retention = sum(recall[topic]) / len(recall[topic]) if recall.get(topic) else None
         out[topic] = TopicMastery(topic=topic, score=_blend(recent, retention, card_weight), recent=recent,
                                   retention=retention, attempts=len(by_topic.get(topic, [])),
-                                  cards=card_count.get(topic, 0))
+                                  right=_right(by_topic.get(topic, []), window), cards=card_count.get(topic, 0))
     return out
 
 
@@ -153,19 +154,26 @@ def mastery(scheduler: Scheduler, attempts: Iterable[ScoredAttempt], cards: Iter
 
 
 def weak_topics(report: Mapping[str, TopicMastery], threshold: float = 0.6, min_attempts: int = 1) -> list[str]:
-    """Topics below ``threshold`` with enough attempts to judge, weakest first."""
-    weak = [m for m in report.values() if m.attempts >= min_attempts and m.score < threshold]
+    """Topics below ``threshold``, or with no right answer among the recent ones, weakest first.
+
+    The second rule is for few answers: right after a quiz every card was just reviewed, so its
+    retention is 1.0 and lifts the blended score even when every answer was wrong (three answers
+    graded 0.45 score 0.615). A learner who got none of a topic's questions right must see it as weak.
+    """
+    weak = [m for m in report.values() if m.attempts >= min_attempts and (m.score < threshold or m.right == 0)]
     return [m.topic for m in sorted(weak, key=lambda m: (m.score, m.topic))]
 
 
-def forecast(cards: Iterable[TopicCard], now: datetime, days: int = 14) -> list[tuple[date, int]]:
-    """Cards due per UTC day for ``days`` days from today; overdue cards count on today."""
+def forecast(cards: Iterable[TopicCard], now: datetime, days: int = 14,
+             tz: tzinfo = UTC) -> list[tuple[date, int]]:
+    """Cards due per calendar day in ``tz`` (the learner's days) for ``days`` days from today; overdue
+    cards count on today."""
     if days < 1:
         raise ValueError(f"forecast days must be at least 1, got {days}")
-    today = _utc(now).date()
+    today = _utc(now).astimezone(tz).date()
     counts = [0] * days
     for c in cards:
-        offset = max(0, (_utc(c.due).date() - today).days)
+        offset = max(0, (_utc(c.due).astimezone(tz).date() - today).days)
         if offset < days:
             counts[offset] += 1
     return [(today + timedelta(days=i), n) for i, n in enumerate(counts)]
@@ -188,6 +196,11 @@ def _recent_score(attempts: Sequence[ScoredAttempt], window: int, decay: float) 
         return None
     weights = [decay**i for i in range(len(newest))]
     return sum(w * a.score for w, a in zip(weights, newest, strict=True)) / sum(weights)
+
+
+def _right(attempts: Sequence[ScoredAttempt], window: int) -> int:
+    newest = sorted(attempts, key=lambda a: a.created_at, reverse=True)[:window]
+    return sum(a.score >= CORRECT for a in newest)
 
 
 def _blend(recent: float | None, retention: float | None, card_weight: float) -> float:

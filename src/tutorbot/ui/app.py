@@ -24,7 +24,7 @@ from tutorbot.ui.context import Services, UIContext
 from tutorbot.ui.i18n import Labels, choose_lang, pick_lang, t
 from tutorbot.ui.library_tab import build_library_tab
 from tutorbot.ui.plan_tab import build_plan_tab
-from tutorbot.ui.progress_tab import TZ_JS, build_progress_tab
+from tutorbot.ui.progress_tab import TZ_JS, build_progress_tab, link_to_quiz
 from tutorbot.ui.quiz_tab import build_quiz_tab
 from tutorbot.ui.status import HealthCache
 from tutorbot.ui.theme import CSS, make_theme
@@ -117,6 +117,7 @@ def _wire(ctx: UIContext, demo: Any, built: dict, tabs: Any, status: Any, who: A
     for key in ("progress", "quiz"):  # what they show changes while the learner is elsewhere
         for part in (built[key], *built[key].get("parts", [])):
             _on_select(built[key]["tab"], part, quick)
+    link_to_quiz(ctx, tabs, built["progress"], built["quiz"])
     chat, plan = built["chat"], built["plan"]
     chat["open_plan"].click(plan["fill_from_draft"], [chat["draft"]], plan["form"], **quick).then(
         lambda lang: (gr.Tabs(selected="plan"), t(lang, "plan.filled")), [ctx.lang], [tabs, plan["note"]], **quick)

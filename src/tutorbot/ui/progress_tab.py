@@ -1,14 +1,16 @@
-"""UI stage, Progress tab: mastery per topic (bar chart), due reviews ahead (line chart),
-quiz history (table) and the learner's streak.
+"""UI stage, Progress tab: the weak topics (each one click from a quiz on it), mastery per topic (bar
+chart), reviews due per day ahead (bar chart) with the next review's time, quiz history (table) and the
+learner's streak.
 
 Everything shown comes from the learner's ``Progress`` (``learner/progress.py``); this module only
 shapes it into data frames for Gradio's native plot components. A chart with nothing to draw is
-hidden behind a plain sentence (an empty plot shows a "0.000000" axis), and times are shown in the
-browser's time zone (read by the page when the tab opens; UTC until then).
+hidden behind a plain sentence (an empty plot shows a "0.000000" axis), and times and days are in the
+browser's time zone (read by the page when the tab opens; UTC until then, and the zone is named).
 """
 
 from __future__ import annotations
 
+from collections.abc import Container
 from datetime import UTC, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,7 +19,8 @@ import gradio as gr
 
 from tutorbot.learner.progress import ProgressView
 from tutorbot.ui.context import UIContext
-from tutorbot.ui.i18n import t
+from tutorbot.ui.i18n import Labels, t
+from tutorbot.ui.quiz_logic import QuizOps
 
 TZ_JS = "() => { try { return Intl.DateTimeFormat().resolvedOptions().timeZone || ''; } catch (e) { return ''; } }"
 
@@ -38,7 +41,8 @@ def frames(view: ProgressView, lang: str, tz: str | None = None) -> tuple[Any, A
     # Explicit dtypes: an empty first frame must not make the chart treat mastery as a category.
     mastery = pd.DataFrame({"topic": pd.Series([n for n, _ in view.mastery], dtype=object),
                             "mastery": pd.Series([m for _, m in view.mastery], dtype=float)})
-    due = pd.DataFrame({"day": pd.to_datetime([d for d, _ in view.due]),
+    # Days as ISO text, a category each: one bar per day, in date order (sort="x"); a time axis would bin them.
+    due = pd.DataFrame({"day": pd.Series([d.isoformat() for d, _ in view.due], dtype=object),
                         "due": pd.Series([n for _, n in view.due], dtype=int)})
     cols = [t(lang, k) for k in ("col.when", "col.topic", "col.question", "col.score", "col.correct")]
     rows = [(r.when.astimezone(zone(tz)).strftime("%Y-%m-%d %H:%M"), r.topic, r.question, f"{round(100 * r.score)}%",
@@ -46,13 +50,47 @@ def frames(view: ProgressView, lang: str, tz: str | None = None) -> tuple[Any, A
     return mastery, due, pd.DataFrame(rows, columns=cols)
 
 
+def next_review(view: ProgressView, lang: str, tz: str | None = None) -> str:
+    """The line naming the earliest card's due time in the browser's zone (and the zone), empty without cards."""
+    if view.next_review is None:
+        return ""
+    when, where = view.next_review, zone(tz)
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)  # the store keeps UTC; SQLite drops the zone
+    return t(lang, "progress.next_review", when=when.astimezone(where).strftime("%Y-%m-%d %H:%M"), zone=str(where))
+
+
+def empty_note(view: ProgressView, lang: str) -> str:
+    """The sentence shown instead of an empty forecast chart, or "" when it has bars to draw."""
+    if any(n for _, n in view.due):
+        return ""
+    return t(lang, "progress.no_reviews_soon" if view.cards else "progress.no_reviews")
+
+
 def shown(view: ProgressView, lang: str, tz: str | None = None) -> list[Any]:
-    """Updates for (bars, line, table, note): a chart only when it has something to draw, else the note."""
+    """Updates for (mastery bars, forecast bars, next review, table, note): a chart only when it has
+    something to draw, else the note."""
     mastery, due, history = frames(view, lang, tz)
-    reviews = any(n for _, n in view.due)
-    note = "" if reviews else t(lang, "progress.no_reviews")
-    return [gr.update(value=mastery, visible=bool(view.mastery)), gr.update(value=due, visible=reviews),
-            gr.update(value=history, visible=bool(view.history)), gr.update(value=note, visible=bool(note))]
+    note, when = empty_note(view, lang), next_review(view, lang, tz)
+    return [gr.update(value=mastery, visible=bool(view.mastery)), gr.update(value=due, visible=not note),
+            gr.update(value=when, visible=bool(when)), gr.update(value=history, visible=bool(view.history)),
+            gr.update(value=note, visible=bool(note))]
+
+
+def weak_shown(view: ProgressView, known: Container[str]) -> list[Any]:
+    """Updates for (weak topic picker, "quiz me" button): the learner's weak topics that a quiz can be
+    made on, weakest first and picked; both hidden when there are none."""
+    choices = [(name, tid) for name, tid in view.weak if tid in known]
+    return [gr.update(choices=choices, value=choices[0][1] if choices else None, visible=bool(choices)),
+            gr.update(visible=bool(choices))]
+
+
+def quiz_me_on(topic_id: str | None, choices: list[tuple[str, str]]) -> tuple[Any, Any, Any]:
+    """(tabs, quiz source, quiz topic) updates that open the Quiz tab on the weak topic ``topic_id``."""
+    if not topic_id:  # nothing picked: the Quiz tab's own "choose a topic" message explains
+        return gr.Tabs(selected="quiz"), gr.update(), gr.update(value=None)
+    if topic_id not in {tid for _, tid in choices}:  # weak a moment ago; keep the learner's pick choosable
+        choices = [*choices, (topic_id, topic_id)]
+    return gr.Tabs(selected="quiz"), gr.update(value="weak"), gr.update(choices=choices, value=topic_id)
 
 
 def summary(view: ProgressView, lang: str) -> str:
@@ -61,19 +99,36 @@ def summary(view: ProgressView, lang: str) -> str:
     return t(lang, "progress.streak", n=view.streak, attempts=view.attempts, cards=view.cards)
 
 
-def build_progress_tab(ctx: UIContext) -> dict[str, Any]:
-    L = ctx.labels
-    with gr.Row():
-        headline = gr.Markdown(elem_id="tb-streak")
-        refresh_btn = L.add(gr.Button(t("en", "progress.refresh"), size="sm", scale=0), value="progress.refresh")
+def _weak_row(L: Labels) -> tuple[Any, Any]:
+    with gr.Row(equal_height=True):
+        pick = L.add(gr.Dropdown([], label=t("en", "progress.weak"), elem_id="tb-weak-topic", visible=False,
+                                 scale=3), label="progress.weak")
+        go = L.add(gr.Button(t("en", "progress.quiz_me"), variant="primary", elem_id="tb-weak-quiz", visible=False,
+                             scale=1), value="progress.quiz_me")
+    return pick, go
+
+
+def _charts(L: Labels) -> tuple[Any, Any]:
     with gr.Row():
         bars = gr.BarPlot(x="topic", y="mastery", y_lim=[0, 100], height=380, label=t("en", "progress.mastery"),
                           x_title=" ", y_title="%", sort="y", elem_id="tb-mastery", x_label_angle=-30,
                           visible=False)
-        line = gr.LinePlot(x="day", y="due", height=380, label=t("en", "progress.forecast"), x_title=" ",
-                           y_title=t("en", "col.due"), elem_id="tb-forecast", visible=False)
+        ahead = gr.BarPlot(x="day", y="due", height=380, label=t("en", "progress.forecast"), x_title=" ",
+                           y_title=t("en", "col.due"), sort="x", x_label_angle=-45, elem_id="tb-forecast",
+                           visible=False)
     L.add(bars, label="progress.mastery")
-    L.add(line, lambda lang: {"label": t(lang, "progress.forecast"), "y_title": t(lang, "col.due")})
+    L.add(ahead, lambda lang: {"label": t(lang, "progress.forecast"), "y_title": t(lang, "col.due")})
+    return bars, ahead
+
+
+def build_progress_tab(ctx: UIContext) -> dict[str, Any]:
+    L, known = ctx.labels, set(ctx.services.curriculum.ids)
+    with gr.Row():
+        headline = gr.Markdown(elem_id="tb-streak")
+        refresh_btn = L.add(gr.Button(t("en", "progress.refresh"), size="sm", scale=0), value="progress.refresh")
+    pick, go = _weak_row(L)
+    bars, ahead = _charts(L)
+    when = gr.Markdown(elem_id="tb-next-review", visible=False)
     table = L.add(gr.Dataframe(label=t("en", "progress.history"), interactive=False, wrap=True, elem_id="tb-history",
                                max_height=360, column_widths=["15%", "22%", "47%", "8%", "8%"], visible=False),
                   label="progress.history")
@@ -81,11 +136,23 @@ def build_progress_tab(ctx: UIContext) -> dict[str, Any]:
     tz = gr.Textbox(visible=False, elem_id="tb-tz")  # the browser's time zone, filled by TZ_JS
 
     def refresh(lang: str, zone_name: str | None, request: gr.Request):
-        view = ctx.services.progress.view(ctx.identity.user_id(request), lang)
-        return (summary(view, lang), *shown(view, lang, zone_name))
+        view = ctx.services.progress.view(ctx.identity.user_id(request), lang, zone(zone_name))
+        return (summary(view, lang), *weak_shown(view, known), *shown(view, lang, zone_name))
 
-    outputs = [headline, bars, line, table, note]
+    outputs = [headline, pick, go, bars, ahead, when, table, note]
     quick = ctx.quick_event()
     refresh_btn.click(None, None, [tz], js=TZ_JS, **quick).then(refresh, [ctx.lang, tz], outputs, **quick)
     ctx.on_refresh(refresh, [ctx.lang, tz], outputs)
-    return {"refresh": refresh, "inputs": [ctx.lang, tz], "outputs": outputs, "tz": tz}
+    return {"refresh": refresh, "inputs": [ctx.lang, tz], "outputs": outputs, "tz": tz, "pick": pick, "go": go}
+
+
+def link_to_quiz(ctx: UIContext, tabs: Any, progress: dict[str, Any], quiz: dict[str, Any]) -> None:
+    """A weak topic's "quiz me" opens the Quiz tab on it ("my weak topics" chosen) and starts the quiz."""
+    ops = QuizOps(ctx.services)
+
+    def open_quiz(topic_id: str | None, lang: str, request: gr.Request):
+        return quiz_me_on(topic_id, ops.topics(ctx.identity.user_id(request), "weak", lang))
+
+    opened = progress["go"].click(open_quiz, [progress["pick"], ctx.lang], [tabs, quiz["source"], quiz["topic"]],
+                                  **ctx.quick_event())
+    opened.then(quiz["start"], quiz["start_inputs"], quiz["start_outputs"], **ctx.llm_event())

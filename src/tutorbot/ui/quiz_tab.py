@@ -132,30 +132,37 @@ def build_quiz_tab(ctx: UIContext) -> dict[str, Any]:
         n = ops.due(uid)
         return t(lang, "quiz.due", n=n) if n else t(lang, "quiz.none_due")
 
-    def do_next(state: QuizSession | None, lang: str, request: gr.Request):
+    def do_next(state: QuizSession | None, src: str, picked: str | None, lang: str, request: gr.Request):
         if state is not None:
             state = state.model_copy(update={"index": state.index + 1})
-        # A finished quiz has just scheduled its cards: the due count may have changed.
-        return state, *view(state, lang, cur), due_line(ctx.identity.user_id(request), lang)
+        # A finished quiz has just scheduled its cards and may have made topics weak: due count and topics change.
+        ended = state is not None and state.finished
+        return (state, *view(state, lang, cur), due_line(ctx.identity.user_id(request), lang),
+                topics(src, picked, lang, request) if ended else gr.update())
 
-    def topics(src: str, lang: str, request: gr.Request):
+    def topics(src: str, picked: str | None, lang: str, request: gr.Request):
+        """The topics of ``src``; the learner's pick stays picked while it is one of them."""
         choices = ops.topics(ctx.identity.user_id(request), src, lang)
-        return gr.update(choices=choices, value=choices[0][1] if choices else None)
+        keep = picked if picked in {v for _, v in choices} else None
+        return gr.update(choices=choices, value=keep or (choices[0][1] if choices else None))
 
-    def refresh(src: str, state: QuizSession | None, lang: str, request: gr.Request):
-        return topics(src, lang, request), due_line(ctx.identity.user_id(request), lang), *view(state, lang, cur)
+    def refresh(src: str, picked: str | None, state: QuizSession | None, lang: str, request: gr.Request):
+        due_now = due_line(ctx.identity.user_id(request), lang)
+        return topics(src, picked, lang, request), due_now, *view(state, lang, cur)
 
     llm, quick = ctx.llm_event(), ctx.quick_event()
-    p.start.click(do_start, [source, topic, count, types, ctx.lang], [session, *shown], **llm)
+    start_inputs, start_outputs = [source, topic, count, types, ctx.lang], [session, *shown]
+    p.start.click(do_start, start_inputs, start_outputs, **llm)
     p.review.click(do_review, [count, ctx.lang], [session, *shown], **llm)
     p.submit.click(do_submit, [session, choice, typed, ctx.lang], [session, *shown], **llm)
     typed.submit(do_submit, [session, choice, typed, ctx.lang], [session, *shown], **llm)
     # A finished quiz has made new cards: the flashcard exports are written again.
-    p.nxt.click(do_next, [session, ctx.lang], [session, *shown, due], **quick).then(
+    p.nxt.click(do_next, [session, source, topic, ctx.lang], [session, *shown, due, topic], **quick).then(
         cards["refresh"], cards["inputs"], cards["outputs"], **quick)
-    source.change(topics, [source, ctx.lang], topic, **quick)
+    source.change(topics, [source, topic, ctx.lang], topic, **quick)
     for rated in cards["rated"]:  # a rated flashcard is no longer due
         rated.then(lambda lang, request: due_line(ctx.identity.user_id(request), lang), [ctx.lang], [due], **quick)
-    inputs, outputs = [source, session, ctx.lang], [topic, due, *shown]
+    inputs, outputs = [source, topic, session, ctx.lang], [topic, due, *shown]
     ctx.on_refresh(refresh, inputs, outputs)
-    return {"refresh": refresh, "inputs": inputs, "outputs": outputs, "parts": [cards]}
+    return {"refresh": refresh, "inputs": inputs, "outputs": outputs, "parts": [cards], "source": source,
+            "topic": topic, "start": do_start, "start_inputs": start_inputs, "start_outputs": start_outputs}
