@@ -9,7 +9,7 @@ down, the best source sentences are quoted instead. Conversations are stored per
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -149,13 +149,17 @@ class ChatService:
         """``history``, when given (an API client sends the whole conversation), replaces the stored one.
         A question over ``MAX_QUESTION_CHARS`` is asked cut, and the answer says so (``question_cut_from``)."""
         question, cut_from = cut_question(question)
-        for event in self._stream(question, cut_from, user_id, conversation_id, language, socratic, history):
-            if event.answer is not None:
-                event.answer.question_cut_from = cut_from
-            yield event
+        events = self._stream(question, cut_from, user_id, conversation_id, language, socratic, history)
+        try:
+            for event in events:
+                if event.answer is not None:
+                    event.answer.question_cut_from = cut_from
+                yield event
+        finally:
+            events.close()  # a stop closes this generator: close the inner one now, so it saves the turn
 
     def _stream(self, question: str, cut_from: int, user_id: int | None, conversation_id: str | None,
-                language: str | None, socratic: bool, history: list[Turn] | None) -> Iterator[ChatEvent]:
+                language: str | None, socratic: bool, history: list[Turn] | None) -> Generator[ChatEvent, None, None]:
         lang = self._language(question, language)
         if (busy := self.llm.busy()) is not None:  # before retrieval: a turned-away question costs nothing
             yield ChatEvent("delta", str(busy))
