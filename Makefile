@@ -14,13 +14,15 @@ TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 APP_CONSTRAINTS ?= -c locks/app.txt
 LLM_CONSTRAINTS ?= -c locks/llm.txt
 
-.PHONY: run test test-fast lint app-env llm-env model browser bench lock clean-venvs
+.PHONY: run test test-fast lint app-env llm-env model browser postgres bench lock clean-venvs
 
 run: app-env llm-env model
 	$(APP)/bin/tutorbot up
 
-test: lint app-env llm-env model browser
-	$(APP)/bin/python -m pytest $(PYTEST_ARGS)
+# TEST_REQUIRE_SERVICES=1: PostgreSQL and Chroma's server are installed by now (the app venv has
+# chromadb's `chroma`), so a test that cannot start them fails instead of skipping (tests/services.py).
+test: lint app-env llm-env model browser postgres
+	TEST_REQUIRE_SERVICES=1 $(APP)/bin/python -m pytest $(PYTEST_ARGS)
 
 lint: app-env
 	$(APP)/bin/ruff check src tests bench scripts app.py
@@ -54,6 +56,9 @@ model: app-env llm-env
 
 browser:
 	bash scripts/install-browser.sh
+
+postgres:
+	bash scripts/install-postgres.sh
 
 bench: app-env llm-env model
 	$(APP)/bin/python bench/run.py

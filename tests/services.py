@@ -29,7 +29,8 @@ REQUIRED = os.environ.get("TEST_REQUIRE_SERVICES") == "1"
 def unavailable(reason: str) -> None:
     """Skip, or fail where `make test` promised the service (it installed it)."""
     if REQUIRED:
-        pytest.fail(f"{reason} (`make test` installs it: scripts/install-test-services.sh)")
+        pytest.fail(f"{reason} (`make test` installs PostgreSQL with scripts/install-postgres.sh, and "
+                    "chromadb's `chroma` comes with the app venv)")
     pytest.skip(reason)
 
 
