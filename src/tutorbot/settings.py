@@ -9,7 +9,6 @@ Nothing here touches the disk or the network: ``Settings()`` only validates.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -24,7 +23,14 @@ from pydantic_settings import (
 
 from tutorbot.errors import TutorbotError
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# Tests, bench and scripts import PROJECT_ROOT from here too.
+from tutorbot.paths import (
+    PROJECT_ROOT,
+    DataPaths,
+    default_corpus_dir,
+    default_data_dir,
+    default_prompts_dir,
+)
 
 
 class LLMSettings(BaseModel):
@@ -212,57 +218,6 @@ class LogSettings(BaseModel):
         return v.upper() if isinstance(v, str) else v
 
 
-@dataclass(frozen=True)
-class DataPaths:
-    """Every file and folder tutorbot keeps in its data dir, named once."""
-
-    root: Path
-
-    @property
-    def catalog(self) -> Path:
-        return self.root / "catalog.json"
-
-    @property
-    def chroma(self) -> Path:
-        return self.root / "chroma"
-
-    @property
-    def chroma_db(self) -> Path:
-        return self.chroma / "chroma.sqlite3"  # the embedded index's database (health checks read it)
-
-    @property
-    def links(self) -> Path:
-        return self.root / "links"
-
-    @property
-    def ingest_manifest(self) -> Path:
-        return self.root / "ingest-manifest.json"
-
-    @property
-    def terms(self) -> Path:
-        return self.root / "terms.json"
-
-    @property
-    def learner_db(self) -> Path:
-        return self.root / "learners.sqlite3"
-
-    @property
-    def models(self) -> Path:
-        return self.root / "models"
-
-    @property
-    def llm_capacity(self) -> Path:
-        return self.root / "llm-capacity.json"
-
-    @property
-    def vllm_pid(self) -> Path:
-        return self.root / "run" / "vllm.pid"
-
-    @property
-    def vllm_log(self) -> Path:
-        return self.root / "logs" / "vllm.log"
-
-
 class Settings(BaseSettings):
     """All of tutorbot's configuration."""
 
@@ -275,9 +230,18 @@ class Settings(BaseSettings):
         extra="ignore",
     )
 
-    data_dir: Path = Field(PROJECT_ROOT / ".data", description="Where the index, learner DB and caches live.")
-    corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="Corpus with roadmaps/ and curriculum.yaml.")
-    prompts_dir: Path = Field(PROJECT_ROOT / "prompts", description="Prompt templates.")
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Where the index, learner DB and caches live. Default: the checkout's .data; installed as "
+                    "a package, ./.data if the working directory has one, else $XDG_DATA_HOME/tutorbot "
+                    "(~/.local/share/tutorbot).")
+    corpus_dir: Path = Field(
+        default_factory=default_corpus_dir,
+        description="Corpus with roadmaps/ and curriculum.yaml. Default: the checkout's; installed as a package, "
+                    "the copy inside it.")
+    prompts_dir: Path = Field(
+        default_factory=default_prompts_dir,
+        description="Prompt templates. Default: the checkout's; installed as a package, the copy inside it.")
     database_url: str = Field("", description="SQLAlchemy URL of the learner DB; empty = SQLite in data dir.")
     llm: LLMSettings = Field(default_factory=LLMSettings, description="LLM client.")
     serve: ServeSettings = Field(default_factory=ServeSettings, description="`tutorbot serve-llm`.")
