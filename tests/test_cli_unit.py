@@ -43,6 +43,11 @@ def test_a_bad_option_value_is_a_usage_error_and_a_failure_at_run_time_is_not(en
     assert no_index.exit_code == 1 and "tutorbot ingest" in no_index.output
 
 
+def test_up_with_an_llm_url_that_is_no_http_address_is_a_usage_error_naming_the_setting(env):
+    bad = invoke("up", "--llm-url", "gpu-box:8000")
+    assert bad.exit_code == 2 and "TUTORBOT_LLM_BASE_URL" in bad.output and "http://" in bad.output
+
+
 def test_an_unreachable_embeddings_endpoint_is_one_line_naming_the_setting(env):
     env.setenv("TUTORBOT_EMBEDDING_BACKEND", "openai")
     env.setenv("TUTORBOT_EMBEDDING_BASE_URL", f"http://127.0.0.1:{free_port()}/v1")

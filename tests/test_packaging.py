@@ -158,9 +158,10 @@ def test_the_installed_wheel_answers_with_its_bundled_prompts_through_an_existin
 @pytest.mark.integration
 def test_the_installed_wheel_comes_up_against_an_existing_server_without_starting_vllm(unpacked):
     port = free_port()
-    with FakeOpenAI() as llm:
-        env = environment(unpacked, llm.url, TUTORBOT_UI_PORT=str(port), TUTORBOT_LINKS_BACKGROUND="false")
-        proc, lines = start(command(unpacked, RUN, "up"), env, cwd=unpacked.parent / "work")
+    with FakeOpenAI() as llm:  # named with --llm-url, as a self-hoster would (the environment names none)
+        env = environment(unpacked, "", TUTORBOT_UI_PORT=str(port), TUTORBOT_LINKS_BACKGROUND="false")
+        del env["TUTORBOT_LLM_BASE_URL"]
+        proc, lines = start(command(unpacked, RUN, "up", "--llm-url", llm.url), env, cwd=unpacked.parent / "work")
         try:
             wait_for_line(lines, f"UI on http://127.0.0.1:{port}", proc, within_s=120)
             assert urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30).status == 200

@@ -13,7 +13,7 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import typer
 
@@ -72,19 +72,20 @@ def _logging(command: str) -> None:
     setup_logging(chosen)
 
 
-def settings() -> Settings:
+def settings(**overrides: Any) -> Settings:
+    """The settings of this run; ``overrides`` (from command-line options) win over the environment."""
     try:
-        return load_settings()
+        return load_settings(**overrides)
     except SettingsError as exc:
         fail(str(exc), USAGE)
     except (ValueError, OSError) as exc:  # a group variable that is not JSON, a data dir path the OS refuses
         fail(f"invalid settings: {exc}; fix the TUTORBOT_* variable (or .env / tutorbot.toml entry) it names", USAGE)
 
 
-def container(**kw):
+def container(overrides: dict[str, Any] | None = None, **kw):
     from tutorbot.container import Container
 
-    return Container(settings(), **kw)
+    return Container(settings(**(overrides or {})), **kw)
 
 
 def echo_json(data) -> None:

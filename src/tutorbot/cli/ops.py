@@ -197,7 +197,10 @@ def _llm_is_local(s) -> bool:
 
 @app.command()
 def up(mirror: Path | None = typer.Option(None, help="Take the linked pages from this offline mirror (a "
-                                          "directory with manifest.json) instead of the network.")):
+                                          "directory with manifest.json) instead of the network."),
+       llm_url: str | None = typer.Option(None, "--llm-url", help="Use this existing OpenAI-compatible server "
+                                          "(…/v1; several comma-separated) and start no vLLM; same as "
+                                          "TUTORBOT_LLM_BASE_URL.")):
     """Everything for the embedded default: index if missing, vLLM (unless external), the UI, then the
     linked pages fetched and indexed in the background (TUTORBOT_LINKS_BACKGROUND=false: not).
     Ctrl-C or SIGTERM stops, in order, the UI, the background work, then the vLLM it started."""
@@ -205,7 +208,7 @@ def up(mirror: Path | None = typer.Option(None, help="Take the linked pages from
     from tutorbot.llm import server as serve
     from tutorbot.ui import launch
 
-    c = container()
+    c = container({"llm": {"base_url": llm_url}} if llm_url else None)
     s = c.settings
     own, ui, job, watch = None, None, None, threading.Event()
     watchers: list[threading.Thread | None] = [None, None]  # vLLM loading, linked pages
