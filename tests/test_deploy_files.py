@@ -173,6 +173,7 @@ def test_every_tutorbot_variable_in_deploy_files_is_a_real_setting() -> None:
     keys = set(_env(DEPLOY / "tutorbot.env.example", commented=True))
     keys |= set(_env(DEPLOY / "systemd" / "tutorbot.env.example", commented=True))
     keys |= set(_compose()["services"]["tutorbot"]["environment"])
+    keys |= set(yaml.safe_load((DEPLOY / "compose.cpu.yaml").read_text())["services"]["tutorbot"]["environment"])
     deploy_only = {"TUTORBOT_GPU_MODEL"}  # the model vLLM loads, not an app setting
     ours = {k for k in keys if k.startswith("TUTORBOT_")} - deploy_only
     wrong = sorted(k for k in ours if not _is_setting(k))
