@@ -62,7 +62,12 @@ def load_canonical(path: Path) -> tuple[list[CanonicalLink], str]:
 
 
 def _where(exc: Exception) -> str:
-    """The error's first line, with the line of the file a YAML error points at."""
+    """Where the file is wrong: the line a YAML error points at, the entry and field a validation
+    error names (its first line only says how many errors there are)."""
+    if isinstance(exc, ValidationError):
+        err = exc.errors()[0]
+        where = ", ".join(f"entry {x + 1}" if isinstance(x, int) else str(x) for x in err["loc"])
+        return f"{where}: {err['msg']}" if where else err["msg"]
     mark = getattr(exc, "problem_mark", None)
     first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return f"line {mark.line + 1}: {first}" if mark else first
