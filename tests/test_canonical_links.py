@@ -10,10 +10,14 @@ import pytest
 from conftest import make_settings
 
 from tutorbot.container import Container
+from tutorbot.curriculum.graph import load_curriculum
 from tutorbot.ingest.canonical import CanonicalLink, add_canonical, load_canonical, normalise_name
 from tutorbot.ingest.catalog import build_catalog, load_named
 from tutorbot.ingest.corpus import load_corpus
 from tutorbot.ingest.linked import catalog_links
+from tutorbot.plans.export import plan_to_markdown
+from tutorbot.plans.models import LearnerProfile
+from tutorbot.plans.planner import make_plan
 from tutorbot.schemas import CatalogEntry
 from tutorbot.settings import PROJECT_ROOT
 
@@ -138,3 +142,14 @@ def test_ingest_with_a_broken_file_still_builds_the_catalog_and_warns(tmp_path):
     entries, warnings = ingest(tmp_path)
     assert {e["id"]: e["url"] for e in entries}["name:deep-learning-book"] is None
     assert any(w.startswith("canonical_links.yaml: invalid canonical-link list") for w in warnings)
+
+
+def test_a_plan_recommending_a_named_resource_links_its_added_address(catalog):
+    cur = load_curriculum(CORPUS / "curriculum.yaml", {e.id for e in catalog})
+    profile = LearnerProfile(known=["python_pytorch", "dl_basics", "nlp_basics", "sequence_models",
+                                    "attention_transformer", "tokenization", "pretrained_models"],
+                             goal="finetune_deploy", hours_per_week=10, weeks=20)
+    plan = make_plan(profile, cur, catalog)
+    lora = next(r for w in plan.weeks for r in w.resources if r.id == "name:lora")
+    assert lora.url == "https://arxiv.org/abs/2106.09685"
+    assert "(https://arxiv.org/abs/2106.09685)" in plan_to_markdown(plan)
