@@ -19,7 +19,7 @@ from tutorbot.ingest.linked import link_statuses
 from tutorbot.ingest.links import fetch_links
 from tutorbot.ingest.links.cache import LinkCache
 from tutorbot.ingest.links.models import CacheRecord
-from tutorbot.schemas import CatalogEntry, Chunk, Document, Hit
+from tutorbot.schemas import CatalogEntry, Chunk, Document, Hit, RoadmapRef
 from tutorbot.settings import PROJECT_ROOT, LinksSettings
 from tutorbot.ui import library_tab
 from tutorbot.ui.context import UIContext
@@ -137,6 +137,42 @@ def test_tab_with_no_cache_explains_what_the_learner_can_do_in_the_page(tmp_path
     assert "not fetched" in show("", "", "", "", "", False, "en")
     empty = show("", "", "", "", "", True, "zh")
     assert "只看失效链接" in empty and "tutorbot fetch-links" not in empty and "tb-library" not in empty
+
+
+# -- Library view: links tutorbot added, and what a learner can do about a dead one ------------------
+ADDED = CatalogEntry(id="name:deep-learning-book", url="https://deeplearningbook.org/", url_source="tutorbot",
+                     title="Deep Learning Book", kind="book", roadmaps=["LLM Road Map"])
+
+
+def test_a_link_tutorbot_added_is_shown_with_its_note_and_no_fetch_status():
+    dead_anyway = {ADDED.url: library_tab.LinkStatus(state="dead", reason="timed out")}  # never fetched by us
+    for lang, note in (("en", "link added by tutorbot"), ("zh", "链接由 tutorbot 补充")):
+        page = library_tab.library_html([ADDED], 1, None, lang, dead_anyway)
+        assert 'href="https://deeplearningbook.org/"' in page and note in page
+        assert "tb-link-dead" not in page and "tb-link-unfetched" not in page
+    assert library_tab.dead_only([ADDED], dead_anyway) == []
+
+
+def test_tab_shows_added_links_beside_fetched_ones(fetched):
+    show = build_tab(fetched, [*ENTRIES, ADDED]).refreshers[0].fn
+    page = rows(show("", "", "", "", "", False, "en"))
+    assert "link added by tutorbot" in show("deep learning", "", "", "", "", False, "en")
+    assert all("link added by tutorbot" not in row for row in page.values())
+
+
+def test_a_dead_link_tells_the_learner_what_to_do_in_the_browser(fetched):
+    show = build_tab(fetched, ENTRIES).refreshers[0].fn
+    for lang, says in (("en", "ask about it in the Chat tab"), ("zh", "可以在“问答”页提问")):
+        page = show("", "", "", "", "", True, lang)
+        assert all(says in row and "LLM Road Map" in row for row in rows(page).values())
+        assert "`tutorbot" not in page and "tutorbot fetch-links" not in page
+    ok = rows(show("", "", "", "", "", False, "en"))["Good page"]
+    assert "Chat tab" not in ok
+
+
+def test_a_dead_link_names_the_roadmap_sections_that_recommend_it():
+    entry = ENTRIES[1].model_copy(update={"refs": [RoadmapRef(roadmap="r.txt", section="Basics > Books")]})
+    assert "Recommended in: Basics > Books." in library_tab.dead_help(entry, "en")
 
 
 # -- search --json: provenance of linked chunks ---------------------------------------------------

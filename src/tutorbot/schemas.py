@@ -125,7 +125,11 @@ class RoadmapRef(BaseModel):
 
 class CatalogEntry(BaseModel):
     id: str = Field(description="Normalised URL, or 'name:<slug>' for a resource the roadmaps name without a link.")
-    url: str | None = Field(None, description="Normalised URL; None when the roadmaps give no link (never invented).")
+    url: str | None = Field(None, description="Normalised URL; None when the roadmaps give no link and "
+                            "corpus/canonical_links.yaml knows no official one for the name.")
+    url_source: Literal["roadmap", "tutorbot"] = Field(
+        "roadmap", description="Who gave ``url``: the roadmaps, or tutorbot's curated canonical links "
+        "(a resource the roadmaps name without a link; such pages are not fetched).")
     title: str
     kind: ResourceKind
     roadmaps: list[str] = Field(default_factory=list, description="Roadmap titles recommending it.")

@@ -99,7 +99,8 @@ def catalog(kind: str | None = typer.Option(None), topic: str | None = typer.Opt
     if as_json:
         return echo_json([e.model_dump() for e in entries])
     for e in entries:
-        typer.echo(f"{e.kind:13} {e.title[:60]:60} {e.url or '(no link)'}")
+        added = " (link added by tutorbot)" if e.url_source == "tutorbot" else ""
+        typer.echo(f"{e.kind:13} {e.title[:60]:60} {e.url or '(no link)'}{added}")
 
 
 @app.command("fetch-links")

@@ -39,8 +39,14 @@ def linked_from(entries: list[CatalogEntry]) -> dict[str, list[str]]:
 
 
 def catalog_links(entries: list[CatalogEntry]) -> tuple[list[str], dict[str, list[str]]]:
-    """The http(s) URLs the catalog links to, and where the roadmaps link to each."""
-    urls = [e.url for e in entries if e.url and e.url.startswith(("http://", "https://"))]
+    """The http(s) URLs the roadmaps link to, and where they link to each.
+
+    Links tutorbot added (``url_source="tutorbot"``) are left out on purpose: the linked pages are
+    the roadmaps' recommendations, the network allow-list and an offline mirror's manifest are
+    built from those, and a page nobody linked should not start being fetched because it has a name.
+    """
+    urls = [e.url for e in entries
+            if e.url and e.url_source == "roadmap" and e.url.startswith(("http://", "https://"))]
     return urls, linked_from(entries)
 
 

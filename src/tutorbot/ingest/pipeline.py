@@ -21,6 +21,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, ValidationError
 
 from tutorbot.files import write_atomic
+from tutorbot.ingest.canonical import add_canonical, load_canonical
 from tutorbot.ingest.catalog import build_catalog, load_named, save_catalog
 from tutorbot.ingest.catalog_topics import assign_topics, curriculum_resources
 from tutorbot.ingest.chunking import chunk_document
@@ -194,7 +195,10 @@ def ingest(settings: Settings, embedder: Embedder, index: VectorIndex, corpus_di
     kinds = {"roadmap"} | ({"linked"} if linked is not None else set())
     records = index_documents(documents, settings, embedder, index, report, kinds, progress, manifest.chunks)
     named = load_named(corpus_dir / "named_resources.yaml")
-    entries = assign_topics(build_catalog(load.documents, named), curriculum_resources(corpus_dir / "curriculum.yaml"))
+    canonical, problem = load_canonical(corpus_dir / "canonical_links.yaml")
+    report.warnings += [problem] if problem else []
+    entries = add_canonical(build_catalog(load.documents, named), canonical)
+    entries = assign_topics(entries, curriculum_resources(corpus_dir / "curriculum.yaml"))
     save_catalog(entries, settings.paths.catalog)
     report.catalog_entries = len(entries)
     report.term_pairs = len(mine_terms_of(index, corpus_dir, settings).pairs)

@@ -130,7 +130,9 @@ class RuleBank:
                     plan=plan, weeks=weeks, stage=wrong), False, stage, anchor=weeks, absent=[wrong])
 
     def _cite(self, e: CatalogEntry, title: str, anchor: str = "") -> Chunk | None:
-        return next((c for c in self.chunks if c.kind == "roadmap" and (e.url is None or e.url in c.urls)
+        # a link tutorbot added is not in the roadmap's text: the name alone cites it, as before it had one
+        linked = e.url if e.url_source == "roadmap" else None
+        return next((c for c in self.chunks if c.kind == "roadmap" and (linked is None or linked in c.urls)
                      and supports(c.embed_text, title, anchor)), None)
 
     def _recommend(self, lang: QuizLang) -> Iterator[Candidate | None]:

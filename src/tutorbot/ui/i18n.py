@@ -202,6 +202,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     "status.linked_running": (" — indexing in the background", " — 正在后台索引"),
     "status.linked_failed": ("linked pages not fetched: {error}", "链接页面未能抓取：{error}"),
     "lib.link_pending": ("pending", "等待抓取"),
+    "lib.link_added": ("link added by tutorbot", "链接由 tutorbot 补充"),
+    "lib.link_added_tip": (("The roadmap names this resource without a link; tutorbot added its official address. "
+                            "The page is not fetched or checked."),
+                           ("路线图只提到了这个资源的名称，没有给出链接；这是 tutorbot 补充的官方地址，"
+                            "该页面不会被抓取或检查。")),
+    "lib.dead_help": (("This page could not be reached at the last check. What the roadmap says about it is still "
+                       "searchable: ask about it in the Chat tab. Recommended in: {where}."),
+                      "上次检查时无法访问此页面。路线图中关于它的内容仍可搜索：可以在“问答”页提问。推荐位置：{where}。"),
     # flashcards: self-rated review and exports (Quiz tab)
     "cards.title": ("### Flashcards", "### 记忆卡片"),
     "cards.start": ("Review due flashcards", "复习到期的记忆卡片"),

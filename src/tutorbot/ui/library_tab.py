@@ -5,7 +5,9 @@ A resource's topics are its own ``topics`` plus every curriculum topic that list
 row links out (catalog URLs only), names the roadmaps that recommend it and shows how its
 link fared on its last fetch (read from the link cache at each render, so a fetch running
 beside the UI shows up without a restart); pages the background job of ``up`` has not reached
-yet read "pending".
+yet read "pending". A link tutorbot added (``url_source="tutorbot"``: the roadmap names the
+resource without one) says so instead: it is never fetched, so it has no status. A dead link
+tells the learner what they can do in the browser: the roadmap's text about it is still searchable.
 """
 
 from __future__ import annotations
@@ -50,8 +52,9 @@ def filter_entries(entries: list[CatalogEntry], query: str = "", kind: str = "",
 
 
 def link_status(entry: CatalogEntry, statuses: dict[str, LinkStatus]) -> LinkStatus | None:
-    """The entry's link status; None for resources the roadmaps name without a link."""
-    return statuses.get(entry.url, LinkStatus()) if entry.url else None
+    """The entry's link status; None for resources the roadmaps name without a link (tutorbot's
+    added links included: they are not fetched, so "not fetched" would only read as a fault)."""
+    return statuses.get(entry.url, LinkStatus()) if entry.url and entry.url_source == "roadmap" else None
 
 
 def dead_only(entries: list[CatalogEntry], statuses: dict[str, LinkStatus]) -> list[CatalogEntry]:
@@ -71,6 +74,22 @@ def link_badge(status: LinkStatus | None, lang: str) -> str:
     details.append(t(lang, "lib.last_ok", date=status.last_success.date().isoformat())
                    if status.last_success else t(lang, "lib.never_ok"))
     return f'{badge}<div class="tb-desc">{html.escape(" · ".join(details))}</div>'
+
+
+def link_cell(entry: CatalogEntry, status: LinkStatus | None, lang: str) -> str:
+    """The link column: the added-by-tutorbot note, or the status badge (a dead one with what to do)."""
+    if entry.url and entry.url_source == "tutorbot":
+        return (f'<span class="tb-link tb-link-added" title="{html.escape(t(lang, "lib.link_added_tip"))}">'
+                f'{html.escape(t(lang, "lib.link_added"))}</span>')
+    if status is None or status.state != "dead":
+        return link_badge(status, lang)
+    return link_badge(status, lang) + f'<div class="tb-desc">{html.escape(dead_help(entry, lang))}</div>'
+
+
+def dead_help(entry: CatalogEntry, lang: str) -> str:
+    """What a learner can do about a dead link in the browser, naming where the roadmaps recommend it."""
+    sections = list(dict.fromkeys(r.section for r in entry.refs if r.section))[:2]  # two say enough
+    return t(lang, "lib.dead_help", where="; ".join(sections) or ", ".join(entry.roadmaps))
 
 
 def _why(status: LinkStatus) -> str:
@@ -104,7 +123,7 @@ def _row(e: CatalogEntry, curriculum: Curriculum | None, lang: str, statuses: di
     return (f"<tr><td>{link_html(e.url, e.title)}{desc}</td><td>{html.escape(kind)}</td>"
             f"<td>{html.escape(', '.join(names))}</td><td>{html.escape(', '.join(e.roadmaps))}</td>"
             f"<td>{html.escape(t(lang, 'lang.' + e.language))}</td>"
-            f"<td>{link_badge(link_status(e, statuses), lang)}</td></tr>")
+            f"<td>{link_cell(e, link_status(e, statuses), lang)}</td></tr>")
 
 
 def any_choice(lang: str, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
