@@ -3,7 +3,8 @@
 Thin by design: the service retrieves, answers, checks citations and saves the turn; this
 module only decides what the chatbot shows (sanitised markdown + citation cards), how often
 it re-renders while streaming (the final answer shows what was streamed, then adds to it), and
-manages the learner's conversation list in the store.
+manages the learner's conversation list in the store (each entry dated by its last activity, and
+searchable by title and message text: ``Conversations.search`` does the searching).
 The displayed history lives in server-side state, never taken back from the browser.
 """
 
@@ -12,12 +13,14 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 from tutorbot.chat.conversations import Conversations
 from tutorbot.chat.service import ChatInputError, ChatService, cut_question
 from tutorbot.schemas import Answer
 from tutorbot.store.learner_store import Conversation, NotFound
+from tutorbot.ui.dates import short_date
 from tutorbot.ui.i18n import t
 from tutorbot.ui.render import answer_markdown, cut_note, display_text, safe_markdown
 
@@ -45,8 +48,15 @@ def wants_plan(message: str) -> bool:
     return bool(PLAN_REQUEST.search(message))
 
 
-def conversation_choices(conversations: list[Conversation]) -> list[tuple[str, str]]:
-    return [(c.title or "…", c.id) for c in conversations]
+def conversation_choices(conversations: list[Conversation], now: datetime, tz: str | None = None,
+                         lang: str = "en") -> list[tuple[str, str]]:
+    """(label, id) per conversation; the label is its title and when it was last active."""
+    return [(f"{c.title or '…'} · {short_date(c.updated_at, now, tz, lang)}", c.id) for c in conversations]
+
+
+def listed(choices: list[tuple[str, str]], conv_id: str | None) -> str | None:
+    """``conv_id`` when the list shows it, else None (a search can hide the open conversation)."""
+    return conv_id if any(v == conv_id for _, v in choices) else None
 
 
 def history_from_store(messages: list[Any], lang: str, allowed: set[str]) -> History:
@@ -69,11 +79,17 @@ def _answer_meta(meta: dict[str, Any]) -> dict[str, Any]:
 class ChatController:
     """The chat tab's handlers for one app; ``user_id`` always comes from the signed session."""
 
-    def __init__(self, chat: ChatService, conversations: Conversations, allowed: set[str], interval: float):
-        self.chat, self.convs, self.allowed, self.interval = chat, conversations, allowed, interval
+    def __init__(self, chat: ChatService, conversations: Conversations, allowed: set[str], interval: float,
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC)):
+        self.chat, self.convs, self.allowed, self.interval, self.now = chat, conversations, allowed, interval, now
 
-    def conversations(self, user_id: int) -> list[tuple[str, str]]:
-        return conversation_choices(self.convs.of(user_id))
+    def conversations(self, user_id: int, query: str | None = None, *, lang: str = "en",
+                      tz: str | None = None) -> list[tuple[str, str]]:
+        """The learner's conversation list, filtered by ``query`` (title or message text) when given."""
+        return conversation_choices(self.convs.search(user_id, query), self.now(), tz, lang)
+
+    def title(self, user_id: int, conv_id: str | None) -> str:
+        return next((c.title for c in self.convs.of(user_id) if c.id == conv_id), "")
 
     def open(self, user_id: int, conv_id: str | None, lang: str) -> History:
         if not conv_id:
