@@ -102,3 +102,19 @@ def test_each_conversation_is_listed_with_its_title_and_last_activity(store):
 ])
 def test_a_short_date_says_today_with_the_local_time_else_the_local_day(when, tz, lang, shown):
     assert short_date(when, NOW, tz, lang) == shown
+
+
+def test_a_stopped_answer_is_marked_stopped_live_and_when_its_conversation_is_reopened(store):
+    uid = store.add_user("ann", "pw-123456").id
+    ctl = controller(store)
+    note = i18n.t("en", "chat.stopped")
+    streaming = [{"role": "user", "content": "q"},
+                 {"role": "assistant", "content": "Half an answer" + chat_logic.CURSOR}]
+    marked = chat_logic.mark_stopped(streaming, "en")
+    assert marked is not None and marked[-1]["content"].startswith("Half an answer\n\n⏹")
+    assert note in marked[-1]["content"]
+    assert chat_logic.mark_stopped([*streaming[:1], {"role": "assistant", "content": "Done [1]"}], "en") is None
+    conv = Conversations(store).find_or_create(uid, None, "q")[0].id
+    store.add_message(uid, conv, "user", "q")
+    store.add_message(uid, conv, "assistant", "Half an answer", {"language": "en", "error": "stopped"})
+    assert note in ctl.open(uid, conv, "en")[1]["content"]

@@ -22,12 +22,13 @@ from tutorbot.schemas import Answer
 from tutorbot.store.learner_store import Conversation, NotFound
 from tutorbot.ui.dates import short_date
 from tutorbot.ui.i18n import t
-from tutorbot.ui.render import answer_markdown, cut_note, display_text, safe_markdown
+from tutorbot.ui.render import answer_markdown, cut_note, display_text, safe_markdown, stopped_note
 
 PLAN_REQUEST = re.compile(r"\b(make|create|build|give|draft|plan)\b.{0,30}\b(study|learning)?\s*plan\b|"
                           r"\bstudy plan\b|\blearning plan\b|(学习|复习)(计划|规划|路线)|(制定|做|定|规划).{0,8}计划",
                           re.IGNORECASE)
 History = list[dict[str, str]]
+CURSOR = " ▌"  # ends a streaming answer's text until the final answer replaces it
 
 
 class Coalescer:
@@ -57,6 +58,15 @@ def conversation_choices(conversations: list[Conversation], now: datetime, tz: s
 def listed(choices: list[tuple[str, str]], conv_id: str | None) -> str | None:
     """``conv_id`` when the list shows it, else None (a search can hide the open conversation)."""
     return conv_id if any(v == conv_id for _, v in choices) else None
+
+
+def mark_stopped(shown: History, lang: str) -> History | None:
+    """``shown`` with its unfinished last answer (still ending in the cursor or the placeholder) marked as
+    stopped; None when the answer had finished (the stop came too late to stop anything)."""
+    last = shown[-1]["content"] if shown and shown[-1]["role"] == "assistant" else ""
+    if not last.endswith((CURSOR, "…")):
+        return None
+    return [*shown[:-1], {"role": "assistant", "content": last.removesuffix(CURSOR) + stopped_note(lang)}]
 
 
 def history_from_store(messages: list[Any], lang: str, allowed: set[str]) -> History:
@@ -126,7 +136,7 @@ class ChatController:
                 text += event.text
                 if tick.ready():
                     shown_md = safe_markdown(display_text(text, lang), self.allowed)
-                    history[-1] = {"role": "assistant", "content": note + shown_md + " ▌"}
+                    history[-1] = {"role": "assistant", "content": note + shown_md + CURSOR}
                     yield history, conv_id, None
             elif event.answer is not None:
                 final = answer_markdown(event.answer, lang, self.allowed, key=str(len(history) - 1))

@@ -16,7 +16,7 @@ from gradio.components.chatbot import ExampleMessage
 
 from tutorbot.chat.markdown import escape
 from tutorbot.chat.service import MAX_QUESTION_CHARS
-from tutorbot.ui.chat_logic import ChatController, listed, wants_plan
+from tutorbot.ui.chat_logic import ChatController, listed, mark_stopped, wants_plan
 from tutorbot.ui.choices import answer_lang_choices
 from tutorbot.ui.context import UIContext
 from tutorbot.ui.i18n import Labels, t
@@ -146,6 +146,12 @@ def build_chat_tab(ctx: UIContext) -> dict[str, Any]:
     def stopped():
         return gr.update(visible=True), gr.update(visible=False)
 
+    def ended(history: list, lang: str):
+        """After the answer ended or was stopped: an unfinished one is marked stopped, as the store keeps it."""
+        marked = mark_stopped(history, lang)
+        kept = gr.update() if marked is None else marked
+        return kept, kept, gr.update(visible=True), gr.update(visible=False)
+
     def open_conv(conv: str | None, lang: str, request: gr.Request):
         uid = ctx.identity.user_id(request)
         history = ctl.open(uid, conv, lang)
@@ -180,7 +186,7 @@ def build_chat_tab(ctx: UIContext) -> dict[str, Any]:
                                 (p.bot.example_select, pick_example, None)):
         go = trigger(fn, inputs, [p.box, pending, p.send, p.stop], **quick).then(ask, ask_in, ask_out,
                                                                                  **ctx.llm_event())
-        go.then(stopped, None, [p.send, p.stop], **quick)
+        go.then(ended, [shown, ctx.lang], [p.bot, shown, p.send, p.stop], **quick)
         runs.append(go)
     p.stop.click(stopped, None, [p.send, p.stop], cancels=runs, **quick)
     listing_in = [conv_id, p.search, tz, ctx.lang]
