@@ -118,3 +118,35 @@ def test_a_stopped_answer_is_marked_stopped_live_and_when_its_conversation_is_re
     store.add_message(uid, conv, "user", "q")
     store.add_message(uid, conv, "assistant", "Half an answer", {"language": "en", "error": "stopped"})
     assert note in ctl.open(uid, conv, "en")[1]["content"]
+
+
+class EndlessChat:
+    """A model that streams unshown chunks (empty beats) after one shown sentence, and saves a stopped turn
+    when closed, as ``ChatService`` does."""
+
+    def __init__(self, store: LearnerStore) -> None:
+        self.store, self.beats = store, 0
+
+    def ask_stream(self, question: str, *, user_id: int, conversation_id: str, **_: object) -> Iterator[ChatEvent]:
+        try:
+            yield ChatEvent("delta", "A shown sentence [1].")
+            while True:
+                self.beats += 1
+                yield ChatEvent("delta", "")
+        except GeneratorExit:
+            self.store.add_message(user_id, conversation_id, "user", question)
+            self.store.add_message(user_id, conversation_id, "assistant", "A shown sentence [1].", {"error": "stopped"})
+            raise
+
+
+def test_stop_ends_the_answer_at_the_next_chunk_as_a_normal_finish_marked_stopped(store):
+    uid = store.add_user("ann", "pw-123456").id
+    chat = EndlessChat(store)
+    ctl = chat_logic.ChatController(chat, Conversations(store), set(), interval=0, now=lambda: NOW)
+    frames = list(ctl.ask(uid, None, "q", [], lang="en", answer_lang="auto", socratic=False,
+                          stop=lambda: chat.beats >= 3))
+    last, conv, answer = frames[-1]
+    assert answer is None and chat.beats == 3  # it stopped at the chunk after the flag, not at the next sentence
+    assert last[-1]["content"].startswith("A shown sentence") and i18n.t("en", "chat.stopped") in last[-1]["content"]
+    assert chat_logic.CURSOR not in last[-1]["content"]
+    assert [m.meta.get("error") for m in store.get_messages(uid, str(conv))] == [None, "stopped"]

@@ -116,8 +116,10 @@ class ChatController:
         self.convs.delete(user_id, conv_id)
 
     def ask(self, user_id: int, conv_id: str | None, message: str, shown: History, *, lang: str,
-            answer_lang: str, socratic: bool) -> Iterator[tuple[History, str | None, Answer | None]]:
-        """Yields (history, conversation id, final answer or None) at most once per interval."""
+            answer_lang: str, socratic: bool,
+            stop: Callable[[], bool] = lambda: False) -> Iterator[tuple[History, str | None, Answer | None]]:
+        """Yields (history, conversation id, final answer or None) at most once per interval; once ``stop()``
+        is true the answer ends there, marked stopped (the service saves it as far as it went)."""
         try:
             question, cut_from = cut_question(message)  # the service's own cut: its answer will report the same
         except ChatInputError:
@@ -128,17 +130,31 @@ class ChatController:
         history = [*shown, {"role": "user", "content": safe_markdown(question, set())},
                    {"role": "assistant", "content": note + "…"}]
         yield history, conv_id, None
-        tick, text = Coalescer(self.interval), ""
         events = self.chat.ask_stream(message, user_id=user_id, conversation_id=conv_id,
                                       language=None if answer_lang == "auto" else answer_lang, socratic=socratic)
+        for frame, answer in self._frames(events, history, note, lang, stop):
+            yield frame, conv_id, answer
+
+    def _frames(self, events: Iterator[Any], history: History, note: str, lang: str,
+                stop: Callable[[], bool]) -> Iterator[tuple[History, Answer | None]]:
+        tick, text = Coalescer(self.interval), ""
         for event in events:
+            if stop():
+                getattr(events, "close", lambda: None)()  # the service saves the turn so far, marked stopped
+                yield mark_stopped(self._streamed(history, note, text, lang), lang) or history, None
+                return
             if event.kind == "delta":
                 text += event.text
-                if tick.ready():
-                    shown_md = safe_markdown(display_text(text, lang), self.allowed)
-                    history[-1] = {"role": "assistant", "content": note + shown_md + CURSOR}
-                    yield history, conv_id, None
+                if event.text and tick.ready():
+                    yield self._streamed(history, note, text, lang), None
             elif event.answer is not None:
                 final = answer_markdown(event.answer, lang, self.allowed, key=str(len(history) - 1))
                 history[-1] = {"role": "assistant", "content": final}
-                yield history, conv_id, event.answer
+                yield history, event.answer
+
+    def _streamed(self, history: History, note: str, text: str, lang: str) -> History:
+        """``history`` with the answer shown as far as it streamed, the cursor after it."""
+        if text:
+            history[-1] = {"role": "assistant", "content": note + safe_markdown(display_text(text, lang), self.allowed)
+                           + CURSOR}
+        return history

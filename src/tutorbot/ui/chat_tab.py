@@ -4,10 +4,15 @@ Only wiring lives here; ``chat_logic.ChatController`` does the work. Handlers al
 learner from the signed request (``ctx.identity``), so a conversation id sent by the browser
 can only ever open one of that learner's own conversations. Deleting (the Delete button or the
 chatbot's trash icon) deletes the conversation from the store, not only from the screen.
+
+Stop does not cancel the Gradio event: a cancelled generator's late messages race the browser's own
+cancel, which then marks the chatbot and the list with red "Error" badges (2 of 4 stops). Stop sets
+this page's flag instead, and the answer ends itself at the model's next chunk, as a normal finish.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +21,7 @@ from gradio.components.chatbot import ExampleMessage
 
 from tutorbot.chat.markdown import escape
 from tutorbot.chat.service import MAX_QUESTION_CHARS
-from tutorbot.ui.chat_logic import ChatController, listed, mark_stopped, wants_plan
+from tutorbot.ui.chat_logic import ChatController, listed, wants_plan
 from tutorbot.ui.choices import answer_lang_choices
 from tutorbot.ui.context import UIContext
 from tutorbot.ui.i18n import Labels, t
@@ -111,6 +116,7 @@ def build_chat_tab(ctx: UIContext) -> dict[str, Any]:
     p = _layout(ctx.labels)
     conv_id, shown, draft, pending = gr.State(None), gr.State([]), gr.State(None), gr.State("")
     tz = gr.Textbox(visible=False, elem_id="tb-chat-tz")  # the browser's time zone, filled by TZ_JS on load
+    stops: dict[str | None, threading.Event] = {}  # per page (session): set by Stop, read by the running answer
 
     def listing(uid: int, conv: str | None, query: str, zone: str, lang: str) -> Any:
         choices = ctl.conversations(uid, query, lang=lang, tz=zone)
@@ -118,12 +124,14 @@ def build_chat_tab(ctx: UIContext) -> dict[str, Any]:
 
     def ask(message: str, history: list, conv: str | None, alang: str, soc: bool, lang: str, query: str, zone: str,
             request: gr.Request):
-        uid = ctx.identity.user_id(request)
+        uid, flag = ctx.identity.user_id(request), stops.get(request.session_hash) or threading.Event()
         hide = gr.update(visible=False)
         answer, conv_now = None, conv
-        for step in ctl.ask(uid, conv, message, history, lang=lang, answer_lang=alang, socratic=soc):
+        steps = ctl.ask(uid, conv, message, history, lang=lang, answer_lang=alang, socratic=soc, stop=flag.is_set)
+        for step in steps:
             now, conv_now, answer = step  # the last step's answer decides the plan offer below
             yield now, now, conv_now, gr.update(), hide, gr.update(), None
+        stops.pop(request.session_hash, None)
         offer_text, draft_value = plan_offer(message, lang) if answer else (None, None)
         choices = listing(uid, conv_now, query, zone, lang)
         yield gr.update(), gr.update(), conv_now, choices, gr.update(visible=bool(offer_text)), offer_text, draft_value
@@ -136,21 +144,21 @@ def build_chat_tab(ctx: UIContext) -> dict[str, Any]:
                  button=t(lang, "chat.open_plan"))
         return text, found.model_dump(mode="json")
 
-    def start(message: str):
+    def start(message: str, request: gr.Request):
+        stops[request.session_hash] = threading.Event()  # before the answer starts: a quick Stop is not lost
         return "", message, gr.update(visible=False), gr.update(visible=True)
 
-    def pick_example(evt: gr.SelectData):
+    def pick_example(evt: gr.SelectData, request: gr.Request):
         value = evt.value.get("text", "") if isinstance(evt.value, dict) else str(evt.value or "")
-        return "", value, gr.update(visible=False), gr.update(visible=True)
+        return start(value, request)
 
     def stopped():
         return gr.update(visible=True), gr.update(visible=False)
 
-    def ended(history: list, lang: str):
-        """After the answer ended or was stopped: an unfinished one is marked stopped, as the store keeps it."""
-        marked = mark_stopped(history, lang)
-        kept = gr.update() if marked is None else marked
-        return kept, kept, gr.update(visible=True), gr.update(visible=False)
+    def stop(request: gr.Request):
+        if (flag := stops.get(request.session_hash)) is not None:
+            flag.set()
+        return stopped()
 
     def open_conv(conv: str | None, lang: str, request: gr.Request):
         uid = ctx.identity.user_id(request)
@@ -181,14 +189,12 @@ def build_chat_tab(ctx: UIContext) -> dict[str, Any]:
     quick = ctx.quick_event()
     ask_in = [pending, shown, conv_id, p.answer_lang, p.socratic, ctx.lang, p.search, tz]
     ask_out = [p.bot, shown, conv_id, p.convs, p.offer_row, p.offer, draft]
-    runs = []
     for trigger, fn, inputs in ((p.box.submit, start, [p.box]), (p.send.click, start, [p.box]),
                                 (p.bot.example_select, pick_example, None)):
         go = trigger(fn, inputs, [p.box, pending, p.send, p.stop], **quick).then(ask, ask_in, ask_out,
                                                                                  **ctx.llm_event())
-        go.then(ended, [shown, ctx.lang], [p.bot, shown, p.send, p.stop], **quick)
-        runs.append(go)
-    p.stop.click(stopped, None, [p.send, p.stop], cancels=runs, **quick)
+        go.then(stopped, None, [p.send, p.stop], **quick)
+    p.stop.click(stop, None, [p.send, p.stop], **quick)
     listing_in = [conv_id, p.search, tz, ctx.lang]
     deleted_out = [p.bot, shown, conv_id, p.convs, p.title]
     p.convs.input(open_conv, [p.convs, ctx.lang], [p.bot, shown, conv_id, p.title], **quick)
@@ -196,7 +202,7 @@ def build_chat_tab(ctx: UIContext) -> dict[str, Any]:
     p.rename.click(do_rename, [conv_id, p.title, p.search, tz, ctx.lang], p.convs, **quick)
     p.delete.click(do_delete, [conv_id, p.search, tz, ctx.lang], deleted_out, **quick)
     p.bot.clear(do_delete, [conv_id, p.search, tz, ctx.lang], deleted_out, **quick)  # the trash icon deletes too
-    p.search.input(search, listing_in, p.convs, **quick)
+    p.search.change(search, listing_in, p.convs, **quick)  # typed, pasted or filled in: each edit
     gr.on(None, None, None, [tz], js=TZ_JS, **quick).then(search, listing_in, p.convs, **quick)
     ctx.on_refresh(refresh, [conv_id, ctx.lang, p.search, tz], [p.bot, shown, p.convs])
     return {"draft": draft, "open_plan": p.open_plan}
