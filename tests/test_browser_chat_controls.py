@@ -9,8 +9,10 @@ from the page's first moment, so one that comes and goes between two checks is s
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -18,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import free_port, make_settings
-from fake_openai import FakeOpenAI, sse
+from fake_openai import FakeOpenAI, chunk
 from test_browser_truth import QUESTION_EN, QUESTION_ZH, supported_sentence
 
 from tutorbot.ui.i18n import t
@@ -27,7 +29,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 ANSWER_S = 120
 ZONE = "Asia/Tokyo"
-PACE = {"every_s": 0.002}  # seconds between the model's words; the Stop test slows it down
+PACE = {"every_s": 0.002}  # seconds between the model's made-up words; the Stop test slows them down
+# 300 different made-up words: no 8 of them repeat, so the loop guard never cuts the stream short.
+FILLER = ["".join(p) for p in itertools.product(("ka", "lo", "mi", "ne", "su", "ta", "ri"), repeat=3)][:300]
 RECORD_ERRORS = """
 window.tbErrors = [];
 new MutationObserver(() => {
@@ -46,11 +50,18 @@ FINISHED = """(before) => { const bots = document.querySelectorAll('#tb-chatbot 
 
 
 def streaming_answer(h) -> None:
-    """The supported sentence, cited, then 300 words with no sentence end (held back by the gate)."""
+    """The supported sentence, cited, at once (the gate wants a first sentence within its deadline), then
+    300 made-up words with no sentence end (held back by the gate), one per ``PACE`` seconds."""
     prompt = h.body.get("messages", [{}])[-1].get("content", "")
     sentence, n = supported_sentence(prompt)
-    words = [*re.findall(r"\S+\s*", f"{sentence} [{n}]. "), *(f"w{k} " for k in range(300))]
-    sse(*words, every_s=PACE["every_s"])(h)
+    first = re.findall(r"\S+\s*", f"{sentence} [{n}]. ")
+    h.start_stream()
+    for i, word in enumerate([*first, *(f"{w} " for w in FILLER)]):
+        time.sleep(0.002 if i < len(first) else PACE["every_s"])
+        if not h.event(chunk(word)):
+            return  # the app closed the stream (Stop): stop streaming too
+    h.event(chunk("", "stop"))
+    h.send(b"data: [DONE]\n\n")
 
 
 class App(NamedTuple):
@@ -98,7 +109,10 @@ def ask(pg, question: str) -> None:
     before = bots(pg).count()
     pg.fill("#tb-question textarea", question)
     pg.click("#tb-send")
-    pg.wait_for_function(FINISHED, arg=before, timeout=ANSWER_S * 1000)
+    try:
+        pg.wait_for_function(FINISHED, arg=before, timeout=ANSWER_S * 1000)
+    except Exception as exc:  # say what the page showed instead
+        raise AssertionError(f"no answer to {question!r}: {bots(pg).all_inner_texts()[-1:]}") from exc
     pg.wait_for_selector("#tb-send", state="visible")
 
 
@@ -122,6 +136,11 @@ def assert_no_errors(pg) -> None:
 
 
 def test_the_list_is_dated_and_searchable_and_the_trash_icon_deletes_for_good(page, app):
+    store = app.container.store
+    uid = store.get_or_create_local_user().id
+    for conv in store.list_conversations(uid):  # another test's conversations: a clean list to count on
+        store.delete_conversation(uid, conv.id)
+    load(page, app.url)
     ask(page, QUESTION_ZH)
     page.click("text=+ New conversation")
     ask(page, QUESTION_EN)
@@ -138,10 +157,10 @@ def test_the_list_is_dated_and_searchable_and_the_trash_icon_deletes_for_good(pa
     load(page, app.url)  # a reload asks the store: the deleted conversation does not come back
     page.wait_for_function("() => document.querySelectorAll('#tb-convs label').length === 1")
     assert listed(page)[0].startswith("学习扩散模型") and search(page, "transformer") == []
+    search(page, "")
     open_conversation(page, "学习扩散模型")
     assert bots(page).count() == 1  # the other conversation kept its turns
-    uid = app.container.store.get_or_create_local_user().id
-    assert [c.title[:6] for c in app.container.store.list_conversations(uid)] == ["学习扩散模型"]
+    assert [c.title[:6] for c in store.list_conversations(uid)] == ["学习扩散模型"]
     assert_no_errors(page)
 
 
