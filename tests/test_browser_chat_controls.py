@@ -116,6 +116,11 @@ def ask(pg, question: str) -> None:
     pg.wait_for_selector("#tb-send", state="visible")
 
 
+def new_conversation(pg) -> None:
+    pg.click("text=+ New conversation")
+    pg.wait_for_function("() => !document.querySelector('#tb-chatbot [data-testid=bot]')")  # counts start at 0
+
+
 def listed(pg) -> list[str]:
     return [s.strip() for s in pg.locator("#tb-convs label").all_inner_texts()]
 
@@ -142,7 +147,7 @@ def test_the_list_is_dated_and_searchable_and_the_trash_icon_deletes_for_good(pa
         store.delete_conversation(uid, conv.id)
     load(page, app.url)
     ask(page, QUESTION_ZH)
-    page.click("text=+ New conversation")
+    new_conversation(page)
     ask(page, QUESTION_EN)
     labels = listed(page)
     assert len(labels) == 2, labels
@@ -167,7 +172,7 @@ def test_the_list_is_dated_and_searchable_and_the_trash_icon_deletes_for_good(pa
 def test_stop_during_streaming_never_shows_an_error_and_each_stopped_turn_is_kept_marked(page, app):
     PACE["every_s"] = 0.06  # 300 words: about 18 seconds of streaming to stop
     note = t("en", "chat.stopped")
-    page.click("text=+ New conversation")
+    new_conversation(page)
     try:
         for attempt in range(4):
             before = bots(page).count()
