@@ -5,9 +5,10 @@ learner from the signed request (``ctx.identity``), so a conversation id sent by
 can only ever open one of that learner's own conversations. Deleting (the Delete button or the
 chatbot's trash icon) deletes the conversation from the store, not only from the screen.
 
-Stop does not cancel the Gradio event: a cancelled generator's late messages race the browser's own
-cancel, which then marks the chatbot and the list with red "Error" badges (2 of 4 stops). Stop sets
-this page's flag instead, and the answer ends itself at the model's next chunk, as a normal finish.
+Stop does not cancel the Gradio event: the browser's cancel races the cancelled generator's last
+messages (one arrives with no data, the client throws on it) and the event's outputs, the chatbot and
+the list, get red "Error" badges. Stop sets this page's flag instead, and the answer ends itself at the
+model's next chunk, as a normal finish.
 """
 
 from __future__ import annotations
@@ -128,10 +129,13 @@ def build_chat_tab(ctx: UIContext) -> dict[str, Any]:
         hide = gr.update(visible=False)
         answer, conv_now = None, conv
         steps = ctl.ask(uid, conv, message, history, lang=lang, answer_lang=alang, socratic=soc, stop=flag.is_set)
-        for step in steps:
-            now, conv_now, answer = step  # the last step's answer decides the plan offer below
-            yield now, now, conv_now, gr.update(), hide, gr.update(), None
-        stops.pop(request.session_hash, None)
+        try:
+            for step in steps:
+                now, conv_now, answer = step  # the last step's answer decides the plan offer below
+                yield now, now, conv_now, gr.update(), hide, gr.update(), None
+        finally:
+            if stops.get(request.session_hash) is flag:  # not a flag the next question already set up
+                stops.pop(request.session_hash)
         offer_text, draft_value = plan_offer(message, lang) if answer else (None, None)
         choices = listing(uid, conv_now, query, zone, lang)
         yield gr.update(), gr.update(), conv_now, choices, gr.update(visible=bool(offer_text)), offer_text, draft_value
