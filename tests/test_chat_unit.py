@@ -172,7 +172,7 @@ def test_stopping_a_stream_keeps_the_turn_with_what_was_shown(tmp_path):
                                                        "course. Stanford CS336 builds an LLM from scratch."),
                        PromptLibrary(PROJECT_ROOT / "prompts"), store, [])
     stream = chat.ask_stream("Which course?", user_id=user, conversation_id=conv)
-    shown = next(stream).text  # the learner saw the first verified sentence, then pressed stop
+    shown = next(e.text for e in stream if e.text)  # the first verified sentence (after empty beats), then stop
     assert shown == "Stanford CS336 builds an LLM from scratch [1]."
     stream.close()
     question, answer = store.get_messages(user, conv)

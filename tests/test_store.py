@@ -151,6 +151,41 @@ def test_conversation_lifecycle(store: LearnerStore, clock: Clock) -> None:
         assert conn.execute(select(store_tables.messages)).all() == []
 
 
+def test_deleting_a_conversation_removes_its_turns_and_leaves_other_conversations_and_learners_alone(
+        store: LearnerStore) -> None:
+    ann, ben = (store.add_user(name, PW).id for name in ("ann", "ben"))
+    gone, kept = store.create_conversation(ann, "gone"), store.create_conversation(ann, "kept")
+    bens = store.create_conversation(ben, "gone")
+    for uid, conv in ((ann, gone), (ann, kept), (ben, bens)):
+        store.add_message(uid, conv.id, "user", f"question in {conv.title}")
+    store.delete_conversation(ann, gone.id)
+    with store.engine.connect() as conn:
+        left = conn.execute(select(store_tables.messages.c.conversation_id)).scalars().all()
+    assert sorted(left) == sorted([kept.id, bens.id])  # the turns are gone from the store, not only hidden
+    assert [c.id for c in store.list_conversations(ann)] == [kept.id]
+    assert [m.content for m in store.get_messages(ben, bens.id)] == ["question in gone"]
+
+
+def test_search_finds_conversations_by_title_or_message_text_in_english_and_chinese(
+        store: LearnerStore, clock: Clock) -> None:
+    ann, ben = (store.add_user(name, PW).id for name in ("ann", "ben"))
+    attention = store.create_conversation(ann, "Attention basics")
+    clock.advance(minutes=1)
+    diffusion = store.create_conversation(ann, "扩散模型")
+    store.add_message(ann, diffusion.id, "user", "去噪过程是怎样的？ 100% sure_thing")
+    clock.advance(minutes=1)
+    store.add_message(ann, attention.id, "assistant", "Self-ATTENTION weighs tokens")
+    store.create_conversation(ben, "attention of ben")
+
+    def ids(text: str) -> list[str]:
+        return [c.id for c in store.search_conversations(ann, text)]
+    assert ids("attention") == [attention.id]  # title and text, case-insensitive, only ann's
+    assert ids("weighs") == [attention.id]  # message text alone
+    assert ids("扩散") == [diffusion.id] and ids("去噪") == [diffusion.id]
+    assert ids("100%") == [diffusion.id] and ids("%") == [diffusion.id] and ids("s_r") == []  # wildcards are plain
+    assert ids("transformer") == []
+
+
 def test_a_conversation_with_a_fixed_id_is_made_once_and_never_taken_from_another_learner(store: LearnerStore) -> None:
     ann, ben = (store.add_user(name, PW).id for name in ("ann", "ben"))
     fixed = "5d0c3a52-0000-5000-8000-000000000001"

@@ -58,7 +58,8 @@ class AnswerWriter:
         self.llm, self.deadline_s = llm, deadline_s
 
     def stream(self, messages: list[dict[str, str]], draft: Draft, out: Written) -> Iterator[str]:
-        """Yield text to show; ``out`` is filled in as it goes (so a stopped turn keeps its parts)."""
+        """Yield text to show (an empty string for a model chunk that showed nothing yet); ``out`` is filled
+        in as it goes (so a stopped turn keeps its parts)."""
         gate = StreamGate(draft.checker, language=draft.lang, questions=draft.socratic)
         start = time.monotonic()
         try:
@@ -80,7 +81,10 @@ class AnswerWriter:
         stream = self.llm.stream(messages, learner=draft.learner)
         try:
             for delta in stream:
-                yield from _release(gate.feed(delta), out, start, clean)
+                released = list(_release(gate.feed(delta), out, start, clean))
+                # An empty beat for a chunk that released nothing: the reader may stop (close the stream)
+                # at any chunk, not only after the next verified sentence, which can be long in coming.
+                yield from released or [""]
                 if gate.should_stop or (not out.parts and time.monotonic() - start > self.deadline_s):
                     gate.report.gave_up = True
                     return

@@ -1,4 +1,4 @@
-"""A learner's conversations: list, open, rename, delete, and find-or-create for the next question.
+"""A learner's conversations: list, search, open, rename, delete, and find-or-create for the next question.
 
 Stage: the chat faces (CLI `ask --conversation`, the chat tab) → **Conversations** → learner store.
 Both faces name a conversation the same way: by its id or by its title; a name that matches none
@@ -34,6 +34,11 @@ class Conversations:
 
     def of(self, user_id: int) -> list[Conversation]:
         return self.store.list_conversations(user_id)
+
+    def search(self, user_id: int, text: str | None) -> list[Conversation]:
+        """The learner's conversations whose title or messages contain ``text``; all of them for a blank one."""
+        text = storable(re.sub(r"\s+", " ", text or "")).strip()[:200]
+        return self.store.search_conversations(user_id, text) if text else self.of(user_id)
 
     def messages(self, user_id: int, conv_id: str) -> list[Message]:
         """The conversation's messages; ``NotFound`` when it is gone or not this learner's."""

@@ -22,6 +22,7 @@ from tutorbot.llm.prompts import PromptLibrary
 from tutorbot.retrieval.retriever import Retriever
 from tutorbot.schemas import Answer, CatalogEntry, GateReport, Hit
 from tutorbot.settings import RetrievalSettings, Settings
+from tutorbot.store.base import NotFound
 from tutorbot.verify.support import SupportChecker
 
 if TYPE_CHECKING:
@@ -260,6 +261,10 @@ class ChatService:
         answer.question_cut_from = cut_from  # kept with the turn: a reopened conversation still says it
         if user_id is None or not conversation_id:
             return
-        self.store.add_message(user_id, conversation_id, "user", question, {})
         meta = answer.model_dump(include={"citations", "language", "grounded", "error", "query", "question_cut_from"})
-        self.store.add_message(user_id, conversation_id, "assistant", answer.answer, meta)
+        try:
+            with self.store.transaction():  # both turns or neither
+                self.store.add_message(user_id, conversation_id, "user", question, {})
+                self.store.add_message(user_id, conversation_id, "assistant", answer.answer, meta)
+        except NotFound:
+            pass  # the learner deleted the conversation while it answered: deleted stays deleted

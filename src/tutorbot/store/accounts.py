@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, get_args
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, delete, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tutorbot.errors import InputError
@@ -106,6 +106,15 @@ class Accounts(StoreBase):
         """The learner's conversations, most recently active first."""
         c = t.conversations.c
         return self._read(Conversation, select(t.conversations).where(c.user_id == user_id)
+                          .order_by(c.updated_at.desc(), c.id))
+
+    def search_conversations(self, user_id: int, text: str) -> list[Conversation]:
+        """The learner's conversations whose title or any message contains ``text`` (case-insensitive;
+        ``%`` and ``_`` are plain characters), most recently active first."""
+        c, m = t.conversations.c, t.messages.c
+        in_messages = exists().where(m.conversation_id == c.id, m.content.icontains(text, autoescape=True))
+        return self._read(Conversation, select(t.conversations)
+                          .where(c.user_id == user_id, or_(c.title.icontains(text, autoescape=True), in_messages))
                           .order_by(c.updated_at.desc(), c.id))
 
     def get_conversation(self, user_id: int, conv_id: str) -> Conversation:

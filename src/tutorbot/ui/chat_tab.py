@@ -1,12 +1,19 @@
-"""UI stage, Chat tab layout: conversation list, streamed chatbot, options and the plan offer.
+"""UI stage, Chat tab layout: conversation list (dated, searchable), streamed chatbot, options and the plan offer.
 
 Only wiring lives here; ``chat_logic.ChatController`` does the work. Handlers always take the
 learner from the signed request (``ctx.identity``), so a conversation id sent by the browser
-can only ever open one of that learner's own conversations.
+can only ever open one of that learner's own conversations. Deleting (the Delete button or the
+chatbot's trash icon) deletes the conversation from the store, not only from the screen.
+
+Stop does not cancel the Gradio event: the browser's cancel races the cancelled generator's last
+messages (one arrives with no data, the client throws on it) and the event's outputs, the chatbot and
+the list, get red "Error" badges. Stop sets this page's flag instead, and the answer ends itself at the
+model's next chunk, as a normal finish.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,11 +22,12 @@ from gradio.components.chatbot import ExampleMessage
 
 from tutorbot.chat.markdown import escape
 from tutorbot.chat.service import MAX_QUESTION_CHARS
-from tutorbot.ui.chat_logic import ChatController, wants_plan
+from tutorbot.ui.chat_logic import ChatController, listed, wants_plan
 from tutorbot.ui.choices import answer_lang_choices
 from tutorbot.ui.context import UIContext
 from tutorbot.ui.i18n import Labels, t
 from tutorbot.ui.plan_logic import draft_summary
+from tutorbot.ui.progress_tab import TZ_JS
 
 CHAT_HEIGHT = 560
 # A runaway paste stops in the browser; anything over the service's limit still reaches it, so the
@@ -36,6 +44,7 @@ class ChatParts:
     """The tab's components, as laid out by ``_layout``."""
 
     convs: Any
+    search: Any
     new: Any
     title: Any
     rename: Any
@@ -55,12 +64,14 @@ def _sidebar(L: Labels) -> dict[str, Any]:
     L.add(gr.Markdown(f"#### {t('en', 'chat.conversations')}"),
           lambda lang: {"value": f"#### {t(lang, 'chat.conversations')}"})
     new = L.add(gr.Button(t("en", "chat.new"), size="sm", variant="secondary"), value="chat.new")
+    search = L.add(gr.Textbox(placeholder=t("en", "chat.search"), show_label=False, max_lines=1, max_length=200,
+                              container=False, elem_id="tb-conv-search"), placeholder="chat.search")
     convs = gr.Radio(choices=[], show_label=False, container=False, elem_id="tb-convs", elem_classes="tb-convs")
     title = L.add(gr.Textbox(label=t("en", "chat.title_box"), max_lines=1, max_length=200), label="chat.title_box")
     with gr.Row():
         rename = L.add(gr.Button(t("en", "chat.rename"), size="sm"), value="chat.rename")
         delete = L.add(gr.Button(t("en", "chat.delete"), size="sm", variant="stop"), value="chat.delete")
-    return {"convs": convs, "new": new, "title": title, "rename": rename, "delete": delete}
+    return {"convs": convs, "search": search, "new": new, "title": title, "rename": rename, "delete": delete}
 
 
 def _conversation(L: Labels) -> dict[str, Any]:
@@ -105,16 +116,28 @@ def build_chat_tab(ctx: UIContext) -> dict[str, Any]:
     ctl = ChatController(c.chat, c.conversations, allowed, 1.0 / c.settings.ui.updates_per_second)
     p = _layout(ctx.labels)
     conv_id, shown, draft, pending = gr.State(None), gr.State([]), gr.State(None), gr.State("")
+    tz = gr.Textbox(visible=False, elem_id="tb-chat-tz")  # the browser's time zone, filled by TZ_JS on load
+    stops: dict[str | None, threading.Event] = {}  # per page (session): set by Stop, read by the running answer
 
-    def ask(message: str, history: list, conv: str | None, alang: str, soc: bool, lang: str, request: gr.Request):
-        uid = ctx.identity.user_id(request)
+    def listing(uid: int, conv: str | None, query: str, zone: str, lang: str) -> Any:
+        choices = ctl.conversations(uid, query, lang=lang, tz=zone)
+        return gr.update(choices=choices, value=listed(choices, conv))
+
+    def ask(message: str, history: list, conv: str | None, alang: str, soc: bool, lang: str, query: str, zone: str,
+            request: gr.Request):
+        uid, flag = ctx.identity.user_id(request), stops.get(request.session_hash) or threading.Event()
         hide = gr.update(visible=False)
         answer, conv_now = None, conv
-        for step in ctl.ask(uid, conv, message, history, lang=lang, answer_lang=alang, socratic=soc):
-            now, conv_now, answer = step  # the last step's answer decides the plan offer below
-            yield now, now, conv_now, gr.update(), hide, gr.update(), None
+        steps = ctl.ask(uid, conv, message, history, lang=lang, answer_lang=alang, socratic=soc, stop=flag.is_set)
+        try:
+            for step in steps:
+                now, conv_now, answer = step  # the last step's answer decides the plan offer below
+                yield now, now, conv_now, gr.update(), hide, gr.update(), None
+        finally:
+            if stops.get(request.session_hash) is flag:  # not a flag the next question already set up
+                stops.pop(request.session_hash)
         offer_text, draft_value = plan_offer(message, lang) if answer else (None, None)
-        choices = gr.update(choices=ctl.conversations(uid), value=conv_now)
+        choices = listing(uid, conv_now, query, zone, lang)
         yield gr.update(), gr.update(), conv_now, choices, gr.update(visible=bool(offer_text)), offer_text, draft_value
 
     def plan_offer(message: str, lang: str) -> tuple[str | None, dict | None]:
@@ -125,54 +148,65 @@ def build_chat_tab(ctx: UIContext) -> dict[str, Any]:
                  button=t(lang, "chat.open_plan"))
         return text, found.model_dump(mode="json")
 
-    def start(message: str):
+    def start(message: str, request: gr.Request):
+        stops[request.session_hash] = threading.Event()  # before the answer starts: a quick Stop is not lost
         return "", message, gr.update(visible=False), gr.update(visible=True)
 
-    def pick_example(evt: gr.SelectData):
+    def pick_example(evt: gr.SelectData, request: gr.Request):
         value = evt.value.get("text", "") if isinstance(evt.value, dict) else str(evt.value or "")
-        return "", value, gr.update(visible=False), gr.update(visible=True)
+        return start(value, request)
 
     def stopped():
         return gr.update(visible=True), gr.update(visible=False)
 
+    def stop(request: gr.Request):
+        if (flag := stops.get(request.session_hash)) is not None:
+            flag.set()
+        return stopped()
+
     def open_conv(conv: str | None, lang: str, request: gr.Request):
         uid = ctx.identity.user_id(request)
         history = ctl.open(uid, conv, lang)
-        names = {v: k for k, v in ctl.conversations(uid)}
-        return history, history, conv, names.get(conv or "", "")
+        return history, history, conv, ctl.title(uid, conv)
 
     def new_conv():
         return [], [], None, gr.update(value=None), "", gr.update(visible=False)
 
-    def do_rename(conv: str | None, new_title: str, request: gr.Request):
+    def do_rename(conv: str | None, new_title: str, query: str, zone: str, lang: str, request: gr.Request):
         uid = ctx.identity.user_id(request)
         ctl.rename(uid, conv, new_title)
-        return gr.update(choices=ctl.conversations(uid), value=conv)
+        return listing(uid, conv, query, zone, lang)
 
-    def do_delete(conv: str | None, request: gr.Request):
+    def do_delete(conv: str | None, query: str, zone: str, lang: str, request: gr.Request):
         uid = ctx.identity.user_id(request)
         ctl.delete(uid, conv)
-        return [], [], None, gr.update(choices=ctl.conversations(uid), value=None), ""
+        return [], [], None, listing(uid, None, query, zone, lang), ""
 
-    def refresh(conv: str | None, lang: str, request: gr.Request):
+    def search(conv: str | None, query: str, zone: str, lang: str, request: gr.Request):
+        return listing(ctx.identity.user_id(request), conv, query, zone, lang)
+
+    def refresh(conv: str | None, lang: str, query: str, zone: str, request: gr.Request):
         uid = ctx.identity.user_id(request)
         history = ctl.open(uid, conv, lang) if conv else []
-        return history, history, gr.update(choices=ctl.conversations(uid), value=conv)
+        return history, history, listing(uid, conv, query, zone, lang)
 
     quick = ctx.quick_event()
-    ask_in = [pending, shown, conv_id, p.answer_lang, p.socratic, ctx.lang]
+    ask_in = [pending, shown, conv_id, p.answer_lang, p.socratic, ctx.lang, p.search, tz]
     ask_out = [p.bot, shown, conv_id, p.convs, p.offer_row, p.offer, draft]
-    runs = []
     for trigger, fn, inputs in ((p.box.submit, start, [p.box]), (p.send.click, start, [p.box]),
                                 (p.bot.example_select, pick_example, None)):
         go = trigger(fn, inputs, [p.box, pending, p.send, p.stop], **quick).then(ask, ask_in, ask_out,
                                                                                  **ctx.llm_event())
         go.then(stopped, None, [p.send, p.stop], **quick)
-        runs.append(go)
-    p.stop.click(stopped, None, [p.send, p.stop], cancels=runs, **quick)
+    p.stop.click(stop, None, [p.send, p.stop], **quick)
+    listing_in = [conv_id, p.search, tz, ctx.lang]
+    deleted_out = [p.bot, shown, conv_id, p.convs, p.title]
     p.convs.input(open_conv, [p.convs, ctx.lang], [p.bot, shown, conv_id, p.title], **quick)
     p.new.click(new_conv, None, [p.bot, shown, conv_id, p.convs, p.title, p.offer_row], **quick)
-    p.rename.click(do_rename, [conv_id, p.title], p.convs, **quick)
-    p.delete.click(do_delete, [conv_id], [p.bot, shown, conv_id, p.convs, p.title], **quick)
-    ctx.on_refresh(refresh, [conv_id, ctx.lang], [p.bot, shown, p.convs])
+    p.rename.click(do_rename, [conv_id, p.title, p.search, tz, ctx.lang], p.convs, **quick)
+    p.delete.click(do_delete, [conv_id, p.search, tz, ctx.lang], deleted_out, **quick)
+    p.bot.clear(do_delete, [conv_id, p.search, tz, ctx.lang], deleted_out, **quick)  # the trash icon deletes too
+    p.search.change(search, listing_in, p.convs, **quick)  # typed, pasted or filled in: each edit
+    gr.on(None, None, None, [tz], js=TZ_JS, **quick).then(search, listing_in, p.convs, **quick)
+    ctx.on_refresh(refresh, [conv_id, ctx.lang, p.search, tz], [p.bot, shown, p.convs])
     return {"draft": draft, "open_plan": p.open_plan}

@@ -55,6 +55,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "chat.rename": ("Rename", "重命名"),
     "chat.delete": ("Delete", "删除"),
     "chat.title_box": ("Title of this conversation", "对话标题"),
+    "chat.search": ("Search conversations…", "搜索对话……"),
+    "chat.stopped": ("Stopped: the answer ends where you stopped it.", "已停止：回答到你按下停止时为止。"),
     "chat.sources": ("Sources", "来源"),
     "chat.open": ("open", "打开"),
     "chat.cut": ("Your question was cut to the first {limit} characters.",

@@ -47,7 +47,13 @@ def answer_markdown(answer: Answer, lang: str, allowed: set[str], key: str = "0"
     urls = allowed | allowed_set(u for c in answer.citations for u in (*c.urls, c.source) if "://" in u)
     body = link_markers(safe_markdown(display_text(answer.answer, lang), urls), key, {c.n for c in answer.citations})
     cards = citation_cards(answer.citations, lang, urls, key, answer.answer)
-    return cut_note(answer.question_cut_from, lang) + body + (f"\n\n{cards}" if cards else "")
+    stop = stopped_note(lang) if answer.error == "stopped" else ""
+    return cut_note(answer.question_cut_from, lang) + body + stop + (f"\n\n{cards}" if cards else "")
+
+
+def stopped_note(lang: str) -> str:
+    """The line that ends an answer the learner stopped, live and when the conversation is reopened."""
+    return f"\n\n⏹ *{t(lang, 'chat.stopped')}*"
 
 
 def cut_note(cut_from: int, lang: str) -> str:

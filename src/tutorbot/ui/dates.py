@@ -1,0 +1,38 @@
+"""UI stage, short dates: when a conversation was last active, in the learner's own time zone.
+
+"today 14:05" for today, "Mar 2" for earlier this year, "Mar 2, 2025" before that (and the same in
+Chinese). The store keeps UTC; the browser tells its IANA zone, and until it has (or when it cannot)
+times are in UTC and say so, rather than pass UTC off as local time.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, tzinfo
+from zoneinfo import ZoneInfo
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def zone(name: str | None) -> tzinfo | None:
+    """The browser's IANA time zone; None for an empty or unknown name (then times are shown in UTC)."""
+    try:
+        return ZoneInfo(name) if name and len(name) <= 64 else None
+    except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
+        return None
+
+
+def short_date(when: datetime, now: datetime, tz_name: str | None, lang: str) -> str:
+    """``when`` as the conversation list shows it, relative to ``now`` (both UTC; naive means UTC)."""
+    where = zone(tz_name)
+    local, today = (_utc(d).astimezone(where or UTC) for d in (when, now))
+    if local.date() == today.date():
+        text = f"{'今天' if lang == 'zh' else 'today'} {local:%H:%M}"
+    elif lang == "zh":
+        text = ("" if local.year == today.year else f"{local.year}年") + f"{local.month}月{local.day}日"
+    else:
+        text = f"{MONTHS[local.month - 1]} {local.day}" + ("" if local.year == today.year else f", {local.year}")
+    return text if where else f"{text} UTC"
+
+
+def _utc(when: datetime) -> datetime:
+    return when if when.tzinfo else when.replace(tzinfo=UTC)  # SQLite gives back naive UTC
