@@ -23,8 +23,11 @@ PHONE_CSS = """
   #tb-chatbot { height: 40vh !important; max-height: 40vh !important; }
   .gradio-container .row { flex-wrap: wrap; }
   .gradio-container .row > .column { min-width: 100% !important; }
+  #tb-mastery, #tb-forecast { min-width: 100% !important; }  /* two charts side by side: each too narrow */
   .tb-passage { margin-left: 0; }
-  .tb-timeline, .tb-library { font-size: 0.85em; word-break: break-word; }
+  /* Squeezed to 390 px a table breaks its words letter by letter: keep a readable width, scroll in its box. */
+  .tb-timeline, .tb-library { font-size: 0.85em; min-width: 560px; }
+  #tb-history table { min-width: 560px; }
   .tb-phases { grid-template-columns: 1fr; }
 }
 """
