@@ -3,7 +3,7 @@
 Gradio's tab bar has no keyboard model of its own: every tab button is a tab stop and arrow keys do
 nothing. These scripts give it the WAI-ARIA tabs pattern (Left/Right/Home/End move between tabs, only
 the selected tab is a tab stop), make each radio group one tab stop, and close the conversation drawer
-on phones, where the chat comes first.
+on phones, where the chat needs the first screen.
 """
 
 from __future__ import annotations
