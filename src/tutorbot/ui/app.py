@@ -23,11 +23,12 @@ from tutorbot.ui.chat_tab import build_chat_tab
 from tutorbot.ui.context import Services, UIContext
 from tutorbot.ui.i18n import Labels, choose_lang, pick_lang, t
 from tutorbot.ui.library_tab import build_library_tab
+from tutorbot.ui.page_js import HEAD
 from tutorbot.ui.plan_tab import build_plan_tab
 from tutorbot.ui.progress_tab import TZ_JS, build_progress_tab, link_to_quiz
 from tutorbot.ui.quiz_tab import build_quiz_tab
 from tutorbot.ui.status import HealthCache
-from tutorbot.ui.theme import CSS, make_theme
+from tutorbot.ui.theme import CSS, FRAME_CSS, make_theme
 from tutorbot.ui.web import GuardedApp
 
 if TYPE_CHECKING:
@@ -58,7 +59,8 @@ def build_ui(services: Services, *, require_login: bool | None = None, host: str
         ctx = UIContext(services, identity, Labels(), lang, llm_limit=limit)
         status, who, ui_lang = _header(ctx)
         saved = gr.Textbox(visible=False, elem_id="tb-saved-lang")  # this browser's remembered language
-        with gr.Tabs(elem_id="tb-tabs") as tabs:
+        # "wrap", not Gradio's default "menu": on a phone the menu hid Progress and Library behind '…'.
+        with gr.Tabs(elem_id="tb-tabs", overflow_behavior="wrap") as tabs:
             built = {}
             for key, build in TABS:
                 with gr.Tab(t("en", f"tab.{key}"), id=key, elem_id=f"tb-tab-{key}") as tab:
@@ -152,7 +154,7 @@ def launch(container: Container, host: str | None = None, port: int | None = Non
                 auth=identity.check_async if login else None, auth_message=AUTH_MESSAGE if login else None,
                 show_error=False, allowed_paths=[], max_file_size=MAX_UPLOAD, footer_links=[], quiet=True,
                 enable_monitoring=False, mcp_server=False, ssr_mode=False, pwa=False, run_history=False,
-                theme=make_theme(), css=CSS,
+                theme=make_theme(), css=CSS, head=f"{HEAD}<style>{FRAME_CSS}</style>",
                 _app=GuardedApp(s.ui, login, health=lambda: healthz(container), api=api_router(services, login)))
     return demo
 

@@ -102,9 +102,13 @@ def _conversation(L: Labels) -> dict[str, Any]:
 
 
 def _layout(L: Labels) -> ChatParts:
-    with gr.Row(equal_height=False):
+    # The conversation list sits in a drawer (an accordion, closed on phones by ``page_js``): on a phone
+    # the columns stack, and an open list would push the question box far below the first screen.
+    with gr.Row(equal_height=False, elem_classes="tb-chat-row"):
         with gr.Column(scale=1, min_width=220, elem_classes="tb-sidebar"):
-            side = _sidebar(L)
+            with gr.Accordion(t("en", "chat.conversations"), open=True, elem_id="tb-convs-drawer") as drawer:
+                side = _sidebar(L)
+            L.add(drawer, label="chat.conversations")
         with gr.Column(scale=4):
             main = _conversation(L)
     return ChatParts(**side, **main)
