@@ -55,6 +55,7 @@ class Attempt(BaseModel):
     score: float
     correct: bool
     created_at: datetime
+    mistake: dict[str, Any] | None = None  # the error pattern of a wrong answer (quiz.mistakes.Mistake)
 
 
 class ReviewCard(BaseModel):

@@ -124,6 +124,7 @@ quiz_attempts = Table(
     Column("score", Float, nullable=False),
     Column("correct", Boolean, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("mistake", JSON, nullable=True),  # a wrong answer's error pattern (quiz.mistakes.Mistake); NULL when right
     Index("ix_quiz_attempts_user_topic", "user_id", "topic"),
 )
 review_cards = Table(
