@@ -60,7 +60,7 @@ def test_accepting_a_distorted_comparison_confuses_the_two_compared_terms(world)
 
 def test_missing_a_prerequisite_question_names_that_prerequisite(world):
     cur, questions = world
-    q = first(questions, "prereq", lambda q: q.answer == "Deep learning basics")
+    q = first(questions, "prereq", lambda q: q.answer == "Deep learning basics" and q.topic != "dl_basics")
     wrong = next(o for o in q.options if o != q.answer)
     assert classify(q, wrong, cur).model_dump(include={"kind", "prereq"}) == {"kind": "missing_prereq",
                                                                               "prereq": "dl_basics"}
@@ -88,3 +88,10 @@ def test_every_real_wrong_answer_gets_one_pattern_and_the_same_one_again(world):
         wrong = next((o for o in q.options if o != q.answer), "no idea")
         first_time = classify(q, wrong, cur)
         assert classify(q, wrong, cur) == first_time and first_time.topic == q.topic
+
+
+def test_a_letter_answer_is_classified_as_the_option_it_picks(world):
+    cur, questions = world
+    q = first(questions, "which_term", lambda q: q.topic == "attention_transformer" and "Sparse Attention" in q.options)
+    letter = "ABCD"[q.options.index("Sparse Attention")]
+    assert classify(q, letter, cur, set(cur.ids)) == classify(q, "Sparse Attention", cur, set(cur.ids))

@@ -25,6 +25,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from tutorbot.curriculum.graph import Curriculum
+from tutorbot.quiz.grade import AnswerError, choice_of
 from tutorbot.quiz.match import contains, fold
 from tutorbot.quiz.models import Question
 
@@ -47,6 +48,7 @@ class Mistake(BaseModel):
 
 def classify(q: Question, given: str, cur: Curriculum, mastered: Container[str] = ()) -> Mistake:
     """The pattern of the wrong answer ``given`` to ``q`` by a learner who has mastered ``mastered``."""
+    given = _option(q, given)
     base = Mistake(kind="not_recalled", topic=q.topic, right=q.answer[:120], chosen=given.strip()[:120])
     if _careless(q, given):
         return base.model_copy(update={"kind": "careless"})
@@ -60,6 +62,14 @@ def classify(q: Question, given: str, cur: Curriculum, mastered: Container[str] 
     if named or q.type == "mcq":
         return base.model_copy(update={"kind": "wrong_concept", "other": named or ""})
     return base
+
+
+def _option(q: Question, given: str) -> str:
+    """The option a choice answer picked ("B" → its text), so the pattern names what was chosen."""
+    try:
+        return choice_of(q, given) if q.type in ("mcq", "tf") else given
+    except AnswerError:
+        return given
 
 
 def _careless(q: Question, given: str) -> bool:
@@ -76,8 +86,8 @@ def _careless(q: Question, given: str) -> bool:
 def _missing_prereq(q: Question, cur: Curriculum, mastered: Container[str]) -> str:
     """The prerequisite behind the miss: the one a prerequisite question asks for, else the first
     prerequisite of the topic that the question or its passage names and the learner has not mastered."""
-    if q.rule == "prereq":  # the answer is the prerequisite's name (the question may be filed under it)
-        return next((tid for tid, _, _ in cur.mentions(q.answer)), "")
+    if q.rule == "prereq":  # the answer names the prerequisite; filed under it, the miss is of the order only
+        return next((tid for tid, _, _ in cur.mentions(q.answer) if tid != q.topic), "")
     if q.about == "roadmap" or q.topic not in cur.ids:
         return ""
     return next((p for p in cur.topic(q.topic).prereqs if p in _named(q, cur) and p not in mastered), "")

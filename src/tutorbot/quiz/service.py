@@ -32,6 +32,7 @@ from tutorbot.quiz.feedback import checked_comment
 from tutorbot.quiz.generate import QuizAssembler, Request
 from tutorbot.quiz.grade import Grader, check_answer
 from tutorbot.quiz.match import language_of
+from tutorbot.quiz.mistakes import classify
 from tutorbot.quiz.mix import levels_for
 from tutorbot.quiz.models import MAX_QUESTIONS, QTYPES, Feedback, Grade, QType, Question, Quiz, QuizConfig, QuizLang
 from tutorbot.quiz.rules import RuleBank
@@ -229,8 +230,10 @@ class QuizService:
         self.store.upsert_card(user_id, q.id, topic=q.topic, front=q.card_front(), back=q.card_back(),
                                payload={"question": payload})
         self.store.record_review(user_id, q.id, state, rating, grade.score)
+        mistake = None if grade.correct else classify(q, text, self.cur, self.progress.mastered(user_id)).model_dump()
         self.store.record_attempt(user_id, quiz_id=quiz_id, question_id=q.id, topic=q.topic, qtype=q.type,
-                                  question=payload, answer=text, score=grade.score, correct=grade.correct)
+                                  question=payload, answer=text, score=grade.score, correct=grade.correct,
+                                  mistake=mistake)
         return rating, due
 
     # -- export (the flashcard desk's, kept here for the CLI and older callers) ------------------
