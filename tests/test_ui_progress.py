@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
+from tutorbot.learner.patterns import PatternRow
 from tutorbot.learner.progress import HistoryRow, ProgressView
 from tutorbot.learner.srs import CardState, forecast
 from tutorbot.ui import progress_tab
@@ -88,3 +89,13 @@ def test_quiz_me_on_a_weak_topic_opens_the_quiz_tab_with_my_weak_topics_and_that
 def test_quiz_me_on_a_topic_that_just_stopped_being_weak_still_selects_it():
     _, _, topic = progress_tab.quiz_me_on("ddpm", WEAK)
     assert topic["value"] == "ddpm" and ("ddpm", "ddpm") in topic["choices"]
+
+
+def test_repeated_mistakes_show_as_a_table_of_patterns_with_their_review_reasons_in_the_learners_language():
+    row = PatternRow(topic="扩散模型", topic_id="ddpm", kind="confused_terms", count=3,
+                     reason="你把扩散模型和流匹配混淆了3 次。")
+    assert not progress_tab.patterns_shown(view(), "en")["visible"]
+    shown = progress_tab.patterns_shown(view().model_copy(update={"patterns": [row]}), "zh")
+    assert shown["visible"]
+    assert shown["value"].values.tolist() == [["扩散模型", "混淆了两个术语", 3, "你把扩散模型和流匹配混淆了3 次。"]]
+    assert list(shown["value"].columns) == ["主题", "错误类型", "次数", "复习原因"]

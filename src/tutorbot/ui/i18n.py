@@ -171,6 +171,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col.when": ("When", "时间"), "col.topic": ("Topic", "主题"), "col.question": ("Question", "题目"),
     "col.score": ("Score", "得分"), "col.correct": ("Correct", "正确"),
     "col.due": ("Cards due", "到期卡片"),
+    "col.pattern": ("Pattern", "错误类型"), "col.times": ("Times", "次数"), "col.reason": ("Why to review", "复习原因"),
+    "progress.patterns": ("Repeated mistakes and why to review", "反复出现的错误与复习原因"),
+    "pattern.careless": ("Careless / format", "粗心 / 格式"),
+    "pattern.missing_prereq": ("Missing prerequisite", "缺少前置知识"),
+    "pattern.confused_terms": ("Confused two terms", "混淆了两个术语"),
+    "pattern.wrong_concept": ("Wrong concept", "选错了概念"),
+    "pattern.not_recalled": ("Not recalled", "没有想起来"),
     # library
     "lib.search": ("Search titles and descriptions", "搜索标题和简介"),
     # library: link status
