@@ -35,6 +35,7 @@ from tutorbot.quiz.match import language_of
 from tutorbot.quiz.mistakes import classify
 from tutorbot.quiz.mix import levels_for
 from tutorbot.quiz.models import MAX_QUESTIONS, QTYPES, Feedback, Grade, QType, Question, Quiz, QuizConfig, QuizLang
+from tutorbot.quiz.notebook import Notebook
 from tutorbot.quiz.rules import RuleBank
 from tutorbot.quiz.validate import PassageVectors, QuizValidator, Seen
 from tutorbot.quiz.vocabulary import Equivalents, TermGroups, Vocabulary, name_groups
@@ -74,6 +75,7 @@ class QuizService:
         self.scheduler = scheduler or new_scheduler()
         self.progress = progress or Progress(store, self.scheduler, clock, curriculum)
         self.cards = CardDesk(store, self.scheduler, clock)  # flashcards: self-rated reviews, exports
+        self.notebook = Notebook(store, clock)  # missed questions, re-askable
         self._on_finished = on_finished
         vectors = vectors or (PassageVectors(embedder) if embedder else None)
         self.validator = QuizValidator(retriever.by_id.get, vectors, self.config)
