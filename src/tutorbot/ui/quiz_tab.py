@@ -1,7 +1,9 @@
 """UI stage, Quiz tab layout: choose a topic and questions → answer one at a time → feedback → score.
 
-Also "review due cards": a quiz made of the learner's spaced-repetition cards that are due; below, the
-flashcard panel (``cards_panel``): self-rated review and Anki/Markdown exports.
+Also "review due cards": a quiz made of the learner's spaced-repetition cards that are due, its first
+question headed by the review reasons of its topics; below, the wrong-answer notebook (``notebook_panel``:
+ask a missed question again, review 10 minutes) and the flashcard panel (``cards_panel``): self-rated
+review and Anki/Markdown exports.
 The quiz session (with its answer keys) stays in server-side state; handlers call ``QuizOps``.
 """
 
@@ -18,6 +20,8 @@ from tutorbot.ui.cards_panel import build_cards_panel
 from tutorbot.ui.choices import source_choices, type_choices
 from tutorbot.ui.context import UIContext
 from tutorbot.ui.i18n import Labels, t
+from tutorbot.ui.notebook_panel import build_notebook_panel
+from tutorbot.ui.notebook_panel import shown as notebook_shown
 from tutorbot.ui.quiz_logic import (
     QuizOps,
     QuizSession,
@@ -89,6 +93,7 @@ def build_quiz_tab(ctx: UIContext) -> dict[str, Any]:
     ops, cur = QuizOps(ctx.services), ctx.services.curriculum
     session = gr.State(None)
     p = _layout(ctx.labels)
+    book = build_notebook_panel(ctx.labels)  # missed questions, re-askable
     cards = build_cards_panel(ctx)  # flashcards: self-rated review and exports, below the quiz
     topic, count, types, source, due, choice, typed = p.topic, p.count, p.types, p.source, p.due, p.choice, p.typed
     shown = [p.question, p.choice, p.typed, p.submit, p.feedback, p.nxt, p.score]
@@ -116,7 +121,22 @@ def build_quiz_tab(ctx: UIContext) -> dict[str, Any]:
         if not ops.due(uid):
             return None, *view(None, lang, cur, t(lang, "quiz.none_due"))
         new, err = guarded(lang, lambda: ops.review(uid, int(n)))
-        return new, *view(new, lang, cur, err)
+        return new, *view(new, lang, cur, err or (ops.reasons(uid, new, lang) if new else ""))
+
+    def do_reask(picked: str | None, lang: str, request: gr.Request):
+        uid = ctx.identity.user_id(request)
+        new, err = guarded(lang, lambda: ops.reask(uid, picked or ""))
+        return new, *view(new, lang, cur, err or (ops.reasons(uid, new, lang) if new else ""))
+
+    def do_ten_minutes(lang: str, request: gr.Request):
+        uid = ctx.identity.user_id(request)
+        new, err = guarded(lang, lambda: ops.ten_minutes(uid))
+        if new is not None and not new.quiz.questions:
+            return None, *view(None, lang, cur, t(lang, "notebook.nothing"))
+        return new, *view(new, lang, cur, err or (ops.reasons(uid, new, lang) if new else ""))
+
+    def book_refresh(picked: str | None, lang: str, request: gr.Request):
+        return notebook_shown(ops.notebook(ctx.identity.user_id(request)), picked, cur, lang)
 
     def do_submit(state: QuizSession | None, picked: str | None, text: str, lang: str, request: gr.Request):
         uid = ctx.identity.user_id(request)  # first: even the early returns show the session's state
@@ -160,6 +180,12 @@ def build_quiz_tab(ctx: UIContext) -> dict[str, Any]:
     p.nxt.click(do_next, [session, source, topic, ctx.lang], [session, *shown, due, topic], **quick).then(
         cards["refresh"], cards["inputs"], cards["outputs"], **quick)
     source.change(topics, [source, topic, ctx.lang], topic, **quick)
+    book_parts = [book.pick, book.entry, book.ask]
+    book.ask.click(do_reask, [book.pick, ctx.lang], [session, *shown], **quick)
+    book.session.click(do_ten_minutes, [ctx.lang], [session, *shown], **quick)
+    book.pick.input(book_refresh, [book.pick, ctx.lang], book_parts, **quick)
+    p.nxt.click(book_refresh, [book.pick, ctx.lang], book_parts, **quick)  # a finished answer may be a new miss
+    ctx.on_refresh(book_refresh, [book.pick, ctx.lang], book_parts)
     for rated in cards["rated"]:  # a rated flashcard is no longer due
         rated.then(lambda lang, request: due_line(ctx.identity.user_id(request), lang), [ctx.lang], [due], **quick)
     inputs, outputs = [source, topic, session, ctx.lang], [topic, due, *shown]
