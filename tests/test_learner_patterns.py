@@ -46,7 +46,7 @@ def test_a_reason_names_both_topics_and_how_often(lang, expected):
 
 def test_only_unmastered_prerequisites_are_weak():
     log = [attempt("rlhf", "missing_prereq", i, prereq=pr) for pr in ("finetuning_sft", "dl_basics") for i in (0, 1)]
-    assert weak_prereqs(patterns(log), mastered={"dl_basics"}) == ["finetuning_sft"]
+    assert weak_prereqs(patterns(log), mastered={"dl_basics"}) == {"finetuning_sft": ["rlhf"]}
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +69,7 @@ def test_three_missed_questions_leaning_on_a_prerequisite_show_the_pattern_its_r
     view = svc.progress.view(user, "en")
     row = next(r for r in view.patterns if r.prereq == "attention_transformer")
     assert row.count == len(blamed) and "Attention & the Transformer" in row.reason and "review it first" in row.reason
-    assert svc.progress.weak_prereqs(user) == ["attention_transformer"]
+    assert svc.progress.weak_prereqs(user) == {"attention_transformer": ["pretrained_models"]}
 
 
 def test_a_right_answer_is_logged_without_a_pattern(corpus, tmp_path):

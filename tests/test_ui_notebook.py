@@ -48,7 +48,7 @@ def test_a_review_opens_with_the_reasons_of_its_topics_and_the_prerequisites_to_
     rows = [PatternRow(topic="Diffusion", topic_id="ddpm", kind="confused_terms", count=2,
                        reason="You confused Diffusion with Flow twice.")]
     progress = SimpleNamespace(patterns=lambda uid, lang, topics: asked.append(topics) or rows,
-                               weak_prereqs=lambda uid: ["generative_overview"])
+                               weak_prereqs=lambda uid: {"generative_overview": ["ddpm"]})
     ops = quiz_logic.QuizOps(SimpleNamespace(progress=progress, curriculum=CURRICULUM))
     session = SimpleNamespace(quiz=SimpleNamespace(questions=[SimpleNamespace(topic="ddpm")]))
     text = ops.reasons(1, session, "en")  # type: ignore[arg-type]

@@ -92,6 +92,11 @@ def rows(found: Iterable[Pattern], name: Callable[[str], str], lang: str) -> lis
                        prereq=p.prereq) for p in found]
 
 
-def weak_prereqs(found: Iterable[Pattern], mastered: set[str]) -> list[str]:
-    """Prerequisites that repeated mistakes blame and the learner has not mastered, most blamed first."""
-    return list(dict.fromkeys(p.prereq for p in found if p.prereq and p.prereq not in mastered))
+def weak_prereqs(found: Iterable[Pattern], mastered: set[str]) -> dict[str, list[str]]:
+    """Prerequisites that repeated mistakes blame and the learner has not mastered (most blamed first), each
+    with the topics whose mistakes point to it."""
+    out: dict[str, list[str]] = {}
+    for p in found:
+        if p.prereq and p.prereq not in mastered and p.topic not in out.setdefault(p.prereq, []):
+            out[p.prereq].append(p.topic)
+    return out

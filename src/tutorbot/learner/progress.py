@@ -70,8 +70,9 @@ class Progress:
         found = [p for p in patterns(self.store.attempts(user_id)) if topics is None or p.topic in topics]
         return rows(found, self._namer(lang), lang)
 
-    def weak_prereqs(self, user_id: int) -> list[str]:
-        """Unmastered prerequisites that repeated mistakes point to, most blamed first."""
+    def weak_prereqs(self, user_id: int) -> dict[str, list[str]]:
+        """Unmastered prerequisites that repeated mistakes point to, most blamed first, with the topics
+        whose mistakes point to each."""
         return weak_prereqs(patterns(self.store.attempts(user_id)), self.mastered(user_id))
 
     def view(self, user_id: int, lang: str, tz: tzinfo = UTC) -> ProgressView:
