@@ -80,3 +80,14 @@ def test_a_ten_minute_session_takes_due_cards_first_then_unfixed_notebook_entrie
     session = svc.notebook.session(user)
     assert sorted(q.id for q in session.questions) == sorted(q.id for q in quiz.questions)
     assert svc.store.get_quiz(user, session.id) is not None  # archived: its answers grade
+
+
+def test_a_session_asks_the_weak_prerequisites_questions_first(svc, monkeypatch):
+    user = svc.store.get_or_create_local_user().id
+    prereq = answered(svc, user, [False], topic="attention_transformer")
+    newer = answered(svc, user, [False, False], topic="pretrained_models")
+    monkeypatch.setattr(svc.notebook, "_first", lambda uid: {})
+    assert svc.notebook.session(user).questions[-1].id == prereq.questions[0].id  # the oldest miss comes last
+    monkeypatch.setattr(svc.notebook, "_first", lambda uid: {"attention_transformer": ["pretrained_models"]})
+    ids = [q.id for q in svc.notebook.session(user).questions]
+    assert ids[0] == prereq.questions[0].id and set(ids[1:]) == {q.id for q in newer.questions}

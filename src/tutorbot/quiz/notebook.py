@@ -5,14 +5,15 @@ question appears once (its latest miss, how often it was missed, its error patte
 explaining sentence and its source, newest first; it is marked fixed once a later answer to it was
 right. Any entry can be asked again as a one-question quiz, and ``session`` builds a short review
 (about ten minutes: ``SESSION_QUESTIONS`` questions) from the due cards first, then the notebook's
-unfixed entries. Quizzes made here are archived like any other, so answering them grades, logs and
-reschedules the same way.
+unfixed entries; questions on the weak prerequisites the learner's mistakes point to go first of all.
+Quizzes made here are archived like any other, so answering them grades, logs and reschedules the
+same way.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
@@ -42,8 +43,9 @@ class NotebookEntry(BaseModel):
 class Notebook:
     """Missed questions of a learner, re-askable; reads the attempt log and archives the quizzes it makes."""
 
-    def __init__(self, store: Any, clock: Callable[[], datetime]):
-        self.store, self.clock = store, clock
+    def __init__(self, store: Any, clock: Callable[[], datetime],
+                 first: Callable[[int], Collection[str]] = lambda user_id: ()):
+        self.store, self.clock, self._first = store, clock, first
 
     def entries(self, user_id: int, topic: str | None = None) -> list[NotebookEntry]:
         """Every missed question once, newest miss first (attempts come newest first)."""
@@ -76,7 +78,9 @@ class Notebook:
         have = {q.id for q in due}
         missed = [self.question(user_id, e.question_id) for e in self.entries(user_id)
                   if not e.fixed and e.question_id not in have]
-        return self._quiz(user_id, [*due, *missed][:n])
+        weak = self._first(user_id)  # a prerequisite behind the mistakes is reviewed before what needs it
+        ordered = sorted([*due, *missed], key=lambda q: q.topic not in weak)
+        return self._quiz(user_id, ordered[:n])
 
     def _quiz(self, user_id: int, questions: list[Question]) -> Quiz:
         lang: QuizLang = questions[0].language if questions else "en"

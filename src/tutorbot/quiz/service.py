@@ -75,7 +75,7 @@ class QuizService:
         self.scheduler = scheduler or new_scheduler()
         self.progress = progress or Progress(store, self.scheduler, clock, curriculum)
         self.cards = CardDesk(store, self.scheduler, clock)  # flashcards: self-rated reviews, exports
-        self.notebook = Notebook(store, clock)  # missed questions, re-askable
+        self.notebook = Notebook(store, clock, self.progress.weak_prereqs)  # missed questions, re-askable
         self._on_finished = on_finished
         vectors = vectors or (PassageVectors(embedder) if embedder else None)
         self.validator = QuizValidator(retriever.by_id.get, vectors, self.config)
