@@ -128,7 +128,7 @@ def test_processes_starting_at_once_migrate_one_after_the_other(db_url: str) -> 
     engine.dispose()
 
 
-def test_a_database_at_0003_gains_attempt_mistakes_and_keeps_its_attempts(db_url: str) -> None:
+def test_a_database_at_0003_gains_attempt_mistakes_and_confidence_and_keeps_its_attempts(db_url: str) -> None:
     engine = create_engine(db_url)
     with engine.begin() as conn:  # the schema as the release with API keys left it
         command.upgrade(migrate.config(conn), "0003")
@@ -140,9 +140,12 @@ def test_a_database_at_0003_gains_attempt_mistakes_and_keeps_its_attempts(db_url
     engine.dispose()
     with LearnerStore(db_url, scrypt_n=CHEAP) as store:
         [old] = store.attempts(1)
-        assert (old.question_id, old.answer, old.correct, old.mistake) == ("q1", "B", False, None)
+        assert (old.question_id, old.answer, old.correct, old.mistake, old.confidence) == ("q1", "B", False, None,
+                                                                                          None)
         new = store.record_attempt(1, quiz_id="qz-2", question_id="q2", topic="ddpm", qtype="mcq", question={},
-                                   answer="C", score=0.0, correct=False, mistake={"kind": "wrong_concept"})
-        assert store.attempts(1)[0].mistake == {"kind": "wrong_concept"} and new.id == old.id + 1
+                                   answer="C", score=0.0, correct=False, mistake={"kind": "wrong_concept"},
+                                   confidence=4)
+        assert (store.attempts(1)[0].mistake, store.attempts(1)[0].confidence) == ({"kind": "wrong_concept"}, 4)
+        assert new.id == old.id + 1
         with store.engine.connect() as conn:
-            assert migrate.current(conn) == migrate.head() == "0004"
+            assert migrate.current(conn) == migrate.head() == "0005"
