@@ -4,6 +4,7 @@ reasons and missed questions the Progress and Quiz tabs show, and a missed quest
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
 from test_quiz_rules import build_corpus
@@ -12,6 +13,7 @@ from typer.testing import CliRunner
 
 from tutorbot.cli import app
 from tutorbot.cli import notebook as cli_notebook
+from tutorbot.cli import quiz as cli_quiz
 from tutorbot.quiz.rules import RuleBank
 
 
@@ -63,3 +65,14 @@ def test_notebook_lists_each_missed_question_with_its_passage_and_asks_one_again
     assert next(e for e in svc.notebook.entries(user) if e.question_id == q.id).fixed
     unknown = invoke("notebook", "--ask", "q-nope")
     assert unknown.exit_code == 2 and "not in this learner's notebook" in unknown.output
+
+
+def test_quiz_sure_asks_how_sure_before_grading_and_a_certain_wrong_answer_is_rated_again(missed, monkeypatch):
+    svc, user, _ = missed
+    monkeypatch.setattr(cli_quiz, "container", lambda: SimpleNamespace(quizzes=svc, store=svc.store))
+    made = svc.make_quiz(user, "ddpm", n=1, types="tf", seed=9)
+    monkeypatch.setattr(svc, "make_quiz", lambda *a, **kw: made)
+    q = made.questions[0]
+    out = invoke("quiz", "--topic", "ddpm", "--sure", given=f"{answer_for(q, right=False)}\n7\n4\n")
+    assert out.exit_code == 0 and "How sure are you?" in out.stdout and "type 1, 2, 3 or 4" in out.stdout
+    assert svc.store.attempts(user)[0].confidence == 4 and svc.store.review_log(user)[0].rating == 1

@@ -55,3 +55,16 @@ def test_a_review_opens_with_the_reasons_of_its_topics_and_the_prerequisites_to_
     assert asked == [{"ddpm"}]
     assert text.splitlines() == ["**Why this review:**", "- You confused Diffusion with Flow twice.",
                                  f"- Review first: {CURRICULUM.name_of('generative_overview', 'en')}"]
+
+
+def test_the_confidence_given_on_the_quiz_tab_reaches_the_service_with_the_answer():
+    seen = []
+    quizzes = SimpleNamespace(submit=lambda uid, quiz_id, qid, given, confidence=None: seen.append(confidence) or
+                              SimpleNamespace(correct=True, score=1.0), finish=lambda uid, quiz_id: False)
+    ops = quiz_logic.QuizOps(SimpleNamespace(quizzes=quizzes))
+    questions = [SimpleNamespace(id="q1"), SimpleNamespace(id="q2")]
+    session = quiz_logic.QuizSession.model_construct(quiz=SimpleNamespace(id="z", questions=questions), index=0,
+                                                     results=[])
+    after = ops.answer(1, session, "True", 2)
+    ops.answer(1, after.model_copy(update={"index": 1}), "True")
+    assert seen == [2, None]

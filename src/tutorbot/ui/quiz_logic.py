@@ -147,11 +147,11 @@ class QuizOps:
     def due(self, user_id: int) -> int:
         return self.s.quizzes.due_count(user_id)
 
-    def answer(self, user_id: int, session: QuizSession, given: str) -> QuizSession:
+    def answer(self, user_id: int, session: QuizSession, given: str, confidence: int | None = None) -> QuizSession:
         q = session.current
         if q is None or session.answered:
             return session
-        fb = self.s.quizzes.submit(user_id, session.quiz.id, q.id, given)
+        fb = self.s.quizzes.submit(user_id, session.quiz.id, q.id, given, confidence=confidence)
         results = [*session.results, fb]
         done = len(results) == len(session.quiz.questions)
         updated = done and self.s.quizzes.finish(user_id, session.quiz.id)
