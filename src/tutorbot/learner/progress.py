@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
+from tutorbot.learner.calibration import CalibrationBar, calibration
 from tutorbot.learner.patterns import PatternRow, patterns, rows, weak_prereqs
 from tutorbot.learner.srs import TopicMastery, forecast, streak, topic_mastery, weak_topics
 
@@ -40,6 +41,7 @@ class ProgressView(BaseModel):
     next_review: datetime | None = None  # the earliest card's due time (UTC)
     history: list[HistoryRow]
     patterns: list[PatternRow] = []  # repeated mistakes per topic with their review reasons, most frequent first
+    calibration: list[CalibrationBar] = []  # percent right per confidence given before grading
     streak: int
     attempts: int
     cards: int
@@ -86,7 +88,7 @@ class Progress:
         return ProgressView(mastery=mastery, weak=[(name(tid), tid) for tid in weak_topics(report)],
                             due=forecast(cards, now, FORECAST_DAYS, tz), next_review=upcoming,
                             history=[_history_row(a, name) for a in attempts[:HISTORY_ROWS]],
-                            patterns=rows(patterns(attempts), name, lang),
+                            patterns=rows(patterns(attempts), name, lang), calibration=calibration(attempts),
                             streak=streak(active, now.date()), attempts=len(attempts), cards=len(cards))
 
     def _namer(self, lang: str) -> Callable[[str], str]:

@@ -175,6 +175,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col.score": ("Score", "得分"), "col.correct": ("Correct", "正确"),
     "col.due": ("Cards due", "到期卡片"),
     "col.pattern": ("Pattern", "错误类型"), "col.times": ("Times", "次数"), "col.reason": ("Why to review", "复习原因"),
+    "progress.calibration": ("How often you were right at each confidence (answers with a confidence only)",
+                             "各确定程度下的答对比例（仅统计选了确定程度的回答）"),
     "progress.patterns": ("Repeated mistakes and why to review", "反复出现的错误与复习原因"),
     "pattern.careless": ("Careless / format", "粗心 / 格式"),
     "pattern.missing_prereq": ("Missing prerequisite", "缺少前置知识"),
