@@ -76,3 +76,12 @@ def test_quiz_sure_asks_how_sure_before_grading_and_a_certain_wrong_answer_is_ra
     out = invoke("quiz", "--topic", "ddpm", "--sure", given=f"{answer_for(q, right=False)}\n7\n4\n")
     assert out.exit_code == 0 and "How sure are you?" in out.stdout and "type 1, 2, 3 or 4" in out.stdout
     assert svc.store.attempts(user)[0].confidence == 4 and svc.store.review_log(user)[0].rating == 1
+
+
+def test_a_ten_minute_session_opens_with_why_its_questions_come_back(missed):
+    svc, user, _ = missed
+    out = invoke("notebook", "--session", given="\n" * 12)  # every question skipped
+    assert out.exit_code == 0 and "Why this review:" in out.stdout
+    assert "  - Review first: Attention & the Transformer" in out.stdout
+    for row in svc.progress.patterns(user, "en"):
+        assert f"  - {row.reason}" in out.stdout

@@ -13,7 +13,7 @@ from __future__ import annotations
 import typer
 
 from tutorbot.cli.core import USAGE, app, echo_json, fail, guard
-from tutorbot.cli.quiz import _ask_all, _service
+from tutorbot.cli.quiz import _ask_all, _service, review_reasons
 from tutorbot.lang import Language
 
 
@@ -57,6 +57,7 @@ def notebook(topic: str = typer.Option("", "--topic", "-t", help="Only this topi
                 fail(str(exc.args[0]), USAGE)
             if not quiz.questions:
                 return typer.echo("Nothing to review: no card is due and the notebook has no open question.")
+            review_reasons(svc, user, quiz)
             return _ask_all(svc, user, quiz, ask_rating=False)
         entries = svc.notebook.entries(user, topic or None)
     if as_json:

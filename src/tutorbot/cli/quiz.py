@@ -79,7 +79,18 @@ def review(n: int = typer.Option(10, "--n", "-n", help="At most this many due ca
         return echo_json(due.public())
     if not due.questions:
         return _nothing_due(svc, user)
+    review_reasons(svc, user, due)
     _ask_all(svc, user, due, ask_rating=not sure, ask_sure=sure)
+
+
+def review_reasons(svc, user: int, quiz: Quiz) -> None:
+    """Why these cards come back: the repeated mistakes on their topics and the prerequisites to review first
+    (the same lines the Quiz tab opens a review with)."""
+    lines = [r.reason for r in svc.progress.patterns(user, "en", {q.topic for q in quiz.questions})]
+    first = [svc.cur.name_of(tid, "en") for tid in svc.progress.weak_prereqs(user)]
+    lines += ["Review first: " + ", ".join(first)] if first else []
+    if lines:
+        typer.echo("Why this review:\n" + "\n".join(f"  - {line}" for line in lines))
 
 
 def _nothing_due(svc, user: int) -> None:
