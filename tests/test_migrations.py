@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from services import fresh_pg_database
@@ -125,3 +126,26 @@ def test_processes_starting_at_once_migrate_one_after_the_other(db_url: str) -> 
     with engine.connect() as conn:
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [migrate.head()]
     engine.dispose()
+
+
+def test_a_database_at_0003_gains_attempt_mistakes_and_confidence_and_keeps_its_attempts(db_url: str) -> None:
+    engine = create_engine(db_url)
+    with engine.begin() as conn:  # the schema as the release with API keys left it
+        command.upgrade(migrate.config(conn), "0003")
+        conn.execute(text("INSERT INTO users (id, name, password_hash, created_at) VALUES "
+                          "(1, 'alice', 'x', '2025-03-01 10:00:00')"))
+        conn.execute(text("INSERT INTO quiz_attempts (user_id, quiz_id, question_id, topic, qtype, question, answer,"
+                          " score, correct, created_at) VALUES (1, 'qz-1', 'q1', 'ddpm', 'mcq', '{\"id\": \"q1\"}',"
+                          " 'B', 0.0, :no, '2025-03-01 10:05:00')"), {"no": False})
+    engine.dispose()
+    with LearnerStore(db_url, scrypt_n=CHEAP) as store:
+        [old] = store.attempts(1)
+        assert (old.question_id, old.answer, old.correct, old.mistake, old.confidence) == ("q1", "B", False, None,
+                                                                                          None)
+        new = store.record_attempt(1, quiz_id="qz-2", question_id="q2", topic="ddpm", qtype="mcq", question={},
+                                   answer="C", score=0.0, correct=False, mistake={"kind": "wrong_concept"},
+                                   confidence=4)
+        assert (store.attempts(1)[0].mistake, store.attempts(1)[0].confidence) == ({"kind": "wrong_concept"}, 4)
+        assert new.id == old.id + 1
+        with store.engine.connect() as conn:
+            assert migrate.current(conn) == migrate.head() == "0005"

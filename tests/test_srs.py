@@ -42,6 +42,30 @@ def test_rating_for(score: float, own: str | None, expected: Rating) -> None:
     assert srs.rating_for(score, own) == expected
 
 
+@pytest.mark.parametrize("score,sure,expected", [
+    (0.0, 4, Rating.Again), (0.0, 1, Rating.Again),  # wrong is Again, however sure
+    (0.6, 4, Rating.Again), (0.6, 3, Rating.Again),  # confident and partly wrong: Again, not Hard
+    (0.6, 2, Rating.Hard), (0.6, 1, Rating.Hard),  # unsure and partly right: Hard, as without a confidence
+    (1.0, 1, Rating.Hard), (0.8, 2, Rating.Hard),  # unsure and right: Hard
+    (1.0, 3, Rating.Good), (0.8, 4, Rating.Good),  # sure and right: Good
+])
+def test_a_confidence_given_before_grading_maps_into_the_rating(score: float, sure: int, expected: Rating) -> None:
+    assert srs.rating_for(score, confidence=sure) == expected
+
+
+def test_a_self_rating_after_grading_outranks_the_confidence_and_a_bad_confidence_is_refused() -> None:
+    assert srs.rating_for(1.0, "easy", confidence=1) == Rating.Easy
+    for bad in (0, 5, True, 2.5):
+        with pytest.raises(ValueError, match="confidence must be 1, 2, 3 or 4"):
+            srs.rating_for(1.0, confidence=bad)  # type: ignore[arg-type]
+
+
+def test_confident_and_wrong_comes_back_sooner_than_unsure_and_partly_right(scheduler) -> None:
+    _, again = srs.review(scheduler, None, 0.6, T0, confidence=4)
+    _, hard = srs.review(scheduler, None, 0.6, T0, confidence=1)
+    assert again < hard
+
+
 def test_rating_for_rejects_bad_input() -> None:
     with pytest.raises(ValueError, match="between 0 and 1"):
         srs.rating_for(1.2)

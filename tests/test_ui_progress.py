@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
+from tutorbot.learner.calibration import CalibrationBar, calibration
+from tutorbot.learner.patterns import PatternRow
 from tutorbot.learner.progress import HistoryRow, ProgressView
 from tutorbot.learner.srs import CardState, forecast
 from tutorbot.ui import progress_tab
@@ -88,3 +90,26 @@ def test_quiz_me_on_a_weak_topic_opens_the_quiz_tab_with_my_weak_topics_and_that
 def test_quiz_me_on_a_topic_that_just_stopped_being_weak_still_selects_it():
     _, _, topic = progress_tab.quiz_me_on("ddpm", WEAK)
     assert topic["value"] == "ddpm" and ("ddpm", "ddpm") in topic["choices"]
+
+
+def test_repeated_mistakes_show_as_a_table_of_patterns_with_their_review_reasons_in_the_learners_language():
+    row = PatternRow(topic="扩散模型", topic_id="ddpm", kind="confused_terms", count=3,
+                     reason="你把扩散模型和流匹配混淆了3 次。")
+    assert not progress_tab.patterns_shown(view(), "en")["visible"]
+    shown = progress_tab.patterns_shown(view().model_copy(update={"patterns": [row]}), "zh")
+    assert shown["visible"]
+    assert shown["value"].values.tolist() == [["扩散模型", "混淆了两个术语", 3, "你把扩散模型和流匹配混淆了3 次。"]]
+    assert list(shown["value"].columns) == ["主题", "错误类型", "次数", "复习原因"]
+
+
+def test_calibration_shows_percent_right_per_confidence_used_and_hides_without_one():
+    bars = [CalibrationBar(confidence=1, answers=2, right=50.0), CalibrationBar(confidence=4, answers=3, right=33.3)]
+    assert not progress_tab.calibration_shown(view(), "en")["visible"]
+    shown = progress_tab.calibration_shown(view().model_copy(update={"calibration": bars}), "en")
+    assert shown["visible"] and shown["value"].values.tolist() == [["1 · guessing", 50.0, 2], ["4 · certain", 33.3, 3]]
+
+
+def test_calibration_counts_only_answers_with_a_confidence_in_level_order():
+    log = [SimpleNamespace(confidence=c, correct=ok) for c, ok in ((4, False), (4, True), (None, True), (2, True),
+                                                                   (4, False))]
+    assert [(b.confidence, b.answers, b.right) for b in calibration(log)] == [(2, 1, 100.0), (4, 3, 33.3)]

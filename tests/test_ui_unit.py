@@ -518,7 +518,7 @@ def test_finishing_a_quiz_replans_and_says_so():
                    source=src, key="k") for i in range(2)]
     fb = SimpleNamespace(correct=False, score=0.0)
     replans = []
-    quizzes = SimpleNamespace(submit=lambda *a: fb, finish=lambda uid, quiz_id: replans.append(uid) or True)
+    quizzes = SimpleNamespace(submit=lambda *a, **kw: fb, finish=lambda uid, quiz_id: replans.append(uid) or True)
     ops = quiz_logic.QuizOps(SimpleNamespace(quizzes=quizzes))
     session = quiz_logic.QuizSession.model_construct(quiz=SimpleNamespace(id="z", questions=qs), index=0, results=[])
     first = ops.answer(1, session, "False")

@@ -164,7 +164,7 @@ class Container:
         from tutorbot.plans.service import PlanService
 
         plans = PlanService(self.curriculum, self.catalog, self.llm, self.prompts, self.store,
-                            weak_topics=self.progress.weak_topics)
+                            weak_topics=self.progress.weak_topics, weak_prereqs=self.progress.weak_prereqs)
         return log_requests(plans, "plan", "create", "replan", "add_guidance", "draft", text="text")
 
     @cached_property

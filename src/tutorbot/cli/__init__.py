@@ -6,7 +6,7 @@ that names the fixing command; no traceback reaches the user. ``core.py`` holds 
 the shared helpers; each command module registers its commands on them when imported here.
 """
 
-from tutorbot.cli import chat, ingest, keys, ops, plan, quiz  # noqa: F401  (registers the commands)
+from tutorbot.cli import chat, ingest, keys, notebook, ops, plan, quiz  # noqa: F401  (registers the commands)
 from tutorbot.cli.core import app
 
 

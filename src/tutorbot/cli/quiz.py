@@ -32,7 +32,9 @@ def quiz(topic: str = typer.Option("", "--topic", "-t", help="Curriculum topic i
          n: int = typer.Option(5, "--n", "-n", help="Number of questions (1-20)."),
          types: str = typer.Option("", "--types", help="Comma-separated: mcq,tf,short,blank (default: all)."),
          language: str = typer.Option("auto", "--language", help="auto, zh or en."),
-         as_json: bool = typer.Option(False, "--json", help="Print the quiz as JSON instead of asking it.")):
+         as_json: bool = typer.Option(False, "--json", help="Print the quiz as JSON instead of asking it."),
+         sure: bool = typer.Option(False, "--sure", help="Before each answer is graded, say how sure you are "
+                                   "(1-4): confident and wrong comes back sooner, unsure and right too.")):
     """Quiz yourself on a topic; every answer key is checked against the passage it cites."""
     if bool(topic) == bool(week):
         fail("give exactly one of --topic TOPIC or --week N (a week of your plan: see `tutorbot plan`)", USAGE)
@@ -46,7 +48,7 @@ def quiz(topic: str = typer.Option("", "--topic", "-t", help="Curriculum topic i
         return echo_json(made.public())
     typer.echo(f"Quiz on {made.topic_name}: {len(made.questions)} questions "
                f"({made.mix.model} from the model, {made.mix.rule} from the sources)")
-    _ask_all(svc, user, made, ask_rating=False)
+    _ask_all(svc, user, made, ask_rating=False, ask_sure=sure)
 
 
 def _week_sources(c, user: int, week: int) -> tuple[str, list[str]]:
@@ -64,7 +66,9 @@ def _week_sources(c, user: int, week: int) -> tuple[str, list[str]]:
 def review(n: int = typer.Option(10, "--n", "-n", help="At most this many due cards (1-20)."),
            self_rated: bool = typer.Option(False, "--self", help="Flashcards: see the answer, rate your own "
                                            "recall again/hard/good/easy (no typed answer)."),
-           as_json: bool = typer.Option(False, "--json", help="Print the due questions as JSON.")):
+           as_json: bool = typer.Option(False, "--json", help="Print the due questions as JSON."),
+           sure: bool = typer.Option(False, "--sure", help="Say how sure you are (1-4) before each answer is "
+                                     "graded, instead of rating your recall after it.")):
     """Review the cards that are due (spaced repetition)."""
     if self_rated:
         return _flashcards(n)
@@ -75,7 +79,18 @@ def review(n: int = typer.Option(10, "--n", "-n", help="At most this many due ca
         return echo_json(due.public())
     if not due.questions:
         return _nothing_due(svc, user)
-    _ask_all(svc, user, due, ask_rating=True)
+    review_reasons(svc, user, due)
+    _ask_all(svc, user, due, ask_rating=not sure, ask_sure=sure)
+
+
+def review_reasons(svc, user: int, quiz: Quiz) -> None:
+    """Why these cards come back: the repeated mistakes on their topics and the prerequisites to review first
+    (the same lines the Quiz tab opens a review with)."""
+    lines = [r.reason for r in svc.progress.patterns(user, "en", {q.topic for q in quiz.questions})]
+    first = [svc.cur.name_of(tid, "en") for tid in svc.progress.weak_prereqs(user)]
+    lines += ["Review first: " + ", ".join(first)] if first else []
+    if lines:
+        typer.echo("Why this review:\n" + "\n".join(f"  - {line}" for line in lines))
 
 
 def _nothing_due(svc, user: int) -> None:
@@ -114,13 +129,13 @@ def export_anki(file: Path = typer.Argument(..., help="Output .apkg file (or .md
     typer.echo(f"exported {cards} cards to {file}")
 
 
-def _ask_all(svc, user: int, quiz: Quiz, ask_rating: bool) -> None:
+def _ask_all(svc, user: int, quiz: Quiz, ask_rating: bool, ask_sure: bool = False) -> None:
     scores = []
     for i, q in enumerate(quiz.questions, 1):
         typer.echo(f"\n[{i}/{len(quiz.questions)}] {q.question}")
         for letter, option in zip("ABCD", q.options, strict=False):
             typer.echo(f"  {letter}. {option}" if q.type == "mcq" else f"  - {option}")
-        feedback = _ask_one(svc, user, quiz, q.id, ask_rating)
+        feedback = _ask_one(svc, user, quiz, q.id, ask_rating, ask_sure)
         if feedback is not None:
             scores.append(feedback.score)
             _show(feedback)
@@ -138,18 +153,29 @@ def score_line(scores: list[float]) -> str:
             f"{right} of {n} answers fully right")
 
 
-def _ask_one(svc, user: int, quiz: Quiz, question_id: str, ask_rating: bool) -> Feedback | None:
+def _ask_one(svc, user: int, quiz: Quiz, question_id: str, ask_rating: bool,
+             ask_sure: bool = False) -> Feedback | None:
     while True:
         answer = typer.prompt("Your answer (Enter skips)", default="", show_default=False)
         if not answer.strip():
             return None
+        sure = _sure() if ask_sure else None  # asked before grading: the learner has not seen the verdict
         rating = _rating() if ask_rating else None
         try:
-            return svc.submit(user, quiz.id, question_id, answer, self_rating=rating)
+            return svc.submit(user, quiz.id, question_id, answer, self_rating=rating, confidence=sure)
         except AnswerError as exc:  # the learner can fix this one: ask again
             typer.echo(f"  {exc}")
         except ValueError as exc:
             fail(str(exc), USAGE)
+
+
+def _sure() -> int | None:
+    while True:
+        said = typer.prompt("How sure are you? 1 guessing, 2 unsure, 3 fairly sure, 4 certain (Enter skips)",
+                            default="", show_default=False).strip()
+        if said in ("1", "2", "3", "4") or not said:
+            return int(said) if said else None
+        typer.echo("  type 1, 2, 3 or 4, or press Enter")
 
 
 def _rating(required: bool = False) -> str | None:

@@ -1,7 +1,8 @@
 """What the learner knows and when to review it: mastery per topic, weak topics, the progress view.
 
 Stage: quiz results (in the learner store) → **Progress** → plans (weak topics get review slots),
-the quiz tab (weak topics first) and the Progress tab. Quizzes write, plans and the UI read: the
+the quiz tab (weak topics first) and the Progress tab; repeated mistakes (``patterns``) give review
+reasons and name the unmastered prerequisites they point to. Quizzes write, plans and the UI read: the
 dependency runs quiz → learner ← plans, so plans and quizzes never import each other.
 """
 
@@ -13,6 +14,8 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
+from tutorbot.learner.calibration import CalibrationBar, calibration
+from tutorbot.learner.patterns import PatternRow, patterns, rows, weak_prereqs
 from tutorbot.learner.srs import TopicMastery, forecast, streak, topic_mastery, weak_topics
 
 FORECAST_DAYS = 14
@@ -37,6 +40,8 @@ class ProgressView(BaseModel):
     due: list[tuple[date, int]]  # reviews due per day in the learner's time zone
     next_review: datetime | None = None  # the earliest card's due time (UTC)
     history: list[HistoryRow]
+    patterns: list[PatternRow] = []  # repeated mistakes per topic with their review reasons, most frequent first
+    calibration: list[CalibrationBar] = []  # percent right per confidence given before grading
     streak: int
     attempts: int
     cards: int
@@ -56,6 +61,22 @@ class Progress:
         """Topics below ``threshold`` mastery or with no recent right answer, weakest first."""
         return weak_topics(self.mastery(user_id), threshold)
 
+    def mastered(self, user_id: int) -> set[str]:
+        """Topics the learner has shown they know (answered and not weak), or said they know (profile)."""
+        report = self.mastery(user_id)
+        known = {tid for tid, status in self.store.topic_status(user_id).items() if status == "known"}
+        return (set(report) - set(weak_topics(report))) | known
+
+    def patterns(self, user_id: int, lang: str, topics: set[str] | None = None) -> list[PatternRow]:
+        """Repeated mistakes (of ``topics`` only, when given) with their review reasons in ``lang``."""
+        found = [p for p in patterns(self.store.attempts(user_id)) if topics is None or p.topic in topics]
+        return rows(found, self._namer(lang), lang)
+
+    def weak_prereqs(self, user_id: int) -> dict[str, list[str]]:
+        """Unmastered prerequisites that repeated mistakes point to, most blamed first, with the topics
+        whose mistakes point to each."""
+        return weak_prereqs(patterns(self.store.attempts(user_id)), self.mastered(user_id))
+
     def view(self, user_id: int, lang: str, tz: tzinfo = UTC) -> ProgressView:
         """Everything the Progress tab shows for one learner; days are counted in the time zone ``tz``."""
         now, name = self.clock(), self._namer(lang)
@@ -67,6 +88,7 @@ class Progress:
         return ProgressView(mastery=mastery, weak=[(name(tid), tid) for tid in weak_topics(report)],
                             due=forecast(cards, now, FORECAST_DAYS, tz), next_review=upcoming,
                             history=[_history_row(a, name) for a in attempts[:HISTORY_ROWS]],
+                            patterns=rows(patterns(attempts), name, lang), calibration=calibration(attempts),
                             streak=streak(active, now.date()), attempts=len(attempts), cards=len(cards))
 
     def _namer(self, lang: str) -> Callable[[str], str]:

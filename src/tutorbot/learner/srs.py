@@ -22,6 +22,8 @@ from tutorbot.errors import InputError
 CORRECT = 0.8  # a score at or above this counts as a correct answer (self-ratings apply)
 WRONG = 0.5  # below this the answer is wrong: always Again
 SELF_RATINGS = {"again": Rating.Again, "hard": Rating.Hard, "good": Rating.Good, "easy": Rating.Easy}
+CONFIDENCE_LEVELS = (1, 2, 3, 4)  # asked before grading: 1 guessing, 2 unsure, 3 fairly sure, 4 certain
+SURE = 3  # a confidence at or above this is "confident"
 
 
 class CardState(BaseModel):
@@ -89,10 +91,13 @@ def new_scheduler(*, desired_retention: float = 0.9, fuzz: bool = True) -> Sched
     return Scheduler(desired_retention=desired_retention, enable_fuzzing=fuzz)
 
 
-def rating_for(score: float, self_rating: str | None = None) -> Rating:
-    """Map a graded score (and the learner's own feeling, if the answer was correct) to a rating."""
+def rating_for(score: float, self_rating: str | None = None, confidence: int | None = None) -> Rating:
+    """Map a graded score (and the learner's own feeling, if the answer was correct, else the confidence
+    they gave before grading) to a rating."""
     if not 0.0 <= score <= 1.0:
         raise ValueError(f"score must be between 0 and 1, got {score!r}")
+    if confidence is not None and self_rating is None:
+        return confident_rating(score, confidence)
     if score < WRONG:
         return Rating.Again  # a wrong answer is never "easy", whatever the learner says
     if score < CORRECT:
@@ -105,12 +110,24 @@ def rating_for(score: float, self_rating: str | None = None) -> Rating:
         raise InputError(f"self_rating must be one of {sorted(SELF_RATINGS)}, got {self_rating!r}") from None
 
 
+def confident_rating(score: float, confidence: int) -> Rating:
+    """The rating of a graded answer given how sure (1-4) the learner said they were before grading."""
+    if isinstance(confidence, bool) or confidence not in CONFIDENCE_LEVELS:
+        raise InputError(f"confidence must be 1, 2, 3 or 4, got {confidence!r}")
+    if score < WRONG or (score < CORRECT and confidence >= SURE):
+        return Rating.Again  # confident and wrong: the wrong belief has to be relearned, not just refreshed
+    if score < CORRECT or confidence < SURE:
+        return Rating.Hard  # unsure and right: right as much by luck as by memory, so it comes back sooner
+    return Rating.Good
+
+
 def review(scheduler: Scheduler, state: CardState | None, score: float, now: datetime,
-           self_rating: str | None = None) -> tuple[CardState, datetime]:
+           self_rating: str | None = None, confidence: int | None = None) -> tuple[CardState, datetime]:
     """Apply one graded answer to a card (a new one if ``state`` is None); returns it and its due time."""
     when = _utc(now)
     card = state.to_card() if state else CardState.new(when).to_card()
-    reviewed, _log = scheduler.review_card(card, rating_for(score, self_rating), review_datetime=when)
+    rating = rating_for(score, self_rating, confidence)
+    reviewed, _log = scheduler.review_card(card, rating, review_datetime=when)
     new_state = CardState.from_card(reviewed)
     return new_state, new_state.due
 

@@ -59,7 +59,7 @@ def _week(w: Week, lab: dict) -> list[str]:
     names = {t.id: t.name for t in w.topics}
     topics = [t.name + (f" ({lab['review']})" if t.review else
                         f" ({lab['part']} {t.part}/{t.parts})" if t.parts > 1 else "")
-              + f" – {_num(t.hours)} {lab['hours']}" for t in w.topics]
+              + f" – {_num(t.hours)} {lab['hours']}" + (f" ({t.because})" if t.because else "") for t in w.topics]
     colon = lab["colon"]
     out = [f"### {title} · {_num(w.hours)} {lab['hours']}", "", f"**{lab['topics']}{colon}**"]
     out += [f"- {t}" for t in topics]

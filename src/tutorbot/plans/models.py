@@ -119,6 +119,8 @@ class WeekTopic(BaseModel):
     project: bool = Field(False, description="Project time for a topic already learned (budget filling).")
     part: int = 1
     parts: int = 1
+    because: str = Field("", description="Why it comes first: a prerequisite the learner's repeated quiz "
+                                         "mistakes point to (plan language).")
 
     @property
     def learning(self) -> bool:

@@ -25,6 +25,7 @@ from tutorbot.plans.planner import make_plan
 from tutorbot.plans.profile import parse_profile
 from tutorbot.plans.refine import refine_profile
 from tutorbot.plans.truth import plan_vocabulary
+from tutorbot.plans.wording import join, say
 from tutorbot.schemas import CatalogEntry
 
 if TYPE_CHECKING:
@@ -37,9 +38,12 @@ MAX_TEXT = 4000
 class PlanService:
     def __init__(self, curriculum: Curriculum, catalog: list[CatalogEntry], llm: LLMClient,
                  prompts: PromptLibrary, store: LearnerStore, weak_topics: Callable[[int], list[str]] | None = None,
-                 today: Callable[[], date] = date.today):
+                 today: Callable[[], date] = date.today,
+                 weak_prereqs: Callable[[int], Mapping[str, list[str]]] | None = None):
         self.curriculum, self.catalog, self.llm, self.prompts, self.store = curriculum, catalog, llm, prompts, store
         self._weak = weak_topics or (lambda user_id: [])
+        # prerequisites that repeated quiz mistakes point to: planned first, each saying why
+        self._prereqs = weak_prereqs or (lambda user_id: {})
         self.today = today  # "till March" counts from here; tests inject a fixed clock
 
     @cached_property
@@ -155,9 +159,20 @@ class PlanService:
         return done_topics(self.store.topic_status(user_id)) & set(self.curriculum.ids)
 
     def _weak_ids(self, user_id: int) -> set[str]:
-        return set(self._weak(user_id)) & set(self.curriculum.ids)
+        return (set(self._weak(user_id)) | set(self._prereqs(user_id))) & set(self.curriculum.ids)
+
+    def _explained(self, user_id: int, plan: Plan) -> Plan:
+        """The plan with each weak prerequisite saying which topics' mistakes point to it."""
+        blamed = self._prereqs(user_id)
+        def why(tid: str) -> str:
+            names = [self.curriculum.name_of(b, plan.language) for b in blamed.get(tid, [])]
+            return say(plan.language, "because", topics=join(plan.language, names)) if names else ""
+        weeks = [w.model_copy(update={"topics": [tp.model_copy(update={"because": why(tp.id)}) for tp in w.topics]})
+                 for w in plan.weeks]
+        return plan.model_copy(update={"weeks": weeks})
 
     def _save(self, user_id: int, plan: Plan, profile: LearnerProfile) -> Plan:
+        plan = self._explained(user_id, plan)
         # one transaction: a crash between a profile and its plan would leave the plan out of date
         self.store.save_plan(user_id, plan.model_dump(mode="json"), profile=profile.model_dump(mode="json"))
         return plan

@@ -23,7 +23,7 @@ from tutorbot.curriculum.graph import Curriculum
 from tutorbot.curriculum.models import Topic
 from tutorbot.errors import TutorbotError
 from tutorbot.learner.progress import Progress
-from tutorbot.learner.srs import SELF_RATINGS, new_scheduler, rating_for, review
+from tutorbot.learner.srs import CONFIDENCE_LEVELS, SELF_RATINGS, new_scheduler, rating_for, review
 from tutorbot.llm.client import LLMClient
 from tutorbot.llm.prompts import PromptLibrary
 from tutorbot.quiz.anki import ExportCard
@@ -32,8 +32,10 @@ from tutorbot.quiz.feedback import checked_comment
 from tutorbot.quiz.generate import QuizAssembler, Request
 from tutorbot.quiz.grade import Grader, check_answer
 from tutorbot.quiz.match import language_of
+from tutorbot.quiz.mistakes import classify
 from tutorbot.quiz.mix import levels_for
 from tutorbot.quiz.models import MAX_QUESTIONS, QTYPES, Feedback, Grade, QType, Question, Quiz, QuizConfig, QuizLang
+from tutorbot.quiz.notebook import Notebook
 from tutorbot.quiz.rules import RuleBank
 from tutorbot.quiz.validate import PassageVectors, QuizValidator, Seen
 from tutorbot.quiz.vocabulary import Equivalents, TermGroups, Vocabulary, name_groups
@@ -73,6 +75,7 @@ class QuizService:
         self.scheduler = scheduler or new_scheduler()
         self.progress = progress or Progress(store, self.scheduler, clock, curriculum)
         self.cards = CardDesk(store, self.scheduler, clock)  # flashcards: self-rated reviews, exports
+        self.notebook = Notebook(store, clock, self.progress.weak_prereqs)  # missed questions, re-askable
         self._on_finished = on_finished
         vectors = vectors or (PassageVectors(embedder) if embedder else None)
         self.validator = QuizValidator(retriever.by_id.get, vectors, self.config)
@@ -192,8 +195,10 @@ class QuizService:
         return quiz
 
     def submit(self, user_id: int, quiz_id: str, question_id: str, answer: str,
-               self_rating: str | None = None) -> Feedback:
-        """Grade one answer, log it, reschedule its card, and say what was right and where it is written."""
+               self_rating: str | None = None, confidence: int | None = None) -> Feedback:
+        """Grade one answer, log it, reschedule its card, and say what was right and where it is written.
+        ``confidence`` (1-4, given before grading) moves the rating: confident and wrong is Again, unsure
+        and right is Hard."""
         quiz = self.get_quiz(user_id, quiz_id)
         try:
             q = quiz.question(question_id)
@@ -202,13 +207,15 @@ class QuizService:
         text = check_answer(answer, self.config.answer_max_chars)
         if self_rating is not None and str(self_rating).strip().lower() not in SELF_RATINGS:
             raise QuizError(f"self-rating must be one of {', '.join(SELF_RATINGS)}, got {self_rating!r}")
+        if confidence is not None and (isinstance(confidence, bool) or confidence not in CONFIDENCE_LEVELS):
+            raise QuizError(f"confidence must be 1, 2, 3 or 4 (how sure you are), got {confidence!r}")
         self._unanswered(user_id, quiz.id, q)
         grade = self.grader.grade(q, text)
         chunk = self.retriever.by_id.get(q.source.chunk_id)
         grade.comment = checked_comment(grade.comment, chunk.embed_text if chunk else q.source.quote)
         with self.store.transaction():  # the check again, then card, review and attempt: all or nothing
             self._unanswered(user_id, quiz.id, q)
-            rating, due = self._record(user_id, quiz.id, q, text, grade, self_rating)
+            rating, due = self._record(user_id, quiz.id, q, text, grade, self_rating, confidence)
         return Feedback(quiz_id=quiz.id, question_id=q.id, type=q.type, topic=q.topic, given=text,
                         correct=grade.correct, score=grade.score, answer=q.answer, explanation=q.explanation,
                         source=q.source, source_link=q.source.link, key_points=grade.key_points,
@@ -219,18 +226,20 @@ class QuizService:
             raise QuizError(f"question {q.id!r} of quiz {quiz_id!r} is already answered")
 
     def _record(self, user_id: int, quiz_id: str, q: Question, text: str, grade: Grade,
-                self_rating: str | None) -> tuple[int, datetime]:
+                self_rating: str | None, confidence: int | None) -> tuple[int, datetime]:
         """Card (created on first answer), FSRS review and attempt log for one graded answer."""
-        rating = int(rating_for(grade.score, self_rating))
+        rating = int(rating_for(grade.score, self_rating, confidence))
         card = self.store.get_card(user_id, q.id)
         prior = card.state if card is not None and card.state.last_review is not None else None
-        state, due = review(self.scheduler, prior, grade.score, self.clock(), self_rating)
+        state, due = review(self.scheduler, prior, grade.score, self.clock(), self_rating, confidence)
         payload = q.model_dump(mode="json")
         self.store.upsert_card(user_id, q.id, topic=q.topic, front=q.card_front(), back=q.card_back(),
                                payload={"question": payload})
         self.store.record_review(user_id, q.id, state, rating, grade.score)
+        mistake = None if grade.correct else classify(q, text, self.cur, self.progress.mastered(user_id)).model_dump()
         self.store.record_attempt(user_id, quiz_id=quiz_id, question_id=q.id, topic=q.topic, qtype=q.type,
-                                  question=payload, answer=text, score=grade.score, correct=grade.correct)
+                                  question=payload, answer=text, score=grade.score, correct=grade.correct,
+                                  mistake=mistake, confidence=confidence)
         return rating, due
 
     # -- export (the flashcard desk's, kept here for the CLI and older callers) ------------------

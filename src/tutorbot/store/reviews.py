@@ -19,17 +19,22 @@ class ReviewRows(StoreBase):
     """Graded answers, the learner's cards (FSRS state) and every review."""
 
     def record_attempt(self, user_id: int, *, quiz_id: str, question_id: str, topic: str, qtype: str,
-                       question: dict[str, Any], answer: str, score: float, correct: bool) -> Attempt:
+                       question: dict[str, Any], answer: str, score: float, correct: bool,
+                       mistake: dict[str, Any] | None = None, confidence: int | None = None) -> Attempt:
         for field, value in (("quiz_id", quiz_id), ("question_id", question_id), ("topic", topic)):
             check_text(field, value, KEY_MAX, allow_empty=False)
         check_text("qtype", qtype, 32, allow_empty=False)
         check_text("answer", answer, CONTENT_MAX)
         check_score(score)
         question = check_json("question", question)
+        mistake = check_json("mistake", mistake) if mistake is not None else None
+        if confidence is not None and (isinstance(confidence, bool) or confidence not in (1, 2, 3, 4)):
+            raise InputError(f"confidence must be 1..4, got {confidence!r}")
         with self._write(user_id) as conn:
             return self._insert(conn, t.quiz_attempts, Attempt, user_id=user_id, quiz_id=quiz_id,
                                 question_id=question_id, topic=topic, qtype=qtype, question=question,
-                                answer=answer, score=float(score), correct=bool(correct), created_at=self._now())
+                                answer=answer, score=float(score), correct=bool(correct), created_at=self._now(),
+                                mistake=mistake, confidence=confidence)
 
     def attempts(self, user_id: int, topic: str | None = None, limit: int | None = None) -> list[Attempt]:
         """Quiz attempts, newest first, optionally for one topic."""

@@ -55,6 +55,8 @@ class Attempt(BaseModel):
     score: float
     correct: bool
     created_at: datetime
+    mistake: dict[str, Any] | None = None  # the error pattern of a wrong answer (quiz.mistakes.Mistake)
+    confidence: int | None = None  # how sure (1-4) the learner said they were before grading; None: not asked
 
 
 class ReviewCard(BaseModel):

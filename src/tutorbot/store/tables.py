@@ -124,6 +124,8 @@ quiz_attempts = Table(
     Column("score", Float, nullable=False),
     Column("correct", Boolean, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("mistake", JSON, nullable=True),  # a wrong answer's error pattern (quiz.mistakes.Mistake); NULL when right
+    Column("confidence", Integer, nullable=True),  # how sure (1-4) the learner said they were before grading
     Index("ix_quiz_attempts_user_topic", "user_id", "topic"),
 )
 review_cards = Table(

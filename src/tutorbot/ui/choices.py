@@ -29,6 +29,11 @@ def type_choices(lang: str) -> list[tuple[str, str]]:
     return [(t(lang, key), qtype) for qtype, key in TYPE_KEYS.items()]
 
 
+def confidence_choices(lang: str) -> list[tuple[str, int]]:
+    """How sure the learner is before grading, 1 (guessing) to 4 (certain)."""
+    return [(t(lang, f"quiz.sure{n}"), n) for n in (1, 2, 3, 4)]
+
+
 def source_choices(lang: str) -> list[tuple[str, str]]:
     return [(t(lang, "quiz.from_plan"), "plan"), (t(lang, "quiz.from_weak"), "weak"), (t(lang, "quiz.from_all"), "all")]
 

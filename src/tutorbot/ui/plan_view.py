@@ -69,7 +69,8 @@ def _table(weeks: list[Week], marks: Mapping[str, str], lang: str) -> str:
 
 
 def _row(w: Week, marks: Mapping[str, str], lang: str) -> str:
-    topics = "<br>".join(_topic(tp.id, tp.name, tp.review, tp.part, tp.parts, marks, lang) for tp in w.topics)
+    topics = "<br>".join(_topic(tp.id, tp.name, tp.review, tp.part, tp.parts, marks, lang) + _because(tp.because)
+                         for tp in w.topics)
     resources = "<br>".join(
         f'{link_html(r.url, r.title)} <span class="tb-kind">{html.escape(t(lang, _kind_key(r.kind)))}</span>'
         for r in w.resources)
@@ -84,6 +85,11 @@ def _topic(tid: str, name: str, review: bool, part: int, parts: int, marks: Mapp
     extra = f" ({t(lang, 'plan.review')})" if review else f" ({part}/{parts})" if parts > 1 else ""
     badge = BADGE.get(marks.get(tid, ""), "")
     return f'{badge}{html.escape(name + extra)}'
+
+
+def _because(text: str) -> str:
+    """Why a weak prerequisite comes first, under its name (plan text, escaped)."""
+    return f'<br><span class="tb-muted tb-because">↳ {html.escape(text)}</span>' if text else ""
 
 
 def _kind_key(kind: str) -> str:

@@ -1,6 +1,7 @@
-"""UI stage, Progress tab: the weak topics (each one click from a quiz on it), mastery per topic (bar
-chart), reviews due per day ahead (bar chart) with the next review's time, quiz history (table) and the
-learner's streak.
+"""UI stage, Progress tab: the weak topics (each one click from a quiz on it), repeated mistakes per topic
+with their review reasons (table), mastery per topic (bar chart), reviews due per day ahead (bar chart)
+with the next review's time, calibration (percent right per confidence given before grading, bar chart),
+quiz history (table) and the learner's streak.
 
 Everything shown comes from the learner's ``Progress`` (``learner/progress.py``); this module only
 shapes it into data frames for Gradio's native plot components. A chart with nothing to draw is
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo
 import gradio as gr
 
 from tutorbot.learner.progress import ProgressView
+from tutorbot.ui.choices import confidence_choices
 from tutorbot.ui.context import UIContext
 from tutorbot.ui.i18n import Labels, t
 from tutorbot.ui.quiz_logic import QuizOps
@@ -76,6 +78,26 @@ def shown(view: ProgressView, lang: str, tz: str | None = None) -> list[Any]:
             gr.update(value=note, visible=bool(note))]
 
 
+def patterns_shown(view: ProgressView, lang: str) -> Any:
+    """Update for the repeated-mistakes table (topic, pattern, times, why to review), hidden when there are none."""
+    import pandas as pd
+
+    cols = [t(lang, k) for k in ("col.topic", "col.pattern", "col.times", "col.reason")]
+    rows = [(r.topic, t(lang, f"pattern.{r.kind}"), r.count, r.reason) for r in view.patterns]
+    return gr.update(value=pd.DataFrame(rows, columns=cols), visible=bool(rows))
+
+
+def calibration_shown(view: ProgressView, lang: str) -> Any:
+    """Update for the calibration chart: percent right per confidence level used, hidden until one was given."""
+    import pandas as pd
+
+    label = dict((n, text) for text, n in confidence_choices(lang))
+    frame = pd.DataFrame({"sure": pd.Series([label[b.confidence] for b in view.calibration], dtype=object),
+                          "right": pd.Series([b.right for b in view.calibration], dtype=float),
+                          "answers": pd.Series([b.answers for b in view.calibration], dtype=int)})
+    return gr.update(value=frame, visible=bool(view.calibration))
+
+
 def weak_shown(view: ProgressView, known: Container[str]) -> list[Any]:
     """Updates for (weak topic picker, "quiz me" button): the learner's weak topics that a quiz can be
     made on, weakest first and picked; both hidden when there are none."""
@@ -127,8 +149,14 @@ def build_progress_tab(ctx: UIContext) -> dict[str, Any]:
         headline = gr.Markdown(elem_id="tb-streak")
         refresh_btn = L.add(gr.Button(t("en", "progress.refresh"), size="sm", scale=0), value="progress.refresh")
     pick, go = _weak_row(L)
+    mistakes = L.add(gr.Dataframe(label=t("en", "progress.patterns"), interactive=False, wrap=True,
+                                  elem_id="tb-patterns", column_widths=["20%", "18%", "8%", "54%"], visible=False),
+                     label="progress.patterns")
     bars, ahead = _charts(L)
     when = gr.Markdown(elem_id="tb-next-review", visible=False)
+    calib = L.add(gr.BarPlot(x="sure", y="right", y_lim=[0, 100], height=300, label=t("en", "progress.calibration"),
+                             x_title=" ", y_title="%", sort="x", elem_id="tb-calibration", tooltip=["answers"],
+                             visible=False), label="progress.calibration")
     table = L.add(gr.Dataframe(label=t("en", "progress.history"), interactive=False, wrap=True, elem_id="tb-history",
                                max_height=360, column_widths=["15%", "22%", "47%", "8%", "8%"], visible=False),
                   label="progress.history")
@@ -137,9 +165,10 @@ def build_progress_tab(ctx: UIContext) -> dict[str, Any]:
 
     def refresh(lang: str, zone_name: str | None, request: gr.Request):
         view = ctx.services.progress.view(ctx.identity.user_id(request), lang, zone(zone_name))
-        return (summary(view, lang), *weak_shown(view, known), *shown(view, lang, zone_name))
+        return (summary(view, lang), *weak_shown(view, known), patterns_shown(view, lang),
+                calibration_shown(view, lang), *shown(view, lang, zone_name))
 
-    outputs = [headline, pick, go, bars, ahead, when, table, note]
+    outputs = [headline, pick, go, mistakes, calib, bars, ahead, when, table, note]
     quick = ctx.quick_event()
     refresh_btn.click(None, None, [tz], js=TZ_JS, **quick).then(refresh, [ctx.lang, tz], outputs, **quick)
     ctx.on_refresh(refresh, [ctx.lang, tz], outputs)

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from tutorbot.chat.markdown import escape
 from tutorbot.quiz.models import Feedback, Question, Quiz
+from tutorbot.quiz.notebook import NotebookEntry
 from tutorbot.ui.choices import topic_choices
 from tutorbot.ui.i18n import t
 from tutorbot.ui.render import safe_markdown, short_url
@@ -126,14 +127,31 @@ class QuizOps:
     def review(self, user_id: int, n: int) -> QuizSession:
         return QuizSession(quiz=self.s.quizzes.review_quiz(user_id, n=n))
 
+    def notebook(self, user_id: int) -> list[NotebookEntry]:
+        return self.s.quizzes.notebook.entries(user_id)
+
+    def reask(self, user_id: int, question_id: str) -> QuizSession:
+        return QuizSession(quiz=self.s.quizzes.notebook.reask(user_id, question_id))
+
+    def ten_minutes(self, user_id: int) -> QuizSession:
+        return QuizSession(quiz=self.s.quizzes.notebook.session(user_id))
+
+    def reasons(self, user_id: int, session: QuizSession, lang: str) -> str:
+        """The review reasons of the session's topics and the prerequisites to review first, as markdown."""
+        topics = {q.topic for q in session.quiz.questions}
+        lines = [f"- {r.reason}" for r in self.s.progress.patterns(user_id, lang, topics)]
+        first = [self.s.curriculum.name_of(p, lang) for p in self.s.progress.weak_prereqs(user_id)]
+        lines += [f"- {t(lang, 'review.first', names=', '.join(first))}"] if first else []
+        return "\n".join([t(lang, "review.why"), *lines]) if lines else ""
+
     def due(self, user_id: int) -> int:
         return self.s.quizzes.due_count(user_id)
 
-    def answer(self, user_id: int, session: QuizSession, given: str) -> QuizSession:
+    def answer(self, user_id: int, session: QuizSession, given: str, confidence: int | None = None) -> QuizSession:
         q = session.current
         if q is None or session.answered:
             return session
-        fb = self.s.quizzes.submit(user_id, session.quiz.id, q.id, given)
+        fb = self.s.quizzes.submit(user_id, session.quiz.id, q.id, given, confidence=confidence)
         results = [*session.results, fb]
         done = len(results) == len(session.quiz.questions)
         updated = done and self.s.quizzes.finish(user_id, session.quiz.id)

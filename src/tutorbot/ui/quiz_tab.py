@@ -1,7 +1,9 @@
 """UI stage, Quiz tab layout: choose a topic and questions → answer one at a time → feedback → score.
 
-Also "review due cards": a quiz made of the learner's spaced-repetition cards that are due; below, the
-flashcard panel (``cards_panel``): self-rated review and Anki/Markdown exports.
+Also "review due cards": a quiz made of the learner's spaced-repetition cards that are due, its first
+question headed by the review reasons of its topics; below, the wrong-answer notebook (``notebook_panel``:
+ask a missed question again, review 10 minutes) and the flashcard panel (``cards_panel``): self-rated
+review and Anki/Markdown exports.
 The quiz session (with its answer keys) stays in server-side state; handlers call ``QuizOps``.
 """
 
@@ -15,9 +17,11 @@ import gradio as gr
 from tutorbot.curriculum.graph import Curriculum
 from tutorbot.llm.client import LLMBusy
 from tutorbot.ui.cards_panel import build_cards_panel
-from tutorbot.ui.choices import source_choices, type_choices
+from tutorbot.ui.choices import confidence_choices, source_choices, type_choices
 from tutorbot.ui.context import UIContext
 from tutorbot.ui.i18n import Labels, t
+from tutorbot.ui.notebook_panel import build_notebook_panel
+from tutorbot.ui.notebook_panel import shown as notebook_shown
 from tutorbot.ui.quiz_logic import (
     QuizOps,
     QuizSession,
@@ -28,12 +32,14 @@ from tutorbot.ui.quiz_logic import (
 
 
 def view(session: QuizSession | None, lang: str, curriculum: Curriculum, note: str = "") -> tuple:
-    """(question, radio, text box, submit, feedback, next, score) updates for ``session``."""
+    """(question, radio, text box, submit, feedback, next, score, confidence) updates for ``session``; the
+    confidence is cleared for each new question and kept, locked, once it is answered."""
     hidden = gr.update(visible=False)
     if session is None or not session.quiz.questions:
-        return gr.update(value=note, visible=bool(note)), hidden, hidden, hidden, gr.update(value=""), hidden, ""
+        return gr.update(value=note, visible=bool(note)), hidden, hidden, hidden, gr.update(value=""), hidden, "", \
+            hidden
     if session.finished:
-        return hidden, hidden, hidden, hidden, gr.update(value=note), hidden, score_markdown(session, lang)
+        return hidden, hidden, hidden, hidden, gr.update(value=note), hidden, score_markdown(session, lang), hidden
     q = session.current
     assert q is not None  # not finished, so there is a current question
     answered = session.answered
@@ -43,7 +49,9 @@ def view(session: QuizSession | None, lang: str, curriculum: Curriculum, note: s
             gr.update(choices=q.options, value=None, visible=choice, interactive=not answered),
             gr.update(value="", visible=not choice, interactive=not answered),
             gr.update(visible=not answered), gr.update(value=feedback),
-            gr.update(visible=answered), "")
+            gr.update(visible=answered), "",
+            gr.update(visible=True, interactive=False) if answered else gr.update(value=None, visible=True,
+                                                                                   interactive=True))
 
 
 def _chooser(L: Labels) -> dict[str, Any]:
@@ -67,13 +75,16 @@ def _question_area(L: Labels) -> dict[str, Any]:
     choice = gr.Radio([], show_label=False, visible=False, elem_id="tb-quiz-choice")
     typed = L.add(gr.Textbox(label=t("en", "quiz.answer"), lines=2, max_length=2000, visible=False,
                              elem_id="tb-quiz-text"), label="quiz.answer")
+    sure = gr.Radio(confidence_choices("en"), value=None, label=t("en", "quiz.sure"), visible=False,
+                    elem_id="tb-quiz-sure")  # one click, optional: unanswered means "not asked"
+    L.add(sure, lambda lang: {"label": t(lang, "quiz.sure"), "choices": confidence_choices(lang)})
     submit = L.add(gr.Button(t("en", "quiz.submit"), variant="primary", visible=False, elem_id="tb-quiz-submit"),
                    value="quiz.submit")
     feedback = gr.Markdown(elem_id="tb-quiz-feedback")
     nxt = L.add(gr.Button(t("en", "quiz.next"), visible=False, elem_id="tb-quiz-next"), value="quiz.next")
     score = gr.Markdown(elem_id="tb-quiz-score")
-    return {"question": question, "choice": choice, "typed": typed, "submit": submit, "feedback": feedback,
-            "nxt": nxt, "score": score}
+    return {"question": question, "choice": choice, "typed": typed, "sure": sure, "submit": submit,
+            "feedback": feedback, "nxt": nxt, "score": score}
 
 
 def _layout(L: Labels) -> SimpleNamespace:
@@ -89,9 +100,10 @@ def build_quiz_tab(ctx: UIContext) -> dict[str, Any]:
     ops, cur = QuizOps(ctx.services), ctx.services.curriculum
     session = gr.State(None)
     p = _layout(ctx.labels)
+    book = build_notebook_panel(ctx.labels)  # missed questions, re-askable
     cards = build_cards_panel(ctx)  # flashcards: self-rated review and exports, below the quiz
     topic, count, types, source, due, choice, typed = p.topic, p.count, p.types, p.source, p.due, p.choice, p.typed
-    shown = [p.question, p.choice, p.typed, p.submit, p.feedback, p.nxt, p.score]
+    shown = [p.question, p.choice, p.typed, p.submit, p.feedback, p.nxt, p.score, p.sure]
 
     def guarded(lang: str, fn: Any) -> tuple[QuizSession | None, str]:
         """Run a service call; its failures become a message in the interface language."""
@@ -116,16 +128,32 @@ def build_quiz_tab(ctx: UIContext) -> dict[str, Any]:
         if not ops.due(uid):
             return None, *view(None, lang, cur, t(lang, "quiz.none_due"))
         new, err = guarded(lang, lambda: ops.review(uid, int(n)))
-        return new, *view(new, lang, cur, err)
+        return new, *view(new, lang, cur, err or (ops.reasons(uid, new, lang) if new else ""))
 
-    def do_submit(state: QuizSession | None, picked: str | None, text: str, lang: str, request: gr.Request):
+    def do_reask(picked: str | None, lang: str, request: gr.Request):
+        uid = ctx.identity.user_id(request)
+        new, err = guarded(lang, lambda: ops.reask(uid, picked or ""))
+        return new, *view(new, lang, cur, err or (ops.reasons(uid, new, lang) if new else ""))
+
+    def do_ten_minutes(lang: str, request: gr.Request):
+        uid = ctx.identity.user_id(request)
+        new, err = guarded(lang, lambda: ops.ten_minutes(uid))
+        if new is not None and not new.quiz.questions:
+            return None, *view(None, lang, cur, t(lang, "notebook.nothing"))
+        return new, *view(new, lang, cur, err or (ops.reasons(uid, new, lang) if new else ""))
+
+    def book_refresh(picked: str | None, lang: str, request: gr.Request):
+        return notebook_shown(ops.notebook(ctx.identity.user_id(request)), picked, cur, lang)
+
+    def do_submit(state: QuizSession | None, picked: str | None, text: str, sure: int | None, lang: str,
+                  request: gr.Request):
         uid = ctx.identity.user_id(request)  # first: even the early returns show the session's state
         if state is None or state.current is None:
             return state, *view(state, lang, cur)
         given = (picked if state.current.type in ("mcq", "tf") else text) or ""
         if not given.strip():
             return state, *view(state, lang, cur, "⚠ " + t(lang, "quiz.empty_answer"))
-        after, err = guarded(lang, lambda: ops.answer(uid, state, given))
+        after, err = guarded(lang, lambda: ops.answer(uid, state, given, sure))
         return (after or state), *view(after or state, lang, cur, err)
 
     def due_line(uid: int, lang: str) -> str:
@@ -154,12 +182,18 @@ def build_quiz_tab(ctx: UIContext) -> dict[str, Any]:
     start_inputs, start_outputs = [source, topic, count, types, ctx.lang], [session, *shown]
     p.start.click(do_start, start_inputs, start_outputs, **llm)
     p.review.click(do_review, [count, ctx.lang], [session, *shown], **llm)
-    p.submit.click(do_submit, [session, choice, typed, ctx.lang], [session, *shown], **llm)
-    typed.submit(do_submit, [session, choice, typed, ctx.lang], [session, *shown], **llm)
+    p.submit.click(do_submit, [session, choice, typed, p.sure, ctx.lang], [session, *shown], **llm)
+    typed.submit(do_submit, [session, choice, typed, p.sure, ctx.lang], [session, *shown], **llm)
     # A finished quiz has made new cards: the flashcard exports are written again.
     p.nxt.click(do_next, [session, source, topic, ctx.lang], [session, *shown, due, topic], **quick).then(
         cards["refresh"], cards["inputs"], cards["outputs"], **quick)
     source.change(topics, [source, topic, ctx.lang], topic, **quick)
+    book_parts = [book.pick, book.entry, book.ask]
+    book.ask.click(do_reask, [book.pick, ctx.lang], [session, *shown], **quick)
+    book.session.click(do_ten_minutes, [ctx.lang], [session, *shown], **quick)
+    book.pick.input(book_refresh, [book.pick, ctx.lang], book_parts, **quick)
+    p.nxt.click(book_refresh, [book.pick, ctx.lang], book_parts, **quick)  # a finished answer may be a new miss
+    ctx.on_refresh(book_refresh, [book.pick, ctx.lang], book_parts)
     for rated in cards["rated"]:  # a rated flashcard is no longer due
         rated.then(lambda lang, request: due_line(ctx.identity.user_id(request), lang), [ctx.lang], [due], **quick)
     inputs, outputs = [source, topic, session, ctx.lang], [topic, due, *shown]
