@@ -181,11 +181,14 @@ class Page:
         return "\n".join(got)
 
     def load(self) -> None:
-        """The page-load chain: the ``load`` event and every step ``.then``-ed after it."""
-        step = next(i for i, d in self.deps.items() if any(t[1] == "load" for t in d["targets"]))
-        while step is not None:
-            self.call(step)
-            step = next((i for i, d in self.deps.items() if d.get("trigger_after") == step), None)
+        """Every page-load chain: each ``load`` event and every step ``.then``-ed after it. A page has
+        several (the app's, the chat tab's time zone); steps that run only in the browser (JS) are skipped."""
+        for first in [i for i, d in self.deps.items() if any(t[1] == "load" for t in d["targets"])]:
+            step: int | None = first
+            while step is not None:
+                if self.deps[step]["backend_fn"]:
+                    self.call(step)
+                step = next((i for i, d in self.deps.items() if d.get("trigger_after") == step), None)
 
     def fn_on(self, elem_id: str, event: str) -> int:
         target = self.elem(elem_id)
