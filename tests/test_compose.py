@@ -28,3 +28,31 @@ def test_without_a_lead_in_three_items_follow_the_quoted_sentence():
     plain = PAPERS.replace("- Advanced:\n", "")
     answer = quoted(plain, "The Annotated Transformer")
     assert "LoRA" in answer and "QLoRA" not in answer
+
+
+STAGE = "Road map > Learning path > Stage 2: Transformers in depth (3-4 weeks)"
+THEORY = "#### Theory\n- Read Attention Is All You Need and derive every formula yourself.\n"
+CODE = "#### Code\n- Implement a configurable Transformer block from scratch in PyTorch.\n"
+
+
+def composed(*sections: tuple[str, str]) -> str:
+    """The composed answer quoting the first sentence of each (section path, text), best first."""
+    hits, ranked = [], []
+    for n, (path, text) in enumerate(sections):
+        chunk = Chunk(id=f"c{n}", doc_id="roadmaps/r.txt", title="r", text=text, section=path)
+        hits.append(Hit(chunk=chunk, score=1.0))
+        s = split_sentences(text)[-1]  # the list item under the heading
+        ranked.append(RankedSentence(hit=n, chunk_id=f"c{n}", text=s.text, start=s.start, end=s.end, score=1.0,
+                                     lexical=1.0))
+    return compose(ranked, hits, lambda t, h: t).render("en")
+
+
+def test_a_quoted_line_names_the_heading_above_its_section_once():
+    answer = composed((f"{STAGE} > Theory", THEORY), (f"{STAGE} > Code", CODE))
+    assert "**Stage 2: Transformers in depth (3-4 weeks) › Theory**: Read Attention" in answer
+    assert "**Code**: Implement" in answer and answer.count("3-4 weeks") == 1  # twice would read as a loop
+
+
+def test_a_documents_title_is_not_named_as_a_parent():
+    answer = composed(("Road map > Theory", THEORY))
+    assert "**Theory**: Read Attention" in answer and "Road map" not in answer

@@ -2,7 +2,8 @@
 
 When the model's text does not survive the truth gate (the bundled 135M model mostly does not), the
 learner still gets a short, structured answer built from the sources alone: the best-ranked sentences
-first, each in its original words with its section and citation, then pointers to the other sources.
+first, each in its original words with its place in the roadmap (the section and the heading above it) and
+citation, then pointers to the other sources.
 Lead-ins and labels are in the learner's language; quoted facts keep the language they were written in.
 No two lines repeat each other (an answer must never read as a loop).
 """
@@ -33,6 +34,7 @@ class Line(BaseModel):
     text: str
     source: int
     section: str = ""
+    parent: str = ""  # the heading above the section, named with it the first time
     items: list[str] = []
 
 
@@ -41,12 +43,12 @@ class Composition(BaseModel):
     more: list[tuple[str, int]]  # (section, citation number) of sources not quoted
 
     def render(self, lang: str, lead: bool = True) -> str:
-        labelled: set[str] = set()  # a section is named once: twice would read as a repeat
+        labelled: set[str] = set()  # a section or a parent is named once: twice would read as a repeat
         body = []
         for line in self.lines:
             body.append(f"- {_label(line, labelled)}{cite(line.text, line.source)}")
             body += [f"  - {item}" for item in line.items]
-            labelled.add(line.section)
+            labelled |= {line.section, line.parent}
         if self.more:
             body.append(f"{MORE[lang]} " + ", ".join(f"*{s}* [{n}]" for s, n in self.more))
         return "\n".join(([LEAD[lang]] if lead else []) + body)
@@ -68,7 +70,8 @@ def compose(ranked: Sequence[RankedSentence], hits: Sequence[Hit], clean: Callab
         if _heading(r, hits[r.hit]) or _too_short(r.text, text) or _repeats(text, shown):
             continue
         items = _follow_on(r, hits[r.hit], clean, shown + "\n" + text, limit=3 if not lines else 1)
-        lines.append(Line(text=text, source=r.hit + 1, section=_section(hits[r.hit]), items=items))
+        lines.append(Line(text=text, source=r.hit + 1, section=_section(hits[r.hit]),
+                          parent=_parent(hits[r.hit]), items=items))
         shown += "\n" + "\n".join([text, *items])
     return _without_repeats(Composition(lines=lines, more=_more(hits, lines)), exclude)
 
@@ -135,10 +138,17 @@ def _section(hit: Hit) -> str:
     return (c.section.split(" > ")[-1] or c.title).strip()
 
 
+def _parent(hit: Hit) -> str:
+    """The heading above the section, below the document's title ("阶段 2：Transformer 深度解析（3-4 周）"
+    above "代码实现进阶"): it often carries what the sub-heading leaves out (the stage, its weeks)."""
+    parts = [p.strip() for p in hit.chunk.section.split(" > ") if p.strip()]
+    return parts[-2] if len(parts) >= 3 else ""
+
+
 def _label(line: Line, labelled: set[str]) -> str:
-    if not line.section or line.section in line.text or line.section in labelled:
-        return ""
-    return f"**{line.section}**: "
+    """"**parent › section**: " where the line stands; the parts already named or quoted are left out."""
+    parts = [p for p in (line.parent, line.section) if p and p not in line.text and p not in labelled]
+    return f"**{' › '.join(parts)}**: " if line.section in parts else ""
 
 
 def _more(hits: Sequence[Hit], lines: list[Line], limit: int = 3) -> list[tuple[str, int]]:
