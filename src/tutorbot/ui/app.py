@@ -21,11 +21,12 @@ from tutorbot.health import healthz, problems, run_checks
 from tutorbot.ui.auth import AUTH_MESSAGE, Identity, login_required
 from tutorbot.ui.chat_tab import build_chat_tab
 from tutorbot.ui.context import Services, UIContext
+from tutorbot.ui.dates import TZ_JS
 from tutorbot.ui.i18n import Labels, choose_lang, pick_lang, t
 from tutorbot.ui.library_tab import build_library_tab
 from tutorbot.ui.page_js import HEAD
 from tutorbot.ui.plan_tab import build_plan_tab
-from tutorbot.ui.progress_tab import TZ_JS, build_progress_tab, link_to_quiz
+from tutorbot.ui.progress_tab import build_progress_tab, link_to_quiz
 from tutorbot.ui.quiz_tab import build_quiz_tab
 from tutorbot.ui.status import HealthCache
 from tutorbot.ui.theme import CSS, FRAME_CSS, make_theme

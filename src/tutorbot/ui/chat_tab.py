@@ -25,9 +25,9 @@ from tutorbot.chat.service import MAX_QUESTION_CHARS
 from tutorbot.ui.chat_logic import ChatController, listed, wants_plan
 from tutorbot.ui.choices import answer_lang_choices
 from tutorbot.ui.context import UIContext
+from tutorbot.ui.dates import TZ_JS
 from tutorbot.ui.i18n import Labels, t
 from tutorbot.ui.plan_logic import draft_summary
-from tutorbot.ui.progress_tab import TZ_JS
 
 CHAT_HEIGHT = 560
 # A runaway paste stops in the browser; anything over the service's limit still reaches it, so the

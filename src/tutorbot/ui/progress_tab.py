@@ -14,25 +14,21 @@ from __future__ import annotations
 from collections.abc import Container
 from datetime import UTC, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import gradio as gr
 
 from tutorbot.learner.progress import ProgressView
 from tutorbot.ui.choices import confidence_choices
 from tutorbot.ui.context import UIContext
+from tutorbot.ui.dates import TZ_JS
+from tutorbot.ui.dates import zone as browser_zone
 from tutorbot.ui.i18n import Labels, t
 from tutorbot.ui.quiz_logic import QuizOps
-
-TZ_JS = "() => { try { return Intl.DateTimeFormat().resolvedOptions().timeZone || ''; } catch (e) { return ''; } }"
 
 
 def zone(name: str | None) -> tzinfo:
     """The browser's IANA time zone, or UTC for an empty or unknown name."""
-    try:
-        return ZoneInfo(name) if name and len(name) <= 64 else UTC
-    except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
-        return UTC
+    return browser_zone(name) or UTC
 
 
 def frames(view: ProgressView, lang: str, tz: str | None = None) -> tuple[Any, Any, Any]:
