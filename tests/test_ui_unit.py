@@ -453,9 +453,20 @@ def test_quiz_feedback_gives_the_verdict_the_answer_why_and_the_source_link():
     fb = Feedback(quiz_id="q", question_id="x", type="short", topic="t", given="g", correct=False, score=0.6,
                   answer="Attention", explanation="Because <b>", source=src, source_link=CATALOG_URL,
                   key_points=[KeyPoint(point="weights", score=1, covered=True)], rating=2, due=T0)
-    md = quiz_logic.feedback_markdown(fb, "en")
+    md = quiz_logic.feedback_markdown(fb, "en", now=T0 - timedelta(days=3, hours=1))
     assert "Partly right (60%)" in md and "Attention" in md and f"]({CATALOG_URL})" in md
-    assert "<b>" not in md and "2025-05-01" in md and "✔ weights" in md
+    assert "<b>" not in md and "Next review: in 3 days" in md and "✔ weights" in md
+
+
+@pytest.mark.parametrize(("ahead_by", "lang", "said"), [
+    (timedelta(minutes=10), "en", "in 10 minutes"), (timedelta(minutes=1), "en", "in 1 minute"),
+    (timedelta(hours=5, minutes=10), "en", "in 5 hours"), (timedelta(days=1), "en", "in 1 day"),
+    (timedelta(days=12, hours=20), "zh", "13 天后"), (timedelta(minutes=58), "zh", "1 小时后"),
+    (timedelta(0), "en", "now"), (-timedelta(days=2), "zh", "现在")])
+def test_a_review_says_how_far_ahead_it_is_in_the_learners_language(ahead_by, lang, said):
+    from tutorbot.ui.dates import ahead
+
+    assert ahead(T0 + ahead_by, T0, lang) == said
 
 
 def test_quiz_session_walks_one_question_at_a_time_to_a_score():

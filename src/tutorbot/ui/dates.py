@@ -2,7 +2,8 @@
 
 "today 14:05" for today, "Mar 2" for earlier this year, "Mar 2, 2025" before that (and the same in
 Chinese). The store keeps UTC; the browser tells its IANA zone, and until it has (or when it cannot)
-times are in UTC and say so, rather than pass UTC off as local time.
+times are in UTC and say so, rather than pass UTC off as local time. How far ahead a review is
+("in 3 days", "10 分钟后") needs no zone at all.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 # Run in the page: the browser's IANA zone ("" when it cannot say), for the tabs that show times.
 TZ_JS = "() => { try { return Intl.DateTimeFormat().resolvedOptions().timeZone || ''; } catch (e) { return ''; } }"
+AHEAD = ((24 * 60, ("day", "天")), (60, ("hour", "小时")), (1, ("minute", "分钟")))  # largest unit first
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -34,6 +36,16 @@ def short_date(when: datetime, now: datetime, tz_name: str | None, lang: str) ->
     else:
         text = f"{MONTHS[local.month - 1]} {local.day}" + ("" if local.year == today.year else f", {local.year}")
     return text if where else f"{text} UTC"
+
+
+def ahead(when: datetime, now: datetime, lang: str) -> str:
+    """How long until ``when`` ("in 10 minutes", "in 5 hours", "in 3 days"; "now" when it is due)."""
+    minutes = round((_utc(when) - _utc(now)).total_seconds() / 60)
+    if minutes <= 0:
+        return "现在" if lang == "zh" else "now"
+    size, (en, zh) = next(u for u in AHEAD if minutes >= u[0] * 0.95)  # 58 minutes read as "in 1 hour"
+    n = round(minutes / size)
+    return f"{n} {zh}后" if lang == "zh" else f"in {n} {en}{'' if n == 1 else 's'}"
 
 
 def _utc(when: datetime) -> datetime:

@@ -8,7 +8,7 @@ quote it, feedback cites it) is shown literally: "3~6个月" must not render str
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
@@ -17,6 +17,7 @@ from tutorbot.chat.markdown import escape
 from tutorbot.quiz.models import Feedback, Question, Quiz
 from tutorbot.quiz.notebook import NotebookEntry
 from tutorbot.ui.choices import topic_choices
+from tutorbot.ui.dates import ahead
 from tutorbot.ui.i18n import t
 from tutorbot.ui.render import safe_markdown, short_url
 
@@ -59,8 +60,9 @@ def question_markdown(session: QuizSession, topic_name: str, lang: str) -> str:
     return f"{head}\n\n{corpus_md(q.question)}"
 
 
-def feedback_markdown(fb: Feedback, lang: str) -> str:
-    """Verdict, the right answer, the sentence that explains it, and a link to where it is written."""
+def feedback_markdown(fb: Feedback, lang: str, now: datetime | None = None) -> str:
+    """Verdict, the right answer, the sentence that explains it, a link to where it is written, and when the
+    question comes back ("in 3 days": a date would need the browser's time zone)."""
     verdict = t(lang, "quiz.correct") if fb.correct else t(lang, "quiz.partly", pct=round(100 * fb.score)) \
         if fb.score >= 0.5 else t(lang, "quiz.wrong")
     lines = [f"### {verdict}", f"**{t(lang, 'quiz.right_answer')}:** {corpus_md(fb.answer)}"]
@@ -74,7 +76,7 @@ def feedback_markdown(fb: Feedback, lang: str) -> str:
     # The link is the quiz source's own (from the indexed corpus), so it only needs to be a web URL.
     target = f"[{short_url(link)}]({link.replace(')', '%29')})" if link.startswith(("http://", "https://")) else ""
     lines.append(f"**{t(lang, 'quiz.source')}:** {corpus_md(where)} {target}".rstrip())
-    lines.append(f"_{t(lang, 'quiz.next_review', when=fb.due.astimezone(UTC).strftime('%Y-%m-%d'))}_")
+    lines.append(f"_{t(lang, 'quiz.next_review', when=ahead(fb.due, now or datetime.now(UTC), lang))}_")
     return "\n\n".join(lines)
 
 
