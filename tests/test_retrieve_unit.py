@@ -152,3 +152,13 @@ def test_a_short_question_reaches_retrieval_unchanged():
     embedder = NoEmbedder()
     r = retriever([chunk(1, "roadmap", "kv cache inference")], embedder)
     assert r.retrieve("What is a KV cache?").query == "What is a KV cache?"
+
+
+def test_a_chunk_holding_every_rare_word_of_the_question_is_not_outvoted_by_middling_ones():
+    # The dense ranking (the fake's order) puts the three overviews first, the answer last; BM25 puts it first.
+    overviews = [chunk(i, "roadmap", f"llm overview part {i}: models, training and hallucinations") for i in range(3)]
+    answer = chunk(9, "roadmap", "extrinsic hallucinations in llms: output not grounded by the pretraining data")
+    chunks = [*overviews, *(chunk(i, "roadmap", f"unrelated topic {i}") for i in range(3, 8)), answer]
+    question = "extrinsic hallucinations in llms"
+    assert retriever(chunks, lexical_lead=0.8).search(question, k=3)[0].chunk == answer
+    assert retriever(chunks, lexical_lead=0).search(question, k=3)[0].chunk != answer  # ranks alone outvote it

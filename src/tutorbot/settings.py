@@ -144,6 +144,9 @@ class RetrievalSettings(BaseModel):
         3.0, ge=0, description="Model size (billions of parameters) from which auto translates queries.")
     sentence_weight: float = Field(
         1.0, ge=0, le=5, description="Fusion weight of the ranking by each chunk's best sentence (0 = off).")
+    lexical_lead: float = Field(
+        0.8, ge=0, le=1, description="Chunks whose BM25 score is at least this share of the best one get a fusion "
+                                     "list of their own, so a clear lexical match is not outvoted (0 = off).")
     max_query_tokens: int = Field(
         128, ge=8, le=512, description="Tokens of a question retrieval reads (the tokenizer's and the embedder's "
                                        "count); a longer one is cut, so a pasted page costs what a question does.")

@@ -6,7 +6,9 @@ a Chinese question's Chinese chunks bury the English list that answers it. So BM
 rank the Chinese and the English chunks separately, and RRF fuses the four lists: the best
 passage of each language gets a first place. A side's list weighs by how close its best match
 comes to the overall best (BM25: the score ratio; dense: ``exp(-gap / DENSE_GAP)`` of the cosine
-gap), so a language with nothing relevant does not win first places for free.
+gap), so a language with nothing relevant does not win first places for free. The chunks close to
+the best BM25 score join as one more list (``lexical_leaders``): ranks alone would let chunks that are
+middling everywhere outvote the one that holds every rare word of the question.
 """
 
 from __future__ import annotations
@@ -61,6 +63,18 @@ def balanced_lists(lex: np.ndarray, chunks: Sequence[Chunk], masks: dict[str, np
         lists.append([h.chunk.id for h in dense[side]])
         weights.append(math.exp(-(top_cos - max((h.score for h in dense[side][:1]), default=0.0)) / DENSE_GAP))
     return lists, weights
+
+
+def lexical_leaders(lex: np.ndarray, chunks: Sequence[Chunk], n: int, share: float) -> list[str]:
+    """The chunks within ``share`` of the best BM25 score, best first (none when ``share`` is 0).
+
+    Reciprocal ranks ignore score gaps: a chunk that holds every rare word of the question ("Extrinsic
+    Hallucinations in LLMs") is first in one list only, and chunks that are fifth in three lists outvote it.
+    These leaders get a list of their own, so a clear lexical match keeps its place."""
+    top = float(lex.max(initial=0.0))
+    if share <= 0 or top <= 0:
+        return []
+    return [chunks[i].id for i in np.argsort(-lex, kind="stable")[:n] if lex[i] >= share * top]
 
 
 def global_lists(lex: np.ndarray, chunks: Sequence[Chunk], dense: dict[str, list[Hit]],

@@ -33,6 +33,7 @@ from tutorbot.retrieval.fusion import (
     SIDES,
     balanced_lists,
     global_lists,
+    lexical_leaders,
     roadmap_floor,
     rrf,
     side_masks,
@@ -177,7 +178,9 @@ class Retriever:
         # The opening chunk of a named scope says what it is about ("what is the 'LLM basics'
         # part aiming at?", a paper's abstract): it joins the candidates as a list of its own.
         lists.append([self.scopes.opening[s] for s in sorted(named) if s in self.scopes.opening])
-        fused = rrf(lists, self.settings.rrf_k, [*weights, 1.0])
+        if stage >= 1:
+            lists.append(lexical_leaders(lex, self.chunks, pool, self.settings.lexical_lead))
+        fused = rrf(lists, self.settings.rrf_k, [*weights] + [1.0] * (len(lists) - len(weights)))
         # The index is live: a page the background job added after this snapshot was built can come back from
         # the dense search; it joins at the next refresh.
         fused = {cid: score for cid, score in fused.items() if cid in self.by_id}
