@@ -72,9 +72,9 @@ def lexical_leaders(lex: np.ndarray, chunks: Sequence[Chunk], n: int, share: flo
     Hallucinations in LLMs") is first in one list only, and chunks that are fifth in three lists outvote it.
     These leaders get a list of their own, so a clear lexical match keeps its place."""
     top = float(lex.max(initial=0.0))
-    if share <= 0 or top <= 0:
+    if share <= 0:
         return []
-    return [chunks[i].id for i in np.argsort(-lex, kind="stable")[:n] if lex[i] >= share * top]
+    return top_ids(np.where(lex >= share * top, lex, 0.0), chunks, n)
 
 
 def global_lists(lex: np.ndarray, chunks: Sequence[Chunk], dense: dict[str, list[Hit]],

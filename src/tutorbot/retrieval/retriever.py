@@ -178,9 +178,8 @@ class Retriever:
         # The opening chunk of a named scope says what it is about ("what is the 'LLM basics'
         # part aiming at?", a paper's abstract): it joins the candidates as a list of its own.
         lists.append([self.scopes.opening[s] for s in sorted(named) if s in self.scopes.opening])
-        if stage >= 1:
-            lists.append(lexical_leaders(lex, self.chunks, pool, self.settings.lexical_lead))
-        fused = rrf(lists, self.settings.rrf_k, [*weights] + [1.0] * (len(lists) - len(weights)))
+        lists.append(lexical_leaders(lex, self.chunks, pool, self.settings.lexical_lead if stage >= 1 else 0.0))
+        fused = rrf(lists, self.settings.rrf_k, [*weights, 1.0, 1.0])
         # The index is live: a page the background job added after this snapshot was built can come back from
         # the dense search; it joins at the next refresh.
         fused = {cid: score for cid, score in fused.items() if cid in self.by_id}
