@@ -14,7 +14,7 @@ import zipfile
 from collections.abc import Iterator
 
 import pytest
-from conftest import BROWSER_ARTIFACTS, free_port, make_settings
+from conftest import BROWSER_ARTIFACTS, make_settings, served
 from test_browser_citations import QUESTION, first_sentence_of_source_1
 from test_cards import question
 
@@ -26,6 +26,7 @@ WIDTH, HEIGHT = 390, 844
 TABS = ("chat", "plan", "quiz", "progress", "library")
 LOCALES = {"en": "en-US", "zh": "zh-CN"}
 CHAT_LABEL = {"en": "Chat", "zh": "问答"}
+DAY = {"en": r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} \d{1,2}$", "zh": r"^\d{1,2}月\d{1,2}日 周[一二三四五六日]$"}
 HISTORY_CELLS = '#tb-history [data-testid^="cell-"]'
 PAGE_WIDTH = "document.documentElement.scrollWidth"
 # Where an element sits in the document, not the viewport: autofocus may already have scrolled the page.
@@ -37,7 +38,6 @@ DOC_BOX = """(sel) => { const b = document.querySelector(sel).getBoundingClientR
 def app(tmp_path_factory) -> Iterator[str]:
     """The app in local mode; its learner holds two due flashcards, so the Anki export has cards."""
     from tutorbot.container import Container
-    from tutorbot.ui import launch
 
     settings = make_settings(tmp_path_factory.mktemp("phone") / "data", embedding={"backend": "hash"},
                              retrieval={"min_score": -1, "min_score_topic": -1, "min_lexical": 0})
@@ -47,11 +47,8 @@ def app(tmp_path_factory) -> Iterator[str]:
     for qid, topic in (("q1", "attention_transformer"), ("q2", "diffusion_models")):
         c.store.upsert_card(uid, qid, topic=topic, front=f"Front of {qid}?", back=f"Back of {qid}.",
                             payload={"question": question(qid, topic)})
-    port = free_port()
-    demo = launch(c, host="127.0.0.1", port=port, block=False)
-    yield f"http://127.0.0.1:{port}/"
-    demo.close()
-    c.store.close()
+    with served(c) as url:
+        yield url
 
 
 def phone(browser, url: str, lang: str = "en"):
@@ -105,6 +102,9 @@ def test_on_a_phone_every_tab_is_in_reach_and_none_scrolls_sideways(browser, app
             open_tab(page, key)
             assert_no_sideways_scroll(page, f"{key} tab")
             shot(page, f"phone-{key}-{lang}")
+        # the review forecast (two cards are due) names its days in the interface's language
+        page.wait_for_function("(re) => [...document.querySelectorAll('#tb-forecast svg text')]"
+                               ".some(t => new RegExp(re).test(t.textContent))", arg=DAY[lang])
     finally:
         page.context.close()
 

@@ -42,11 +42,15 @@ def test_charts_show_once_there_is_something_to_draw():
     assert bars["visible"] and ahead["visible"] and when["visible"] and table["visible"] and not note["visible"]
 
 
-def test_the_forecast_is_one_bar_per_day_labelled_by_its_date_in_order():
+def test_the_forecast_is_one_bar_per_day_named_in_the_interface_language_in_date_order():
     days = [(date(2026, 12, 31) + timedelta(days=i), i % 2) for i in range(3)]
-    due = progress_tab.frames(view().model_copy(update={"due": days}), "en")[1]
-    assert list(due["day"]) == ["2026-12-31", "2027-01-01", "2027-01-02"] == sorted(due["day"])
-    assert list(due["due"]) == [0, 1, 0]
+    v = view().model_copy(update={"due": days})
+    due = progress_tab.frames(v, "en")[1]
+    assert list(due["day"]) == ["Thu Dec 31", "Fri Jan 1", "Sat Jan 2"] and list(due["due"]) == [0, 1, 0]
+    assert list(progress_tab.frames(v, "zh")[1]["day"]) == ["12月31日 周四", "1月1日 周五", "1月2日 周六"]
+    # the names do not sort ("Fri" < "Thu"), so the chart is told the order: the days' own
+    ahead = progress_tab.shown(v.model_copy(update={"cards": 1}), "zh")[1]
+    assert ahead["sort"] == ["12月31日 周四", "1月1日 周五", "1月2日 周六"]
 
 
 def test_the_next_review_is_shown_in_the_browsers_time_zone_and_names_utc_when_it_is_unknown():

@@ -20,7 +20,7 @@ import gradio as gr
 from tutorbot.learner.progress import ProgressView
 from tutorbot.ui.choices import confidence_choices
 from tutorbot.ui.context import UIContext
-from tutorbot.ui.dates import TZ_JS
+from tutorbot.ui.dates import TZ_JS, day_label
 from tutorbot.ui.dates import zone as browser_zone
 from tutorbot.ui.i18n import Labels, t
 from tutorbot.ui.quiz_logic import QuizOps
@@ -39,13 +39,19 @@ def frames(view: ProgressView, lang: str, tz: str | None = None) -> tuple[Any, A
     # Explicit dtypes: an empty first frame must not make the chart treat mastery as a category.
     mastery = pd.DataFrame({"topic": pd.Series([n for n, _ in view.mastery], dtype=object),
                             "mastery": pd.Series([m for _, m in view.mastery], dtype=float)})
-    # Days as ISO text, a category each: one bar per day, in date order (sort="x"); a time axis would bin them.
-    due = pd.DataFrame({"day": pd.Series([d.isoformat() for d, _ in view.due], dtype=object),
+    # Days named in the interface language, a category each: one bar per day (a time axis would bin them),
+    # kept in date order by `day_order` (the names themselves do not sort).
+    due = pd.DataFrame({"day": pd.Series(day_order(view, lang), dtype=object),
                         "due": pd.Series([n for _, n in view.due], dtype=int)})
     cols = [t(lang, k) for k in ("col.when", "col.topic", "col.question", "col.score", "col.correct")]
     rows = [(r.when.astimezone(zone(tz)).strftime("%Y-%m-%d %H:%M"), r.topic, r.question, f"{round(100 * r.score)}%",
              "✔" if r.correct else "✘") for r in view.history]
     return mastery, due, pd.DataFrame(rows, columns=cols)
+
+
+def day_order(view: ProgressView, lang: str) -> list[str]:
+    """The forecast's days as its x axis names them ("Fri Dec 4", "12月4日 周五"), in date order."""
+    return [day_label(d, lang) for d, _ in view.due]
 
 
 def next_review(view: ProgressView, lang: str, tz: str | None = None) -> str:
@@ -69,7 +75,8 @@ def shown(view: ProgressView, lang: str, tz: str | None = None) -> list[Any]:
     something to draw, else the note."""
     mastery, due, history = frames(view, lang, tz)
     note, when = empty_note(view, lang), next_review(view, lang, tz)
-    return [gr.update(value=mastery, visible=bool(view.mastery)), gr.update(value=due, visible=not note),
+    return [gr.update(value=mastery, visible=bool(view.mastery)),
+            gr.update(value=due, sort=day_order(view, lang), visible=not note),
             gr.update(value=when, visible=bool(when)), gr.update(value=history, visible=bool(view.history)),
             gr.update(value=note, visible=bool(note))]
 
@@ -132,7 +139,7 @@ def _charts(L: Labels) -> tuple[Any, Any]:
                           x_title=" ", y_title="%", sort="y", elem_id="tb-mastery", x_label_angle=-30,
                           visible=False)
         ahead = gr.BarPlot(x="day", y="due", height=380, label=t("en", "progress.forecast"), x_title=" ",
-                           y_title=t("en", "col.due"), sort="x", x_label_angle=-45, elem_id="tb-forecast",
+                           y_title=t("en", "col.due"), x_label_angle=-45, elem_id="tb-forecast",
                            visible=False)
     L.add(bars, label="progress.mastery")
     L.add(ahead, lambda lang: {"label": t(lang, "progress.forecast"), "y_title": t(lang, "col.due")})
