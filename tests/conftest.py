@@ -13,6 +13,7 @@ import os
 import shutil
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,20 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextmanager
+def served(container) -> Iterator[str]:
+    """The web UI of ``container`` on a free loopback port, for the browser tests; closed with its store."""
+    from tutorbot.ui import launch
+
+    port = free_port()
+    demo = launch(container, host="127.0.0.1", port=port, block=False)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()
+        container.store.close()
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from conftest import free_port, make_settings
+from conftest import make_settings, served
 
 from tutorbot.llm.fake import FakeLLM
 
@@ -30,18 +30,14 @@ def first_sentence_of_source_1(messages: list[dict]) -> str:
 @pytest.fixture(scope="module")
 def app(tmp_path_factory) -> Iterator[str]:
     from tutorbot.container import Container
-    from tutorbot.ui import launch
 
     root = tmp_path_factory.mktemp("cites")
     settings = make_settings(root / "data", embedding={"backend": "hash"},
                              retrieval={"min_score": -1, "min_score_topic": -1, "min_lexical": 0})
     c = Container(settings, llm=FakeLLM(first_sentence_of_source_1))
     c.ingest()
-    port = free_port()
-    demo = launch(c, host="127.0.0.1", port=port, block=False)
-    yield f"http://127.0.0.1:{port}/"
-    demo.close()
-    c.store.close()
+    with served(c) as url:
+        yield url
 
 
 def test_clicking_a_citation_marker_opens_its_passage_with_the_cited_sentence_highlighted(browser, app):

@@ -50,7 +50,8 @@ def _profile_form(L: Labels, cur: Any) -> dict[str, Any]:
                                 elem_id="tb-weeks"), label="plan.weeks")
     kinds = gr.CheckboxGroup(kind_choices("en"), label=t("en", "plan.kinds"), elem_id="tb-kinds")
     plan_lang = L.add(gr.Radio([("English", "en"), ("中文", "zh")], value="en", label=t("en", "plan.language"),
-                               elem_id="tb-plan-lang"), label="plan.language")
+                               elem_id="tb-plan-lang"),
+                      lambda lang: {"label": t(lang, "plan.language"), "value": lang})  # a saved profile's wins
     fill_weeks = L.add(gr.Checkbox(True, label=t("en", "plan.fill_weeks"), elem_id="tb-fill-weeks"),
                        label="plan.fill_weeks")
     overview = L.add(gr.Checkbox(False, label=t("en", "plan.overview_only"), elem_id="tb-overview"),
