@@ -79,8 +79,8 @@ def check_plan(plan: Plan, profile: LearnerProfile, cur, catalog, done: set[str]
 def check_order_and_hours(plan: Plan, profile: LearnerProfile, cur, done: set[str] = frozenset()) -> None:
     """Prerequisites (and recommended topics, when both are planned) come first, known topics are not
     taught, each taught topic gets all its hours unless the rest is deferred. An overview leaves out the
-    skills to practise, and the foundations when time is short."""
-    cur = plan_curriculum(profile, cur)
+    skills to practise, and the foundations when time is short; condensed topics get an overview's share."""
+    cur = plan_curriculum(profile, cur, plan.condensed)
     overview = profile.depth == "overview"
     covered = set(profile.known) | set(done)
     skipped = implied_known(covered, profile.learn, cur)
@@ -302,6 +302,27 @@ def test_an_uncovered_goal_gets_the_nearest_path_and_says_what_is_missing(cur, c
     assert "面试练习" in zh.summary and "路线图不涉及" in zh.summary
 
 
+def test_a_topic_asked_for_with_a_deadline_is_reached_by_condensing_the_topics_before_it(cur, catalog):
+    profile = LearnerProfile(known=["math_basics", "python_pytorch"], learn=["rlhf"],
+                             goal="finetune_deploy", hours_per_week=12, weeks=6)
+    plan = make_plan(profile, cur, catalog)
+    check_plan(plan, profile, cur, catalog)
+    assert "rlhf" in plan.taught() and "rlhf" not in {d.id for d in plan.deferred}
+    rlhf = sum(t.hours for w in plan.weeks for t in w.topics if t.id == "rlhf")
+    assert rlhf == cur.topic("rlhf").hours  # what was asked for keeps all its hours
+    assert {"dl_basics", "attention_transformer"} <= set(plan.condensed) and "rlhf" not in plan.condensed
+    assert "condensed to about 40%" in plan.summary
+    zh = make_plan(profile.model_copy(update={"language": "zh"}), cur, catalog)
+    assert "压缩到动手学习时间的约 40%" in zh.summary
+
+
+def test_a_plan_is_not_condensed_when_that_would_not_reach_the_topic_asked_for(cur, catalog):
+    for weeks, hours in ((1, 2), (40, 10)):  # hopeless, and roomy enough at full depth
+        profile = LearnerProfile(learn=["rlhf"], goal="finetune_deploy", hours_per_week=hours, weeks=weeks)
+        plan = make_plan(profile, cur, catalog)
+        assert plan.condensed == [] and "condensed" not in plan.summary
+
+
 def test_a_tiny_budget_says_what_fits_and_what_is_left(cur, catalog):
     profile = LearnerProfile(goal="understand_llms", hours_per_week=1, weeks=1)
     plan = make_plan(profile, cur, catalog)
@@ -424,7 +445,7 @@ def test_random_profiles_keep_the_invariants(data):
 
 def _nothing_fits(plan: Plan, profile: LearnerProfile, cur) -> bool:
     """No further topic (with what it lacks, recommended topics included) fits the hours left."""
-    cur = plan_curriculum(profile, cur)
+    cur = plan_curriculum(profile, cur, plan.condensed)
     room = (profile.weeks - len(plan.weeks)) * profile.hours_per_week
     room += max(0.0, profile.hours_per_week - plan.weeks[-1].hours)
     finished = implied_known(profile.known, profile.learn, cur)

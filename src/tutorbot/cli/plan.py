@@ -31,7 +31,7 @@ def plan_json(plan) -> dict:
     """The documented JSON shape (plus phases, guidance and where each part of the advice came from)."""
     return {"summary": plan.summary, "language": plan.language, "overview": plan.overview,
             "guidance": plan.guidance, "guidance_parts": plan.guidance_parts, "goal_week": plan.goal_week,
-            "not_covered": plan.not_covered,
+            "not_covered": plan.not_covered, "condensed": plan.condensed,
             "weeks": [{"week": w.week, "hours": w.hours, "topics": [t.name for t in w.topics],
                        "topic_ids": [t.id for t in w.topics],
                        "resources": [{"title": r.title, "url": r.url, "kind": r.kind} for r in w.resources],

@@ -169,6 +169,8 @@ class Plan(BaseModel):
     goal_week: int | None = Field(None, description="The week the goal's own path ends; later weeks go further.")
     not_covered: list[str] = Field(default_factory=list, description="What the learner asked for that the "
                                                                      "roadmaps do not teach, in the plan language.")
+    condensed: list[str] = Field(default_factory=list, description="Topics given an overview's share of their "
+                                 "hours so that the plan reaches a topic the learner asked for in time.")
     phases: list[Phase] = Field(default_factory=list)
     overview: str = ""
     guidance: str = Field("", description="Why this order (LLM-written, or template text).")

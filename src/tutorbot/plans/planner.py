@@ -4,13 +4,15 @@ Deterministic: the goal's targets and the learner's own topics, with every prere
 (and the roadmaps' recommended ones when the whole path fits), in prerequisite order, packed into
 weeks that never exceed the weekly hours. What the learner knows is skipped. When the goal's path
 fits with time to spare, the remaining weeks are filled (``filling``); when it does not fit, the
-plan starts the first topic left over and says what is left. Re-planning keeps the weeks before
+plan starts the first topic left over and says what is left — unless a topic the learner named is
+left over, and condensing what comes before it reaches it (``make_plan``). Re-planning keeps the weeks before
 ``now_week`` verbatim and re-packs the rest.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 
 from pydantic import BaseModel
 
@@ -31,9 +33,12 @@ class PlanError(TutorbotError, ValueError):
     """The profile or progress refers to something the curriculum does not have."""
 
 
-def plan_curriculum(profile: LearnerProfile, cur: Curriculum) -> Curriculum:
-    """The curriculum a plan is made from: for an overview, every topic in a share of its hours."""
-    return cur.scaled(OVERVIEW_SHARE) if profile.depth == "overview" else cur
+def plan_curriculum(profile: LearnerProfile, cur: Curriculum, condensed: Iterable[str] = ()) -> Curriculum:
+    """The curriculum a plan is made from: for an overview, every topic in a share of its hours; else
+    the ``condensed`` topics (``Plan.condensed``) in that share."""
+    if profile.depth == "overview":
+        return cur.scaled(OVERVIEW_SHARE)
+    return cur.scaled(OVERVIEW_SHARE, keep=frozenset(set(cur.ids) - set(condensed))) if condensed else cur
 
 
 class GoalPath(BaseModel):
@@ -49,10 +54,31 @@ class GoalPath(BaseModel):
 def make_plan(profile: LearnerProfile, curriculum: Curriculum, catalog: list[CatalogEntry], *,
               done: Iterable[str] = (), weak: Iterable[str] = (), previous: Plan | None = None,
               now_week: int = 0) -> Plan:
-    """A plan for ``profile``; with ``previous``, weeks before ``now_week`` are kept as they were."""
-    done, weak = set(done), set(weak)
+    """A plan for ``profile``; with ``previous``, weeks before ``now_week`` are kept as they were.
+
+    A learner with a deadline names a topic (RLHF in six weeks) whose path does not fit at hands-on
+    depth: then the topics before it are condensed to an overview's share of their hours, so that the
+    plan reaches what was asked for, and the summary says so. Kept only when it reaches more of it."""
+    make = partial(_make, profile, curriculum, catalog, done=set(done), weak=set(weak), previous=previous,
+                   now_week=now_week)
+    plan = make()
+    if profile.depth == "overview" or not (left := _left(plan, profile.learn)):
+        return plan
+    before = curriculum.ancestors(profile.learn, soft=True) - set(profile.learn)  # only these are condensed
+    quick = make(condensed=sorted(before))
+    return quick if len(_left(quick, profile.learn)) < len(left) else plan
+
+
+def _left(plan: Plan, wanted: list[str]) -> list[str]:
+    """The wanted topics the plan does not teach in full."""
+    deferred = {d.id for d in plan.deferred}
+    return [t for t in wanted if t in deferred]
+
+
+def _make(profile: LearnerProfile, curriculum: Curriculum, catalog: list[CatalogEntry], *, done: set[str],
+          weak: set[str], previous: Plan | None, now_week: int, condensed: list[str] | None = None) -> Plan:
     check_ids(curriculum, known=profile.known, learn=profile.learn, done=done, weak=weak)
-    curriculum = plan_curriculum(profile, curriculum)
+    curriculum = plan_curriculum(profile, curriculum, condensed or [])
     ctx = PlanContext(curriculum, {e.id: e for e in catalog}, profile)
     kept = [w for w in previous.weeks if w.week < now_week] if previous else []
     spent = _hours_spent(kept, curriculum)
@@ -70,7 +96,7 @@ def make_plan(profile: LearnerProfile, curriculum: Curriculum, catalog: list[Cat
                 weeks_requested=profile.weeks, weeks=weeks, phases=build_phases(weeks, ctx), goal_week=goal_week,
                 deferred=[TopicRef(id=t, name=ctx.name(t), hours=round(h, 2))
                           for t, h in (goal.deferred | goal.started).items()],
-                not_covered=_not_covered(profile, curriculum))
+                not_covered=_not_covered(profile, curriculum), condensed=condensed or [])
     return plan.model_copy(update={"summary": _summary(plan, goal, skipped, len(kept), ctx)})
 
 
@@ -190,6 +216,9 @@ def _summary(plan: Plan, goal: GoalPath, skipped: int, kept: int, ctx: PlanConte
     text += ctx.t("known", n=topics(ctx.lang, skipped)) if skipped else ""
     text += ctx.t("kept", n=kept) if kept else ""
     text += ctx.t("overview", share=round(OVERVIEW_SHARE * 100)) if ctx.profile.depth == "overview" else ""
+    if plan.condensed:
+        text += ctx.t("condensed", what=join(ctx.lang, [ctx.name(t) for t in ctx.profile.learn]),
+                      share=round(OVERVIEW_SHARE * 100))
     text += _ending(plan, goal, ctx)
     if plan.not_covered:
         text += ctx.t("not_covered", what=join(ctx.lang, plan.not_covered))

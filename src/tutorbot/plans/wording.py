@@ -21,6 +21,8 @@ TEXT: dict[str, dict[str, str]] = {
         "kept": " Weeks 1–{n} are kept as completed.",
         "overview": " An overview: each topic in about {share}% of its hands-on time, without coding skills or "
                     "projects, and the foundations only where the time allows.",
+        "condensed": " To reach {what} in the time you have, the topics before it are condensed to about "
+                     "{share}% of their hands-on hours.",
         "goal_week": " The goal's path ends in week {week}; {later} go further with {extra}.",
         "free": " Nothing more fits the last {n} week(s): they are free.",
         "goal_early": " The goal's path ends in week {week}, {free} weeks before your {weeks}: "
@@ -44,6 +46,7 @@ TEXT: dict[str, dict[str, str]] = {
         "known": "已跳过你已掌握或已完成的 {n}。",
         "kept": "第 1–{n} 周作为已完成内容保留。",
         "overview": "概览式学习：每个主题约用动手学习时间的 {share}%，不含编程技能和项目，基础主题只在时间允许时安排。",
+        "condensed": "为了在你的时间内学到{what}，之前的主题压缩到动手学习时间的约 {share}%。",
         "goal_week": "目标路径在第 {week} 周完成；{later}继续深入：{extra}。",
         "free": "最后 {n} 周放不下更多内容，留作空闲。",
         "goal_early": "目标路径在第 {week} 周完成，比你的 {weeks} 周早 {free} 周：路线图中的其余内容都已安排或已掌握。",
