@@ -56,3 +56,25 @@ def test_a_quoted_line_names_the_heading_above_its_section_once():
 def test_a_documents_title_is_not_named_as_a_parent():
     answer = composed(("Road map > Theory", THEORY))
     assert "**Theory**: Read Attention" in answer and "Road map" not in answer
+
+
+def split_list(second_section: str) -> str:
+    """A section's list cut in two chunks (positions 3 and 5), the second retrieved as hit 2."""
+    first = Chunk(id="a", doc_id="p", title="Guide", section="Serving > Disaggregation", position=3,
+                  text="##### Disaggregation\n\n- DistServe: disaggregating prefill and decoding for goodput.")
+    other = Chunk(id="b", doc_id="p", title="Guide", section="Serving > Batching", position=1,
+                  text="- Orca: a distributed serving system for transformer models.")
+    later = Chunk(id="c", doc_id="p", title="Guide", section=second_section, position=5,
+                  text="- Mooncake: a KVCache-centric disaggregated architecture for serving.")
+    hits = [Hit(chunk=c, score=1.0) for c in (first, other, later)]
+    s = split_sentences(first.text)[-1]
+    ranked = [RankedSentence(hit=0, chunk_id="a", text=s.text, start=s.start, end=s.end, score=1.0, lexical=1.0)]
+    return compose(ranked, hits, lambda t, h: t).render("en")
+
+
+def test_a_list_cut_by_a_chunk_boundary_goes_on_in_the_retrieved_chunk_further_on_in_its_section():
+    answer = split_list("Serving > Disaggregation")
+    assert "DistServe" in answer and "  - Mooncake: a KVCache-centric disaggregated architecture for serving [3]." \
+        in answer.split("\n")
+    assert "Orca" not in answer  # an earlier chunk of another section does not continue the list
+    assert "Mooncake" not in split_list("Serving > Batching")  # nor does a later one of another section

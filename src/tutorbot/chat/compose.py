@@ -69,7 +69,7 @@ def compose(ranked: Sequence[RankedSentence], hits: Sequence[Hit], clean: Callab
         text = clean(r.text, hits[r.hit]).strip()
         if _heading(r, hits[r.hit]) or _too_short(r.text, text) or _repeats(text, shown):
             continue
-        items = _follow_on(r, hits[r.hit], clean, shown + "\n" + text, limit=3 if not lines else 1)
+        items = _follow_on(r, hits, clean, shown + "\n" + text, limit=3 if not lines else 1)
         lines.append(Line(text=text, source=r.hit + 1, section=_section(hits[r.hit]),
                           parent=_parent(hits[r.hit]), items=items))
         shown += "\n" + "\n".join([text, *items])
@@ -81,23 +81,35 @@ def _too_short(raw: str, text: str) -> bool:
     return len(tokens_with_offsets(text)) < MIN_TOKENS and "](" not in raw
 
 
-def _follow_on(r: RankedSentence, hit: Hit, clean: Callable[[str, Hit], str], shown: str,
+def _follow_on(r: RankedSentence, hits: Sequence[Hit], clean: Callable[[str, Hit], str], shown: str,
                limit: int = 3) -> list[str]:
     """What follows the best sentence in its source, up to the next heading: the rest of its line
     ("…复杂任务？（ReAct）") and the next list items — an answer to "which…" or "what are…" is often
     the item and its neighbours. A lead-in ("Project Ideas:") is followed by its list: an answer
-    never ends on a label whose items it leaves out."""
-    text, items, budget = hit.chunk.text, list[str](), limit
-    for s in (s for s in split_sentences(text) if s.start > r.start):
-        line = text[text.rfind("\n", 0, s.start) + 1:s.end].lstrip()
-        if line.startswith("#") or budget == 0:
-            break
-        item = clean(s.text, hit).strip()
-        if item and not _repeats(item, shown):
-            items.append(item)
-            shown += "\n" + item
-            budget = LIST_AFTER_LEAD if LEAD_IN.search(item) else budget - 1
+    never ends on a label whose items it leaves out. A list cut by a chunk boundary goes on in the
+    retrieved chunks further on in the section; their items carry their own citation."""
+    items, budget, after = list[str](), limit, r.start
+    for n, hit in _continued(r.hit, hits):
+        text = hit.chunk.text
+        for s in (s for s in split_sentences(text) if s.start > after):
+            line = text[text.rfind("\n", 0, s.start) + 1:s.end].lstrip()
+            if line.startswith("#") or budget == 0:
+                return items
+            item = clean(s.text, hit).strip()
+            if item and not _repeats(item, shown):
+                items.append(item if n == r.hit else cite(item, n + 1))
+                shown += "\n" + item
+                budget = LIST_AFTER_LEAD if LEAD_IN.search(item) else budget - 1
+        after = -1
     return items
+
+
+def _continued(first: int, hits: Sequence[Hit]) -> list[tuple[int, Hit]]:
+    """Hit ``first``, then the retrieved chunks further on in its section of the same document, in order."""
+    c = hits[first].chunk
+    later = [i for i, h in enumerate(hits) if h.chunk.doc_id == c.doc_id and h.chunk.section == c.section
+             and h.chunk.position > c.position]
+    return [(i, hits[i]) for i in [first, *sorted(later, key=lambda i: hits[i].chunk.position)]]
 
 
 def _without_repeats(comp: Composition, shown: str) -> Composition:
