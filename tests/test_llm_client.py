@@ -11,6 +11,7 @@ from fake_openai import FakeOpenAI, endless, garbage, headers_then_silence, sile
 from pydantic import BaseModel, Field
 
 from tutorbot.llm.client import LLMError, LLMOutputError, LLMUnavailable, OpenAICompatClient
+from tutorbot.llm.errors import LLMLate
 from tutorbot.settings import LLMSettings
 
 ASK = [{"role": "user", "content": "hi"}]
@@ -115,6 +116,16 @@ def test_a_trickle_is_cut_off_at_the_total_deadline_and_the_connection_with_it()
         err, took = timed(lambda: list(c.stream(ASK)))
         assert isinstance(err, LLMUnavailable) and "within 1.5s" in str(err) and took < 3.5
         assert wait_for_hang_up(server, time.monotonic()) < 1.5  # the server stops generating for nobody
+
+
+def test_a_callers_patience_cancels_a_stream_still_without_a_first_token_and_says_so_as_late():
+    with FakeOpenAI(sse(*["late "] * 50, pause_at=0, pause_s=1.0, every_s=0.02)) as server:
+        c = client(server, first_token_timeout_s=30)
+        err, took = timed(lambda: list(c.stream(ASK, patience_s=0.4)))
+        assert isinstance(err, LLMLate) and not isinstance(err, LLMUnavailable) and took < 2, (err, took)
+        assert wait_for_hang_up(server, time.monotonic()) < 1.5  # the request is cancelled, not left to run
+    with FakeOpenAI(sse("in time")) as server:  # a token within the patience streams as usual
+        assert list(client(server).stream(ASK, patience_s=5)) == ["in time"]
 
 
 def test_a_non_streamed_call_is_under_the_same_deadlines():

@@ -6,12 +6,14 @@ correct answers in the sources' own words, as a capable model writes them when t
 """
 
 import json
+import time
 from pathlib import Path
 
 import pytest
 from fakes import RanksSentences
 
 from tutorbot.chat.service import ChatService
+from tutorbot.llm.errors import LLMLate
 from tutorbot.llm.fake import FakeLLM
 from tutorbot.llm.prompts import PromptLibrary
 from tutorbot.retrieval.retriever import Retrieval
@@ -99,3 +101,31 @@ def test_an_english_sentence_is_supported_by_a_chinese_source_through_the_biling
     assert kept.ok and kept.source == 1
     assert checker.check("Understand the parallel computation of multi-head attention.").source == 2
     assert not checker.check("Attention was invented to process large datasets quickly.").ok
+
+
+class LateLLM(FakeLLM):
+    """A model still reading the prompt when the learner's wait is up: records the patience it was given
+    and misses it, as the client does (``LLMLate``)."""
+
+    def stream(self, messages, **kw):
+        self.patience = kw.get("patience_s")
+        raise LLMLate("LLM server at loopback sent no first token within 0.2s")
+        yield ""
+
+
+class SlowSources(Sources):
+    def retrieve(self, query, k=None, mode=None):
+        time.sleep(0.3)  # the learner is already waiting while the passages are found
+        return super().retrieve(query, k, mode)
+
+
+def test_a_model_without_a_first_token_by_the_deadline_gives_way_to_the_sources_without_an_error():
+    case = BY_KIND["correct"][0]
+    llm = LateLLM("")
+    settings = Settings(_env_file=None, chat={"first_text_deadline_s": 1.2})
+    chat = ChatService(settings, SlowSources(case), llm, PromptLibrary(PROJECT_ROOT / "prompts"), None, [])
+    answer = chat.ask(case["question"], language=case["lang"])
+    assert answer.gate.gave_up and not answer.error and "unavailable" not in answer.answer
+    assert answer.parts and answer.parts[-1].origin == "composed" and "[1]" in answer.answer
+    # the deadline counts from the question: the time spent retrieving and ranking is not given twice
+    assert 0.0 <= llm.patience <= 0.9

@@ -156,7 +156,8 @@ class ChatSettings(BaseModel):
     language: Literal["auto", "zh", "en"] = Field("auto", description="Answer language; auto = the question's.")
     history_turns: int = Field(6, ge=0, le=50, description="Previous turns kept in the prompt.")
     first_text_deadline_s: float = Field(
-        1.2, gt=0, le=60, description="With no verified sentence from the model by then, quote the sources instead.")
+        1.2, gt=0, le=60, description="Seconds from the question: with no verified sentence from the model by then (or "
+                          "no first token yet: the request is cancelled), quote the sources instead.")
 
 
 class UISettings(BaseModel):

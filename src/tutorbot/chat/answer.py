@@ -2,7 +2,8 @@
 
 Stage: retrieved hits → ranked source sentences (the evidence) → the model streams → ``StreamGate``
 releases only sentences the evidence supports, each cited → if the model loops, fails its first
-sentences, is down, or has shown nothing by the deadline, it is stopped → the best source sentences
+sentences, is down, or has shown nothing by the deadline (counted from the question; a first token
+still missing by then cancels the request), it is stopped → the best source sentences
 the learner has not seen yet are quoted below ("From the sources:"), saying first when model sentences
 were held back. What the learner reads grows monotonically: nothing shown is ever replaced, and every
 line is either verified or a quotation.
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 
 from tutorbot.chat.compose import LEAD, compose
 from tutorbot.llm.client import LLMBusy, LLMClient, LLMError
+from tutorbot.llm.errors import LLMLate
 from tutorbot.retrieval.sentences import RankedSentence
 from tutorbot.schemas import AnswerPart, GateReport, Hit
 from tutorbot.verify.gate import StreamGate
@@ -41,6 +43,7 @@ class Draft:
     clean: Callable[[str, Hit | None], str]  # makes text safe to show (links, markup, leaks)
     learner: Hashable | None = None  # the model's fair queue serves learners in turn
     socratic: bool = False
+    asked: float | None = None  # when the question arrived (time.monotonic): the deadline counts from then
 
 
 @dataclass
@@ -61,9 +64,11 @@ class AnswerWriter:
         """Yield text to show (an empty string for a model chunk that showed nothing yet); ``out`` is filled
         in as it goes (so a stopped turn keeps its parts)."""
         gate = StreamGate(draft.checker, language=draft.lang, questions=draft.socratic)
-        start = time.monotonic()
+        start = draft.asked or time.monotonic()
         try:
             yield from self._model(messages, gate, out, start, draft)
+        except LLMLate:  # no first token by the deadline: the sources are quoted, no error to report
+            gate.report.gave_up = True
         except LLMBusy as exc:
             out.error = str(exc)
         except LLMError as exc:
@@ -78,7 +83,9 @@ class AnswerWriter:
     def _model(self, messages: list[dict[str, str]], gate: StreamGate, out: Written, start: float,
                draft: Draft) -> Iterator[str]:
         clean = draft.clean
-        stream = self.llm.stream(messages, learner=draft.learner)
+        # The deadline also holds while the server is still reading the prompt (no token to check it on).
+        patience = max(self.deadline_s - (time.monotonic() - start), 0.0)
+        stream = self.llm.stream(messages, learner=draft.learner, patience_s=patience)
         try:
             for delta in stream:
                 released = list(_release(gate.feed(delta), out, start, clean))

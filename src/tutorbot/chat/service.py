@@ -9,6 +9,7 @@ down, the best source sentences are quoted instead. Conversations are stored per
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
@@ -161,7 +162,7 @@ class ChatService:
 
     def _stream(self, question: str, cut_from: int, user_id: int | None, conversation_id: str | None,
                 language: str | None, socratic: bool, history: list[Turn] | None) -> Generator[ChatEvent, None, None]:
-        lang = self._language(question, language)
+        lang, asked = self._language(question, language), time.monotonic()
         if (busy := self.llm.busy()) is not None:  # before retrieval: a turned-away question costs nothing
             yield ChatEvent("delta", str(busy))
             yield ChatEvent("done", answer=Answer(answer=str(busy), language=lang, error=str(busy), query=question))
@@ -175,7 +176,8 @@ class ChatService:
         else:
             written = Written(parts=[], report=GateReport())
             try:
-                yield from self._answer(question, query, found.hits, history, lang, socratic, written, user_id)
+                yield from self._answer(question, query, found.hits, history, lang, socratic, written, user_id,
+                                        asked=asked)
             except GeneratorExit:  # the learner pressed stop: keep the turn as far as they saw it
                 stopped = self._final(written, found.hits, lang, query, "stopped")
                 self._save(user_id, conversation_id, question, stopped, cut_from)
@@ -211,9 +213,9 @@ class ChatService:
         return [{"role": "system", "content": self.system_prompt}, {"role": "user", "content": user}]
 
     def _answer(self, question: str, query: str, hits: list[Hit], history: list[Turn], lang: str,
-                socratic: bool, written: Written, learner: int | None) -> Iterator[ChatEvent]:
+                socratic: bool, written: Written, learner: int | None, *, asked: float) -> Iterator[ChatEvent]:
         draft = self._draft(question, query, hits, lang)
-        draft.learner, draft.socratic = learner, socratic
+        draft.learner, draft.socratic, draft.asked = learner, socratic, asked
         for text in self.writer.stream(self.messages(question, hits, history, lang, socratic), draft, written):
             yield ChatEvent("delta", text)
 

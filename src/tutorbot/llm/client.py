@@ -63,7 +63,11 @@ class LLMClient(Protocol):
     model: str
 
     def stream(self, messages: Messages, *, max_tokens: int | None = None, temperature: float | None = None,
-               learner: Hashable | None = None, on_wait: OnWait | None = None) -> Iterator[str]: ...
+               learner: Hashable | None = None, on_wait: OnWait | None = None,
+               patience_s: float | None = None) -> Iterator[str]:
+        """Text as it comes; ``patience_s``: seconds (after the slot is granted) to wait for the first
+        token before the request is cancelled with ``LLMLate``."""
+        ...
 
     def complete(self, messages: Messages, *, max_tokens: int | None = None, temperature: float | None = None,
                  learner: Hashable | None = None, on_wait: OnWait | None = None) -> Completion: ...
@@ -102,9 +106,10 @@ class OpenAICompatClient:
 
     # -- public API -------------------------------------------------------------------------
     def stream(self, messages: Messages, *, max_tokens: int | None = None, temperature: float | None = None,
-               learner: Hashable | None = None, on_wait: OnWait | None = None) -> Iterator[str]:
+               learner: Hashable | None = None, on_wait: OnWait | None = None,
+               patience_s: float | None = None) -> Iterator[str]:
         body = self._body(messages, max_tokens, temperature)
-        with self.gate.slot(learner, on_wait), closing(self._deltas(body)) as deltas:
+        with self.gate.slot(learner, on_wait), closing(self._deltas(body, patience_s)) as deltas:
             for delta in deltas:
                 if delta.text:
                     yield delta.text
@@ -170,13 +175,14 @@ class OpenAICompatClient:
         start = next(self._next)
         return self._urls[start:] + self._urls[:start]
 
-    def _deltas(self, body: dict) -> Generator[Delta, None, None]:
-        """One request under the watchdog, failing over to the next URL while nothing has arrived."""
+    def _deltas(self, body: dict, patience_s: float | None = None) -> Generator[Delta, None, None]:
+        """One request under the watchdog, failing over to the next URL while nothing has arrived (a
+        missed ``patience_s`` is not a failure: it is raised at once)."""
         last: LLMError | None = None
         for url in self._urls_in_order():
             sdk, started = self._sdks[url], False
             opening = watched(functools.partial(transport.open_stream, sdk, url, body, self.warming),
-                              url, self._limits)
+                              url, self._limits, patience_s=patience_s)
             try:
                 with closing(opening) as chunks:  # closing this generator cancels the request at once
                     for delta in chunks:

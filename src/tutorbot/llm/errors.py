@@ -17,6 +17,11 @@ class LLMUnavailable(LLMError):
     """The server is down, not ready, stopped answering, or broke off an answer."""
 
 
+class LLMLate(LLMError):
+    """The model sent no first token within the caller's patience (shorter than the server's own limit):
+    the request is cancelled, and the caller answers without the model."""
+
+
 class LLMOutputError(LLMError):
     """The model answered, but not with valid structured output."""
 

@@ -13,11 +13,11 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from tutorbot.llm import transport
-from tutorbot.llm.errors import LLMUnavailable
+from tutorbot.llm.errors import LLMLate, LLMUnavailable
 from tutorbot.llm.transport import Delta
 
 if TYPE_CHECKING:
@@ -62,9 +62,13 @@ class _Reader:
 
 
 def watched(open_stream: Callable[[], openai.Stream], url: str, limits: Limits,
-            clock: Callable[[], float] = time.monotonic) -> Generator[Delta, None, None]:
+            clock: Callable[[], float] = time.monotonic,
+            patience_s: float | None = None) -> Generator[Delta, None, None]:
     """Deltas of one streamed request, each within its deadline; raises ``LLMUnavailable`` (or the
-    stream's own ``LLMError``) otherwise. Closing the generator cancels the request."""
+    stream's own ``LLMError``) otherwise. Closing the generator cancels the request. ``patience_s``, when
+    shorter than the first-token limit, is the caller's own: missing it raises ``LLMLate`` instead."""
+    late = patience_s is not None and patience_s < limits.first_s
+    limits = replace(limits, first_s=max(patience_s or 0.0, 0.0)) if late else limits
     reader, start = _Reader(open_stream, url), clock()
     finished, last, got_token, finish = False, start, False, None
     try:
@@ -73,6 +77,8 @@ def watched(open_stream: Callable[[], openai.Stream], url: str, limits: Limits,
             try:
                 kind, item = reader.chunks.get(timeout=max(wait, 0.0))
             except queue.Empty:
+                if late and not got_token:
+                    raise LLMLate(f"LLM server at {url} {why}") from None
                 raise LLMUnavailable(f"LLM server at {url} {why}: check it with `tutorbot doctor`") from None
             if kind != "delta":
                 finished = True
