@@ -316,6 +316,13 @@ def test_a_topic_asked_for_with_a_deadline_is_reached_by_condensing_the_topics_b
     assert "压缩到动手学习时间的约 40%" in zh.summary
 
 
+def test_a_long_list_of_wanted_topics_is_named_by_its_first_three_and_how_many_more():
+    from tutorbot.plans.wording import some
+
+    assert some("en", ["A", "B"]) == "A, B"
+    assert some("en", list("ABCDE")) == "A, B, C and 2 more" and some("zh", list("ABCDE")) == "A、B、C 等 5 个主题"
+
+
 def test_a_plan_is_not_condensed_when_that_would_not_reach_the_topic_asked_for(cur, catalog):
     for weeks, hours in ((1, 2), (40, 10)):  # hopeless, and roomy enough at full depth
         profile = LearnerProfile(learn=["rlhf"], goal="finetune_deploy", hours_per_week=hours, weeks=weeks)

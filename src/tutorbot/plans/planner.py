@@ -23,7 +23,7 @@ from tutorbot.plans.models import LearnerProfile, Plan, TopicRef, Week
 from tutorbot.plans.packing import Piece, Weeks, fill_partial, pack
 from tutorbot.plans.targets import goal_targets, goal_tracks, implied_known, path
 from tutorbot.plans.weeks import PlanContext, build_phases, build_weeks
-from tutorbot.plans.wording import join, topics, weeks_span
+from tutorbot.plans.wording import join, some, topics, weeks_span
 from tutorbot.schemas import CatalogEntry
 
 OVERVIEW_SHARE = 0.4  # an overview gives a topic this share of its hands-on hours
@@ -217,7 +217,7 @@ def _summary(plan: Plan, goal: GoalPath, skipped: int, kept: int, ctx: PlanConte
     text += ctx.t("kept", n=kept) if kept else ""
     text += ctx.t("overview", share=round(OVERVIEW_SHARE * 100)) if ctx.profile.depth == "overview" else ""
     if plan.condensed:
-        text += ctx.t("condensed", what=join(ctx.lang, [ctx.name(t) for t in ctx.profile.learn]),
+        text += ctx.t("condensed", what=some(ctx.lang, [ctx.name(t) for t in ctx.profile.learn]),
                       share=round(OVERVIEW_SHARE * 100))
     text += _ending(plan, goal, ctx)
     if plan.not_covered:

@@ -21,7 +21,7 @@ TEXT: dict[str, dict[str, str]] = {
         "kept": " Weeks 1–{n} are kept as completed.",
         "overview": " An overview: each topic in about {share}% of its hands-on time, without coding skills or "
                     "projects, and the foundations only where the time allows.",
-        "condensed": " To reach {what} in the time you have, the topics before it are condensed to about "
+        "condensed": " To reach {what} in the time you have, the earlier topics are condensed to about "
                      "{share}% of their hands-on hours.",
         "goal_week": " The goal's path ends in week {week}; {later} go further with {extra}.",
         "free": " Nothing more fits the last {n} week(s): they are free.",
@@ -80,3 +80,11 @@ def weeks_span(lang: Language, first: int, last: int) -> str:
 
 def join(lang: Language, items: list[str]) -> str:
     return LIST_SEP[lang].join(items)
+
+
+def some(lang: Language, items: list[str], limit: int = 3) -> str:
+    """The first ``limit`` items and how many more: 'A, B, C and 9 more', 'A、B、C 等 12 个主题'."""
+    if len(items) <= limit:
+        return join(lang, items)
+    head = join(lang, items[:limit])
+    return f"{head} 等 {len(items)} 个主题" if lang == "zh" else f"{head} and {len(items) - limit} more"
