@@ -38,7 +38,7 @@ class Curriculum(BaseModel):
     _track_index: AliasIndex | None = PrivateAttr(None)
     _goal_index: AliasIndex | None = PrivateAttr(None)
     _uncovered_index: AliasIndex | None = PrivateAttr(None)
-    _scaled: dict[tuple[float, frozenset[str]], Curriculum] = PrivateAttr(default_factory=dict)
+    _scaled: dict[tuple[float, frozenset[str] | None], Curriculum] = PrivateAttr(default_factory=dict)
 
     def model_post_init(self, _context: object) -> None:
         self._by_id = {t.id: t for t in self.topics}
@@ -92,15 +92,15 @@ class Curriculum(BaseModel):
         found = self.track_index().exact(text) or next(iter(self.track_mentions(text)), None)
         return self.track(found) if found else None
 
-    def scaled(self, share: float, keep: frozenset[str] = frozenset()) -> Curriculum:
-        """This curriculum with every topic's hours times ``share`` (in whole hours, at least one), except
-        the topics in ``keep``."""
-        if (share, keep) not in self._scaled:
+    def scaled(self, share: float, only: frozenset[str] | None = None) -> Curriculum:
+        """This curriculum with every topic's hours (or only those of the topics in ``only``) times
+        ``share``, in whole hours, at least one."""
+        if (share, only) not in self._scaled:
             data = self.model_dump()
-            for t in (t for t in data["topics"] if t["id"] not in keep):
+            for t in (t for t in data["topics"] if only is None or t["id"] in only):
                 t["hours"] = float(max(1, round(t["hours"] * share)))
-            self._scaled[(share, keep)] = Curriculum.model_validate(data)
-        return self._scaled[(share, keep)]
+            self._scaled[(share, only)] = Curriculum.model_validate(data)
+        return self._scaled[(share, only)]
 
     def goal_index(self) -> AliasIndex:
         if self._goal_index is None:

@@ -38,7 +38,7 @@ def plan_curriculum(profile: LearnerProfile, cur: Curriculum, condensed: Iterabl
     the ``condensed`` topics (``Plan.condensed``) in that share."""
     if profile.depth == "overview":
         return cur.scaled(OVERVIEW_SHARE)
-    return cur.scaled(OVERVIEW_SHARE, keep=frozenset(set(cur.ids) - set(condensed))) if condensed else cur
+    return cur.scaled(OVERVIEW_SHARE, only=frozenset(condensed)) if condensed else cur
 
 
 class GoalPath(BaseModel):

@@ -40,18 +40,13 @@ def frames(view: ProgressView, lang: str, tz: str | None = None) -> tuple[Any, A
     mastery = pd.DataFrame({"topic": pd.Series([n for n, _ in view.mastery], dtype=object),
                             "mastery": pd.Series([m for _, m in view.mastery], dtype=float)})
     # Days named in the interface language, a category each: one bar per day (a time axis would bin them),
-    # kept in date order by `day_order` (the names themselves do not sort).
-    due = pd.DataFrame({"day": pd.Series(day_order(view, lang), dtype=object),
+    # kept in date order by the chart's `sort` (the names themselves do not sort: ``shown``).
+    due = pd.DataFrame({"day": pd.Series([day_label(d, lang) for d, _ in view.due], dtype=object),
                         "due": pd.Series([n for _, n in view.due], dtype=int)})
     cols = [t(lang, k) for k in ("col.when", "col.topic", "col.question", "col.score", "col.correct")]
     rows = [(r.when.astimezone(zone(tz)).strftime("%Y-%m-%d %H:%M"), r.topic, r.question, f"{round(100 * r.score)}%",
              "✔" if r.correct else "✘") for r in view.history]
     return mastery, due, pd.DataFrame(rows, columns=cols)
-
-
-def day_order(view: ProgressView, lang: str) -> list[str]:
-    """The forecast's days as its x axis names them ("Fri Dec 4", "12月4日 周五"), in date order."""
-    return [day_label(d, lang) for d, _ in view.due]
 
 
 def next_review(view: ProgressView, lang: str, tz: str | None = None) -> str:
@@ -76,7 +71,7 @@ def shown(view: ProgressView, lang: str, tz: str | None = None) -> list[Any]:
     mastery, due, history = frames(view, lang, tz)
     note, when = empty_note(view, lang), next_review(view, lang, tz)
     return [gr.update(value=mastery, visible=bool(view.mastery)),
-            gr.update(value=due, sort=day_order(view, lang), visible=not note),
+            gr.update(value=due, sort=list(due["day"]), visible=not note),
             gr.update(value=when, visible=bool(when)), gr.update(value=history, visible=bool(view.history)),
             gr.update(value=note, visible=bool(note))]
 
