@@ -78,3 +78,41 @@ def test_a_list_cut_by_a_chunk_boundary_goes_on_in_the_retrieved_chunk_further_o
         in answer.split("\n")
     assert "Orca" not in answer  # an earlier chunk of another section does not continue the list
     assert "Mooncake" not in split_list("Serving > Batching")  # nor does a later one of another section
+
+
+def test_a_pointer_never_repeats_a_quoted_lines_label_and_the_line_stays():
+    theory = Chunk(id="t", doc_id="roadmaps/r.txt", title="r", text=THEORY, section=f"{STAGE} > Theory")
+    stage = Chunk(id="s", doc_id="roadmaps/r.txt", title="r", section=STAGE,
+                  text="### Stage 2: Transformers in depth (3-4 weeks)\n\n> Goal: know the architecture by heart.")
+    hits = [Hit(chunk=theory, score=1.0), Hit(chunk=stage, score=0.5)]
+    s = split_sentences(THEORY)[-1]
+    ranked = [RankedSentence(hit=0, chunk_id="t", text=s.text, start=s.start, end=s.end, score=1.0, lexical=1.0)]
+    comp = compose(ranked, hits, lambda t, h: t)
+    assert [line.source for line in comp.lines] == [1]  # before: every line was dropped for the pointer's repeat
+    assert comp.more == [] and comp.render("en").count("3-4 weeks") == 1
+
+
+def test_a_pointer_whose_name_a_quoted_line_already_says_is_left_out_not_the_line():
+    theory = Chunk(id="t", doc_id="roadmaps/r.txt", title="r", text=THEORY, section=f"{STAGE} > Theory")
+    paper = Chunk(id="p", doc_id="roadmaps/p.txt", title="p", section="Read Attention Is All You Need and derive "
+                  "every formula", text="Notes on the paper.")
+    hits = [Hit(chunk=theory, score=1.0), Hit(chunk=paper, score=0.5)]
+    s = split_sentences(THEORY)[-1]
+    ranked = [RankedSentence(hit=0, chunk_id="t", text=s.text, start=s.start, end=s.end, score=1.0, lexical=1.0)]
+    comp = compose(ranked, hits, lambda t, h: t)
+    assert [line.source for line in comp.lines] == [1] and comp.more == []
+
+
+def test_a_quoted_lead_in_brings_its_list_even_when_it_is_not_the_first_line():
+    tips = ("Here are some practical recommendations for tuning score-based models:\n\n"
+            "- Choose the noise scales as a geometric progression.\n- Parameterize the model with a U-Net.\n"
+            "- Apply an exponential moving average to the weights.\n- A fourth tip that is one too many.")
+    hits, ranked = [], []
+    for n, text in enumerate([THEORY, tips]):
+        hits.append(Hit(chunk=Chunk(id=f"c{n}", doc_id=f"d{n}", title="t", text=text, section="S"), score=1.0))
+        s = split_sentences(text)[1 if n == 0 else 0]
+        ranked.append(RankedSentence(hit=n, chunk_id=f"c{n}", text=s.text, start=s.start, end=s.end, score=1.0 - n / 4,
+                                     lexical=1.0))
+    answer = compose(ranked, hits, lambda t, h: t).render("en")
+    assert "geometric progression" in answer and "U-Net" in answer and "exponential moving average" in answer
+    assert "fourth tip" not in answer

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 from pydantic import BaseModel
 
-from tutorbot.retrieval.sentences import RankedSentence, split_sentences
+from tutorbot.retrieval.sentences import LEAD_IN, RankedSentence, split_sentences
 from tutorbot.schemas import Hit
 from tutorbot.verify.gate import cite
 from tutorbot.verify.loops import NGRAM, first_repeat, tokens_with_offsets
@@ -24,7 +24,6 @@ LEAD = {"en": "From the sources:", "zh": "资料中的相关内容："}
 MORE = {"en": "More in", "zh": "更多内容见"}
 MIN_TOKENS = 4  # a heading word or a bare link label answers nothing
 BOLD_LINE = re.compile(r"(?:[-*+]\s+|\d+[.)]\s+)?\*\*[^*]+\*\*\s*[：:]?")
-LEAD_IN = re.compile(r"[：:]\**\s*$")  # "Project Ideas:", "进阶篇：": a label that announces the list below it
 LIST_AFTER_LEAD = 3  # items quoted after a lead-in, wherever its line stands in the answer
 
 
@@ -69,7 +68,8 @@ def compose(ranked: Sequence[RankedSentence], hits: Sequence[Hit], clean: Callab
         text = clean(r.text, hits[r.hit]).strip()
         if _heading(r, hits[r.hit]) or _too_short(r.text, text) or _repeats(text, shown):
             continue
-        items = _follow_on(r, hits, clean, shown + "\n" + text, limit=3 if not lines else 1)
+        limit = LIST_AFTER_LEAD if LEAD_IN.search(text) else 3 if not lines else 1
+        items = _follow_on(r, hits, clean, shown + "\n" + text, limit=limit)
         lines.append(Line(text=text, source=r.hit + 1, section=_section(hits[r.hit]),
                           parent=_parent(hits[r.hit]), items=items))
         shown += "\n" + "\n".join([text, *items])
@@ -114,7 +114,15 @@ def _continued(first: int, hits: Sequence[Hit]) -> list[tuple[int, Hit]]:
 
 def _without_repeats(comp: Composition, shown: str) -> Composition:
     """Drop lines until nothing repeats, across line ends and with what is already shown: a
-    source can quote one title twice in a row, and the answer must still never read as a loop."""
+    source can quote one title twice in a row, and the answer must still never read as a loop.
+    A pointer that repeats a quoted line's label goes, never the line it repeats."""
+    comp = _lines_without_repeats(comp.model_copy(update={"more": []}), shown).model_copy(update={"more": comp.more})
+    while comp.more and first_repeat(f"{shown}\n{comp.render('en', lead=False)}") is not None:
+        comp = comp.model_copy(update={"more": comp.more[:-1]})
+    return comp
+
+
+def _lines_without_repeats(comp: Composition, shown: str) -> Composition:
     while comp.lines:
         at = first_repeat(f"{shown}\n{comp.render('en', lead=False)}")
         if at is None:
@@ -165,7 +173,7 @@ def _label(line: Line, labelled: set[str]) -> str:
 
 def _more(hits: Sequence[Hit], lines: list[Line], limit: int = 3) -> list[tuple[str, int]]:
     used = {line.source for line in lines}
-    seen = {line.section for line in lines}
+    seen = {name for line in lines for name in (line.section, line.parent)}  # named above: a pointer repeats it
     out = []
     for n, h in enumerate(hits, 1):
         name = _section(h)
