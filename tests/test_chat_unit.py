@@ -193,3 +193,28 @@ def test_the_cut_is_saved_with_the_turn_so_a_reopened_conversation_can_say_it(tm
     chat.ask(asked, user_id=user, conversation_id=conv)
     question, answer = store.get_messages(user, conv)
     assert len(question.content) == MAX_QUESTION_CHARS and answer.meta["question_cut_from"] == len(asked)
+
+
+class LeadInRetriever(FakeRetriever):
+    """The hit ends on a lead-in; its list is in the next chunk of the section, which search did not return."""
+
+    LEAD = Hit(chunk=Chunk(id="t1", doc_id="https://blog.example/score", title="Score", section="Tips",
+                           text="Here are some practical recommendations for tuning noise scales:", position=1),
+               score=0.1)
+    LIST = Hit(chunk=Chunk(id="t2", doc_id="https://blog.example/score", title="Score", section="Tips",
+                           text="- Choose the noise scales as a geometric progression.", position=2), score=0.1)
+
+    def __init__(self):
+        super().__init__([self.LEAD])
+
+    def continuations(self, hits):
+        return [self.LIST] if hits == [self.LEAD] else []
+
+
+def test_a_lead_in_cut_off_from_its_list_is_answered_with_the_list_as_a_source_of_its_own(tmp_path):
+    s = Settings(_env_file=None, data_dir=tmp_path, retrieval={"min_score": 0.8})
+    chat = ChatService(s, LeadInRetriever(), FakeLLM(LLMUnavailable("down")), PromptLibrary(PROJECT_ROOT / "prompts"),
+                       None, [])
+    a = chat.ask("What are the recommendations for tuning noise scales?")
+    assert [c.n for c in a.citations] == [1, 2]
+    assert "geometric progression [2]" in a.answer or "geometric progression[2]" in a.answer

@@ -162,3 +162,36 @@ def test_a_chunk_holding_every_rare_word_of_the_question_is_not_outvoted_by_midd
     question = "extrinsic hallucinations in llms"
     assert retriever(chunks, lexical_lead=0.8).search(question, k=3)[0].chunk == answer
     assert retriever(chunks, lexical_lead=0).search(question, k=3)[0].chunk != answer  # ranks alone outvote it
+
+
+def page_chunk(position: int, text: str, section: str = "Tips") -> Chunk:
+    return Chunk(id=f"p{position}", doc_id="https://blog.example/score", title="Score", text=text, kind="linked",
+                 section=section, position=position)
+
+
+def test_a_hit_ending_on_a_lead_in_brings_the_list_after_it_in_its_section():
+    lead = page_chunk(1, "Here are some practical recommendations for tuning with several noise scales:")
+    chunks = [page_chunk(0, "Intro."), lead, page_chunk(2, "* Choose the noise scales as a geometric progression."),
+              page_chunk(3, "* Apply an exponential moving average to the weights."),
+              page_chunk(4, "* A third tip, one too far."), page_chunk(5, "Next part.", section="Sampling")]
+    r = retriever(chunks)
+    assert [h.chunk.id for h in r.continuations([Hit(chunk=lead, score=0.5)])] == ["p2", "p3"]
+    assert r.continuations([Hit(chunk=chunks[0], score=0.5)]) == []  # no lead-in, nothing added
+    assert [h.chunk.id for h in r.continuations([Hit(chunk=lead, score=0.5), Hit(chunk=chunks[2], score=0.4)])] \
+        == ["p3"]  # a chunk already among the hits is not given twice
+
+
+def test_the_list_after_a_lead_in_stops_at_the_end_of_its_section():
+    lead = page_chunk(1, "The two ways:")
+    r = retriever([lead, page_chunk(2, "Another section.", section="Sampling")])
+    assert r.continuations([Hit(chunk=lead, score=0.5)]) == []
+
+
+def test_the_top_five_are_the_same_whatever_k_search_is_asked_for():
+    # Dense order is the list order; BM25 favours the chunks that say "attention" most. The fused top 5 must not
+    # depend on how many hits the caller asked for (chat asks 5, `tutorbot search` and the evaluation 10).
+    chunks = [chunk(i, "roadmap", "attention " * (i % 7 + 1) + f"note {i}") for i in range(60)]
+    r = retriever(chunks)
+    top5 = [h.chunk.id for h in r.search("attention", k=5)]
+    assert top5 == [h.chunk.id for h in r.search("attention", k=10)][:5]
+    assert top5 == [h.chunk.id for h in r.search("attention", k=20)][:5]

@@ -128,6 +128,9 @@ class RetrievalSettings(BaseModel):
         "hybrid", description="Retriever used by chat and search; the others are stages of hybrid, for evaluation.")
     top_k: int = Field(5, ge=1, le=50, description="Chunks given to the model.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    candidates: int = Field(
+        40, ge=5, le=500, description="Candidates each ranked list (BM25 and dense, per language) gives the fusion; "
+                                      "the same for any top-k up to it, so search shows what chat is given.")
     min_score: float = Field(0.78, ge=-1, le=1, description="Dense similarity from which a question can be in scope.")
     min_lexical: float = Field(
         0.65, ge=0, description="Lexical strength (best BM25 / ln chunks) a question that names no topic, roadmap "

@@ -175,14 +175,14 @@ class ChatService:
             yield ChatEvent("delta", answer.answer)
         else:
             written = Written(parts=[], report=GateReport())
+            hits = found.hits + self.retriever.continuations(found.hits)  # a lead-in's list, cut off by a chunk end
             try:
-                yield from self._answer(question, query, found.hits, history, lang, socratic, written, user_id,
-                                        asked=asked)
+                yield from self._answer(question, query, hits, history, lang, socratic, written, user_id, asked=asked)
             except GeneratorExit:  # the learner pressed stop: keep the turn as far as they saw it
-                stopped = self._final(written, found.hits, lang, query, "stopped")
+                stopped = self._final(written, hits, lang, query, "stopped")
                 self._save(user_id, conversation_id, question, stopped, cut_from)
                 raise
-            answer = self._final(written, found.hits, lang, query)
+            answer = self._final(written, hits, lang, query)
         self._save(user_id, conversation_id, question, answer, cut_from)
         yield ChatEvent("done", answer=answer)
 

@@ -44,6 +44,7 @@ from tutorbot.retrieval.index import IndexEmpty, VectorIndex
 from tutorbot.retrieval.lexical import Lexical
 from tutorbot.retrieval.scopes import Scopes, doc_scope, joined_words, part_scope
 from tutorbot.retrieval.sentences import (
+    LEAD_IN,
     RankedSentence,
     idf_weights,
     rank_sentences,
@@ -88,6 +89,7 @@ class Retriever:
         self.chunks: list[Chunk] = self.index.all_chunks()
         self.by_id = {c.id: c for c in self.chunks}
         self._position = {c.id: i for i, c in enumerate(self.chunks)}
+        self._at = {(c.doc_id, c.position): c for c in self.chunks}
         docs = [self.tokenize(c.embed_text) for c in self.chunks]
         self._doc_tokens = {c.id: set(d) for c, d in zip(self.chunks, docs, strict=True)}
         self.idf = idf_weights(docs)
@@ -146,7 +148,7 @@ class Retriever:
         expansion = self.expand(query)
         terms = self.weighted_terms(query, expansion)
         lex = self.bm25_scores(terms)
-        pool = max(4 * k, 20)
+        pool = max(self.settings.candidates, k)
         dense_query = f"{query} {expansion.text()}".strip()
         dense = {side: self.dense(dense_query, pool, side) for side in SIDES}
         named = self.scopes.mentioned(joined_words(self.tokenize(query)), terms)
@@ -172,7 +174,7 @@ class Retriever:
     def _fuse(self, terms: dict[str, float], lex: np.ndarray, dense: dict[str, list[Hit]], k: int, stage: int,
               named: set[str]) -> dict[str, float]:
         """Chunk id → fused score of the top k, best first."""
-        pool = max(4 * k, 20)
+        pool = max(self.settings.candidates, k)
         lists, weights = (balanced_lists(lex, self.chunks, self.masks, dense, pool) if stage >= 1
                           else global_lists(lex, self.chunks, dense, pool))
         # The opening chunk of a named scope says what it is about ("what is the 'LLM basics'
@@ -194,6 +196,20 @@ class Retriever:
         order = sorted(fused, key=lambda c: fused[c], reverse=True)
         head = roadmap_floor(order, self.by_id, min(k, self.settings.top_k), self.settings.min_roadmap)
         return {c: fused[c] for c in head + [c for c in order if c not in head][: k - len(head)]}
+
+    def continuations(self, hits: list[Hit], follow: int = 2) -> list[Hit]:
+        """The chunks right after a hit that ends on a lead-in ("Here are some practical recommendations:"),
+        in its section and not among the hits: the list it announces, which the chunk boundary cut off."""
+        have, out = {h.chunk.id for h in hits}, list[Hit]()
+        for h in (h for h in hits if LEAD_IN.search(h.chunk.text)):
+            for step in range(1, follow + 1):
+                nxt = self._at.get((h.chunk.doc_id, h.chunk.position + step))
+                if nxt is None or nxt.section != h.chunk.section:
+                    break
+                if nxt.id not in have:
+                    have.add(nxt.id)
+                    out.append(Hit(chunk=nxt, score=h.score))
+        return out
 
     # -- sentences and coverage ---------------------------------------------------------------
     def _sentence_tokens(self, chunk: Chunk) -> list[list[str]]:

@@ -37,6 +37,7 @@ NOT_AN_END = re.compile(r"(?:\b(?:e\.g|i\.e|etc|et al|vs|cf|fig|eq|no|mr|dr|prof
 MARKER = re.compile(r"^\s*(?:\||(?:#{1,6}\s+|>\s*)*(?:[-*+]\s+(?:\[[ xX]\]\s*)?)?(?:\d{1,3}[.)]\s+)?)")
 TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 CONTENT = re.compile(f"[A-Za-z0-9{CJK_CHARS}]")
+LEAD_IN = re.compile(r"[：:]\**\s*$")  # "Project Ideas:", "进阶篇：": a label that announces the list below it
 
 
 @dataclass(frozen=True)
