@@ -195,3 +195,21 @@ def test_the_top_five_are_the_same_whatever_k_search_is_asked_for():
     top5 = [h.chunk.id for h in r.search("attention", k=5)]
     assert top5 == [h.chunk.id for h in r.search("attention", k=10)][:5]
     assert top5 == [h.chunk.id for h in r.search("attention", k=20)][:5]
+
+
+def blog_pages() -> list[Chunk]:
+    """An author's blog home page (which carries a post on hallucination) and one of her posts, both
+    named by her name, among enough other chunks for the words to be rare."""
+    home = Chunk(id="home", doc_id="https://lilianweng.github.io/", title="Lil'Log", kind="linked",
+                 text="Hi, this is Lilian. Extrinsic hallucinations in LLMs: the output must be grounded.")
+    post = Chunk(id="post", doc_id="https://lilianweng.github.io/posts/diffusion-models", kind="linked",
+                 title="What are diffusion models?", text="Cited as: Weng, Lilian. What are diffusion models?")
+    return [home, post, *(chunk(i, "roadmap", f"unrelated note {i}") for i in range(30))]
+
+
+def test_a_name_two_pages_share_names_the_one_holding_the_questions_other_rare_words():
+    r = retriever(blog_pages())
+    assert r.retrieve("Lilian Weng's blog on hallucination: which two kinds?").scopes == [
+        "https://lilianweng.github.io/"]
+    both = r.retrieve("What does Lilian Weng write on her blog?").scopes  # nothing else to tell them apart
+    assert both == ["https://lilianweng.github.io/", "https://lilianweng.github.io/posts/diffusion-models"]

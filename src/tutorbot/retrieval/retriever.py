@@ -96,7 +96,7 @@ class Retriever:
         self._rare = max(self.idf.values(), default=1.0)
         self.lexical = Lexical(docs)
         self.masks = side_masks(self.chunks)
-        self.scopes = Scopes(self.chunks, self.tokenize, self._text_df())
+        self.scopes = Scopes(self.chunks, self.tokenize, self._text_df(), self._doc_tokens)
         self.expander = QueryExpander(self.tokenize, self.terms, self.glossary)
         self._sentences: dict[str, list[list[str]]] = {}
         self._vector_of: tuple[str, np.ndarray] | None = None

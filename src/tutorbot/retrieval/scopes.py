@@ -14,6 +14,7 @@ A one-word name is mentioned when the question itself holds it and it is rare in
 expansion's help ("LLM basics" → 大模型 + 基础 for 大模型基础), when they are all of it or include
 a rare word the question says itself ("researcher plan" for llm-researcher-plan — but not "large
 language model" for every paper with those words in its title). Naming a part names its document.
+A name several documents of one kind share names those holding most of the question's other rare words.
 """
 
 from __future__ import annotations
@@ -46,9 +47,16 @@ def part_scope(chunk: Chunk) -> str:
 class Scopes:
     """Names of the documents and their top-level parts, and which a question mentions."""
 
-    def __init__(self, chunks: Sequence[Chunk], tokenize: Tokenizer, df: dict[str, int]):
-        """``df``: in how many chunks' own text (URLs left out) each token occurs."""
-        self.tokenize = tokenize
+    def __init__(self, chunks: Sequence[Chunk], tokenize: Tokenizer, df: dict[str, int],
+                 tokens: dict[str, set[str]] | None = None):
+        """``df``: in how many chunks' own text (URLs left out) each token occurs; ``tokens``: each
+        chunk's tokens by id (to tell apart documents that share a name)."""
+        self.tokenize, self.df, self.n = tokenize, df, max(len(chunks), 1)
+        self.words_in: dict[str, set[str]] = defaultdict(set)  # document → the tokens of its chunks
+        self.kind: dict[str, str] = {}  # document → roadmap or linked
+        for c in chunks:
+            self.words_in[doc_scope(c)] |= (tokens or {}).get(c.id, set())
+            self.kind[doc_scope(c)] = c.kind
         self.names: dict[str, list[list[str]]] = defaultdict(list)  # scope → its names, as words
         self.opening: dict[str, str] = {}  # scope → id of its first chunk (what the scope is about)
         anchors = link_texts(chunks)
@@ -79,16 +87,38 @@ class Scopes:
         """Scopes named by the question: one-word names by its own words (a translation of
         "roadmap" is no name), longer ones by its expanded terms; a named part names its document.
         ``own`` may hold joined neighbours too ("Lilian Weng" → lilianweng; see ``joined_words``)."""
-        named = {scope for scope, names in self.names.items() if any(self._named(n, own, terms) for n in names)}
+        by = {scope: words for scope, names in self.names.items()
+              if (words := next((w for n in names if (w := self._naming(n, own, terms))), frozenset()))}
+        named = self._narrowed(by, own)
         return named | {scope.split(" > ")[0] for scope in named}
 
-    def _named(self, words: list[str], own: set[str], terms: dict[str, float]) -> bool:
+    def _naming(self, words: list[str], own: set[str], terms: dict[str, float]) -> frozenset[str]:
+        """The words of the question that say this name (none when it is not said)."""
         if len(words) == 1:
-            return words[0] in own and words[0] in self.rare
+            return frozenset(words) if words[0] in own and words[0] in self.rare else frozenset()
         hit = [w for w in words if w in terms]
         if len(hit) < 2 or len(hit) / len(words) < MOST:
-            return False
-        return len(hit) == len(words) or any(w in own and w in self.rare for w in hit)
+            return frozenset()
+        return frozenset(hit) if len(hit) == len(words) or any(w in own and w in self.rare for w in hit) \
+            else frozenset()
+
+    def _narrowed(self, by: dict[str, frozenset[str]], own: set[str]) -> set[str]:
+        """Of the documents of one kind a question names, those holding most of its other rare words.
+
+        A name is often shared: "Lilian Weng" names her blog's home page and a post of hers (by its URL
+        and by a roadmap's link text), "DeepSeek" a roadmap and a plan that mentions it. "Lilian Weng 那篇讲
+        幻觉的博客" means the page on hallucination; boosting the diffusion post too put its citation block first."""
+        docs: dict[str, list[str]] = defaultdict(list)
+        for scope in by:
+            if " > " not in scope:
+                docs[self.kind.get(scope, "")].append(scope)
+        words = {w for named in by.values() for w in named}
+        rest = {w for w in own if self.df.get(w, 0) / self.n <= RARE and not any(w in n for n in words)}  # "weng" too
+        dropped: set[str] = set()
+        for same in docs.values():
+            held = {d: len(rest & self.words_in[d]) for d in same}
+            dropped |= {d for d in same if held[d] < max(held.values())}
+        return {scope for scope in by if scope.split(" > ")[0] not in dropped}
 
 
 def _file_words(doc_id: str) -> str:
