@@ -213,3 +213,15 @@ def test_a_name_two_pages_share_names_the_one_holding_the_questions_other_rare_w
         "https://lilianweng.github.io/"]
     both = r.retrieve("What does Lilian Weng write on her blog?").scopes  # nothing else to tell them apart
     assert both == ["https://lilianweng.github.io/", "https://lilianweng.github.io/posts/diffusion-models"]
+
+
+def test_a_question_about_a_table_finds_the_table_whose_cells_never_say_table():
+    from tutorbot.retrieval.sentences import form_words
+
+    table = chunk(1, "roadmap", "| 阶段 | 推荐内容 |\n| --- | --- |\n| 4. LLM 原理 | LLM.int8 和 Zero to Hero |", "zh")
+    notes = chunk(2, "roadmap", "- 理解 LLM 原理：先读 LLM 原理的综述", "zh")
+    others = [chunk(i, "roadmap", f"note {i} on cooking pasta with tomato sauce and basil") for i in range(3, 12)]
+    assert form_words(table.text) == "table 表格" and form_words(notes.text) == ""
+    r = retriever([notes, table, *others], lexical_lead=0)
+    assert r.search("那张表格里 LLM 原理 一行写了什么？", k=1, mode="bm25")[0].chunk == table
+    assert r.search("LLM 原理 写了什么？", k=1, mode="bm25")[0].chunk == notes  # the notes say it more

@@ -63,3 +63,14 @@ def test_sentences_of_all_hits_are_ranked_with_their_hit_index_and_offsets():
     assert len(ranked) == 4 and ranked[-1].score == 0.0
     dense = rank_sentences("lora 微调", hits, str.split, idf, embedder=HashEmbedder())
     assert dense[0].text == "LoRA 微调" and dense[0].dense is not None
+
+
+def test_a_table_row_is_read_as_part_of_a_table_so_a_question_about_the_table_finds_it():
+    from tutorbot.retrieval.tokenize import Tokenizer
+
+    table = Chunk(id="t", doc_id="r", title="t", text="| Stage | Read |\n| --- | --- |\n| 4. LLM basics | LLM.int8 |")
+    notes = Chunk(id="n", doc_id="r", title="t", text="- Stage 2: LLM basics, read the tokenizer notes.")
+    hits = [Hit(chunk=notes, score=1), Hit(chunk=table, score=1)]
+    tok = Tokenizer()
+    best = rank_sentences("LLM basics in the table", hits, tok, {})[0]
+    assert best.chunk_id == "t" and "LLM.int8" in best.text

@@ -46,6 +46,7 @@ from tutorbot.retrieval.scopes import Scopes, doc_scope, joined_words, part_scop
 from tutorbot.retrieval.sentences import (
     LEAD_IN,
     RankedSentence,
+    form_words,
     idf_weights,
     rank_sentences,
     split_sentences,
@@ -90,7 +91,7 @@ class Retriever:
         self.by_id = {c.id: c for c in self.chunks}
         self._position = {c.id: i for i, c in enumerate(self.chunks)}
         self._at = {(c.doc_id, c.position): c for c in self.chunks}
-        docs = [self.tokenize(c.embed_text) for c in self.chunks]
+        docs = [self.tokenize(f"{c.embed_text} {form_words(c.text)}") for c in self.chunks]
         self._doc_tokens = {c.id: set(d) for c, d in zip(self.chunks, docs, strict=True)}
         self.idf = idf_weights(docs)
         self._rare = max(self.idf.values(), default=1.0)
@@ -218,8 +219,8 @@ class Retriever:
         return self._sentences[chunk.id]
 
     def best_sentence(self, terms: dict[str, float], chunk: Chunk) -> float:
-        """How much of the question one sentence of the chunk holds (its heading path included)."""
-        head = self.tokenize(chunk.section) if chunk.section else []
+        """How much of the question one sentence of the chunk holds (its heading path and form included)."""
+        head = self.tokenize(f"{chunk.section} {form_words(chunk.text)}")
         return max(self.overlap(terms, head + toks) for toks in self._sentence_tokens(chunk))
 
     def _by_best_sentence(self, terms: dict[str, float], candidates: list[str]) -> list[str]:

@@ -37,6 +37,7 @@ NOT_AN_END = re.compile(r"(?:\b(?:e\.g|i\.e|etc|et al|vs|cf|fig|eq|no|mr|dr|prof
 MARKER = re.compile(r"^\s*(?:\||(?:#{1,6}\s+|>\s*)*(?:[-*+]\s+(?:\[[ xX]\]\s*)?)?(?:\d{1,3}[.)]\s+)?)")
 TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 CONTENT = re.compile(f"[A-Za-z0-9{CJK_CHARS}]")
+TABLE_WORDS = "table 表格"  # what a learner calls a passage written as a table
 LEAD_IN = re.compile(r"[：:]\**\s*$")  # "Project Ideas:", "进阶篇：": a label that announces the list below it
 
 
@@ -102,6 +103,12 @@ def _trimmed(text: str, start: int, end: int) -> list[Sentence]:
 Tokenize = Callable[[str], list[str]]
 
 
+def form_words(text: str) -> str:
+    """Words naming the form of ``text`` that it does not say itself: learners point at "the 7-stage
+    table" or "表格里第四行"; the table's cells never say "table"."""
+    return TABLE_WORDS if any(TABLE_SEPARATOR.match(line) for line in text.splitlines()) else ""
+
+
 def idf_weights(docs: Sequence[Sequence[str]]) -> dict[str, float]:
     """Smoothed inverse document frequency of each token over tokenised documents."""
     df: dict[str, int] = {}
@@ -144,7 +151,7 @@ def rank_sentences(question: str, hits: Sequence[Hit], tokenize: Tokenize, idf: 
     """
     weights = terms if terms is not None else dict.fromkeys(tokenize(question), 1.0)
     rows = [(i, h.chunk.id, s) for i, h in enumerate(hits) for s in split_sentences(h.chunk.text)]
-    heads = [tokenize(h.chunk.section) if h.chunk.section else [] for h in hits]
+    heads = [tokenize(f"{h.chunk.section} {form_words(h.chunk.text)}") for h in hits]  # "the table" too
     lexical = [weighted_overlap(weights, heads[i] + tokenize(s.text), idf) for i, _, s in rows]
     dense = _cosines(question, [s.text for _, _, s in rows], embedder) if embedder and rows else None
     ranked = []
