@@ -46,6 +46,7 @@ from tutorbot.retrieval.scopes import Scopes, doc_scope, joined_words, part_scop
 from tutorbot.retrieval.sentences import (
     LEAD_IN,
     RankedSentence,
+    context_text,
     form_words,
     idf_weights,
     rank_sentences,
@@ -99,7 +100,7 @@ class Retriever:
         self.masks = side_masks(self.chunks)
         self.scopes = Scopes(self.chunks, self.tokenize, self._text_df(), self._doc_tokens)
         self.expander = QueryExpander(self.tokenize, self.terms, self.glossary)
-        self._sentences: dict[str, list[list[str]]] = {}
+        self._sentences: dict[str, tuple[list[str], list[list[str]]]] = {}
         self._vector_of: tuple[str, np.ndarray] | None = None
 
     def _text_df(self) -> dict[str, int]:
@@ -213,15 +214,17 @@ class Retriever:
         return out
 
     # -- sentences and coverage ---------------------------------------------------------------
-    def _sentence_tokens(self, chunk: Chunk) -> list[list[str]]:
+    def _sentence_tokens(self, chunk: Chunk) -> tuple[list[str], list[list[str]]]:
+        """The tokens of the chunk's ``context_text`` and of each of its sentences (once per chunk)."""
         if chunk.id not in self._sentences:
-            self._sentences[chunk.id] = [self.tokenize(s.text) for s in split_sentences(chunk.text)] or [[]]
+            sentences = [self.tokenize(s.text) for s in split_sentences(chunk.text)] or [[]]
+            self._sentences[chunk.id] = (self.tokenize(context_text(chunk)), sentences)
         return self._sentences[chunk.id]
 
     def best_sentence(self, terms: dict[str, float], chunk: Chunk) -> float:
-        """How much of the question one sentence of the chunk holds (its heading path and form included)."""
-        head = self.tokenize(f"{chunk.section} {form_words(chunk.text)}")
-        return max(self.overlap(terms, head + toks) for toks in self._sentence_tokens(chunk))
+        """How much of the question one sentence of the chunk holds (read with its heading path and form)."""
+        head, sentences = self._sentence_tokens(chunk)
+        return max(self.overlap(terms, head + toks) for toks in sentences)
 
     def _by_best_sentence(self, terms: dict[str, float], candidates: list[str]) -> list[str]:
         scored = [(self.best_sentence(terms, self.by_id[c]), c) for c in candidates]

@@ -87,10 +87,13 @@ class Scopes:
         """Scopes named by the question: one-word names by its own words (a translation of
         "roadmap" is no name), longer ones by its expanded terms; a named part names its document.
         ``own`` may hold joined neighbours too ("Lilian Weng" → lilianweng; see ``joined_words``)."""
-        by = {scope: words for scope, names in self.names.items()
-              if (words := next((w for n in names if (w := self._naming(n, own, terms))), frozenset()))}
+        by = {scope: words for scope, names in self.names.items() if (words := self._said(names, own, terms))}
         named = self._narrowed(by, own)
         return named | {scope.split(" > ")[0] for scope in named}
+
+    def _said(self, names: list[list[str]], own: set[str], terms: dict[str, float]) -> frozenset[str]:
+        """The words of the question that say one of a scope's names (none when it says none)."""
+        return next((words for name in names if (words := self._naming(name, own, terms))), frozenset())
 
     def _naming(self, words: list[str], own: set[str], terms: dict[str, float]) -> frozenset[str]:
         """The words of the question that say this name (none when it is not said)."""
@@ -99,8 +102,8 @@ class Scopes:
         hit = [w for w in words if w in terms]
         if len(hit) < 2 or len(hit) / len(words) < MOST:
             return frozenset()
-        return frozenset(hit) if len(hit) == len(words) or any(w in own and w in self.rare for w in hit) \
-            else frozenset()
+        said = len(hit) == len(words) or any(w in own and w in self.rare for w in hit)
+        return frozenset(hit) if said else frozenset()
 
     def _narrowed(self, by: dict[str, frozenset[str]], own: set[str]) -> set[str]:
         """Of the documents of one kind a question names, those holding most of its other rare words.

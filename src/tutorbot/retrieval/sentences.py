@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tutorbot.lang import CJK_CHARS
-from tutorbot.schemas import Hit
+from tutorbot.schemas import Chunk, Hit
 
 LINE = re.compile(r"[^\n]+")
 # End of a sentence inside a line: CJK terminators (and closing quotes after them), or an
@@ -109,6 +109,12 @@ def form_words(text: str) -> str:
     return TABLE_WORDS if any(TABLE_SEPARATOR.match(line) for line in text.splitlines()) else ""
 
 
+def context_text(chunk: Chunk) -> str:
+    """What each sentence of ``chunk`` is read with: its heading path, which often holds what the question
+    names, and its form."""
+    return f"{chunk.section} {form_words(chunk.text)}"
+
+
 def idf_weights(docs: Sequence[Sequence[str]]) -> dict[str, float]:
     """Smoothed inverse document frequency of each token over tokenised documents."""
     df: dict[str, int] = {}
@@ -147,11 +153,11 @@ def rank_sentences(question: str, hits: Sequence[Hit], tokenize: Tokenize, idf: 
     ``embed_query``/``embed_passages``) the score is ``(1 - dense_weight) * lexical + dense_weight
     * cosine``; without one it is the lexical overlap alone. ``terms`` (weighted, e.g. the question
     expanded into the other language) replace the question's own tokens; a sentence is read with its
-    chunk's heading path, which often holds what the question names.
+    chunk's ``context_text``.
     """
     weights = terms if terms is not None else dict.fromkeys(tokenize(question), 1.0)
     rows = [(i, h.chunk.id, s) for i, h in enumerate(hits) for s in split_sentences(h.chunk.text)]
-    heads = [tokenize(f"{h.chunk.section} {form_words(h.chunk.text)}") for h in hits]  # "the table" too
+    heads = [tokenize(context_text(h.chunk)) for h in hits]
     lexical = [weighted_overlap(weights, heads[i] + tokenize(s.text), idf) for i, _, s in rows]
     dense = _cosines(question, [s.text for _, _, s in rows], embedder) if embedder and rows else None
     ranked = []
