@@ -42,6 +42,7 @@ def test_doctor_reports_a_healthy_system_and_names_what_is_wrong(env, tmp_path, 
     assert {"index", "catalog", "llm", "round trip", "structured output"} <= set(checks)
     assert all(c["ok"] for c in checks.values()) and "context 4096" in checks["llm"]["detail"]
     assert checks["query translation"]["detail"].startswith("off: smollm2-135m-instruct has 0.135B")
+    assert checks["second dense view"]["detail"].startswith("on: multilingual USE fused at weight 0.5")
     monkeypatch.setenv("TUTORBOT_DATA_DIR", str(tmp_path / "empty"))
     monkeypatch.setenv("TUTORBOT_LLM_MODEL", "no-such-model")
     bad = CliRunner().invoke(app, ["doctor", "--json"])

@@ -47,3 +47,11 @@ def test_ingest_stores_the_terms_mined_from_the_roadmaps_beside_the_index(indexe
     table = load_terms(indexed.settings.paths.terms)
     assert table is not None and ("混合精度训练", "torch.cuda.amp") in {(p.zh, p.en) for p in table.pairs}
     assert table.acronyms.get("moe") == ["mixture of experts"] and table.en_to_zh
+
+
+def test_the_second_dense_view_is_fused_and_its_vectors_are_kept_beside_the_index(indexed):
+    from tutorbot.retrieval.second_view import load_vectors
+
+    indexed.retriever.search("Which hardware bottleneck heads DeepSeek's list of the key open problems?")
+    saved = load_vectors(indexed.settings.paths.second_view, "use/multilingual-v3")
+    assert len(saved) == len(indexed.retriever.chunks) and next(iter(saved.values())).shape == (512,)

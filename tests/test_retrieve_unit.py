@@ -4,6 +4,7 @@ import numpy as np
 
 from tutorbot.retrieval.fusion import balanced_lists, rrf, side_masks
 from tutorbot.retrieval.retriever import Retriever
+from tutorbot.retrieval.second_view import SecondView
 from tutorbot.schemas import Chunk, Hit
 from tutorbot.settings import RetrievalSettings
 
@@ -225,3 +226,76 @@ def test_a_question_about_a_table_finds_the_table_whose_cells_never_say_table():
     r = retriever([notes, table, *others], lexical_lead=0)
     assert r.search("那张表格里 LLM 原理 一行写了什么？", k=1, mode="bm25")[0].chunk == table
     assert r.search("LLM 原理 写了什么？", k=1, mode="bm25")[0].chunk == notes  # the notes say it more
+
+
+class KeyedEmbedder:
+    """A second view for tests: each text's vector is given by the first key word it contains."""
+
+    name, dim = "keyed", 3
+
+    def __init__(self, vectors: dict[str, list[float]]):
+        self.vectors, self.passages = vectors, 0
+
+    def _vec(self, text: str) -> np.ndarray:
+        v = np.asarray(next((v for k, v in self.vectors.items() if k in text), [0.0, 0.0, 1.0]), np.float32)
+        return v / np.linalg.norm(v)
+
+    def embed_passages(self, texts):
+        self.passages += len(texts)
+        return np.array([self._vec(t) for t in texts], np.float32)
+
+    def embed_query(self, text):
+        return self._vec(text)
+
+
+def test_a_passage_only_the_second_view_finds_reaches_the_top_k():
+    # The first dense view (the fake's order) puts the answer fourth and BM25 cannot see it (no shared word);
+    # the second view puts it first. Without the view it stays out of the top 3.
+    answer = chunk(9, "roadmap", "多模态：如何让 LLM 理解图像、视频？", "zh")
+    notes = [chunk(i, "roadmap", f"research note {i}", "zh") for i in range(8)]
+    chunks = [*notes[:3], answer, *notes[3:]]
+    second = KeyedEmbedder({"图像": [1.0, 0.0, 0.0], "vision": [1.0, 0.1, 0.0], "research": [0.0, 1.0, 0.0]})
+    with_view = Retriever(FakeIndex(chunks), NoEmbedder(), RetrievalSettings(), second=SecondView(second))
+    without = Retriever(FakeIndex(chunks), NoEmbedder(), RetrievalSettings(second_view_weight=0),
+                        second=SecondView(second))
+    assert answer in [h.chunk for h in with_view.search("which direction is about vision?", k=3)]
+    assert answer not in [h.chunk for h in without.search("which direction is about vision?", k=3)]
+
+
+def test_the_second_view_ranks_each_language_weighted_by_how_close_its_best_comes():
+    zh, en = chunk(1, "roadmap", "图像 note", "zh"), chunk(2, "roadmap", "research note", "en")
+    view = SecondView(KeyedEmbedder({"图像": [1.0, 0.0, 0.0], "research": [0.6, 0.8, 0.0]})).refreshed([zh, en])
+    lists, weights = view.lists("图像", [zh, en], side_masks([zh, en]), 5)
+    assert lists == [[zh.id], [en.id]]
+    assert weights[0] == 1.0 and weights[1] < 0.01  # the English side's best is 0.4 behind: it weighs little
+
+
+def test_a_refresh_embeds_only_new_chunks_and_leaves_the_view_searches_are_using_unchanged():
+    embedder = KeyedEmbedder({})
+    old_chunks = [chunk(i, "roadmap", f"note {i}") for i in range(3)]
+    view = SecondView(embedder).refreshed(old_chunks)
+    fresh = view.refreshed([*old_chunks[1:], chunk(7, "roadmap", "a page the background job added")])
+    assert embedder.passages == 3 + 1  # the two kept chunks were not embedded again
+    assert view._matrix.shape == (3, 3) and fresh._matrix.shape == (3, 3)
+    assert list(fresh._vectors) == ["roadmap1en", "roadmap2en", "roadmap7en"]  # the dropped chunk is forgotten
+
+
+def test_a_new_process_reads_the_saved_vectors_and_embeds_only_what_the_file_lacks(tmp_path):
+    chunks = [chunk(i, "roadmap", f"note {i}") for i in range(3)]
+    first = KeyedEmbedder({})
+    SecondView(first, tmp_path / "v.npz").refreshed(chunks)
+    again = KeyedEmbedder({})
+    view = SecondView(again, tmp_path / "v.npz").refreshed([*chunks, chunk(5, "roadmap", "a new page")])
+    assert (first.passages, again.passages) == (3, 1)
+    assert np.allclose(view._matrix[:3], SecondView(first).refreshed(chunks)._matrix)
+
+
+def test_a_damaged_or_other_models_vector_file_is_embedded_again_not_trusted(tmp_path):
+    chunks = [chunk(i, "roadmap", f"note {i}") for i in range(2)]
+    (tmp_path / "v.npz").write_bytes(b"not a zip file")
+    embedder = KeyedEmbedder({})
+    assert SecondView(embedder, tmp_path / "v.npz").refreshed(chunks)._matrix.shape == (2, 3)
+    other = KeyedEmbedder({})
+    other.name = "another-model"
+    SecondView(other, tmp_path / "v.npz").refreshed(chunks)
+    assert other.passages == 2  # the file now holds the first model's vectors: not this one's

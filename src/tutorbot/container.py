@@ -17,7 +17,7 @@ from tutorbot.errors import TutorbotError
 from tutorbot.llm.client import LLMClient, OpenAICompatClient
 from tutorbot.llm.prompts import PromptLibrary
 from tutorbot.logs import answer_fields, log_llm, log_requests, log_timing
-from tutorbot.retrieval.embed import Embedder, make_embedder
+from tutorbot.retrieval.embed import Embedder, make_embedder, make_second_view
 from tutorbot.retrieval.index import IndexEmpty, VectorIndex, open_index
 from tutorbot.settings import Settings
 
@@ -128,10 +128,14 @@ class Container:
     def retriever(self) -> Retriever:
         from tutorbot.retrieval.live import LiveRetriever
         from tutorbot.retrieval.retriever import Retriever
+        from tutorbot.retrieval.second_view import SecondView
         from tutorbot.retrieval.translate import QueryTranslator, translation_mode
 
         translator = QueryTranslator(self.llm, self.prompts) if translation_mode(self.settings)[0] else None
-        built = Retriever(self.index, self.embedder, self.settings.retrieval, self.glossary, self.terms(), translator)
+        view = make_second_view(self.settings.embedding, self.settings.llm.api_key)
+        second = SecondView(view, self.settings.paths.second_view) if view is not None else None
+        built = Retriever(self.index, self.embedder, self.settings.retrieval, self.glossary, self.terms(), translator,
+                          second)
         # Refreshable while other threads search it (the background indexer adds linked pages); timed on the
         # live face, so the timing follows each refreshed copy.
         return cast("Retriever", log_timing(LiveRetriever(built, self.foreground), "retrieve", "retrieval_ms"))

@@ -92,6 +92,10 @@ class DataPaths:
         return self.root / "terms.json"
 
     @property
+    def second_view(self) -> Path:
+        return self.root / "second-view.npz"  # the second dense view's chunk vectors (retrieval.second_view)
+
+    @property
     def learner_db(self) -> Path:
         return self.root / "learners.sqlite3"
 

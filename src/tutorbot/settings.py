@@ -113,6 +113,9 @@ class EmbeddingSettings(BaseModel):
     base_url: str = Field("", description="openai backend: endpoint serving /v1/embeddings.")
     model: str = Field("", description="openai backend: embedding model name.")
     batch_size: int = Field(32, ge=1, le=1024, description="Texts per embedding call.")
+    second_view: Literal["use", "none"] = Field(
+        "use", description="Second dense view fused in retrieval: use = bundled multilingual USE (trained for "
+                           "cross-lingual retrieval); none = the backend above only. Off with the hash backend.")
 
 
 class IndexSettings(BaseModel):
@@ -145,6 +148,8 @@ class RetrievalSettings(BaseModel):
                             "retrieval; auto = on when the model name states >= translate_min_params_b billion.")
     translate_min_params_b: float = Field(
         3.0, ge=0, description="Model size (billions of parameters) from which auto translates queries.")
+    second_view_weight: float = Field(
+        0.5, ge=0, le=5, description="Fusion weight of the second dense view's per-language rankings (0 = off).")
     sentence_weight: float = Field(
         1.0, ge=0, le=5, description="Fusion weight of the ranking by each chunk's best sentence (0 = off).")
     lexical_lead: float = Field(

@@ -150,6 +150,9 @@ def doctor(as_json: bool = typer.Option(False, "--json"),
     from tutorbot.retrieval.translate import translation_mode
 
     checks.append(_check("query translation", True, translation_mode(s)[1]))
+    from tutorbot.retrieval.second_view import view_mode
+
+    checks.append(_check("second dense view", True, view_mode(s)))
     if as_json:
         echo_json(checks)
     else:

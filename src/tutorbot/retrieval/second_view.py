@@ -1,0 +1,100 @@
+"""Second dense view stage: a second embedding model's rankings, per language, for the fusion.
+
+e5 and multilingual USE miss different questions: alone, USE found fewer answering passages than
+e5 (hit@5 0.63 against 0.67 on the roadmaps index), but fused as one more pair of ranked lists it
+found more on the held-out half of dev2 and no fewer on the tuning half (``bench/RESULTS.md``). The
+vectors are held in memory (2 KB a chunk) and kept in one file beside the index (``second-view.npz``),
+so a start embeds only the chunks the file lacks: all 2365 passages of the linked index took 15 s.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from tutorbot.files import write_atomic
+from tutorbot.retrieval.embed import USE_NAME, Embedder
+from tutorbot.retrieval.fusion import SIDES, top_ids
+from tutorbot.schemas import Chunk
+from tutorbot.settings import Settings
+
+GAP = 0.05  # USE cosines spread wider than e5's: a side 0.05 behind the best weighs 1/e
+log = logging.getLogger(__name__)
+
+
+class SecondView:
+    """Chunk vectors under a second embedder, and the per-language rankings of a query.
+
+    Never changed once built: ``refreshed`` builds a new view, so a search still running on the old
+    retriever keeps rows that match its chunks."""
+
+    def __init__(self, embedder: Embedder, cache: Path | None = None,
+                 vectors: dict[str, np.ndarray] | None = None):
+        self.embedder, self.cache = embedder, cache
+        self._vectors = load_vectors(cache, embedder.name) if vectors is None else vectors
+        self._matrix = np.vstack(list(self._vectors.values())) if self._vectors else np.zeros((0, embedder.dim))
+
+    def refreshed(self, chunks: Sequence[Chunk]) -> SecondView:
+        """The view of ``chunks`` (rows in their order), embedding only the ones not seen before."""
+        new = [c for c in chunks if c.id not in self._vectors]
+        embedded = list(self.embedder.embed_passages([c.embed_text for c in new])) if new else []
+        known = {**self._vectors, **dict(zip([c.id for c in new], embedded, strict=True))}
+        view = SecondView(self.embedder, self.cache, {c.id: known[c.id] for c in chunks})
+        if new and self.cache is not None:
+            save_vectors(self.cache, self.embedder.name, view._vectors)
+        return view
+
+    def lists(self, query: str, chunks: Sequence[Chunk], masks: dict[str, np.ndarray],
+              n: int) -> tuple[list[list[str]], list[float]]:
+        """Each language side's ``n`` nearest chunks, weighted by how close its best comes to the best."""
+        if len(self._matrix) != len(chunks) or not len(chunks):
+            return [], []
+        cos = self._matrix @ np.asarray(self.embedder.embed_query(query), np.float32)
+        top = float(cos.max())
+        lists, weights = [], []
+        for side in SIDES:
+            if masks[side].any():
+                lists.append(top_ids(np.where(masks[side], cos + 1.0, 0.0), chunks, n))  # +1: cosines may be < 0
+                weights.append(math.exp(-(top - float(cos[masks[side]].max())) / GAP))
+        return lists, weights
+
+
+def view_mode(settings: Settings) -> str:
+    """What ``tutorbot doctor`` says of the second view: on or off, and why."""
+    e, weight = settings.embedding, settings.retrieval.second_view_weight
+    if e.second_view == "none" or e.backend == "hash" or weight == 0:
+        why = "the hash backend" if e.backend == "hash" else "TUTORBOT_EMBEDDING_SECOND_VIEW=none" \
+            if e.second_view == "none" else "TUTORBOT_RETRIEVAL_SECOND_VIEW_WEIGHT=0"
+        return f"off ({why})"
+    path = settings.paths.second_view
+    kept = f"vectors of {len(load_vectors(path, USE_NAME))} chunks in {path}" if path.exists() else \
+        "its vectors are embedded on the first search"
+    return f"on: multilingual USE fused at weight {weight:g}; {kept}"
+
+
+def save_vectors(path: Path, model: str, vectors: dict[str, np.ndarray]) -> None:
+    buf = io.BytesIO()
+    np.savez(buf, model=np.array(model), ids=np.array(list(vectors), dtype=str),
+             vectors=np.vstack(list(vectors.values())).astype(np.float32))
+    write_atomic(path, buf.getvalue())
+
+
+def load_vectors(path: Path | None, model: str) -> dict[str, np.ndarray]:
+    """The saved vectors of ``model``; none when there is no file, it is another model's, or it is
+    damaged (they are embedded again: the file only saves time)."""
+    if path is None or not path.exists():
+        return {}
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            if str(saved["model"]) != model:
+                return {}
+            return dict(zip(saved["ids"].tolist(), saved["vectors"].astype(np.float32), strict=True))
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        log.warning("second-view vectors in %s unreadable (%s): embedding again", path, exc)
+        return {}

