@@ -166,7 +166,7 @@ class Retriever:
             ranked = {h.chunk.id: h.score for h in sorted((h for v in dense.values() for h in v),
                                                           key=lambda h: -h.score)[:k]}
         else:
-            ranked = self._fuse(query, terms, lex, dense, k, STAGES[mode], named if STAGES[mode] >= 2 else set())
+            ranked = self._fuse(dense_query, terms, lex, dense, k, STAGES[mode], named if STAGES[mode] >= 2 else set())
         hits = [Hit(chunk=self.by_id[c], score=score) for c, score in ranked.items()]
         similarity = max((h.score for v in dense.values() for h in v[:1]), default=0.0)
         names = name_evidence(query, self.lexical.vocab, self.tokenize.stem)
@@ -179,14 +179,15 @@ class Retriever:
         corpus size, so this reads the same on the roadmaps alone and with the linked pages."""
         return float(lex.max(initial=0.0)) / max(np.log(len(self.chunks)), 1.0)
 
-    def _fuse(self, query: str, terms: dict[str, float], lex: np.ndarray, dense: dict[str, list[Hit]], k: int,
+    def _fuse(self, dense_query: str, terms: dict[str, float], lex: np.ndarray, dense: dict[str, list[Hit]], k: int,
               stage: int, named: set[str]) -> dict[str, float]:
-        """Chunk id → fused score of the top k, best first."""
+        """Chunk id → fused score of the top k, best first. ``dense_query``: the question with its expansion,
+        what both dense views embed (the second view given the bare question found fewer on the tuning half)."""
         pool = max(self.settings.candidates, k)
         lists, weights = (balanced_lists(lex, self.chunks, self.masks, dense, pool) if stage >= 1
                           else global_lists(lex, self.chunks, dense, pool))
         if self.second is not None and stage >= 1:
-            more, how = self.second.lists(query, self.chunks, self.masks, pool)
+            more, how = self.second.lists(dense_query, self.chunks, self.masks, pool)
             lists += more
             weights += [self.settings.second_view_weight * w for w in how]
         # The opening chunk of a named scope says what it is about ("what is the 'LLM basics'

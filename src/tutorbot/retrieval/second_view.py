@@ -2,7 +2,7 @@
 
 e5 and multilingual USE miss different questions: alone, USE found fewer answering passages than
 e5 (hit@5 0.63 against 0.67 on the roadmaps index), but fused as one more pair of ranked lists it
-found more on the held-out half of dev2 and no fewer on the tuning half (``bench/RESULTS.md``). The
+found more on the tuning half of dev2 and no fewer on the held-out half (``bench/RESULTS.md``). The
 vectors are held in memory (2 KB a chunk) and kept in one file beside the index (``second-view.npz``),
 so a start embeds only the chunks the file lacks: all 2365 passages of the linked index took 15 s.
 """
