@@ -3,7 +3,7 @@
 Stage measured: ``retrieval.Retriever`` over two indexes — the roadmaps alone and the roadmaps
 plus the linked pages from the offline mirror — with the project's own metric definition
 (``evaluate.eval_retrieval``: a hit is a top-k set of chunks holding every evidence string), for
-each stage of the fusion chain (``retriever.MODES``), on the dev questions and on both halves of
+each stage of the fusion chain (``Retriever.modes``), on the dev questions and on both halves of
 dev2 (``evaluate.split``: tuned on ``tune``, reported on ``heldout``). Grounding
 (``evaluate.eval_grounding``) on each dev2 half plus the dev questions and the off-topic set.
 """
@@ -14,7 +14,6 @@ from common import Counts, Section, Table
 from context import DEV_QA, SHARED, BenchContext
 
 from tutorbot.chat.evaluate import eval_grounding, eval_retrieval, load_qa, split
-from tutorbot.retrieval.retriever import MODES
 
 DEV2_QA = SHARED / "eval" / "dev2_qa.jsonl"
 GROUPS = ("all", "en", "zh", "lookup-cross", "lookup-zh", "advice", "linked")
@@ -34,7 +33,7 @@ def run(ctx: BenchContext, counts: Counts) -> Section:
     for label, container in (("roadmaps", ctx.roadmaps), ("roadmaps + linked", ctx.full)):
         sets = question_sets(label != "roadmaps")
         for name, qa in sets.items():
-            for mode in MODES:
+            for mode in container.retriever.modes():
                 result = eval_retrieval(container.retriever, qa, k=10, mode=mode)
                 for group in (g for g in GROUPS if g in result):
                     r = result[group]
@@ -45,6 +44,7 @@ def run(ctx: BenchContext, counts: Counts) -> Section:
     sizes = f"chunks indexed: roadmaps {len(ctx.roadmaps.retriever.chunks)}, " \
             f"roadmaps + linked {len(ctx.full.retriever.chunks)}"
     return Section(name="quality", title="1. Retrieval quality and grounding", tables=[table, grounding],
-                   notes=[sizes, "Stages: bm25 and dense alone (expanded query, one ranking each); rrf = their "
-                                 "fusion; balanced = per-language lists; scoped = + named roadmaps/parts/pages; "
+                   notes=[sizes, "Stages: bm25, dense and second (the second dense view) alone (expanded query, "
+                                 "one ranking each); rrf = the fusion of bm25 and dense; balanced = per-language lists "
+                                 "(both dense views); scoped = + named roadmaps/parts/pages; "
                                  "hybrid = + best-sentence list (the default). Tuned on the dev2 tuning half only."])

@@ -299,3 +299,11 @@ def test_a_damaged_or_other_models_vector_file_is_embedded_again_not_trusted(tmp
     other.name = "another-model"
     SecondView(other, tmp_path / "v.npz").refreshed(chunks)
     assert other.passages == 2  # the file now holds the first model's vectors: not this one's
+
+
+def test_the_second_view_alone_is_a_mode_only_when_there_is_one():
+    chunks = [chunk(1, "roadmap", "图像 note", "zh"), chunk(2, "roadmap", "research note", "en")]
+    keyed = KeyedEmbedder({"图像": [1.0, 0.0, 0.0], "research": [0.0, 1.0, 0.0], "vision": [0.9, 0.1, 0.0]})
+    with_view = Retriever(FakeIndex(chunks), NoEmbedder(), RetrievalSettings(), second=SecondView(keyed))
+    assert "second" in with_view.modes() and "second" not in retriever(chunks).modes()
+    assert [h.chunk.id for h in with_view.search("vision", k=2, mode="second")] == ["roadmap1zh", "roadmap2en"]

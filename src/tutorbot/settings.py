@@ -127,7 +127,7 @@ class IndexSettings(BaseModel):
 
 
 class RetrievalSettings(BaseModel):
-    mode: Literal["hybrid", "bm25", "dense", "rrf", "balanced", "scoped"] = Field(
+    mode: Literal["hybrid", "bm25", "dense", "second", "rrf", "balanced", "scoped"] = Field(
         "hybrid", description="Retriever used by chat and search; the others are stages of hybrid, for evaluation.")
     top_k: int = Field(5, ge=1, le=50, description="Chunks given to the model.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")

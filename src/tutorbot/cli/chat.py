@@ -57,7 +57,8 @@ def eval_retrieval(qa: Path = typer.Option(..., exists=True, dir_okay=False, hel
     r = container().retriever
     if not any(c.kind == "linked" for c in r.chunks):  # an index without the linked pages cannot answer them
         questions = [q for q in questions if q.kind != "linked"]
-    report = {m: _guard(lambda m=m: run(r, questions, k=top_k, mode=m)) for m in ([mode] if mode else MODES)}
+    modes = [mode] if mode else r.modes()
+    report = {m: _guard(lambda m=m: run(r, questions, k=top_k, mode=m)) for m in modes}
     if as_json:
         return echo_json(report)
     typer.echo(f"{'mode':8} {'group':22} {'n':>3} {'hit@1':>6} {'hit@5':>6} {'MRR':>6}")

@@ -13,9 +13,10 @@ roadmap (or page) the question names and each chunk's best sentence taken into a
    wins is the one with a sentence that answers, not the one that is merely long.
 5. Linked pages weigh ``linked_weight``; the top k keeps ``min_roadmap`` roadmap sections.
 
-``mode`` runs a prefix of that chain, for evaluation: ``bm25`` and ``dense`` alone (expanded
-query, one global ranking each), ``rrf`` (their plain fusion), ``balanced`` (+ per-language lists),
-``scoped`` (+ scopes), ``hybrid`` (+ sentences: the default and what chat uses).
+``mode`` runs a prefix of that chain, for evaluation: ``bm25``, ``dense`` and ``second`` (the second
+dense view) alone (expanded query, one global ranking each), ``rrf`` (the plain fusion of the first two),
+``balanced`` (+ per-language lists, both dense views), ``scoped`` (+ scopes), ``hybrid`` (+ sentences: the
+default and what chat uses).
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ from tutorbot.retrieval.tokenize import Tokenizer
 from tutorbot.schemas import Chunk, Hit
 from tutorbot.settings import RetrievalSettings
 
-MODES = ("bm25", "dense", "rrf", "balanced", "scoped", "hybrid")
+MODES = ("bm25", "dense", "second", "rrf", "balanced", "scoped", "hybrid")
 STAGES = {"rrf": 0, "balanced": 1, "scoped": 2, "hybrid": 3}  # how much of the fusion chain runs
 
 
@@ -165,6 +166,8 @@ class Retriever:
         elif mode == "dense":
             ranked = {h.chunk.id: h.score for h in sorted((h for v in dense.values() for h in v),
                                                           key=lambda h: -h.score)[:k]}
+        elif mode == "second":
+            ranked = self.second.nearest(dense_query, self.chunks, k) if self.second is not None else {}
         else:
             ranked = self._fuse(dense_query, terms, lex, dense, k, STAGES[mode], named if STAGES[mode] >= 2 else set())
         hits = [Hit(chunk=self.by_id[c], score=score) for c, score in ranked.items()]
@@ -173,6 +176,10 @@ class Retriever:
         return Retrieval(hits, similarity, self.lexical_strength(lex), query,
                          self.coverage(terms, hits[: self.settings.top_k]), terms, names.known, names.unknown,
                          sorted(named))
+
+    def modes(self) -> tuple[str, ...]:
+        """The modes this retriever can run (``second`` only with a second dense view)."""
+        return MODES if self.second is not None else tuple(m for m in MODES if m != "second")
 
     def lexical_strength(self, lex: np.ndarray) -> float:
         """The best BM25 score over ln(number of chunks): BM25's IDF grows with the log of the

@@ -50,6 +50,13 @@ class SecondView:
             save_vectors(self.cache, self.embedder.name, view._vectors)
         return view
 
+    def nearest(self, query: str, chunks: Sequence[Chunk], k: int) -> dict[str, float]:
+        """Chunk id → cosine of the ``k`` nearest chunks, best first (the view alone, for evaluation)."""
+        if len(self._matrix) != len(chunks) or not len(chunks):
+            return {}
+        cos = self._matrix @ np.asarray(self.embedder.embed_query(query), np.float32)
+        return {chunks[i].id: float(cos[i]) for i in np.argsort(-cos, kind="stable")[:k]}
+
     def lists(self, query: str, chunks: Sequence[Chunk], masks: dict[str, np.ndarray],
               n: int) -> tuple[list[list[str]], list[float]]:
         """Each language side's ``n`` nearest chunks, weighted by how close its best comes to the best."""
