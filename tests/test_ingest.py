@@ -252,3 +252,19 @@ def test_search_on_empty_index_names_the_fix(tmp_path, monkeypatch):
     monkeypatch.setenv("TUTORBOT_DATA_DIR", str(tmp_path))
     out = runner.invoke(app, ["search", "anything"])
     assert out.exit_code == 1 and "tutorbot ingest" in out.output  # no index yet: a state, not bad input
+
+
+def test_ingest_embeds_the_second_views_vectors_with_the_index_and_a_rerun_embeds_none(small):
+    from tutorbot.retrieval.second_view import load_vectors
+
+    c, corpus = small
+    c.ingest()
+    saved = load_vectors(c.settings.paths.second_view, "use/multilingual-v3")
+    assert set(saved) == {ch.id for ch in c.index.all_chunks()}  # before any search
+    before = c.second_embedder.texts_embedded
+    c.ingest()
+    assert c.second_embedder.texts_embedded == before  # the file already holds every chunk
+    (corpus / "relearn-ai.txt").unlink()
+    c.ingest()
+    assert set(load_vectors(c.settings.paths.second_view, "use/multilingual-v3")) == \
+        {ch.id for ch in c.index.all_chunks()}  # the deleted roadmap's chunks are gone from it too

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from tutorbot.retrieval.expand import Glossary
     from tutorbot.retrieval.live import Foreground
     from tutorbot.retrieval.retriever import Retriever
+    from tutorbot.retrieval.second_view import SecondView
     from tutorbot.schemas import CatalogEntry, Document
     from tutorbot.store.learner_store import LearnerStore
 
@@ -128,17 +129,26 @@ class Container:
     def retriever(self) -> Retriever:
         from tutorbot.retrieval.live import LiveRetriever
         from tutorbot.retrieval.retriever import Retriever
-        from tutorbot.retrieval.second_view import SecondView
         from tutorbot.retrieval.translate import QueryTranslator, translation_mode
 
         translator = QueryTranslator(self.llm, self.prompts) if translation_mode(self.settings)[0] else None
-        view = make_second_view(self.settings.embedding, self.settings.llm.api_key)
-        second = SecondView(view, self.settings.paths.second_view) if view is not None else None
         built = Retriever(self.index, self.embedder, self.settings.retrieval, self.glossary, self.terms(), translator,
-                          second)
+                          self._second_view())
         # Refreshable while other threads search it (the background indexer adds linked pages); timed on the
         # live face, so the timing follows each refreshed copy.
         return cast("Retriever", log_timing(LiveRetriever(built, self.foreground), "retrieve", "retrieval_ms"))
+
+    @cached_property
+    def second_embedder(self) -> Embedder | None:
+        return make_second_view(self.settings.embedding, self.settings.llm.api_key)
+
+    def _second_view(self) -> SecondView | None:
+        """The second dense view as its vectors file has it now (None when it is off)."""
+        from tutorbot.retrieval.second_view import SecondView
+
+        if self.second_embedder is None or self.settings.retrieval.second_view_weight == 0:
+            return None
+        return SecondView(self.second_embedder, self.settings.paths.second_view)
 
     @cached_property
     def progress(self) -> Progress:
@@ -240,4 +250,6 @@ class Container:
             self.__dict__.pop(stale, None)
         if "retriever" in self.__dict__:
             self.retriever.refresh(self.terms())
+        elif (view := self._second_view()) is not None:
+            view.refreshed(self.index.all_chunks())  # its vectors are embedded with the index, not at the first search
         return report

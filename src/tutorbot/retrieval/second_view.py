@@ -3,8 +3,9 @@
 e5 and multilingual USE miss different questions: alone, USE found fewer answering passages than
 e5 (hit@5 0.63 against 0.67 on the roadmaps index), but fused as one more pair of ranked lists it
 found more on the tuning half of dev2 and no fewer on the held-out half (``bench/RESULTS.md``). The
-vectors are held in memory (2 KB a chunk) and kept in one file beside the index (``second-view.npz``),
-so a start embeds only the chunks the file lacks: all 2365 passages of the linked index took 15 s.
+vectors are held in memory (2 KB a chunk) and kept in one file beside the index (``second-view.npz``,
+written by the ingest and by each refresh that adds or drops chunks), so a start embeds only the chunks the
+file lacks: all 2365 passages of the linked index took 15 s.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ class SecondView:
         embedded = list(self.embedder.embed_passages([c.embed_text for c in new])) if new else []
         known = {**self._vectors, **dict(zip([c.id for c in new], embedded, strict=True))}
         view = SecondView(self.embedder, self.cache, {c.id: known[c.id] for c in chunks})
-        if new and self.cache is not None:
+        if self.cache is not None and view._vectors.keys() != self._vectors.keys():  # added or deleted chunks
             save_vectors(self.cache, self.embedder.name, view._vectors)
         return view
 
