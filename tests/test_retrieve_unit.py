@@ -1,7 +1,9 @@
 """Fusion rules of the hybrid retriever, over a fake index (no embeddings, no Chroma)."""
 
 import numpy as np
+import pytest
 
+from tutorbot.errors import InputError
 from tutorbot.retrieval.fusion import balanced_lists, rrf, side_masks
 from tutorbot.retrieval.retriever import Retriever
 from tutorbot.retrieval.second_view import SecondView
@@ -306,4 +308,6 @@ def test_the_second_view_alone_is_a_mode_only_when_there_is_one():
     keyed = KeyedEmbedder({"图像": [1.0, 0.0, 0.0], "research": [0.0, 1.0, 0.0], "vision": [0.9, 0.1, 0.0]})
     with_view = Retriever(FakeIndex(chunks), NoEmbedder(), RetrievalSettings(), second=SecondView(keyed))
     assert "second" in with_view.modes() and "second" not in retriever(chunks).modes()
+    with pytest.raises(InputError, match="TUTORBOT_EMBEDDING_SECOND_VIEW=use"):
+        retriever(chunks).search("vision", mode="second")  # an empty list would read as "nothing found"
     assert [h.chunk.id for h in with_view.search("vision", k=2, mode="second")] == ["roadmap1zh", "roadmap2en"]

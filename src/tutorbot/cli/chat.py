@@ -15,7 +15,8 @@ if TYPE_CHECKING:
 
 @app.command()
 def search(question: str, top_k: int = typer.Option(5, "--top-k", "-k", min=1, max=50),
-           mode: str = typer.Option("", help="hybrid (default), or a stage of it: bm25, dense, rrf, balanced, scoped."),
+           mode: str = typer.Option("", help="hybrid (default), or a stage of it: bm25, dense, second, rrf, balanced, "
+                                             "scoped."),
            as_json: bool = typer.Option(False, "--json")):
     """Show the chunks retrieval returns for a question."""
     from tutorbot.chat.service import cut_question

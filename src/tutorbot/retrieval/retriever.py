@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tutorbot.errors import InputError
 from tutorbot.ingest.terms import TermTable
 from tutorbot.lang import URL_TEXT
 from tutorbot.retrieval.budget import bounded, strongest
@@ -154,6 +155,9 @@ class Retriever:
     def retrieve(self, query: str, k: int | None = None, mode: str | None = None) -> Retrieval:
         """Top-k hits (``score``: fused score, or BM25 / cosine in those modes) plus the grounding signals."""
         k, mode, query = k or self.settings.top_k, mode or self.settings.mode, self.bound(query)
+        if mode not in self.modes():
+            raise InputError(f"retrieval mode {mode!r} is not available: use one of {', '.join(self.modes())}"
+                             + (" (second needs TUTORBOT_EMBEDDING_SECOND_VIEW=use)" if mode == "second" else ""))
         expansion = self.expand(query)
         terms = self.weighted_terms(query, expansion)
         lex = self.bm25_scores(terms)
@@ -166,8 +170,8 @@ class Retriever:
         elif mode == "dense":
             ranked = {h.chunk.id: h.score for h in sorted((h for v in dense.values() for h in v),
                                                           key=lambda h: -h.score)[:k]}
-        elif mode == "second":
-            ranked = self.second.nearest(dense_query, self.chunks, k) if self.second is not None else {}
+        elif mode == "second" and self.second is not None:
+            ranked = self.second.nearest(dense_query, self.chunks, k)
         else:
             ranked = self._fuse(dense_query, terms, lex, dense, k, STAGES[mode], named if STAGES[mode] >= 2 else set())
         hits = [Hit(chunk=self.by_id[c], score=score) for c, score in ranked.items()]
