@@ -87,6 +87,22 @@ def test_pages_are_indexed_and_searchable_and_a_second_run_embeds_nothing(tmp_pa
     assert (again.state, again.indexed, again.texts_embedded, again.chunks_deleted) == ("done", 3, 0, 0)
 
 
+def test_pages_count_as_searchable_only_once_the_retriever_has_been_refreshed(tmp_path, server):
+    base, _ = server
+    c = container(tmp_path, [f"{base}/pages/{p}" for p in PAGES])
+    job, seen = fresh_job(c), list[tuple[int, int]]()
+
+    def refreshing() -> None:  # what progress says while the retriever is being refreshed
+        p = job.progress()
+        seen.append((p.indexed, p.searchable))
+        c._searchable()
+
+    job.on_indexed = refreshing
+    done = job.run()
+    assert seen and all(searchable < indexed for indexed, searchable in seen)  # indexed, not yet findable
+    assert done.searchable == done.indexed == 3
+
+
 def test_when_the_job_is_done_the_term_table_is_mined_from_the_pages_too_and_searched_with(tmp_path, server):
     base, _ = server
     c = container(tmp_path, [f"{base}/pages/{p}" for p in PAGES])

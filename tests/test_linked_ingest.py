@@ -82,7 +82,7 @@ def test_up_indexes_the_linked_pages_in_the_background_while_chat_answers(llm_se
         chat = c.chat  # built on the roadmaps alone, as the UI's is when `up` starts the job
         job = c.linked
         job.start()
-        wait_for(lambda: job.progress().indexed == len(SMALL), job)
+        wait_for(lambda: job.progress().searchable == len(SMALL), job)  # indexed is not yet searchable
         assert job.progress().state == "running"
         answer = chat.ask("What does FlashAttention make faster, and how?")
         flash = normalise_url(urls[1])

@@ -170,6 +170,10 @@ class LinkedJob:
             p.fetched = sum(s != "pending" for s in p.pages.values())
             p.unreachable = sum(s == "dead" for s in p.pages.values())
 
+    def _searchable(self) -> None:
+        with self._lock:
+            self._progress.searchable = self._progress.indexed
+
     def _indexed(self, url: str, report: IngestReport, embedded: int, stale: bool) -> None:
         with self._lock:
             p = self._progress
@@ -228,3 +232,5 @@ class _Indexer:
         if self.dirty and due:
             self.job.on_indexed()
             self.dirty, self.last_refresh = False, time.monotonic()
+        if not self.dirty:  # every page indexed so far is in the retriever now (or changed nothing)
+            self.job._searchable()

@@ -21,6 +21,8 @@ class LinkedProgress(BaseModel):
     total: int = Field(0, description="Distinct pages the roadmaps link to.")
     fetched: int = Field(0, description="Pages whose fetch (or cache/back-off decision) is done.")
     indexed: int = Field(0, description="Pages whose text is in the index, old copies of failing pages included.")
+    searchable: int = Field(0, description="Indexed pages chat finds: the retriever was refreshed since (a refresh "
+                                           "embeds for the second dense view too, so it lags a little behind).")
     unreachable: int = Field(0, description="Pages whose last fetch failed.")
     kept_old: int = Field(0, description="Unreachable pages whose last good copy stays indexed.")
     texts_embedded: int = 0
