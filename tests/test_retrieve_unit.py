@@ -311,3 +311,10 @@ def test_the_second_view_alone_is_a_mode_only_when_there_is_one():
     with pytest.raises(InputError, match="TUTORBOT_EMBEDDING_SECOND_VIEW=use"):
         retriever(chunks).search("vision", mode="second")  # an empty list would read as "nothing found"
     assert [h.chunk.id for h in with_view.search("vision", k=2, mode="second")] == ["roadmap1zh", "roadmap2en"]
+
+
+def test_an_index_emptied_of_every_chunk_leaves_an_empty_vector_file_not_an_error(tmp_path):
+    view = SecondView(KeyedEmbedder({}), tmp_path / "v.npz").refreshed([chunk(1, "roadmap", "note")])
+    empty = view.refreshed([])
+    assert empty.lists("note", [], {"zh": np.array([], bool), "en": np.array([], bool)}, 5) == ([], [])
+    assert SecondView(KeyedEmbedder({}), tmp_path / "v.npz")._vectors == {}

@@ -27,7 +27,7 @@ def test_doctor_says_whether_the_second_view_is_on_and_what_turned_it_off(tmp_pa
     def mode(**kw) -> str:
         return view_mode(Settings(_env_file=None, data_dir=tmp_path, **kw))
 
-    assert mode().startswith("on: multilingual USE fused at weight 0.5; its vectors are embedded on the first")
+    assert mode() == "on: multilingual USE fused at weight 0.5; no vectors yet (`tutorbot ingest` embeds them)"
     assert mode(embedding={"backend": "hash"}) == "off (the hash backend)"
     assert mode(embedding={"second_view": "none"}) == "off (TUTORBOT_EMBEDDING_SECOND_VIEW=none)"
     assert mode(retrieval={"second_view_weight": 0}) == "off (TUTORBOT_RETRIEVAL_SECOND_VIEW_WEIGHT=0)"

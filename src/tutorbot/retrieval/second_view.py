@@ -48,22 +48,26 @@ class SecondView:
         known = {**self._vectors, **dict(zip([c.id for c in new], embedded, strict=True))}
         view = SecondView(self.embedder, self.cache, {c.id: known[c.id] for c in chunks})
         if self.cache is not None and view._vectors.keys() != self._vectors.keys():  # added or deleted chunks
-            save_vectors(self.cache, self.embedder.name, view._vectors)
+            save_vectors(self.cache, self.embedder.name, view._vectors, self.embedder.dim)
         return view
+
+    def _cosines(self, query: str, chunks: Sequence[Chunk]) -> np.ndarray | None:
+        """The query's cosine with each of ``chunks`` (None unless the view was refreshed with them)."""
+        if len(self._matrix) != len(chunks) or not len(chunks):
+            return None
+        return self._matrix @ np.asarray(self.embedder.embed_query(query), np.float32)
 
     def nearest(self, query: str, chunks: Sequence[Chunk], k: int) -> dict[str, float]:
         """Chunk id → cosine of the ``k`` nearest chunks, best first (the view alone, for evaluation)."""
-        if len(self._matrix) != len(chunks) or not len(chunks):
+        if (cos := self._cosines(query, chunks)) is None:
             return {}
-        cos = self._matrix @ np.asarray(self.embedder.embed_query(query), np.float32)
         return {chunks[i].id: float(cos[i]) for i in np.argsort(-cos, kind="stable")[:k]}
 
     def lists(self, query: str, chunks: Sequence[Chunk], masks: dict[str, np.ndarray],
               n: int) -> tuple[list[list[str]], list[float]]:
         """Each language side's ``n`` nearest chunks, weighted by how close its best comes to the best."""
-        if len(self._matrix) != len(chunks) or not len(chunks):
+        if (cos := self._cosines(query, chunks)) is None:
             return [], []
-        cos = self._matrix @ np.asarray(self.embedder.embed_query(query), np.float32)
         top = float(cos.max())
         lists, weights = [], []
         for side in SIDES:
@@ -82,14 +86,14 @@ def view_mode(settings: Settings) -> str:
         return f"off ({why})"
     path = settings.paths.second_view
     kept = f"vectors of {len(load_vectors(path, USE_NAME))} chunks in {path}" if path.exists() else \
-        "its vectors are embedded on the first search"
+        "no vectors yet (`tutorbot ingest` embeds them)"
     return f"on: multilingual USE fused at weight {weight:g}; {kept}"
 
 
-def save_vectors(path: Path, model: str, vectors: dict[str, np.ndarray]) -> None:
+def save_vectors(path: Path, model: str, vectors: dict[str, np.ndarray], dim: int) -> None:
     buf = io.BytesIO()
-    np.savez(buf, model=np.array(model), ids=np.array(list(vectors), dtype=str),
-             vectors=np.vstack(list(vectors.values())).astype(np.float32))
+    matrix = np.vstack(list(vectors.values())) if vectors else np.zeros((0, dim))  # an emptied index: no rows
+    np.savez(buf, model=np.array(model), ids=np.array(list(vectors), dtype=str), vectors=matrix.astype(np.float32))
     write_atomic(path, buf.getvalue())
 
 
