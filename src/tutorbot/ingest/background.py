@@ -170,7 +170,8 @@ class LinkedJob:
             p.fetched = sum(s != "pending" for s in p.pages.values())
             p.unreachable = sum(s == "dead" for s in p.pages.values())
 
-    def _searchable(self) -> None:
+    def _all_searchable(self) -> None:
+        """The retriever holds every page indexed so far."""
         with self._lock:
             self._progress.searchable = self._progress.indexed
 
@@ -233,4 +234,4 @@ class _Indexer:
             self.job.on_indexed()
             self.dirty, self.last_refresh = False, time.monotonic()
         if not self.dirty:  # every page indexed so far is in the retriever now (or changed nothing)
-            self.job._searchable()
+            self.job._all_searchable()

@@ -270,4 +270,3 @@ class Retriever:
         terms = self.weighted_terms(question, self.expand(question))
         return rank_sentences(question, hits, self.tokenize, self.idf, self.embedder if dense else None,
                               terms=terms)
-

@@ -80,10 +80,12 @@ class SecondView:
 def view_mode(settings: Settings) -> str:
     """What ``tutorbot doctor`` says of the second view: on or off, and why."""
     e, weight = settings.embedding, settings.retrieval.second_view_weight
-    if e.second_view == "none" or e.backend == "hash" or weight == 0:
-        why = "the hash backend" if e.backend == "hash" else "TUTORBOT_EMBEDDING_SECOND_VIEW=none" \
-            if e.second_view == "none" else "TUTORBOT_RETRIEVAL_SECOND_VIEW_WEIGHT=0"
-        return f"off ({why})"
+    if e.backend == "hash":
+        return "off (the hash backend)"
+    if e.second_view == "none":
+        return "off (TUTORBOT_EMBEDDING_SECOND_VIEW=none)"
+    if weight == 0:
+        return "off (TUTORBOT_RETRIEVAL_SECOND_VIEW_WEIGHT=0)"
     path = settings.paths.second_view
     kept = f"vectors of {len(load_vectors(path, USE_NAME))} chunks in {path}" if path.exists() else \
         "no vectors yet (`tutorbot ingest` embeds them)"
