@@ -116,3 +116,11 @@ def test_a_quoted_lead_in_brings_its_list_even_when_it_is_not_the_first_line():
     answer = compose(ranked, hits, lambda t, h: t).render("en")
     assert "geometric progression" in answer and "U-Net" in answer and "exponential moving average" in answer
     assert "fourth tip" not in answer
+
+
+def test_the_lines_after_a_quoted_sentence_leave_out_the_code_block_they_introduce():
+    usage = ("## Usage\n\nHere's how you'd instantiate a GPT-2 (124M param version):\n\n```python\n"
+             "from mingpt.model import GPT\nmodel_config = GPT.get_default_config()\n```\n\n"
+             "And here's how you'd train it with the trainer.\n")
+    answer = quoted(usage, "Here's how")
+    assert "train it" in answer and "get_default_config" not in answer and "```" not in answer

@@ -45,6 +45,35 @@ def test_a_list_number_in_a_heading_does_not_end_a_sentence():
     assert texts("### **5. Dive Deeper into Language Models**") == ["**5. Dive Deeper into Language Models**"]
 
 
+ANNOTATED = """We employ a residual connection around each of the two sub-layers.
+
+```python
+class SublayerConnection(nn.Module):
+    \"\"\"
+    A residual connection followed by a layer norm.
+    \"\"\"
+    def __init__(self, size, dropout):
+        self.norm = LayerNorm(size)
+```
+Each layer has two sub-layers.
+"""
+
+
+def test_code_in_a_fenced_block_is_no_sentence_to_quote_but_a_line_of_words_in_it_is():
+    prose = [s.text for s in split_sentences(ANNOTATED, code=False)]
+    assert prose == ["We employ a residual connection around each of the two sub-layers.",
+                     "A residual connection followed by a layer norm.", "Each layer has two sub-layers."]
+    assert "self.norm = LayerNorm(size)" in texts(ANNOTATED)  # by default every line is split (the gate's view)
+    for s in split_sentences(ANNOTATED, code=False):
+        assert ANNOTATED[s.start:s.end] == s.text
+
+
+def test_ranked_sentences_never_include_code_lines():
+    hit = Hit(chunk=Chunk(id="a", doc_id="a", title="t", text=ANNOTATED), score=1)
+    ranked = rank_sentences("residual connection layer norm", [hit], str.split, {})
+    assert len(ranked) == 3 and not any("=" in r.text or "def " in r.text for r in ranked)
+
+
 def test_lexical_overlap_weighs_rare_terms_more():
     idf = idf_weights([["lora", "微调"], ["微调"], ["微调", "部署"]])
     assert lexical_overlap(["lora", "微调"], ["lora"], idf) > lexical_overlap(["lora", "微调"], ["微调"], idf) > 0

@@ -91,7 +91,7 @@ def _follow_on(r: RankedSentence, hits: Sequence[Hit], clean: Callable[[str, Hit
     items, budget, after = list[str](), limit, r.start
     for n, hit in _continued(r.hit, hits):
         text = hit.chunk.text
-        for s in (s for s in split_sentences(text) if s.start > after):
+        for s in (s for s in split_sentences(text, code=False) if s.start > after):
             line = text[text.rfind("\n", 0, s.start) + 1:s.end].lstrip()
             if line.startswith("#") or budget == 0:
                 return items

@@ -8,7 +8,8 @@ character offsets into the text that was split, so ``text[s.start:s.end] == s.te
 - ``split_sentences(text)``: a markdown line (list item, table row, heading) is at least one
   sentence; inside a line, Chinese ends a sentence at 。！？； and English at . ! ? before a space
   (not after "e.g", "et al", "vs", a list number, or inside "3.17"). Markers ("- ", "1. ", "| ", "> ", "#") and
-  table separator rows are not part of any sentence.
+  table separator rows are not part of any sentence. With ``code=False`` (what answers quote and
+  rank) the fences of code blocks and the code lines inside them are no sentences.
 - ``rank_sentences(question, hits, ...)``: every sentence of every hit, best first; the score
   mixes a lexical overlap (IDF-weighted share of the question's terms a sentence contains) with
   the dense cosine when an embedder is given.
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tutorbot.ingest.chunking import FENCE  # chunks hold whole fenced blocks
 from tutorbot.lang import CJK_CHARS
 from tutorbot.schemas import Chunk, Hit
 
@@ -38,6 +40,7 @@ MARKER = re.compile(r"^\s*(?:\||(?:#{1,6}\s+|>\s*)*(?:[-*+]\s+(?:\[[ xX]\]\s*)?)
 TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 CONTENT = re.compile(f"[A-Za-z0-9{CJK_CHARS}]")
 TABLE_WORDS = "table 表格"  # what a learner calls a passage written as a table
+CODE = re.compile(r"[=(){}\[\];<>]|^\s*(?:def|class|return|import|from|for|if|elif|else|while|with|try|except|print)\b")
 LEAD_IN = re.compile(r"[：:]\**\s*$")  # "Project Ideas:", "进阶篇：": a label that announces the list below it
 
 
@@ -68,16 +71,30 @@ class RankedSentence:
     dense: float | None = None
 
 
-def split_sentences(text: str) -> list[Sentence]:
-    """The sentences of ``text`` (markdown or prose, Chinese or English), in order."""
+def split_sentences(text: str, code: bool = True) -> list[Sentence]:
+    """The sentences of ``text`` (markdown or prose, Chinese or English), in order; ``code=False``
+    leaves out what a fenced code block holds as code (``prose_lines``)."""
     out: list[Sentence] = []
-    for line in LINE.finditer(text):
+    for line in LINE.finditer(text) if code else prose_lines(text):
         if TABLE_SEPARATOR.match(line.group()):
             continue
         marker = MARKER.match(line.group())  # always matches, possibly empty
         begin = line.start() + (marker.end() if marker else 0)
         for start, end in _line_spans(text, begin, line.end()):
             out.extend(_trimmed(text, start, end))
+    return out
+
+
+def prose_lines(text: str) -> list[re.Match[str]]:
+    """The lines of ``text`` without code: a fence and the lines inside it that read as code
+    ("self.norm = LayerNorm(size)", "def forward"); a line of words in a block stays (a docstring's
+    "A residual connection followed by a layer norm"). Quoted as an answer, code says nothing."""
+    out, fenced = [], False
+    for line in LINE.finditer(text):
+        if FENCE.match(line.group()):
+            fenced = not fenced
+        elif not (fenced and CODE.search(line.group())):
+            out.append(line)
     return out
 
 
@@ -156,7 +173,7 @@ def rank_sentences(question: str, hits: Sequence[Hit], tokenize: Tokenize, idf: 
     chunk's ``context_text``.
     """
     weights = terms if terms is not None else dict.fromkeys(tokenize(question), 1.0)
-    rows = [(i, h.chunk.id, s) for i, h in enumerate(hits) for s in split_sentences(h.chunk.text)]
+    rows = [(i, h.chunk.id, s) for i, h in enumerate(hits) for s in split_sentences(h.chunk.text, code=False)]
     heads = [tokenize(context_text(h.chunk)) for h in hits]
     lexical = [weighted_overlap(weights, heads[i] + tokenize(s.text), idf) for i, _, s in rows]
     dense = _cosines(question, [s.text for _, _, s in rows], embedder) if embedder and rows else None
