@@ -92,3 +92,10 @@ def test_a_disguised_or_partial_echo_of_the_system_prompt_is_redacted(leak):
     "Keep your answers short and read the papers first.", "先学 PyTorch，再读 Transformer 论文 [1]。"])
 def test_answers_that_share_words_with_the_prompt_are_kept(answer):
     assert redact_leaks(answer, SYSTEM) == answer
+
+
+def test_a_marker_before_a_markdown_escaped_full_stop_leaves_no_stray_backslash():
+    from tutorbot.verify.gate import cite
+
+    assert cite("Agenta - deploy your LLM\\-powered apps\\.", 4) == "Agenta - deploy your LLM\\-powered apps [4]."
+    assert cite("DDPM 是起点。", 2) == "DDPM 是起点[2]。"

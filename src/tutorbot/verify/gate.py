@@ -88,6 +88,6 @@ def cite(sentence: str, source: int | None) -> str:
         return body
     m = TRAILING_PUNCT.search(body)
     assert m is not None  # the pattern also matches an empty tail
-    head = body[:m.start()].rstrip()
+    head = body[:m.start()].rstrip().removesuffix("\\")  # "apps\." (markdown-escaped): the stop moves, not its escape
     space = " " if head and head[-1].isascii() else ""  # Chinese sets the marker right after the word
     return f"{head}{space}[{source}]{m.group(1).strip()}"
