@@ -54,13 +54,13 @@ DEV2 = SHARED / "eval" / "dev2_qa.jsonl"
 def test_dev_questions_get_the_facts_the_keys_ask_for_and_never_a_loop(real, qid):
     import json
 
-    from tutorbot.chat.answer_eval import correct
+    from tutorbot.chat.answer_eval import correct, shown_text
 
     row = next(r for r in map(json.loads, DEV2.read_text().splitlines()) if r["id"] == qid)
     answer = real.chat.ask(row["question"])
     assert not is_degenerate(answer.answer) and valid(answer)
     assert all(p.origin in ("model", "composed") for p in answer.parts) and answer.parts
-    assert correct(answer.answer, row["keys"])[0], answer.answer
+    assert correct(shown_text(answer), row["keys"])[0], answer.answer
 
 
 def test_follow_up_uses_the_conversation(real):

@@ -43,6 +43,18 @@ def test_an_answer_is_correct_only_with_one_alternative_of_every_key_group():
     assert correct("Stanford CS336 is a course [1]", keys) == (False, [["scratch", "从零"]])
 
 
+def test_keys_are_matched_in_the_answer_as_the_learner_reads_it_not_in_its_markup_or_error_notice():
+    from tutorbot.chat.answer_eval import shown_text
+    from tutorbot.schemas import Answer
+
+    text = "label smoothing of value $\\epsilon\\_{ls}\\=0\\.1$, 3\\~6 months, a &lt; b [1]"
+    escaped = Answer(answer=text, language="en")
+    assert correct(shown_text(escaped), [["0.1"], ["3~6"], ["a < b"]]) == (True, [])
+    down = "The model is unavailable right now (server at http://127.0.0.1:9/v1 is not reachable)."
+    quoted = Answer(answer=f"{down}\nFrom the sources:\n- label smoothing [1]", language="en", error=down)
+    assert correct(shown_text(quoted), [["0.1"]]) == (False, [["0.1"]])
+
+
 def test_the_report_counts_truth_refusals_loops_and_model_text_per_kind_and_language():
     qa = [KeyedQA(id="a", kind="lookup", lang="en", question="Which benchmark by Percy Liang?", keys=[["HELM"]]),
           KeyedQA(id="b", kind="not-covered", lang="en", question="How do I bake bread?")]

@@ -9,6 +9,7 @@ given), the share of answers with model-written text, and the times to the first
 
 from __future__ import annotations
 
+import html
 import re
 import statistics
 import time
@@ -19,6 +20,7 @@ from pydantic import BaseModel, Field
 
 from tutorbot.chat.evaluate import QA
 from tutorbot.schemas import Answer
+from tutorbot.urls import unescape_md
 from tutorbot.verify.loops import is_degenerate
 
 CITE = re.compile(r"\[(\d{1,3})\]")
@@ -51,13 +53,20 @@ def correct(text: str, keys: list[list[str]]) -> tuple[bool, list[list[str]]]:
     return not missing, missing
 
 
+def shown_text(answer: Answer) -> str:
+    """The answer as a learner reads it: markdown escapes and entities rendered (a quoted "0\\.1" reads
+    "0.1"), and without its error notice, which states no fact (a server's 127.0.0.1 is no "0.1")."""
+    text = answer.answer.replace(answer.error, "") if answer.error else answer.answer
+    return html.unescape(unescape_md(text))
+
+
 def citations_valid(answer: Answer) -> bool:
     given = {c.n for c in answer.citations}
     return all(int(n) in given for n in CITE.findall(answer.answer))
 
 
 def judge(q: KeyedQA, answer: Answer, first_s: float | None, done_s: float) -> Outcome:
-    ok, missing = correct(answer.answer, q.keys)
+    ok, missing = correct(shown_text(answer), q.keys)
     refused = not answer.grounded
     right = refused if q.kind == "not-covered" else ok and not refused
     return Outcome(id=q.id, kind=q.kind, lang=q.lang, correct=right,
