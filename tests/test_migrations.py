@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from services import fresh_pg_database
 from sqlalchemy import create_engine, inspect, text
 
 from tutorbot.store import migrate
+from tutorbot.store.base import StoreError
 from tutorbot.store.learner_store import LearnerStore
 from tutorbot.store.migrate import SchemaMismatch
 from tutorbot.store.tables import metadata
@@ -108,24 +110,53 @@ def test_tables_of_the_same_names_with_other_columns_are_refused_and_left_as_the
     engine.dispose()
 
 
-def test_processes_starting_at_once_migrate_one_after_the_other(db_url: str) -> None:
+def slow_migration(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+    """The first migrator holds SQLite's write lock past its 5 s busy timeout (a loaded machine, a slow disk)."""
+    real = migrate.command.upgrade
+
+    def slow(cfg: object, revision: str) -> None:
+        real(cfg, revision)
+        time.sleep(seconds)
+    monkeypatch.setattr(migrate.command, "upgrade", slow)
+
+
+def start_together(url: str, n: int) -> list[BaseException]:
     errors: list[BaseException] = []
 
     def start() -> None:
         try:
-            LearnerStore(db_url, scrypt_n=CHEAP).close()
+            LearnerStore(url, scrypt_n=CHEAP).close()
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
-    threads = [threading.Thread(target=start) for _ in range(4)]
+    threads = [threading.Thread(target=start) for _ in range(n)]
     for th in threads:
         th.start()
     for th in threads:
         th.join(60)
-    assert errors == []
+    return errors
+
+
+def test_processes_starting_at_once_migrate_one_after_the_other(db_url: str) -> None:
+    assert start_together(db_url, 4) == []
     engine = create_engine(db_url)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [migrate.head()]
     engine.dispose()
+
+
+def test_a_process_starting_during_a_migration_longer_than_the_busy_timeout_waits_for_it(tmp_path, monkeypatch):
+    slow_migration(monkeypatch, 5.5)  # it failed: "database is locked", once in CI on a busy machine
+    url = f"sqlite:///{tmp_path / 'learners.sqlite3'}"
+    assert start_together(url, 2) == []
+    assert tables(url) >= set(metadata.tables)
+
+
+def test_a_migration_locked_past_the_wait_names_the_other_process_as_the_cause(tmp_path, monkeypatch):
+    slow_migration(monkeypatch, 5.5)
+    monkeypatch.setattr(migrate, "MIGRATION_WAIT_S", 0.0)
+    errors = start_together(f"sqlite:///{tmp_path / 'learners.sqlite3'}", 2)
+    assert len(errors) == 1 and isinstance(errors[0], StoreError)
+    assert "another process upgrading it" in str(errors[0]) and "start again" in str(errors[0])
 
 
 def test_a_database_at_0003_gains_attempt_mistakes_and_confidence_and_keeps_its_attempts(db_url: str) -> None:

@@ -11,6 +11,7 @@ application's tables is refused instead of written into).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
 from alembic import command
@@ -18,12 +19,14 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy.exc import OperationalError
 
 from tutorbot.store.base import StoreError
 from tutorbot.store.tables import metadata
 
 log = logging.getLogger(__name__)
 LOCATION = "tutorbot.store:migrations"
+MIGRATION_WAIT_S = 300.0  # how long a starting process waits for another one's migration
 PG_LOCK = 0x7475746F  # pg_advisory_xact_lock key ("tuto"): two processes starting at once migrate in turn
 
 
@@ -47,7 +50,29 @@ def current(conn: Connection) -> str | None:
 
 
 def upgrade(engine: Engine, writer: Engine, before_write: Callable[[], None]) -> bool:
-    """Bring the schema to the newest revision; False when it already was (nothing written)."""
+    """Bring the schema to the newest revision; False when it already was (nothing written).
+
+    A process that starts while another migrates waits for it: on SQLite the write lock is waited
+    for only as long as the busy timeout (5 s), which a migration on a loaded machine outlasts, so a
+    locked start is tried again — and finds the schema current — until ``MIGRATION_WAIT_S``."""
+    deadline = time.monotonic() + MIGRATION_WAIT_S
+    while True:
+        try:
+            return _upgrade(engine, writer, before_write)
+        except OperationalError as exc:
+            if "database is locked" not in str(exc):
+                raise
+            if time.monotonic() > deadline:
+                raise _still_locked(engine) from None
+
+
+def _still_locked(engine: Engine) -> StoreError:
+    where = engine.url.render_as_string(hide_password=True)
+    return StoreError(f"the learner database {where} stayed locked for {MIGRATION_WAIT_S:.0f} s by another process "
+                      "upgrading it; stop the other tutorbot process (or wait for it to start) and start again")
+
+
+def _upgrade(engine: Engine, writer: Engine, before_write: Callable[[], None]) -> bool:
     with engine.connect() as conn:
         if (was := current(conn)) == head():
             return False
