@@ -12,18 +12,15 @@ from tutorbot.settings import RetrievalSettings
 
 
 class FakeIndex:
-    """Dense ranking = the chunks in the order given (best first), filtered like Chroma's where."""
+    """Dense ranking = the chunks in the order given (best first): the i-th vector is i hundredths of a
+    radian from the query's (``NoEmbedder``'s [1, 0])."""
 
     def __init__(self, chunks):
         self.chunks = chunks
 
-    def all_chunks(self):
-        return list(self.chunks)
-
-    def query(self, vector, k, where=None):
-        langs = where["lang"]["$in"] if where else None
-        ranked = [c for c in self.chunks if langs is None or c.lang in langs]
-        return [Hit(chunk=c, score=0.9 - self.chunks.index(c) / 100) for c in ranked[:k]]
+    def snapshot(self):
+        angles = np.arange(len(self.chunks)) / 100
+        return list(self.chunks), np.stack([np.cos(angles), np.sin(angles)], axis=1).astype(np.float32)
 
 
 class NoEmbedder:
@@ -34,7 +31,7 @@ class NoEmbedder:
 
     def embed_query(self, text):
         self.queries.append(text)
-        return [0.0]
+        return [1.0, 0.0]
 
     def count_tokens(self, text):
         return len(text) + 2

@@ -10,6 +10,7 @@ or set ``TUTORBOT_INDEX_CHROMA_HOST`` to use a Chroma server.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 
 import numpy as np
@@ -23,6 +24,12 @@ META_KEYS = ("source_id", "title", "section", "lang", "position", "kind", "trust
 # ef_search well above the top-k asked for keeps HNSW equal to brute force on the dev questions
 # (tests/test_index_hnsw.py); at this corpus size (~160 chunks) it visits every chunk anyway.
 HNSW = {"space": "cosine", "ef_search": 256, "ef_construction": 256, "max_neighbors": 32}
+
+
+def similarity(cosine: float) -> float:
+    """The score a hit at this cosine gets from Chroma's cosine distance through llama-index
+    (``exp(-distance)``), whichever path ranked it: the grounding thresholds are on this scale."""
+    return math.exp(cosine - 1.0)
 
 
 class IndexEmpty(TutorbotError, RuntimeError):
@@ -107,6 +114,16 @@ class VectorIndex:
         rows = zip(got["ids"], got["documents"], got["metadatas"], strict=True)
         chunks = [chunk_from_record(i, t or "", m) for i, t, m in rows]
         return sorted(chunks, key=lambda c: (c.doc_id, c.position))
+
+    def snapshot(self) -> tuple[list[Chunk], np.ndarray]:
+        """Every chunk (as ``all_chunks`` orders them) and its stored vector, row for row. One read, so
+        the two match while the background job writes."""
+        got = self.collection.get(include=["documents", "metadatas", "embeddings"])
+        chunks = [chunk_from_record(i, t or "", m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"],
+                                                                       strict=True)]
+        order = sorted(range(len(chunks)), key=lambda i: (chunks[i].doc_id, chunks[i].position))
+        vectors = np.asarray(got["embeddings"] if len(chunks) else np.zeros((0, 0)), dtype=np.float32)
+        return [chunks[i] for i in order], vectors[order]
 
     def query(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[Hit]:
         from llama_index.core.vector_stores.types import VectorStoreQuery

@@ -4,7 +4,7 @@ roadmap (or page) the question names and each chunk's best sentence taken into a
 0. ``budget``: retrieval reads the question's first ``max_query_tokens`` tokens only.
 1. ``expand``: the question's terms in the corpus's other language (mined pairs, a cut-down
    dictionary, the hand glossary; and the served model's translation when it can give one).
-2. ``fusion``: BM25 (``lexical``) and dense (Chroma) each rank the Chinese and the English chunks
+2. ``fusion``: BM25 (``lexical``) and dense (e5 vectors read from Chroma) each rank the Chinese and the English chunks
    on their own, so the best passage of each language competes; so does a second embedding model
    (``second_view``: multilingual USE), when one is configured.
 3. ``scopes``: chunks of a roadmap, part or page the question names get a boost, and the named
@@ -32,7 +32,6 @@ from tutorbot.retrieval.budget import bounded, strongest
 from tutorbot.retrieval.embed import Embedder
 from tutorbot.retrieval.expand import Expansion, Glossary, QueryExpander
 from tutorbot.retrieval.fusion import (
-    SIDE_LANGS,
     SIDES,
     balanced_lists,
     global_lists,
@@ -43,7 +42,7 @@ from tutorbot.retrieval.fusion import (
     top_ids,
 )
 from tutorbot.retrieval.grounding import name_evidence
-from tutorbot.retrieval.index import IndexEmpty, VectorIndex
+from tutorbot.retrieval.index import IndexEmpty, VectorIndex, similarity
 from tutorbot.retrieval.lexical import Lexical
 from tutorbot.retrieval.scopes import Scopes, doc_scope, joined_words, part_scope
 from tutorbot.retrieval.second_view import SecondView
@@ -94,7 +93,8 @@ class Retriever:
         """(Re)build BM25, term statistics, scopes and the expander from what the index holds."""
         self.terms = terms or self.terms
         self.tokenize = Tokenizer([*self.glossary.zh_terms(), *self.terms.zh_terms()])
-        self.chunks: list[Chunk] = self.index.all_chunks()
+        self.chunks, vectors = self.index.snapshot()
+        self._unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
         self.by_id = {c.id: c for c in self.chunks}
         self._position = {c.id: i for i, c in enumerate(self.chunks)}
         self._at = {(c.doc_id, c.position): c for c in self.chunks}
@@ -142,12 +142,17 @@ class Retriever:
         return self.lexical.scores(terms)
 
     def dense(self, query: str, k: int, side: str) -> list[Hit]:
-        """The ``k`` chunks of one language side nearest to the query (one embedding per query)."""
+        """The ``k`` chunks of one language side nearest to the query (one embedding per query), by exact
+        cosine over the snapshot's vectors: the retriever holds every chunk for BM25 already, and a scan of
+        2400 vectors takes a fraction of a millisecond where two filtered Chroma queries took 17 ms."""
         if not self.masks[side].any():
             return []
         if self._vector_of is None or self._vector_of[0] != query:
-            self._vector_of = (query, self.embedder.embed_query(query))
-        return self.index.query(self._vector_of[1], k, where={"lang": {"$in": SIDE_LANGS[side]}})
+            vector = np.asarray(self.embedder.embed_query(query), np.float32)
+            self._vector_of = (query, vector / max(float(np.linalg.norm(vector)), 1e-12))
+        cos = np.where(self.masks[side], self._unit @ self._vector_of[1], -np.inf)
+        order = np.argsort(-cos, kind="stable")[: min(k, int(self.masks[side].sum()))]
+        return [Hit(chunk=self.chunks[i], score=similarity(float(cos[i]))) for i in order]
 
     def search(self, query: str, k: int | None = None, mode: str | None = None) -> list[Hit]:
         return self.retrieve(query, k, mode).hits
