@@ -66,6 +66,25 @@ def page(browser, app):
     context.close()
 
 
+PAGE_STATE = """() => ({
+  errors: [...document.querySelectorAll('.toast-body')].map(e => e.innerText.slice(0, 200)),
+  running: document.querySelectorAll('.progress-text, .eta-bar, .wrap.pending').length,
+  quiz: ['#tb-quiz-n', '#tb-quiz-due', '#tb-quiz-score', '#tb-quiz-feedback']
+    .map(s => document.querySelector(s)?.innerText?.slice(0, 200) ?? null),
+})"""
+
+
+def wait_visible(pg, selector: str) -> None:
+    """Wait for ``selector``; on timeout, say what the page showed instead: an error toast, a handler
+    still running (a progress overlay), or neither (the click never reached the server)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        pg.wait_for_selector(selector, state="visible", timeout=ANSWER_S * 1000)
+    except PlaywrightTimeout:
+        raise AssertionError(f"{selector} not shown within {ANSWER_S} s; the page: {pg.evaluate(PAGE_STATE)}") from None
+
+
 def open_tab(pg, key: str) -> None:
     pg.click(f"#tb-tab-{key}-button")
     pg.wait_for_selector(f"#tb-tab-{key}", state="visible")
@@ -173,13 +192,13 @@ def test_quiz_of_three_questions_then_progress_chart(page):
     open_tab(page, "quiz")
     page.click("#tb-quiz-start")
     for _ in range(3):
-        page.wait_for_selector("#tb-quiz-question", state="visible", timeout=ANSWER_S * 1000)
+        wait_visible(page, "#tb-quiz-question")
         if page.locator("#tb-quiz-choice").is_visible():
             page.locator("#tb-quiz-choice label").first.click()
         else:
             page.fill("#tb-quiz-text textarea", "attention")
         page.click("#tb-quiz-submit")
-        page.wait_for_selector("#tb-quiz-next", state="visible", timeout=ANSWER_S * 1000)
+        wait_visible(page, "#tb-quiz-next")
         assert page.locator("#tb-quiz-feedback").inner_text().strip()  # immediate feedback
         page.click("#tb-quiz-next")
     page.wait_for_function("document.querySelector('#tb-quiz-score').innerText.includes('of 3 points')")
@@ -197,11 +216,11 @@ def test_a_wrong_answer_shows_the_explaining_sentence_and_its_citation(page):
     for label in ("Multiple choice", "True / false", "Fill in the blank"):  # blanks only: a typed wrong answer
         page.locator("#tb-quiz-types label", has_text=label).click()
     page.click("#tb-quiz-start")
-    page.wait_for_selector("#tb-quiz-question", state="visible", timeout=ANSWER_S * 1000)
+    wait_visible(page, "#tb-quiz-question")
     sentence = page.locator("#tb-quiz-question").inner_text().split("“")[-1].rstrip("”")
     page.fill("#tb-quiz-text textarea", "certainly not the answer")
     page.click("#tb-quiz-submit")
-    page.wait_for_selector("#tb-quiz-next", state="visible", timeout=ANSWER_S * 1000)
+    wait_visible(page, "#tb-quiz-next")
     feedback = page.locator("#tb-quiz-feedback").inner_text()
     assert "Not quite" in feedback and "Answer:" in feedback and "Source:" in feedback
     longest = max(sentence.split("____"), key=len).strip()
