@@ -53,6 +53,13 @@ def browser() -> Iterator[object]:
         b.close()
 
 
+def wait_ready(pg) -> None:
+    """Wait until the page's opening chain has run (``ui.app.READY_JS``): until then a tab may still be
+    replaced by the learner's saved state, and a test reading it would race that refresh."""
+    pg.wait_for_selector("#tb-status .tb-dot", timeout=120_000)
+    pg.wait_for_selector("body[data-tb-ready]", state="attached", timeout=120_000)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import BROWSER_ARTIFACTS, SHARED, free_port, make_settings
+from conftest import BROWSER_ARTIFACTS, SHARED, free_port, make_settings, wait_ready
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -61,7 +61,7 @@ def page(browser, app):
     pg = context.new_page()
     pg.set_default_timeout(60_000)
     pg.goto(app)
-    pg.wait_for_selector("#tb-status .tb-dot")
+    wait_ready(pg)
     yield pg
     context.close()
 
@@ -319,7 +319,7 @@ def login(browser, url: str, name: str, locale: str):
     pg.fill("input[type=text]", name)
     pg.fill("input[type=password]", PASSWORD)
     pg.keyboard.press("Enter")
-    pg.wait_for_selector("#tb-status .tb-dot")
+    wait_ready(pg)
     return context, pg
 
 

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import free_port, make_settings
+from conftest import free_port, make_settings, wait_ready
 from fake_openai import FakeOpenAI, chunk
 from test_browser_truth import QUESTION_EN, QUESTION_ZH, supported_sentence
 
@@ -98,7 +98,7 @@ def page(browser, app):
 
 def load(pg, url: str) -> None:
     pg.goto(url)
-    pg.wait_for_selector("#tb-status .tb-dot")
+    wait_ready(pg)
 
 
 def bots(pg) -> Any:

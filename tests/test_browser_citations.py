@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from conftest import make_settings, served
+from conftest import make_settings, served, wait_ready
 
 from tutorbot.llm.fake import FakeLLM
 
@@ -45,7 +45,7 @@ def test_clicking_a_citation_marker_opens_its_passage_with_the_cited_sentence_hi
     page.set_default_timeout(60_000)
     try:
         page.goto(app)
-        page.wait_for_selector("#tb-status .tb-dot")
+        wait_ready(page)
         page.fill("#tb-question textarea", QUESTION)
         page.click("#tb-send")
         answer = page.locator("#tb-chatbot [data-testid=bot]").last

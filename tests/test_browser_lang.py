@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from conftest import free_port, make_settings
+from conftest import free_port, make_settings, wait_ready
 from test_browser_cards import sign_in
 
 from tutorbot.llm.fake import FakeLLM
@@ -38,7 +38,7 @@ def open_page(browser, url: str):
     page = context.new_page()
     page.set_default_timeout(60_000)
     page.goto(url)
-    page.wait_for_selector("#tb-status .tb-dot")
+    wait_ready(page)
     return context, page
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import BROWSER_ARTIFACTS, free_port, make_settings
+from conftest import BROWSER_ARTIFACTS, free_port, make_settings, wait_ready
 
 from tutorbot.llm.fake import FakeLLM
 from tutorbot.plans.models import LearnerProfile
@@ -73,7 +73,7 @@ def test_missed_questions_show_their_pattern_reason_notebook_and_the_prerequisit
     pg = context.new_page()
     pg.set_default_timeout(60_000)
     pg.goto(url)
-    pg.wait_for_selector("#tb-status .tb-dot")
+    wait_ready(pg)
     open_tab(pg, "quiz")
     pg.click("#tb-quiz-topic input")
     pg.locator("[data-testid=dropdown-option]", has_text=TOPIC).first.click()
@@ -109,7 +109,7 @@ def test_missed_questions_show_their_pattern_reason_notebook_and_the_prerequisit
     pg.screenshot(path=str(BROWSER_ARTIFACTS / "progress-patterns.png"), full_page=True)
 
     pg.reload()
-    pg.wait_for_selector("#tb-status .tb-dot")
+    wait_ready(pg)
     open_tab(pg, "plan")
     plan = pg.locator("#tb-plan")
     plan.get_by_text(f"first: your mistakes in {TOPIC} point to this prerequisite").first.wait_for()

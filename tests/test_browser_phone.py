@@ -14,7 +14,7 @@ import zipfile
 from collections.abc import Iterator
 
 import pytest
-from conftest import BROWSER_ARTIFACTS, make_settings, served
+from conftest import BROWSER_ARTIFACTS, make_settings, served, wait_ready
 from test_browser_citations import QUESTION, first_sentence_of_source_1
 from test_cards import question
 
@@ -58,7 +58,7 @@ def phone(browser, url: str, lang: str = "en"):
     page = context.new_page()
     page.set_default_timeout(60_000)
     page.goto(url)
-    page.wait_for_selector("#tb-status .tb-dot")
+    wait_ready(page)
     page.wait_for_function("(label) => document.querySelector('#tb-tab-chat-button').innerText.trim() === label",
                            arg=CHAT_LABEL[lang])
     return page

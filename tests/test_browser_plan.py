@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from conftest import BROWSER_ARTIFACTS, make_settings, served
+from conftest import BROWSER_ARTIFACTS, make_settings, served, wait_ready
 
 from tutorbot.llm.fake import FakeLLM
 
@@ -47,7 +47,7 @@ def open_page(browser, url: str, lang: str):
     pg = context.new_page()
     pg.set_default_timeout(60_000)
     pg.goto(url)
-    pg.wait_for_selector("#tb-status .tb-dot")
+    wait_ready(pg)
     pg.wait_for_function("(label) => document.querySelector('#tb-tab-chat-button').innerText.trim() === label",
                          arg=chat)
     return pg

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import gradio as gr
 import pytest
-from conftest import free_port, make_settings
+from conftest import free_port, make_settings, wait_ready
 from injection_payloads import EVIL, LINK_SPELLINGS
 
 from tutorbot.llm.client import LLMError
@@ -121,7 +121,7 @@ def test_the_chat_links_only_catalog_and_roadmap_urls_while_streaming_and_after(
     page = browser.new_page()
     page.set_default_timeout(60_000)
     page.goto(url)
-    page.wait_for_selector("#tb-status .tb-dot")
+    wait_ready(page)
     page.evaluate(WATCH)
     page.fill("#tb-question textarea", question)
     page.click("#tb-send")

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 import pytest
-from conftest import free_port, make_settings
+from conftest import free_port, make_settings, wait_ready
 from fake_openai import FakeOpenAI, sse
 
 from tutorbot.chat.answer import HELD_BACK, UNAVAILABLE
@@ -116,7 +116,7 @@ def page(browser, app):
     pg = context.new_page()
     pg.set_default_timeout(60_000)
     pg.goto(app.url)
-    pg.wait_for_selector("#tb-status .tb-dot")
+    wait_ready(pg)
     yield pg
     context.close()
 

@@ -45,6 +45,9 @@ MAX_UPLOAD = "1mb"  # the UI has no uploads (``web.WebGuard`` refuses them); a s
 LOGOUT_JS = "() => fetch('logout', {method: 'POST'}).then(() => window.location.reload())"
 # The interface language is also kept in the browser, for pages that open before any learner choice is stored.
 SAVED_LANG_JS = "(saved) => { try { return localStorage.getItem('tutorbot.ui_lang') || ''; } catch (e) { return ''; } }"
+# Set once the page's opening chain (language, labels, status, every tab's refresh) has run: what a tab
+# shows before it may still be replaced by the learner's saved state (browser tests wait for it).
+READY_JS = "() => { document.body.dataset.tbReady = '1'; }"
 REMEMBER_LANG_JS = "(lang) => { try { localStorage.setItem('tutorbot.ui_lang', lang); } catch (e) {} return lang; }"
 TABS = (("chat", build_chat_tab), ("plan", build_plan_tab), ("quiz", build_quiz_tab),
         ("progress", build_progress_tab), ("library", build_library_tab))
@@ -113,6 +116,7 @@ def _wire(ctx: UIContext, demo: Any, built: dict, tabs: Any, status: Any, who: A
         chain = chain.then(header, [ctx.lang], [status, who], **quick)
         for r in ctx.refreshers:
             chain = chain.then(r.fn, r.inputs, r.outputs, **quick)
+        chain.then(None, None, None, js=READY_JS, **quick)
 
     apply(demo.load(detect, [saved], [ctx.lang, ui_lang], js=SAVED_LANG_JS, **quick))
     apply(ui_lang.input(chosen, [ui_lang], [ctx.lang], js=REMEMBER_LANG_JS, **quick))
