@@ -5,6 +5,7 @@ import pytest
 
 from tutorbot.errors import InputError
 from tutorbot.retrieval.fusion import balanced_lists, rrf, side_masks
+from tutorbot.retrieval.index import IndexMismatch
 from tutorbot.retrieval.retriever import Retriever
 from tutorbot.retrieval.second_view import SecondView
 from tutorbot.schemas import Chunk, Hit
@@ -315,3 +316,16 @@ def test_an_index_emptied_of_every_chunk_leaves_an_empty_vector_file_not_an_erro
     empty = view.refreshed([])
     assert empty.lists("note", [], {"zh": np.array([], bool), "en": np.array([], bool)}, 5) == ([], [])
     assert SecondView(KeyedEmbedder({}), tmp_path / "v.npz")._vectors == {}
+
+
+class WideEmbedder(NoEmbedder):
+    name = "another/model"
+
+    def embed_query(self, text):
+        return [1.0, 0.0, 0.0]
+
+
+def test_an_index_embedded_by_another_model_is_refused_with_the_rebuild_command():
+    r = retriever([chunk(0, "roadmap", "lora low rank adaptation")], embedder=WideEmbedder())
+    with pytest.raises(IndexMismatch, match=r"2-dimensional .*another/model.* gives 3: run `tutorbot index rebuild`"):
+        r.search("what is lora")

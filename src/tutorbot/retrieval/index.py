@@ -36,6 +36,10 @@ class IndexEmpty(TutorbotError, RuntimeError):
     """No chunks indexed yet."""
 
 
+class IndexMismatch(TutorbotError, RuntimeError):
+    """The index was embedded by another model than the one configured now."""
+
+
 def make_chroma_client(settings: Settings):
     """The one place Chroma is named: embedded PersistentClient or an HttpClient."""
     import chromadb

@@ -42,7 +42,7 @@ from tutorbot.retrieval.fusion import (
     top_ids,
 )
 from tutorbot.retrieval.grounding import name_evidence
-from tutorbot.retrieval.index import IndexEmpty, VectorIndex, similarity
+from tutorbot.retrieval.index import IndexEmpty, IndexMismatch, VectorIndex, similarity
 from tutorbot.retrieval.lexical import Lexical
 from tutorbot.retrieval.scopes import Scopes, doc_scope, joined_words, part_scope
 from tutorbot.retrieval.second_view import SecondView
@@ -149,6 +149,10 @@ class Retriever:
             return []
         if self._vector_of is None or self._vector_of[0] != query:
             vector = np.asarray(self.embedder.embed_query(query), np.float32)
+            if vector.shape != self._unit.shape[1:]:
+                raise IndexMismatch(f"the index holds {self._unit.shape[1]}-dimensional vectors and the embedding "
+                                    f"model now configured ({getattr(self.embedder, 'name', '?')}) gives "
+                                    f"{vector.shape[0]}: run `tutorbot index rebuild` to embed it again")
             self._vector_of = (query, vector / max(float(np.linalg.norm(vector)), 1e-12))
         cos = np.where(self.masks[side], self._unit @ self._vector_of[1], -np.inf)
         order = np.argsort(-cos, kind="stable")[: min(k, int(self.masks[side].sum()))]
