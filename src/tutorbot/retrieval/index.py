@@ -114,20 +114,22 @@ class VectorIndex:
             self.collection.delete(ids=ids)
 
     def all_chunks(self) -> list[Chunk]:
-        got = self.collection.get(include=["documents", "metadatas"])
-        rows = zip(got["ids"], got["documents"], got["metadatas"], strict=True)
-        chunks = [chunk_from_record(i, t or "", m) for i, t, m in rows]
-        return sorted(chunks, key=lambda c: (c.doc_id, c.position))
+        """Every chunk, by document and position."""
+        return self._read(include_vectors=False)[0]
 
     def snapshot(self) -> tuple[list[Chunk], np.ndarray]:
         """Every chunk (as ``all_chunks`` orders them) and its stored vector, row for row. One read, so
         the two match while the background job writes."""
-        got = self.collection.get(include=["documents", "metadatas", "embeddings"])
-        chunks = [chunk_from_record(i, t or "", m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"],
-                                                                       strict=True)]
+        return self._read(include_vectors=True)
+
+    def _read(self, include_vectors: bool) -> tuple[list[Chunk], np.ndarray]:
+        got = self.collection.get(include=["documents", "metadatas", *(["embeddings"] if include_vectors else [])])
+        rows = zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        chunks = [chunk_from_record(i, t or "", m) for i, t, m in rows]
         order = sorted(range(len(chunks)), key=lambda i: (chunks[i].doc_id, chunks[i].position))
-        vectors = np.asarray(got["embeddings"] if len(chunks) else np.zeros((0, 0)), dtype=np.float32)
-        return [chunks[i] for i in order], vectors[order]
+        if not (include_vectors and chunks):
+            return [chunks[i] for i in order], np.zeros((0, 0), np.float32)
+        return [chunks[i] for i in order], np.asarray(got["embeddings"], np.float32)[order]
 
     def query(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[Hit]:
         from llama_index.core.vector_stores.types import VectorStoreQuery

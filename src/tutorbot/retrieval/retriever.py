@@ -151,7 +151,7 @@ class Retriever:
             vector = np.asarray(self.embedder.embed_query(query), np.float32)
             if vector.shape != self._unit.shape[1:]:
                 raise IndexMismatch(f"the index holds {self._unit.shape[1]}-dimensional vectors and the embedding "
-                                    f"model now configured ({getattr(self.embedder, 'name', '?')}) gives "
+                                    f"model now configured ({self.embedder.name}) gives "
                                     f"{vector.shape[0]}: run `tutorbot index rebuild` to embed it again")
             self._vector_of = (query, vector / max(float(np.linalg.norm(vector)), 1e-12))
         cos = np.where(self.masks[side], self._unit @ self._vector_of[1], -np.inf)
