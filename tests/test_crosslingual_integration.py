@@ -19,6 +19,11 @@ CROSS = [
     ("ChatGPT 那份路线里，复习激活函数要看哪几种？", ["ReLU, Tanh, Sigmoid"]),
     ("ChatGPT 的最后建议里，怎么跟上 LLM 的最新研究？", ["Stay Up-to-Date"]),
 ]
+# A stage or step named by its ordinal; the headings write its number ("阶段 2", "6. Study ...").
+ORDINAL = [
+    ("What is the second stage of the DeepSeek roadmap about?", ["Transformer 深度解析"]),
+    ("ChatGPT 路线的第六步讲什么？", ["Study Challenges in LLMs"]),
+]
 NOT_COVERED = [
     "How many warmup steps should I use with the AdamW optimizer for BERT-base?",
     "Stable Diffusion 的 ControlNet 和 T2I-Adapter 用 ComfyUI 怎么一起配置？",
@@ -27,6 +32,12 @@ NOT_COVERED = [
 
 @pytest.mark.parametrize(("question", "evidence"), CROSS)
 def test_a_question_in_one_language_finds_the_passage_written_in_the_other(indexed, question, evidence):
+    rank = first_hit_rank(indexed.retriever.search(question, k=5), evidence)
+    assert rank is not None, f"{evidence} not in the top 5 for {question!r}"
+
+
+@pytest.mark.parametrize(("question", "evidence"), ORDINAL)
+def test_a_stage_named_by_its_ordinal_finds_the_stage_its_heading_numbers(indexed, question, evidence):
     rank = first_hit_rank(indexed.retriever.search(question, k=5), evidence)
     assert rank is not None, f"{evidence} not in the top 5 for {question!r}"
 

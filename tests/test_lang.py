@@ -54,3 +54,9 @@ def test_cjk_share_counts_characters_against_words(text, share):
 
 def test_urls_can_be_left_out_of_the_count():
     assert lang.cjk_share("看 [x](https://a.b/c/d)", strip_urls=True) == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize(("token", "value"), [("三", 3), ("十", 10), ("十二", 12), ("二十五", 25), ("两", 2),
+                                              ("一二", None), ("十十", None), ("三百", None), ("", None)])
+def test_chinese_numerals_up_to_ninety_nine_are_read_and_anything_else_is_not_a_number(token, value):
+    assert lang.chinese_number(token) == value

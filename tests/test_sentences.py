@@ -103,3 +103,15 @@ def test_a_table_row_is_read_as_part_of_a_table_so_a_question_about_the_table_fi
     tok = Tokenizer()
     best = rank_sentences("LLM basics in the table", hits, tok, {})[0]
     assert best.chunk_id == "t" and "LLM.int8" in best.text
+
+
+def test_an_ordinal_reads_as_the_number_a_heading_writes():
+    from tutorbot.retrieval.tokenize import Tokenizer
+
+    tok = Tokenizer()
+    assert "3" in tok("DeepSeek 路线的第三阶段学什么？") and "3" in tok("what does the third stage cover")
+    assert "12" in tok("第十二章") and "10" not in tok("第十二章") and "2" in tok("the 2nd week")
+    stages = [Chunk(id=f"s{n}", doc_id="r", title="t", section=f"阶段 {n}：基础", text="- 精读论文，复现实验")
+              for n in (1, 2, 3)]
+    best = rank_sentences("第二阶段做什么", [Hit(chunk=c, score=1) for c in stages], tok, {})[0]
+    assert best.chunk_id == "s2"

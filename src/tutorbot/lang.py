@@ -60,6 +60,22 @@ def has_cjk(text: str) -> bool:
     return CJK.search(text) is not None
 
 
+CN_DIGIT = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+CN_NUMERAL = "零一二两三四五六七八九十"
+
+
+def chinese_number(token: str) -> int | None:
+    """A Chinese numeral up to 99 ("三", "十二", "二十五"), or None."""
+    if not token or any(c not in CN_DIGIT and c != "十" for c in token) or token.count("十") > 1:
+        return None
+    if "十" not in token:
+        return CN_DIGIT[token] if len(token) == 1 else None
+    tens, _, ones = token.partition("十")
+    if len(tens) > 1 or len(ones) > 1:
+        return None
+    return (CN_DIGIT[tens] if tens else 1) * 10 + (CN_DIGIT[ones] if ones else 0)
+
+
 KANA = re.compile("[\u3040-\u30ff]")
 # Function words that tell English from the other Latin-script languages a model drifts into.
 ENGLISH_WORDS = frozenset("the and of to is in that for with are on as this be it by or from".split())

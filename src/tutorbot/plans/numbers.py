@@ -15,12 +15,13 @@ from datetime import date
 
 from pydantic import BaseModel
 
+from tutorbot.lang import chinese_number
+
 UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
          "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
 TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 EN_PHRASES = {"a": 1, "an": 1, "half a": 0.5, "half an": 0.5, "a couple of": 2, "a couple": 2, "couple of": 2,
               "a few": 3, "a dozen": 12}
-CN_DIGIT = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 EN_N = (rf"\d+(?:\.\d+)?|(?:{'|'.join(TENS)})(?:[-\s](?:{'|'.join(UNITS[1:10])}))?|{'|'.join(UNITS[::-1])}|"
         r"half an?|a couple(?: of)?|couple of|a few|a dozen|an?")
 ZH_N = r"\d+(?:\.\d+)?|[零一二两三四五六七八九十]+|半"
@@ -108,12 +109,8 @@ def number(token: str) -> float | None:
 def _chinese(token: str) -> float | None:
     if token == "半":
         return 0.5
-    if not token or any(c not in CN_DIGIT and c != "十" for c in token):
-        return None
-    if "十" not in token:
-        return float(CN_DIGIT[token]) if len(token) == 1 else None
-    tens, _, ones = token.partition("十")
-    return float((CN_DIGIT.get(tens, 1) if tens else 1) * 10 + (CN_DIGIT.get(ones, 0) if ones else 0))
+    value = chinese_number(token)
+    return None if value is None else float(value)
 
 
 def amount(m: re.Match, upper: bool) -> float | None:

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from tutorbot.lang import CJK_CHARS, has_cjk
+from tutorbot.lang import CJK_CHARS, CN_NUMERAL, chinese_number, has_cjk
 
 WORD = re.compile(r"[a-z0-9][a-z0-9.\-+#_]*[a-z0-9+#]|[a-z0-9]")
 NOT_CJK = re.compile(f"[^{CJK_CHARS}]+")
@@ -23,6 +23,12 @@ STOP = set("the a an of to in on for and or is are be what which who how does do
            "的 了 和 是 在 有 什么 哪些 吗 呢 我 你 与 及 或 如何 怎么 推荐 一些 那 这 个 吧 啊 里 都 也 就 还 要 "
            "把 被 让 给 对 从 到 说 看 会 能 想 用 该 哪 那个 这个 那份 那篇 一下".split())
 STEMMABLE = re.compile(r"[a-z]{4,}")
+# An ordinal also reads as its number: the headings write "阶段 3" and "Stage 3" where a learner says
+# "第三阶段" or "the third stage".
+ORDINAL_WORDS = {w: str(n) for n, w in enumerate(
+    "first second third fourth fifth sixth seventh eighth ninth tenth".split(), 1)}
+ORDINAL_EN = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b")
+ORDINAL_ZH = re.compile(f"第([{CN_NUMERAL}]{{1,3}})")
 
 
 def fold(text: str) -> str:
@@ -52,10 +58,11 @@ class Tokenizer:
 
     def __call__(self, text: str) -> list[str]:
         text = fold(text)
-        toks = [self.stem(w) for w in WORD.findall(text)]
+        words = WORD.findall(text)
+        toks = [self.stem(w) for w in words]
         if has_cjk(text):
             toks += [t for t in self._jieba.lcut_for_search(NOT_CJK.sub(" ", text)) if t.strip()]
-        return [t for t in toks if t not in STOP]
+        return [t for t in toks if t not in STOP] + ordinals(text, words)
 
     def count(self, text: str) -> int:
         """How many tokens retrieval handles for ``text`` (search-mode pieces included)."""
@@ -71,6 +78,12 @@ class Tokenizer:
     def words(self, text: str) -> list[str]:
         """Chinese words of ``text`` as jieba cuts them (precise mode: no overlapping pieces)."""
         return [t for t in self._jieba.lcut(NOT_CJK.sub(" ", text)) if t.strip()]
+
+
+def ordinals(text: str, words: list[str]) -> list[str]:
+    """The numbers the ordinals of ``text`` say ("第十二" → "12", "third" → "3", "2nd" → "2")."""
+    found = [ORDINAL_WORDS[w] for w in words if w in ORDINAL_WORDS] + ORDINAL_EN.findall(text)
+    return found + [str(n) for m in ORDINAL_ZH.finditer(text) if (n := chinese_number(m.group(1))) is not None]
 
 
 NAME_LIKE = re.compile(r"\b(?=[A-Za-z0-9.\-]*[A-Za-z])(?:[A-Za-z]+[0-9][A-Za-z0-9.\-]*|[0-9]+[A-Za-z][A-Za-z0-9.\-]*"
