@@ -1,7 +1,8 @@
 """Week packing as the learner sees it in a real browser: a plan made in the Plan tab never puts more hours
 in a week than the learner gave, opens each week with a reading list it can finish, and teaches
 FlashAttention after the GPU programming it presupposes — on a desktop in English and on a phone in Chinese.
-A learner who has saved no profile yet gets plans in the interface's language.
+A learner who has saved no profile yet gets plans in the interface's language. A learner who asks the chat
+where to start is offered a plan, which opens with what their question said.
 
 Headless chromium against the real app over the real corpus with hash embeddings and a fake model (the
 planner is deterministic; the model only writes advice). Screenshots go to ``test-artifacts/browser/``.
@@ -89,4 +90,15 @@ def test_no_week_is_over_budget_or_overloaded_and_flashattention_follows_gpu_pro
     assert GPU[lang] in topics and "FlashAttention" in topics
     assert topics.index(GPU[lang]) < topics.index("FlashAttention")
     pg.screenshot(path=str(BROWSER_ARTIFACTS / f"plan-packing-{lang}.png"), full_page=True)
+    pg.context.close()
+
+
+def test_asking_in_chat_where_to_start_offers_a_plan_that_opens_with_the_hours_read(browser, app):
+    pg = open_page(browser, app, "en")
+    pg.fill("#tb-question textarea", "I have 6 hours a week, where should I start?")
+    pg.click("#tb-send")
+    pg.wait_for_selector("#tb-open-plan", state="visible")
+    pg.click("#tb-open-plan")
+    pg.wait_for_selector("#tb-tab-plan", state="visible")
+    pg.wait_for_function("() => document.querySelector('#tb-hours input').value === '6'")
     pg.context.close()

@@ -218,3 +218,23 @@ def test_a_lead_in_cut_off_from_its_list_is_answered_with_the_list_as_a_source_o
     a = chat.ask("What are the recommendations for tuning noise scales?")
     assert [c.n for c in a.citations] == [1, 2]
     assert "geometric progression [2]" in a.answer or "geometric progression[2]" in a.answer
+
+
+@pytest.mark.parametrize("question", ["I'm a beginner, what should I learn first?", "Where do I start?",
+                                      "我只有每周5小时，先学什么？", "新手应该从哪里开始学？"])
+def test_asking_where_to_start_is_covered_and_searches_the_roadmaps_starting_points(tmp_path, question):
+    s = Settings(_env_file=None, data_dir=tmp_path)
+    retriever = FakeRetriever(HITS, 0.85, lexical=0.3)  # names nothing, shares few words with the corpus
+    chat = ChatService(s, retriever, FakeLLM("x [1]."), PromptLibrary(PROJECT_ROOT / "prompts"), None, [])
+    assert chat.asks_where_to_start(question) and chat.ask(question).grounded
+    assert "第一阶段 first stage" in retriever.queries[-1]
+
+
+@pytest.mark.parametrize("question", ["What's the best way to learn to play guitar?", "怎么开始学做红烧肉？",
+                                      "What is a good marathon training schedule?"])
+def test_learning_something_else_is_not_a_question_about_where_to_start(tmp_path, question):
+    s = Settings(_env_file=None, data_dir=tmp_path)
+    retriever = FakeRetriever(HITS, 0.85, lexical=0.3)
+    chat = ChatService(s, retriever, FakeLLM("x [1]."), PromptLibrary(PROJECT_ROOT / "prompts"), None, [])
+    assert not chat.asks_where_to_start(question) and not chat.ask(question).grounded
+    assert retriever.queries[-1] == question

@@ -5,9 +5,12 @@ English questions whose answer the roadmaps give only in Chinese, Chinese questi
 by the English (ChatGPT) part, and on-topic-sounding questions the corpus does not answer.
 """
 
+import re
+
 import pytest
 
 from tutorbot.chat.evaluate import first_hit_rank
+from tutorbot.chat.scope import study_path_search
 
 pytestmark = pytest.mark.integration
 
@@ -24,6 +27,8 @@ ORDINAL = [
     ("What is the second stage of the DeepSeek roadmap about?", ["Transformer 深度解析"]),
     ("ChatGPT 路线的第六步讲什么？", ["Study Challenges in LLMs"]),
 ]
+# Where to begin, with no subject named: the roadmaps' starting stages answer it.
+START = ["I'm new to this, where should I begin?", "完全没基础，该怎么开始？"]
 NOT_COVERED = [
     "How many warmup steps should I use with the AdamW optimizer for BERT-base?",
     "Stable Diffusion 的 ControlNet 和 T2I-Adapter 用 ComfyUI 怎么一起配置？",
@@ -45,6 +50,13 @@ def test_a_stage_named_by_its_ordinal_finds_the_stage_its_heading_numbers(indexe
 @pytest.mark.parametrize(("question", "evidence"), CROSS)
 def test_cross_language_questions_are_answered_not_refused(indexed, question, evidence):
     assert indexed.chat.covers(question)
+
+
+@pytest.mark.parametrize("question", START)
+def test_a_beginner_asking_where_to_start_is_answered_from_the_roadmaps_first_stages(indexed, question):
+    assert indexed.chat.covers(question)
+    hits = indexed.retriever.search(study_path_search(question, indexed.retriever.tokenize), k=5)
+    assert [h for h in hits if re.search(r"阶段 1|入门|Fundamentals", h.chunk.section)], [h.chunk.section for h in hits]
 
 
 @pytest.mark.parametrize("question", NOT_COVERED)

@@ -2,7 +2,9 @@
 
 Naming a curriculum topic, or a course/paper/tool the corpus names (CS336, nanoGPT, HELM), makes a
 question on-topic even when it says little else. A corpus that does not match the curriculum goes
-without the first signal.
+without the first signal. Asking where to begin is on-topic too, with no subject named: the roadmaps
+are study paths ("I'm a beginner, what should I learn first?", "每周只有 5 小时，先学什么？"); a
+question that names another subject ("the best way to learn guitar") is not.
 """
 
 from __future__ import annotations
@@ -10,8 +12,19 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from tutorbot.curriculum.graph import Curriculum
+from tutorbot.lang import has_cjk
 from tutorbot.retrieval.tokenize import mentions_name, name_terms
 from tutorbot.schemas import CatalogEntry, Chunk
+
+# The words of "where do I start" in both languages (and of the time a learner has): a question made
+# of nothing else asks for a study path.
+STUDY_PATH_WORDS = ("learn learning study start begin beginner newbie novice new first path roadmap route order "
+                    "step where plan curriculum guide hour week day month time spare free only know nothing "
+                    "background experience zero complete total absolute "
+                    "学 学习 先学 入门 零基础 小白 新手 开始 起步 上手 起点 第一步 路线 路径 顺序 先 "
+                    "每周 每天 小时 时间 计划 准备 应该 该 从哪 哪里 只有 只 能 没有 没 完全 基础 从零 怎么办")
+# What the roadmaps call their starting points: searched with such a question, which names none of them.
+STARTING_POINTS = "入门 基础 第一阶段 first stage fundamentals"
 
 
 def topic_matcher(chunks: Sequence[Chunk], catalog: Sequence[CatalogEntry],
@@ -21,3 +34,15 @@ def topic_matcher(chunks: Sequence[Chunk], catalog: Sequence[CatalogEntry],
     if curriculum is None:
         return lambda q: mentions_name(q, names)
     return lambda q: bool(curriculum.mentions(q)) or mentions_name(q, names)
+
+
+def asks_where_to_start(question: str, tokenize: Callable[[str], list[str]]) -> bool:
+    """Whether ``question`` asks where to begin and says nothing else (numbers and lone letters aside)."""
+    study = set(tokenize(STUDY_PATH_WORDS))
+    words = [t for t in tokenize(question) if has_cjk(t) or (len(t) > 1 and not t.isdigit())]
+    return bool(words) and all(t in study for t in words)
+
+
+def study_path_search(query: str, tokenize: Callable[[str], list[str]]) -> str:
+    """The text to search for ``query``: a where-to-start question also looks for the roadmaps' starting points."""
+    return f"{query} {STARTING_POINTS}" if asks_where_to_start(query, tokenize) else query

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 from tutorbot.chat.answer import AnswerWriter, Draft, Written, evidence_of
 from tutorbot.chat.citations import build_citations, link_urls, redact_leaks, sanitize
+from tutorbot.chat.scope import asks_where_to_start, study_path_search
 from tutorbot.errors import TutorbotError
 from tutorbot.lang import QUESTION_ZH, Language, detect_lang
 from tutorbot.llm.client import LLMClient
@@ -169,7 +170,8 @@ class ChatService:
             return
         history = self._history(user_id, conversation_id) if history is None else self._recent(history)
         query = standalone_query(question, history)
-        found = self.retriever.retrieve(query)
+        search = study_path_search(query, self.retriever.tokenize)
+        found = self.retriever.retrieve(search)
         if not self._grounded(found, query):
             answer = self._not_covered(found.hits, lang, query)
             yield ChatEvent("delta", answer.answer)
@@ -177,7 +179,7 @@ class ChatService:
             written = Written(parts=[], report=GateReport())
             hits = found.hits + self.retriever.continuations(found.hits)  # a lead-in's list, cut off by a chunk end
             try:
-                yield from self._answer(question, query, hits, history, lang, socratic, written, user_id, asked=asked)
+                yield from self._answer(question, search, hits, history, lang, socratic, written, user_id, asked=asked)
             except GeneratorExit:  # the learner pressed stop: keep the turn as far as they saw it
                 stopped = self._final(written, hits, lang, query, "stopped")
                 self._save(user_id, conversation_id, question, stopped, cut_from)
@@ -191,12 +193,17 @@ class ChatService:
         forced = override if override in ("zh", "en") else self.settings.chat.language
         return forced if forced in ("zh", "en") else question_language(question)
 
+    def asks_where_to_start(self, question: str) -> bool:
+        """Whether ``question`` only asks where to begin (a face may offer a study plan with the answer)."""
+        return asks_where_to_start(question, self.retriever.tokenize)
+
     def covers(self, question: str) -> bool:
         """Whether chat would answer ``question`` (rather than say the roadmaps do not cover it)."""
-        return self._grounded(self.retriever.retrieve(question), question)
+        return self._grounded(self.retriever.retrieve(study_path_search(question, self.retriever.tokenize)), question)
 
     def _grounded(self, found, query: str) -> bool:
-        names = self.names_topic(query) or bool(getattr(found, "scopes", []))
+        names = (self.names_topic(query) or bool(getattr(found, "scopes", []))
+                 or asks_where_to_start(query, self.retriever.tokenize))
         return bool(found.hits) and in_scope(found.top_similarity, found.top_lexical, names, self.settings.retrieval,
                                              known_names=len(getattr(found, "known_names", [])),
                                              unknown_names=len(getattr(found, "unknown_names", [])))
