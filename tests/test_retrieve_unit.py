@@ -216,6 +216,15 @@ def test_a_name_two_pages_share_names_the_one_holding_the_questions_other_rare_w
     assert both == ["https://lilianweng.github.io/", "https://lilianweng.github.io/posts/diffusion-models"]
 
 
+def test_a_roadmap_is_named_by_the_rare_word_of_its_name_and_not_by_its_common_one():
+    # "relearn-ai.txt" is named "relearn ai": "the relearn roadmap" says its rare half, "the AI roadmap" its common one.
+    notes = [Chunk(id=f"r{i}", doc_id="roadmaps/relearn-ai.txt", title="如果重学AI我会怎么学", text=f"AI note {i}",
+                   position=i) for i in range(3)]
+    r = retriever([*notes, *(chunk(i, "roadmap", f"AI and LLM note {i}") for i in range(30))])
+    assert r.retrieve("What does the relearn roadmap say about RAG?").scopes == ["roadmaps/relearn-ai.txt"]
+    assert r.retrieve("What does the AI roadmap say about RAG?").scopes == []
+
+
 def test_a_question_about_a_table_finds_the_table_whose_cells_never_say_table():
     from tutorbot.retrieval.sentences import form_words
 

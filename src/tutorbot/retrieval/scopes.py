@@ -10,7 +10,8 @@ opening chunk (what it is about; a paper's abstract) joins the candidates; nothi
 
 A one-word name is mentioned when the question itself holds it and it is rare in the text
 ("relearn-ai", "DeepSeek", 扩散模型; a URL word only if the text never uses it: "lilianweng" yes,
-"roadmap" no). A longer name is mentioned by two or more words making most of it, with the
+"roadmap" no). A longer name is mentioned by two or more words making most of it, or by words
+carrying most of its weight, rare words weighing most ("the relearn roadmap" for relearn-ai), with the
 expansion's help ("LLM basics" → 大模型 + 基础 for 大模型基础), when they are all of it or include
 a rare word the question says itself ("researcher plan" for llm-researcher-plan — but not "large
 language model" for every paper with those words in its title). Naming a part names its document.
@@ -19,6 +20,7 @@ A name several documents of one kind share names those holding most of the quest
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from collections.abc import Sequence
@@ -100,10 +102,14 @@ class Scopes:
         if len(words) == 1:
             return frozenset(words) if words[0] in own and words[0] in self.rare else frozenset()
         hit = [w for w in words if w in terms]
-        if len(hit) < 2 or len(hit) / len(words) < MOST:
+        if not (len(hit) >= 2 and len(hit) / len(words) >= MOST or self._weight(hit) >= MOST * self._weight(words)):
             return frozenset()
         said = len(hit) == len(words) or any(w in own and w in self.rare for w in hit)
         return frozenset(hit) if said else frozenset()
+
+    def _weight(self, words: list[str]) -> float:
+        """How much ``words`` say, rare words most: "relearn" is most of "relearn AI"."""
+        return sum(math.log((self.n + 1) / (self.df.get(w, 0) + 1)) for w in words)
 
     def _narrowed(self, by: dict[str, frozenset[str]], own: set[str]) -> set[str]:
         """Of the documents of one kind a question names, those holding most of its other rare words.
