@@ -238,3 +238,21 @@ def test_learning_something_else_is_not_a_question_about_where_to_start(tmp_path
     chat = ChatService(s, retriever, FakeLLM("x [1]."), PromptLibrary(PROJECT_ROOT / "prompts"), None, [])
     assert not chat.asks_where_to_start(question) and not chat.ask(question).grounded
     assert retriever.queries[-1] == question
+
+
+def roadmap(text: str, i: int = 0) -> Chunk:
+    return Chunk(id=f"r{i}", doc_id="roadmaps/a.txt", title="t", text=text, position=i)
+
+
+def test_a_question_naming_someone_the_roadmaps_name_is_on_topic_by_that_name():
+    from tutorbot.chat.scope import people_matcher
+
+    chunks = [roadmap("- **Percy Liang (Stanford)**：HELM Benchmark"), roadmap("宋飏博士，超级大神", 1),
+              roadmap("Neural Networks: how neural networks learn", 2)]
+    chunks.append(roadmap("这个工具很好用", 3))
+    names = people_matcher(chunks, lambda q: [w for w in ("宋飏", "周杰伦", "好用") if w in q])
+    assert names("What is Percy Liang known for?") and names("宋飏是谁？")
+    assert not names("Neural Networks for cooking?")  # the roadmaps write those words in lower case too
+    assert not names("周杰伦的新歌好听吗")  # a name the roadmaps never write
+    assert not names("推荐一款好用的手机")  # a word the dictionary lacks, but no name
+    assert not names("What is Yann LeCun known for?")

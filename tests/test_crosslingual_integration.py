@@ -29,9 +29,12 @@ ORDINAL = [
 ]
 # Where to begin, with no subject named: the roadmaps' starting stages answer it.
 START = ["I'm new to this, where should I begin?", "完全没基础，该怎么开始？"]
+# Someone the roadmaps name, asked about by name alone.
+PEOPLE = ["What is Percy Liang known for?", "What does Pieter Abbeel teach?", "宋飏是谁？", "何恺明教什么课？"]
 NOT_COVERED = [
     "How many warmup steps should I use with the AdamW optimizer for BERT-base?",
     "Stable Diffusion 的 ControlNet 和 T2I-Adapter 用 ComfyUI 怎么一起配置？",
+    "What did Geoffrey Hinton say about capsule networks?",
 ]
 
 
@@ -57,6 +60,16 @@ def test_a_beginner_asking_where_to_start_is_answered_from_the_roadmaps_first_st
     assert indexed.chat.covers(question)
     hits = indexed.retriever.search(study_path_search(question, indexed.retriever.tokenize), k=5)
     assert [h for h in hits if re.search(r"阶段 1|入门|Fundamentals", h.chunk.section)], [h.chunk.section for h in hits]
+
+
+@pytest.mark.parametrize("question", PEOPLE)
+def test_a_question_about_someone_the_roadmaps_name_is_answered(indexed, question):
+    assert indexed.chat.covers(question)
+
+
+def test_he_kaiming_is_found_though_the_question_cuts_his_name_differently_from_the_roadmap(indexed):
+    rank = first_hit_rank(indexed.retriever.search("何恺明教什么课？", k=5), ["MIT 6.S978"])
+    assert rank is not None
 
 
 @pytest.mark.parametrize("question", NOT_COVERED)

@@ -60,3 +60,9 @@ def test_urls_can_be_left_out_of_the_count():
                                               ("一二", None), ("十十", None), ("三百", None), ("", None)])
 def test_chinese_numerals_up_to_ninety_nine_are_read_and_anything_else_is_not_a_number(token, value):
     assert lang.chinese_number(token) == value
+
+
+@pytest.mark.parametrize(("word", "shaped"), [("宋飏", True), ("何恺明", True), ("李宏毅", True), ("好用", False),
+                                              ("大模型", False), ("李", False), ("Li Hongyi", False)])
+def test_a_chinese_name_starts_with_a_common_surname(word, shaped):
+    assert lang.name_shaped(word) is shaped

@@ -115,3 +115,11 @@ def test_an_ordinal_reads_as_the_number_a_heading_writes():
               for n in (1, 2, 3)]
     best = rank_sentences("第二阶段做什么", [Hit(chunk=c, score=1) for c in stages], tok, {})[0]
     assert best.chunk_id == "s2"
+
+
+def test_a_corpus_word_the_question_cut_differently_is_found_inside_it():
+    from tutorbot.retrieval.tokenize import Tokenizer, words_inside
+
+    assert words_inside("何恺明教什么课？", {"何恺明", "宝可梦", "明教"}) == ["何恺明"]  # three characters or more
+    tok = Tokenizer()
+    assert "宋飏" in tok.unlisted("宋飏是谁？") and "推荐" not in tok.unlisted("推荐一款好用的手机")

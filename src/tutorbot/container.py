@@ -162,7 +162,8 @@ class Container:
         from tutorbot.chat.scope import topic_matcher
         from tutorbot.chat.service import ChatService
 
-        names_topic = topic_matcher(self.retriever.chunks, self.catalog, self._curriculum_or_none())
+        names_topic = topic_matcher(self.retriever.chunks, self.catalog, self._curriculum_or_none(),
+                                    self.retriever.unlisted)
         chat = ChatService(self.settings, self.retriever, self.llm, self.prompts, self.store, self.catalog,
                            names_topic=names_topic)
         return log_requests(chat, "chat", "ask_stream", watch=answer_fields, text="question")

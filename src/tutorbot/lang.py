@@ -60,6 +60,18 @@ def has_cjk(text: str) -> bool:
     return CJK.search(text) is not None
 
 
+# The hundred commonest Chinese surnames: a made-up word of two to four characters starting with one is
+# most likely a person's name (宋飏, 何恺明, 李宏毅), not a coinage (好用, 大模型).
+SURNAMES = frozenset("李王张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕"
+                     "丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武"
+                     "戴莫孔向汤")
+
+
+def name_shaped(word: str) -> bool:
+    """Whether a Chinese word has the shape of a personal name: a common surname and one to three more characters."""
+    return 2 <= len(word) <= 4 and word[0] in SURNAMES and all(CJK.match(c) for c in word)
+
+
 CN_DIGIT = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 CN_NUMERAL = "零一二两三四五六七八九十"
 

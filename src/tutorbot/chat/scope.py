@@ -9,13 +9,16 @@ question that names another subject ("the best way to learn guitar") is not.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 from tutorbot.curriculum.graph import Curriculum
-from tutorbot.lang import has_cjk
+from tutorbot.lang import has_cjk, name_shaped
 from tutorbot.retrieval.tokenize import mentions_name, name_terms
 from tutorbot.schemas import CatalogEntry, Chunk
 
+CAPITALISED = re.compile(r"\b[A-Z][a-zà-ÿ]+(?:[ -][A-Z][a-zà-ÿ]+){1,2}\b")  # Percy Liang, Chris Ré
+LOWER_WORD = re.compile(r"(?<![A-Za-z])[a-zà-ÿ]+")
 # The words of "where do I start" in both languages (and of the time a learner has): a question made
 # of nothing else asks for a study path.
 STUDY_PATH_WORDS = ("learn learning study start begin beginner newbie novice new first path roadmap route order "
@@ -27,13 +30,29 @@ STUDY_PATH_WORDS = ("learn learning study start begin beginner newbie novice new
 STARTING_POINTS = "入门 基础 第一阶段 first stage fundamentals"
 
 
-def topic_matcher(chunks: Sequence[Chunk], catalog: Sequence[CatalogEntry],
-                  curriculum: Curriculum | None) -> Callable[[str], bool]:
-    """A predicate: does this question name a topic, or a name the corpus uses?"""
+def topic_matcher(chunks: Sequence[Chunk], catalog: Sequence[CatalogEntry], curriculum: Curriculum | None,
+                  unlisted: Callable[[str], list[str]] = lambda q: []) -> Callable[[str], bool]:
+    """A predicate: does this question name a topic, a name the corpus uses, or someone the roadmaps
+    name? ``unlisted`` finds the Chinese words of a text no dictionary holds (``Retriever.unlisted``)."""
     names = name_terms([f"{c.title} {c.section}" for c in chunks] + [e.title for e in catalog])
+    someone = people_matcher(chunks, unlisted)
     if curriculum is None:
-        return lambda q: mentions_name(q, names)
-    return lambda q: bool(curriculum.mentions(q)) or mentions_name(q, names)
+        return lambda q: mentions_name(q, names) or someone(q)
+    return lambda q: bool(curriculum.mentions(q)) or mentions_name(q, names) or someone(q)
+
+
+def people_matcher(chunks: Sequence[Chunk], unlisted: Callable[[str], list[str]]) -> Callable[[str], bool]:
+    """Does a question name someone the roadmaps name: "Percy Liang", "Pieter Abbeel", 宋飏, 何恺明?
+
+    In Latin script a name is two or three capitalised words in a row, none of which the roadmaps ever
+    write in lower case (so not "Neural Networks"), said with its capitals; in Chinese, a word of the
+    question no dictionary holds, shaped like a name (a common surname first: 宋飏, not 好用), that the
+    roadmaps write."""
+    text = "\n".join(c.text for c in chunks if c.kind == "roadmap")
+    lower = set(LOWER_WORD.findall(text))
+    latin = {m for m in CAPITALISED.findall(text) if not any(w.lower() in lower for w in re.split(r"[ -]", m))}
+    pattern = re.compile("|".join(rf"\b{re.escape(n)}\b" for n in sorted(latin))) if latin else None
+    return lambda q: bool(pattern and pattern.search(q)) or any(w in text for w in unlisted(q) if name_shaped(w))
 
 
 def asks_where_to_start(question: str, tokenize: Callable[[str], list[str]]) -> bool:

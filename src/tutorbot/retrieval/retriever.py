@@ -56,7 +56,7 @@ from tutorbot.retrieval.sentences import (
     split_sentences,
     weighted_overlap,
 )
-from tutorbot.retrieval.tokenize import Tokenizer
+from tutorbot.retrieval.tokenize import Tokenizer, words_inside
 from tutorbot.schemas import Chunk, Hit
 from tutorbot.settings import RetrievalSettings
 
@@ -133,8 +133,9 @@ class Retriever:
         return out
 
     def weighted_terms(self, query: str, expansion: Expansion) -> dict[str, float]:
-        """The question's own tokens (weight 1) and its expansion's."""
-        return {**expansion.zh, **expansion.en, **{t: 1.0 for t in self.tokenize(query)}}
+        """The question's own tokens (weight 1), the corpus's words written inside it, and its expansion's."""
+        own = [*self.tokenize(query), *words_inside(query, self.lexical.vocab)]
+        return {**expansion.zh, **expansion.en, **{t: 1.0 for t in own}}
 
     def bm25_scores(self, terms: dict[str, float]) -> np.ndarray:
         if not self.chunks:
@@ -266,6 +267,10 @@ class Retriever:
 
     def coverage(self, terms: dict[str, float], hits: list[Hit]) -> float:
         return self.overlap(terms, [t for h in hits for t in self._doc_tokens.get(h.chunk.id, ())])
+
+    def unlisted(self, text: str) -> list[str]:
+        """Chinese words of ``text`` no dictionary holds, mostly names (``Tokenizer.unlisted``)."""
+        return self.tokenize.unlisted(text)
 
     def translate(self, word: str) -> set[str]:
         """A token's readings in the other language (mined terms, dictionary, glossary)."""

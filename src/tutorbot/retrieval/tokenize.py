@@ -75,9 +75,27 @@ class Tokenizer:
             self._stems[word] = self._stem(word)
         return self._stems[word]
 
+    def unlisted(self, text: str) -> list[str]:
+        """Chinese words of ``text`` (two characters or more) that jieba's dictionary does not hold: the
+        segmenter made them up from context: names (宋飏, 李宏毅), coinages (大模型), everyday words it lacks (好用)."""
+        return [w for w in self.words(text) if len(w) >= 2 and has_cjk(w) and w not in self._jieba.FREQ]
+
     def words(self, text: str) -> list[str]:
         """Chinese words of ``text`` as jieba cuts them (precise mode: no overlapping pieces)."""
         return [t for t in self._jieba.lcut(NOT_CJK.sub(" ", text)) if t.strip()]
+
+
+CJK_RUN = re.compile(f"[{CJK_CHARS}]{{3,}}")
+LONG_WORD = (3, 6)  # the lengths of the corpus's Chinese words looked for inside a question
+
+
+def words_inside(text: str, vocabulary: set[str] | dict[str, int]) -> list[str]:
+    """Words of ``vocabulary`` (three to six Chinese characters) written inside ``text``: the question
+    "何恺明教什么课" is cut 何恺 + 明教, where the corpus's own text was cut 何恺明."""
+    low, high = LONG_WORD
+    found = (run[i:i + n] for run in CJK_RUN.findall(text) for n in range(low, high + 1)
+             for i in range(len(run) - n + 1))
+    return [w for w in dict.fromkeys(found) if w in vocabulary]
 
 
 def ordinals(text: str, words: list[str]) -> list[str]:
