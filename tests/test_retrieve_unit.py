@@ -225,6 +225,18 @@ def test_a_roadmap_is_named_by_the_rare_word_of_its_name_and_not_by_its_common_o
     assert r.retrieve("What does the AI roadmap say about RAG?").scopes == []
 
 
+def test_a_paper_is_named_by_the_acronym_its_title_spells_in_capitals():
+    from tutorbot.retrieval.scopes import initials
+
+    assert initials("[2006.11239] Denoising Diffusion Probabilistic Models") == "ddpm"
+    assert initials("Flow Matching") == ""  # two words spell no acronym anyone asks by
+    paper = Chunk(id="p", doc_id="https://arxiv.org/abs/2006.11239", title="Denoising Diffusion Probabilistic Models",
+                  kind="linked", text="Authors: Jonathan Ho, Ajay Jain, Pieter Abbeel")
+    r = retriever([paper, *(chunk(i, "roadmap", f"unrelated note {i}") for i in range(30))])
+    assert r.retrieve("DDPM 论文的作者是谁？").scopes == ["https://arxiv.org/abs/2006.11239"]
+    assert r.retrieve("what's llm basics about?").scopes == []  # "s" + "llm" spells no title it was not given
+
+
 def test_a_question_about_a_table_finds_the_table_whose_cells_never_say_table():
     from tutorbot.retrieval.sentences import form_words
 

@@ -174,7 +174,7 @@ class Retriever:
         pool = max(self.settings.candidates, k)
         dense_query = f"{query} {expansion.text()}".strip()
         dense = {side: self.dense(dense_query, pool, side) for side in SIDES}
-        named = self.scopes.mentioned(joined_words(self.tokenize(query)), terms)
+        named = self.scopes.mentioned(joined_words(self.tokenize(query)), terms) | self.scopes.spelled(query)
         if mode == "bm25":
             ranked = {c: float(lex[self._position[c]]) for c in top_ids(lex, self.chunks, k)}
         elif mode == "dense":

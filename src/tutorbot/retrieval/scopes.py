@@ -16,6 +16,8 @@ expansion's help ("LLM basics" → 大模型 + 基础 for 大模型基础), when
 a rare word the question says itself ("researcher plan" for llm-researcher-plan — but not "large
 language model" for every paper with those words in its title). Naming a part names its document.
 A name several documents of one kind share names those holding most of the question's other rare words.
+A linked page is also named by the acronym its title spells, written in capitals ("the DDPM paper" for
+"Denoising Diffusion Probabilistic Models").
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ RARE = 0.05  # share of chunks a one-word name may occur in and still tell its s
 COMMON_URL_WORDS = {"https", "http", "www", "github", "com", "org", "net", "html", "blob", "main", "docs",
                     "readme", "index", "posts", "blog", "archives", "abs", "arxiv", "watch", "playlist",
                     "list", "class", "courses", "schedule", "edu", "io", "ai", "md", "php"}
+SMALL_WORDS = {"a", "an", "the", "of", "for", "and", "in", "on", "with", "to", "via", "by", "through", "from", "is",
+               "are", "at", "as"}
+CAPITALS = re.compile(r"\b[A-Z]{3,}\b")
 NUMBERING = re.compile(r"[ivxlc]+|\d+")  # "III. LLM 研究者成长学习计划": the numbering names nothing
 
 
@@ -61,11 +66,14 @@ class Scopes:
             self.kind[doc_scope(c)] = c.kind
         self.names: dict[str, list[list[str]]] = defaultdict(list)  # scope → its names, as words
         self.opening: dict[str, str] = {}  # scope → id of its first chunk (what the scope is about)
+        self.acronyms: dict[str, set[str]] = defaultdict(set)  # ddpm → the pages titled "Denoising Diffusion ..."
         anchors = link_texts(chunks)
         for c in sorted(chunks, key=lambda c: (c.doc_id, c.position)):
             self.opening.setdefault(doc_scope(c), c.id)
             if c.kind == "linked":
                 self._name(c.doc_id, [c.title, *anchors.get(c.doc_id, [])])
+                for a in filter(None, map(initials, [c.title, *anchors.get(c.doc_id, [])])):
+                    self.acronyms[a].add(c.doc_id)
                 words = [tokenize.stem(w) for w in url_words(c.doc_id)]
                 self._name(c.doc_id, [w for w in words if not df.get(w)], whole=True)
                 continue
@@ -92,6 +100,10 @@ class Scopes:
         by = {scope: words for scope, names in self.names.items() if (words := self._said(names, own, terms))}
         named = self._narrowed(by, own)
         return named | {scope.split(" > ")[0] for scope in named}
+
+    def spelled(self, question: str) -> set[str]:
+        """Pages whose title's initials the question writes in capitals ("the DDPM paper")."""
+        return {p for word in CAPITALS.findall(question) for p in self.acronyms.get(word.lower(), ())}
 
     def _said(self, names: list[list[str]], own: set[str], terms: dict[str, float]) -> frozenset[str]:
         """The words of the question that say one of a scope's names (none when it says none)."""
@@ -128,6 +140,13 @@ class Scopes:
             held = {d: len(rest & self.words_in[d]) for d in same}
             dropped |= {d for d in same if held[d] < max(held.values())}
         return {scope for scope in by if scope.split(" > ")[0] not in dropped}
+
+
+def initials(title: str) -> str:
+    """The acronym a title's words spell, small words left out ("Denoising Diffusion Probabilistic Models"
+    → ddpm): papers are asked about by it. None for a title of fewer than three such words."""
+    words = [w for w in re.findall(r"[A-Za-z][A-Za-z0-9]*", title) if w.lower() not in SMALL_WORDS]
+    return "".join(w[0] for w in words).lower() if len(words) >= 3 else ""
 
 
 def _file_words(doc_id: str) -> str:
