@@ -35,6 +35,7 @@ NOT_COVERED = [
     "How many warmup steps should I use with the AdamW optimizer for BERT-base?",
     "Stable Diffusion 的 ControlNet 和 T2I-Adapter 用 ComfyUI 怎么一起配置？",
     "What did Geoffrey Hinton say about capsule networks?",
+    "Which vector database is fastest for 10 million embeddings, Milvus or Qdrant?",
 ]
 
 

@@ -56,7 +56,7 @@ from tutorbot.retrieval.sentences import (
     split_sentences,
     weighted_overlap,
 )
-from tutorbot.retrieval.tokenize import Tokenizer, words_inside
+from tutorbot.retrieval.tokenize import Tokenizer, fold, words_inside
 from tutorbot.schemas import Chunk, Hit
 from tutorbot.settings import RetrievalSettings
 
@@ -107,6 +107,7 @@ class Retriever:
         if self.second is not None:
             self.second = self.second.refreshed(self.chunks)
         self.scopes = Scopes(self.chunks, self.tokenize, self._text_df(), self._doc_tokens)
+        self._folded = "\n".join(fold(f"{c.title} {c.text}") for c in self.chunks)  # where a name is looked for
         self.expander = QueryExpander(self.tokenize, self.terms, self.glossary)
         self._sentences: dict[str, tuple[list[str], list[list[str]]]] = {}
         self._vector_of: tuple[str, np.ndarray] | None = None
@@ -186,7 +187,7 @@ class Retriever:
             ranked = self._fuse(dense_query, terms, lex, dense, k, STAGES[mode], named if STAGES[mode] >= 2 else set())
         hits = [Hit(chunk=self.by_id[c], score=score) for c, score in ranked.items()]
         similarity = max((h.score for v in dense.values() for h in v[:1]), default=0.0)
-        names = name_evidence(query, self.lexical.vocab, self.tokenize.stem)
+        names = name_evidence(query, self.lexical.vocab, self.tokenize.stem, self.translate, self._folded)
         return Retrieval(hits, similarity, self.lexical_strength(lex), query,
                          self.coverage(terms, hits[: self.settings.top_k]), terms, names.known, names.unknown,
                          sorted(named))
