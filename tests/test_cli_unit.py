@@ -88,3 +88,20 @@ def test_ask_says_on_stderr_that_an_overlong_question_was_cut_and_answers_on_std
     assert long.exit_code == 0 and "CS336" in long.stdout and "cut" not in long.stdout
     assert long.stderr.strip() == "note: your question was cut to the first 4,000 characters (it had 5,041)"
     assert short.exit_code == 0 and short.stderr == ""
+
+
+def test_ask_suggests_a_study_plan_on_stderr_where_the_web_page_offers_one(env):
+    from types import SimpleNamespace
+
+    from test_chat_unit import service
+
+    from tutorbot.llm.fake import FakeLLM
+
+    chat = service(FakeLLM("Stanford CS336 builds an LLM from scratch [1]."))
+    env.setattr("tutorbot.cli.chat.container", lambda: SimpleNamespace(chat=chat))
+    start = invoke("ask", "I have 6 hours a week, where should I start?")
+    asked = invoke("ask", "帮我制定一个学习计划")
+    other = invoke("ask", "Which course builds an LLM from scratch?")
+    assert "tutorbot plan --text 'I have 6 hours a week, where should I start?'" in start.stderr
+    assert "tutorbot plan --text" in asked.stderr and "tutorbot plan" not in start.stdout
+    assert other.stderr == ""

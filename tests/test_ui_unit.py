@@ -331,7 +331,9 @@ def test_a_reopened_conversation_still_says_its_question_was_cut(store):
                                           ("帮我制定一个学习计划", True), ("Give me a 12-week study plan", True),
                                           ("What is RLHF?", False), ("how does planning in agents work", False)])
 def test_plan_requests_are_recognised(text, wanted):
-    assert chat_logic.wants_plan(text) is wanted
+    from tutorbot.chat.scope import wants_plan
+
+    assert wants_plan(text) is wanted
 
 
 # -- plan -----------------------------------------------------------------------------------------

@@ -26,6 +26,9 @@ STUDY_PATH_WORDS = ("learn learning study start begin beginner newbie novice new
                     "background experience zero complete total absolute "
                     "学 学习 先学 入门 零基础 小白 新手 开始 起步 上手 起点 第一步 路线 路径 顺序 先 "
                     "每周 每天 小时 时间 计划 准备 应该 该 从哪 哪里 只有 只 能 没有 没 完全 基础 从零 怎么办")
+PLAN_REQUEST = re.compile(r"\b(make|create|build|give|draft|plan)\b.{0,30}\b(study|learning)?\s*plan\b|"
+                          r"\bstudy plan\b|\blearning plan\b|(学习|复习)(计划|规划|路线)|(制定|做|定|规划).{0,8}计划",
+                          re.IGNORECASE)
 # What the roadmaps call their starting points: searched with such a question, which names none of them.
 STARTING_POINTS = "入门 基础 第一阶段 first stage fundamentals"
 
@@ -65,3 +68,8 @@ def asks_where_to_start(question: str, tokenize: Callable[[str], list[str]]) -> 
 def study_path_search(query: str, tokenize: Callable[[str], list[str]]) -> str:
     """The text to search for ``query``: a where-to-start question also looks for the roadmaps' starting points."""
     return f"{query} {STARTING_POINTS}" if asks_where_to_start(query, tokenize) else query
+
+
+def wants_plan(question: str) -> bool:
+    """Whether ``question`` asks for a study plan ("make me a plan", "帮我制定一个学习计划")."""
+    return bool(PLAN_REQUEST.search(question))

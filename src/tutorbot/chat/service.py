@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 from tutorbot.chat.answer import AnswerWriter, Draft, Written, evidence_of
 from tutorbot.chat.citations import build_citations, link_urls, redact_leaks, sanitize
-from tutorbot.chat.scope import asks_where_to_start, study_path_search
+from tutorbot.chat.scope import asks_where_to_start, study_path_search, wants_plan
 from tutorbot.errors import TutorbotError
 from tutorbot.lang import QUESTION_ZH, Language, detect_lang
 from tutorbot.llm.client import LLMClient
@@ -194,8 +194,12 @@ class ChatService:
         return forced if forced in ("zh", "en") else question_language(question)
 
     def asks_where_to_start(self, question: str) -> bool:
-        """Whether ``question`` only asks where to begin (a face may offer a study plan with the answer)."""
+        """Whether ``question`` only asks where to begin."""
         return asks_where_to_start(question, self.retriever.tokenize)
+
+    def offers_plan(self, question: str) -> bool:
+        """Whether a face should offer a study plan with the answer: asked for, or asked where to begin."""
+        return wants_plan(question) or self.asks_where_to_start(question)
 
     def covers(self, question: str) -> bool:
         """Whether chat would answer ``question`` (rather than say the roadmaps do not cover it)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -132,6 +133,9 @@ def ask(question: str, conversation: str | None = typer.Option(None, "--conversa
     for cit in answer.citations:
         typer.echo(f"[{cit.n}] {cit.title} > {cit.section} {' '.join(cit.urls[:3])}")
         typer.echo(f"    {' '.join(cit.text.split())[:160]}")
+    if c.chat.offers_plan(question):  # as the web page offers one: the same question gets the same offer
+        typer.echo("tip: for a study plan fitted to your background, goal and weekly hours, run "
+                   f"`tutorbot plan --text {shlex.quote(question)}`", err=True)
 
 
 def say_cut(cut_from: int) -> None:

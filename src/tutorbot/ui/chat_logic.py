@@ -10,7 +10,6 @@ The displayed history lives in server-side state, never taken back from the brow
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -24,9 +23,6 @@ from tutorbot.ui.dates import short_date
 from tutorbot.ui.i18n import t
 from tutorbot.ui.render import answer_markdown, cut_note, display_text, safe_markdown, stopped_note
 
-PLAN_REQUEST = re.compile(r"\b(make|create|build|give|draft|plan)\b.{0,30}\b(study|learning)?\s*plan\b|"
-                          r"\bstudy plan\b|\blearning plan\b|(学习|复习)(计划|规划|路线)|(制定|做|定|规划).{0,8}计划",
-                          re.IGNORECASE)
 History = list[dict[str, str]]
 CURSOR = " ▌"  # ends a streaming answer's text until the final answer replaces it
 
@@ -43,10 +39,6 @@ class Coalescer:
             self.last = now
             return True
         return False
-
-
-def wants_plan(message: str) -> bool:
-    return bool(PLAN_REQUEST.search(message))
 
 
 def conversation_choices(conversations: list[Conversation], now: datetime, tz: str | None = None,

@@ -22,7 +22,7 @@ from gradio.components.chatbot import ExampleMessage
 
 from tutorbot.chat.markdown import escape
 from tutorbot.chat.service import MAX_QUESTION_CHARS
-from tutorbot.ui.chat_logic import ChatController, listed, wants_plan
+from tutorbot.ui.chat_logic import ChatController, listed
 from tutorbot.ui.choices import answer_lang_choices
 from tutorbot.ui.context import UIContext
 from tutorbot.ui.dates import TZ_JS
@@ -145,7 +145,7 @@ def build_chat_tab(ctx: UIContext) -> dict[str, Any]:
         yield gr.update(), gr.update(), conv_now, choices, gr.update(visible=bool(offer_text)), offer_text, draft_value
 
     def plan_offer(message: str, lang: str) -> tuple[str | None, dict | None]:
-        if not (wants_plan(message) or c.chat.asks_where_to_start(message)):
+        if not c.chat.offers_plan(message):
             return None, None
         found = c.plans.draft(message, refine=False)  # the parser alone: instant, no model call
         text = t(lang, "chat.plan_offer", summary=escape(draft_summary(found, c.curriculum, lang)),
