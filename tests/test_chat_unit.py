@@ -221,7 +221,8 @@ def test_a_lead_in_cut_off_from_its_list_is_answered_with_the_list_as_a_source_o
 
 
 @pytest.mark.parametrize("question", ["I'm a beginner, what should I learn first?", "Where do I start?",
-                                      "我只有每周5小时，先学什么？", "新手应该从哪里开始学？"])
+                                      "我只有每周5小时，先学什么？", "新手应该从哪里开始学？",
+                                      "Can you recommend a roadmap for beginners?", "有没有推荐的入门路线？"])
 def test_asking_where_to_start_is_covered_and_searches_the_roadmaps_starting_points(tmp_path, question):
     s = Settings(_env_file=None, data_dir=tmp_path)
     retriever = FakeRetriever(HITS, 0.85, lexical=0.3)  # names nothing, shares few words with the corpus
@@ -231,7 +232,7 @@ def test_asking_where_to_start_is_covered_and_searches_the_roadmaps_starting_poi
 
 
 @pytest.mark.parametrize("question", ["What's the best way to learn to play guitar?", "怎么开始学做红烧肉？",
-                                      "What is a good marathon training schedule?"])
+                                      "What is a good marathon training schedule?", "How do I start learning to cook?"])
 def test_learning_something_else_is_not_a_question_about_where_to_start(tmp_path, question):
     s = Settings(_env_file=None, data_dir=tmp_path)
     retriever = FakeRetriever(HITS, 0.85, lexical=0.3)

@@ -23,9 +23,11 @@ LOWER_WORD = re.compile(r"(?<![A-Za-z])[a-zà-ÿ]+")
 # of nothing else asks for a study path.
 STUDY_PATH_WORDS = ("learn learning study start begin beginner newbie novice new first path roadmap route order "
                     "step where plan curriculum guide hour week day month time spare free only know nothing "
-                    "background experience zero complete total absolute "
+                    "background experience zero complete total absolute good best advice advise recommend suggest "
+                    "tip here thing am please "
                     "学 学习 先学 入门 零基础 小白 新手 开始 起步 上手 起点 第一步 路线 路径 顺序 先 "
-                    "每周 每天 小时 时间 计划 准备 应该 该 从哪 哪里 只有 只 能 没有 没 完全 基础 从零 怎么办")
+                    "每周 每天 小时 时间 计划 准备 应该 该 从哪 哪里 只有 只 能 没有 没 完全 基础 从零 怎么办 "
+                    "有没有 学起 建议 请问 好 最好")
 PLAN_REQUEST = re.compile(r"\b(make|create|build|give|draft|plan)\b.{0,30}\b(study|learning)?\s*plan\b|"
                           r"\bstudy plan\b|\blearning plan\b|(学习|复习)(计划|规划|路线)|(制定|做|定|规划).{0,8}计划",
                           re.IGNORECASE)
