@@ -69,7 +69,11 @@ def asks_where_to_start(question: str, tokenize: Callable[[str], list[str]]) -> 
 
 def study_path_search(query: str, tokenize: Callable[[str], list[str]]) -> str:
     """The text to search for ``query``: a where-to-start question also looks for the roadmaps' starting points."""
-    return f"{query} {STARTING_POINTS}" if asks_where_to_start(query, tokenize) else query
+    return searched_for(query, asks_where_to_start(query, tokenize))
+
+
+def searched_for(query: str, where_to_start: bool) -> str:
+    return f"{query} {STARTING_POINTS}" if where_to_start else query
 
 
 def wants_plan(question: str) -> bool:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 from tutorbot.chat.answer import AnswerWriter, Draft, Written, evidence_of
 from tutorbot.chat.citations import build_citations, link_urls, redact_leaks, sanitize
-from tutorbot.chat.scope import asks_where_to_start, study_path_search, wants_plan
+from tutorbot.chat.scope import asks_where_to_start, searched_for, wants_plan
 from tutorbot.errors import TutorbotError
 from tutorbot.lang import QUESTION_ZH, Language, detect_lang
 from tutorbot.llm.client import LLMClient
@@ -170,9 +170,10 @@ class ChatService:
             return
         history = self._history(user_id, conversation_id) if history is None else self._recent(history)
         query = standalone_query(question, history)
-        search = study_path_search(query, self.retriever.tokenize)
+        start = self.asks_where_to_start(query)  # once: it decides both the search and the grounding
+        search = searched_for(query, start)
         found = self.retriever.retrieve(search)
-        if not self._grounded(found, query):
+        if not self._grounded(found, query, start):
             answer = self._not_covered(found.hits, lang, query)
             yield ChatEvent("delta", answer.answer)
         else:
@@ -203,11 +204,11 @@ class ChatService:
 
     def covers(self, question: str) -> bool:
         """Whether chat would answer ``question`` (rather than say the roadmaps do not cover it)."""
-        return self._grounded(self.retriever.retrieve(study_path_search(question, self.retriever.tokenize)), question)
+        start = self.asks_where_to_start(question)
+        return self._grounded(self.retriever.retrieve(searched_for(question, start)), question, start)
 
-    def _grounded(self, found, query: str) -> bool:
-        names = (self.names_topic(query) or bool(getattr(found, "scopes", []))
-                 or asks_where_to_start(query, self.retriever.tokenize))
+    def _grounded(self, found, query: str, where_to_start: bool) -> bool:
+        names = self.names_topic(query) or bool(getattr(found, "scopes", [])) or where_to_start
         return bool(found.hits) and in_scope(found.top_similarity, found.top_lexical, names, self.settings.retrieval,
                                              known_names=len(getattr(found, "known_names", [])),
                                              unknown_names=len(getattr(found, "unknown_names", [])))

@@ -15,7 +15,7 @@ from datetime import date
 
 from pydantic import BaseModel
 
-from tutorbot.lang import chinese_number
+from tutorbot.lang import CN_NUMERAL, chinese_number
 
 UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
          "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
@@ -24,11 +24,11 @@ EN_PHRASES = {"a": 1, "an": 1, "half a": 0.5, "half an": 0.5, "a couple of": 2, 
               "a few": 3, "a dozen": 12}
 EN_N = (rf"\d+(?:\.\d+)?|(?:{'|'.join(TENS)})(?:[-\s](?:{'|'.join(UNITS[1:10])}))?|{'|'.join(UNITS[::-1])}|"
         r"half an?|a couple(?: of)?|couple of|a few|a dozen|an?")
-ZH_N = r"\d+(?:\.\d+)?|[零一二两三四五六七八九十]+|半"
+ZH_N = rf"\d+(?:\.\d+)?|[{CN_NUMERAL}]+|半"
 HALF_EN = r"(?P<half>\s+and\s+a\s+half)?"
 RANGE_EN = rf"(?:\s*(?:-|–|to|~|or)\s*(?P<m>{EN_N}))?"
 RANGE_ZH = rf"(?:\s*[-~～到至]\s*(?P<m>{ZH_N}))?"
-ZH_GAP = r"[^\d零一二两三四五六七八九十。，,.;；\n]{0,8}?"
+ZH_GAP = rf"[^\d{CN_NUMERAL}。，,.;；\n]{{0,8}}?"
 ZH_WEEKLY = r"(?:每周|每星期|每个星期|一周|一星期|一个星期|每礼拜|每个礼拜|周末)"
 HOURS_UNIT_EN = r"(?:h|hrs?|hours?)\b"
 HOURS_UNIT_ZH = r"个?(?P<half>半)?\s*(?:小时|钟头|h\b|hrs?\b|hours?\b)"
@@ -212,5 +212,5 @@ def _safe_date(year: int, month: int, day: int) -> date | None:
 def numbers_in(text: str) -> set[float]:
     """Every number the text states (digits or words), for checking a model's reading against it."""
     found = {number(m.group()) for m in re.finditer(rf"(?<![\w.])(?:{EN_N})(?![\w])", text, re.I)}
-    found |= {number(m.group()) for m in re.finditer(r"\d+(?:\.\d+)?|[零一二两三四五六七八九十]+|半", text)}
+    found |= {number(m.group()) for m in re.finditer(ZH_N, text)}
     return {v for v in found if v is not None}
