@@ -102,3 +102,18 @@ def test_asking_in_chat_where_to_start_offers_a_plan_that_opens_with_the_hours_r
     pg.wait_for_selector("#tb-tab-plan", state="visible")
     pg.wait_for_function("() => document.querySelector('#tb-hours input').value === '6'")
     pg.context.close()
+
+
+def test_a_learner_with_a_plan_asking_what_next_reads_their_current_week_with_cited_resources(browser, app):
+    pg = open_page(browser, app, "en")
+    first = make_plan(pg, "en", weeks=6)[0]["topics"].splitlines()[0]
+    pg.click("#tb-tab-chat-button")
+    pg.fill("#tb-question textarea", "What should I study next?")
+    pg.click("#tb-send")
+    pg.wait_for_function("() => [...document.querySelectorAll('#tb-chatbot [data-testid=bot]')]"
+                         ".some(b => b.innerText.includes('You are in week 1 of your 6-week plan'))")
+    answer = pg.locator("#tb-chatbot [data-testid=bot]").last
+    assert first.split(" (")[0].strip("✔ ") in answer.inner_text()
+    assert answer.locator(".tb-cite").count() >= 1  # each resource cited by the roadmap section recommending it
+    assert not pg.locator("#tb-open-plan").is_visible()  # no offer of a plan they already have
+    pg.context.close()

@@ -74,6 +74,30 @@ def test_ingest_json_is_the_report(env, corpus_copy):
     assert report["chunks_total"] > 0 and report["documents_read"] == 5 and isinstance(report["skipped"], list)
 
 
+class LocalStore:
+    def get_or_create_local_user(self):
+        from types import SimpleNamespace
+
+        return SimpleNamespace(id=1)
+
+
+def test_ask_answers_what_next_from_the_local_learners_plan_without_offering_another(env):
+    from types import SimpleNamespace
+
+    from test_chat_unit import service
+    from test_next_step import plan
+
+    from tutorbot.chat.next_step import Standing
+    from tutorbot.llm.fake import FakeLLM
+
+    chat = service(FakeLLM("x [1]."))
+    chat.standing = lambda user: Standing(plan(), {"dl_basics"}) if user == 1 else None
+    env.setattr("tutorbot.cli.chat.container", lambda: SimpleNamespace(chat=chat, store=LocalStore()))
+    out = invoke("ask", "What should I study next?")
+    assert out.exit_code == 0 and "You are in week 2 of your 2-week plan" in out.stdout
+    assert "[1] nanoGPT" in out.stdout and out.stderr == ""
+
+
 def test_ask_says_on_stderr_that_an_overlong_question_was_cut_and_answers_on_stdout(env):
     from types import SimpleNamespace
 
@@ -82,7 +106,7 @@ def test_ask_says_on_stderr_that_an_overlong_question_was_cut_and_answers_on_std
     from tutorbot.llm.fake import FakeLLM
 
     chat = service(FakeLLM("Stanford CS336 builds an LLM from scratch [1]."))
-    env.setattr("tutorbot.cli.chat.container", lambda: SimpleNamespace(chat=chat))
+    env.setattr("tutorbot.cli.chat.container", lambda: SimpleNamespace(chat=chat, store=LocalStore()))
     long = invoke("ask", "Which course builds an LLM from scratch? " + "x" * 5000)
     short = invoke("ask", "Which course builds an LLM from scratch?")
     assert long.exit_code == 0 and "CS336" in long.stdout and "cut" not in long.stdout
@@ -98,7 +122,7 @@ def test_ask_suggests_a_study_plan_on_stderr_where_the_web_page_offers_one(env):
     from tutorbot.llm.fake import FakeLLM
 
     chat = service(FakeLLM("Stanford CS336 builds an LLM from scratch [1]."))
-    env.setattr("tutorbot.cli.chat.container", lambda: SimpleNamespace(chat=chat))
+    env.setattr("tutorbot.cli.chat.container", lambda: SimpleNamespace(chat=chat, store=LocalStore()))
     start = invoke("ask", "I have 6 hours a week, where should I start?")
     asked = invoke("ask", "帮我制定一个学习计划")
     other = invoke("ask", "Which course builds an LLM from scratch?")

@@ -23,6 +23,7 @@ from tutorbot.settings import Settings
 
 if TYPE_CHECKING:
     from tutorbot.chat.conversations import Conversations
+    from tutorbot.chat.next_step import Standing
     from tutorbot.chat.service import ChatService
     from tutorbot.curriculum.graph import Curriculum
     from tutorbot.ingest.background import LinkedJob
@@ -162,10 +163,11 @@ class Container:
         from tutorbot.chat.scope import topic_matcher
         from tutorbot.chat.service import ChatService
 
-        names_topic = topic_matcher(self.retriever.chunks, self.catalog, self._curriculum_or_none(),
-                                    self.retriever.unlisted)
+        cur = self._curriculum_or_none()
+        names_topic = topic_matcher(self.retriever.chunks, self.catalog, cur, self.retriever.unlisted)
         chat = ChatService(self.settings, self.retriever, self.llm, self.prompts, self.store, self.catalog,
-                           names_topic=names_topic)
+                           names_topic=names_topic, standing=self._standing if cur else lambda user: None,
+                           name_of=cur.name_of if cur else lambda topic, lang: topic)
         return log_requests(chat, "chat", "ask_stream", watch=answer_fields, text="question")
 
     @cached_property
@@ -209,6 +211,19 @@ class Container:
                               vocabulary=Vocabulary(cur, owned_terms(acronyms, cur)))
         log_requests(quizzes, "quiz", "make_quiz", "review_quiz")
         return log_requests(quizzes, "quiz_answer", "submit", text="answer")
+
+    def _standing(self, user_id: int) -> Standing | None:
+        """A learner's plan, the topics they finished and the reviews due: what chat's "what next?" reads."""
+        from datetime import UTC, datetime
+
+        from tutorbot.chat.next_step import Standing
+        from tutorbot.plans.service import done_topics
+
+        plan = self.plans.current(user_id)
+        if plan is None:
+            return None
+        due = len(self.store.due_cards(user_id, now=datetime.now(UTC)))
+        return Standing(plan, done_topics(self.plans.marks(user_id)), due)
 
     def _curriculum_or_none(self) -> Curriculum | None:
         """A corpus that does not match the curriculum still chats (without topic names)."""

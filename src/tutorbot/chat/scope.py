@@ -31,6 +31,10 @@ STUDY_PATH_WORDS = ("learn learning study start begin beginner newbie novice new
 PLAN_REQUEST = re.compile(r"\b(make|create|build|give|draft|plan)\b.{0,30}\b(study|learning)?\s*plan\b|"
                           r"\bstudy plan\b|\blearning plan\b|(学习|复习)(计划|规划|路线)|(制定|做|定|规划).{0,8}计划",
                           re.IGNORECASE)
+# The words of "what next": with the study-path words, a question made of nothing else asks where the
+# learner stands, which their own plan answers ("What should I study next?", "我下一步该学什么？").
+NEXT_WORDS = ("next now after afterwards then continue come finish finished done resource material read watch "
+              "下一步 我下一步 接下来 然后 之后 现在 继续 做什么 该学 呢 完成 学完 我学 完 看完 看 读 资源 哪个 第一周")
 # What the roadmaps call their starting points: searched with such a question, which names none of them.
 STARTING_POINTS = "入门 基础 第一阶段 first stage fundamentals"
 
@@ -63,8 +67,19 @@ def people_matcher(chunks: Sequence[Chunk], unlisted: Callable[[str], list[str]]
 def asks_where_to_start(question: str, tokenize: Callable[[str], list[str]]) -> bool:
     """Whether ``question`` asks where to begin and says nothing else (numbers and lone letters aside)."""
     study = set(tokenize(STUDY_PATH_WORDS))
-    words = [t for t in tokenize(question) if has_cjk(t) or (len(t) > 1 and not t.isdigit())]
-    return bool(words) and all(t in study for t in words)
+    words = _words(question, tokenize)
+    return bool(words) and all(t in study for t in words) or asks_what_next(question, tokenize)
+
+
+def _words(question: str, tokenize: Callable[[str], list[str]]) -> list[str]:
+    return [t for t in tokenize(question) if has_cjk(t) or (len(t) > 1 and not t.isdigit())]
+
+
+def asks_what_next(question: str, tokenize: Callable[[str], list[str]]) -> bool:
+    """Whether ``question`` asks what to study next and says nothing else ("what now?", "接下来学什么？")."""
+    nexts = set(tokenize(NEXT_WORDS))
+    words = set(_words(question, tokenize))
+    return bool(words & nexts) and words <= nexts | set(tokenize(STUDY_PATH_WORDS))
 
 
 def study_path_search(query: str, tokenize: Callable[[str], list[str]]) -> str:

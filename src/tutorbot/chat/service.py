@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Literal
 
 from tutorbot.chat.answer import AnswerWriter, Draft, Written, evidence_of
 from tutorbot.chat.citations import build_citations, link_urls, redact_leaks, sanitize
-from tutorbot.chat.scope import asks_where_to_start, searched_for, wants_plan
+from tutorbot.chat.next_step import Standing, next_step_answer
+from tutorbot.chat.scope import asks_what_next, asks_where_to_start, searched_for, wants_plan
 from tutorbot.errors import TutorbotError
 from tutorbot.lang import QUESTION_ZH, Language, detect_lang
 from tutorbot.llm.client import LLMClient
@@ -132,10 +133,15 @@ class ChatService:
 
     def __init__(self, settings: Settings, retriever: Retriever, llm: LLMClient, prompts: PromptLibrary,
                  store: LearnerStore, catalog: list[CatalogEntry],
-                 names_topic: Callable[[str], bool] = lambda q: False):
+                 names_topic: Callable[[str], bool] = lambda q: False,
+                 standing: Callable[[int], Standing | None] = lambda user: None,
+                 name_of: Callable[[str, str], str] = lambda topic, lang: topic):
+        """``standing`` reads a learner's plan and progress, ``name_of`` names a topic in a language:
+        with them "what should I study next?" is answered from the learner's own plan."""
         self.settings, self.retriever, self.llm, self.prompts, self.store = settings, retriever, llm, prompts, store
-        self.names_topic = names_topic
+        self.names_topic, self.standing, self.name_of = names_topic, standing, name_of
         self.catalog_urls = {e.url for e in catalog if e.url}
+        self.catalog = {e.id: e for e in catalog}
         self.system_prompt = prompts.render("chat_system")
         self.writer = AnswerWriter(llm, settings.chat.first_text_deadline_s)
 
@@ -172,8 +178,10 @@ class ChatService:
         query = standalone_query(question, history)
         start = self.asks_where_to_start(query)  # once: it decides both the search and the grounding
         search = searched_for(query, start)
-        found = self.retriever.retrieve(search)
-        if not self._grounded(found, query, start):
+        if (standing := self._standing_for(question, user_id)) is not None:  # the plan knows, not the roadmaps
+            answer = next_step_answer(standing, lang, self.catalog, self.name_of).model_copy(update={"query": query})
+            yield ChatEvent("delta", answer.answer)
+        elif not self._grounded(found := self.retriever.retrieve(search), query, start):
             answer = self._not_covered(found.hits, lang, query)
             yield ChatEvent("delta", answer.answer)
         else:
@@ -198,9 +206,18 @@ class ChatService:
         """Whether ``question`` only asks where to begin."""
         return asks_where_to_start(question, self.retriever.tokenize)
 
-    def offers_plan(self, question: str) -> bool:
-        """Whether a face should offer a study plan with the answer: asked for, or asked where to begin."""
-        return wants_plan(question) or self.asks_where_to_start(question)
+    def offers_plan(self, question: str, user_id: int | None = None) -> bool:
+        """Whether a face should offer a study plan with the answer: asked for, or asked where to begin
+        (not when the answer came from the learner's plan)."""
+        if wants_plan(question):
+            return True
+        return self.asks_where_to_start(question) and self._standing_for(question, user_id) is None
+
+    def _standing_for(self, question: str, user_id: int | None) -> Standing | None:
+        """The learner's plan and progress, when they ask only what to study next and have a plan."""
+        if user_id is None or not asks_what_next(question, self.retriever.tokenize):
+            return None
+        return self.standing(user_id)
 
     def covers(self, question: str) -> bool:
         """Whether chat would answer ``question`` (rather than say the roadmaps do not cover it)."""

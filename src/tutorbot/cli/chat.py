@@ -117,8 +117,8 @@ def ask(question: str, conversation: str | None = typer.Option(None, "--conversa
     c = container()
     answer = None
     with guard():
-        user = c.store.get_or_create_local_user().id if conversation else None
-        conv_id = _conversation(c, user, conversation) if user is not None and conversation else None
+        user = c.store.get_or_create_local_user().id  # whose plan "what should I study next?" reads
+        conv_id = _conversation(c, user, conversation) if conversation else None
         for ev in c.chat.ask_stream(question, user_id=user, conversation_id=conv_id, language=language):
             if ev.kind == "delta" and not as_json:
                 typer.echo(ev.text, nl=False)
@@ -133,7 +133,7 @@ def ask(question: str, conversation: str | None = typer.Option(None, "--conversa
     for cit in answer.citations:
         typer.echo(f"[{cit.n}] {cit.title} > {cit.section} {' '.join(cit.urls[:3])}")
         typer.echo(f"    {' '.join(cit.text.split())[:160]}")
-    if c.chat.offers_plan(question):  # as the web page offers one: the same question gets the same offer
+    if c.chat.offers_plan(question, user):  # as the web page offers one: the same question gets the same offer
         typer.echo("tip: for a study plan fitted to your background, goal and weekly hours, run "
                    f"`tutorbot plan --text {shlex.quote(question)}`", err=True)
 

@@ -182,6 +182,10 @@ class Plan(BaseModel):
     def to_json(self) -> str:
         return json.dumps(self.model_dump(mode="json"), ensure_ascii=False, indent=2)
 
+    def week_at(self, done: set[str]) -> Week | None:
+        """The week the learner is in: the first with a topic not in ``done`` (None when all are done)."""
+        return next((w for w in self.weeks if any(t.id not in done for t in w.topics)), None)
+
     def taught(self) -> list[str]:
         """Topic ids taught (not merely reviewed or practised), in plan order."""
         return list(dict.fromkeys(t.id for w in self.weeks for t in w.topics if t.learning))

@@ -144,9 +144,8 @@ class PlanService:
     @staticmethod
     def current_week(plan: Plan, done: set[str]) -> int:
         """The first week that still has an unfinished topic (earlier weeks are history)."""
-        for w in plan.weeks:
-            if any(t.id not in done for t in w.topics):
-                return w.week
+        if (week := plan.week_at(done)) is not None:
+            return week.week
         return (plan.weeks[-1].week + 1) if plan.weeks else 1
 
     def export_markdown(self, user_id: int) -> str:
@@ -186,9 +185,9 @@ def done_topics(marks: Mapping[str, str]) -> set[str]:
 def plan_stage(plan: Plan, marks: Mapping[str, str]) -> list[str]:
     """Unfinished topics of the plan phase the learner is in (the first week with unfinished work)."""
     done = done_topics(marks)
-    week = next((w.week for w in plan.weeks if any(tp.id not in done for tp in w.topics)), None)
-    if week is None:
+    if (at := plan.week_at(done)) is None:
         return []
+    week = at.week
     phase = next((p for p in plan.phases if p.first_week <= week <= p.last_week), None)
     first, last = (phase.first_week, phase.last_week) if phase else (week, week)
     ids = [tp.id for w in plan.weeks if first <= w.week <= last for tp in w.topics]

@@ -140,12 +140,12 @@ def build_chat_tab(ctx: UIContext) -> dict[str, Any]:
         finally:
             if stops.get(request.session_hash) is flag:  # not a flag the next question already set up
                 stops.pop(request.session_hash)
-        offer_text, draft_value = plan_offer(message, lang) if answer else (None, None)
+        offer_text, draft_value = plan_offer(message, lang, uid) if answer else (None, None)
         choices = listing(uid, conv_now, query, zone, lang)
         yield gr.update(), gr.update(), conv_now, choices, gr.update(visible=bool(offer_text)), offer_text, draft_value
 
-    def plan_offer(message: str, lang: str) -> tuple[str | None, dict | None]:
-        if not c.chat.offers_plan(message):
+    def plan_offer(message: str, lang: str, uid: int) -> tuple[str | None, dict | None]:
+        if not c.chat.offers_plan(message, uid):
             return None, None
         found = c.plans.draft(message, refine=False)  # the parser alone: instant, no model call
         text = t(lang, "chat.plan_offer", summary=escape(draft_summary(found, c.curriculum, lang)),
