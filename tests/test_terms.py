@@ -59,6 +59,15 @@ def test_the_dictionary_bridges_english_words_to_the_corpus_chinese_words(table,
     assert "torch.cuda.amp" in back.en
 
 
+def test_a_word_keeps_the_dictionary_senses_the_corpus_writes_in_english_not_merely_its_first_ones(tok):
+    texts = ["- **模型架构**：注意力与前馈层", "The Transformer architecture stacks attention layers.",
+             "Each architecture choice matters."]
+    table = mine_terms([Chunk(id=f"a{i}", doc_id="roadmaps/a.txt", title="a", text=t, position=i)
+                        for i, t in enumerate(texts)])
+    assert "架构" in table.en_to_zh[phrase_key(tok, "architecture")]  # CC-CEDICT's fifth sense of 架构
+    assert table.zh_to_en["架构"] == ["architecture"]  # not "construct" or "build", which the corpus never writes
+
+
 def test_the_table_is_stored_and_mined_again_only_when_the_chunks_change(tmp_path, table):
     path = tmp_path / "terms.json"
     path.write_text(table.model_dump_json())

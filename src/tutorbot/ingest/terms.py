@@ -3,8 +3,10 @@
 The roadmaps pair terms constantly — "混合精度训练（`torch.cuda.amp`）", "对齐（Alignment）",
 "Mamba（状态空间模型）" — and pages define abbreviations ("Mixture-of-Experts (MoE)"). Those pairs,
 plus a general dictionary (CC-CEDICT) cut down to the words the corpus uses, let a question in
-one language reach a passage written in the other. Nothing here is typed per question: a new
-corpus gets its own table. The table is re-mined only when the indexed chunks change (``key``).
+one language reach a passage written in the other. Of a word's dictionary senses, those whose English
+the corpus writes most are kept (架构: "architecture" and "framework", not "construct" and "build").
+Nothing here is typed per question: a new corpus gets its own table. The table is re-mined only when
+the indexed chunks change (``key``).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ ZH_THEN_EN = re.compile(f"({ZH}{{2,12}})[*_`]*\\s*{OPEN}\\s*([^（）()\\n]{{2,6
 EN_THEN_ZH = re.compile(f"([A-Za-z][A-Za-z0-9.\\-+/ ]{{1,40}}?)[*_`]*\\s*{OPEN}\\s*([^（）()\\n]{{2,30}}?)\\s*{CLOSE}")
 ACRONYM = re.compile(r"((?:[A-Za-z][\w\-]*[ \-]){1,6}?)\(([A-Z][A-Za-z0-9]{1,9})\)")
 LATIN = re.compile(r"[A-Za-z][A-Za-z0-9.\-+ ]*[A-Za-z0-9+]|[A-Za-z]")
-MAX_DICT_SENSES = 2  # a word's first senses are its meaning; later ones ("take part in") add noise
+MAX_DICT_SENSES = 2  # senses kept per word: more ("take part in") add noise; which ones, the corpus decides
 MAX_ZH_TERM = 6  # characters: 混合精度训练, 状态空间模型; longer runs are phrases, not terms
 
 
@@ -143,20 +145,21 @@ def phrase_key(tok: Tokenizer, phrase: str) -> str:
     return " ".join(t for t in tok(phrase) if not has_cjk(t))
 
 
-def _vocabularies(tok: Tokenizer, texts: list[str]) -> tuple[set[str], set[str]]:
-    words = {t for text in texts for t in tok(text)}
-    return {w for w in words if has_cjk(w)}, {w for w in words if not has_cjk(w)}
+def _vocabularies(tok: Tokenizer, texts: list[str]) -> tuple[set[str], Counter[str]]:
+    """The corpus's Chinese words, and its English words with the number of texts each occurs in."""
+    df = Counter(t for text in texts for t in set(tok(text)))
+    return {w for w in df if has_cjk(w)}, Counter({w: n for w, n in df.items() if not has_cjk(w)})
 
 
 def _dictionary_bridge(tok: Tokenizer, zh_vocab: set[str],
-                       en_vocab: set[str]) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+                       en_vocab: Counter[str]) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     """English phrase (stemmed) → corpus Chinese words; Chinese word → English words the corpus uses."""
     from tutorbot.retrieval.dictionary import entries
 
     en_to_zh: dict[str, set[str]] = defaultdict(set)
     zh_to_en: dict[str, set[str]] = defaultdict(set)
     for e in entries():
-        glosses = e.glosses[:MAX_DICT_SENSES]
+        glosses = _senses(tok, e.glosses, en_vocab)
         if e.zh in zh_vocab:
             for key in {k for g in glosses for k in _gloss_keys(tok, g)}:
                 en_to_zh[key].add(e.zh)
@@ -164,6 +167,15 @@ def _dictionary_bridge(tok: Tokenizer, zh_vocab: set[str],
         if known and len(e.zh) >= 2:
             zh_to_en[e.zh] |= known
     return en_to_zh, zh_to_en
+
+
+def _senses(tok: Tokenizer, glosses: tuple[str, ...], en_df: Counter[str]) -> tuple[str, ...]:
+    """The senses of a word the bridge keeps: the ``MAX_DICT_SENSES`` the corpus's English uses most
+    (架构: "architecture", not "construct"), dictionary order breaking ties."""
+    def used(g: str) -> int:
+        return min((en_df.get(tok.stem(w), 0) for w in g.split()), default=0)
+    ranked = sorted(range(len(glosses)), key=lambda i: (-used(glosses[i]), i))[:MAX_DICT_SENSES]
+    return tuple(glosses[i] for i in sorted(ranked))
 
 
 def _gloss_keys(tok: Tokenizer, gloss: str) -> list[str]:
