@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, Literal
 from tutorbot.chat.answer import AnswerWriter, Draft, Written, evidence_of
 from tutorbot.chat.citations import build_citations, link_urls, redact_leaks, sanitize
 from tutorbot.chat.next_step import Standing, next_step_answer
-from tutorbot.chat.scope import asks_what_next, asks_where_to_start, searched_for, wants_plan
+from tutorbot.chat.scope import asks_what_next, asks_where_to_start, in_scope, searched_for, wants_plan
 from tutorbot.errors import TutorbotError
 from tutorbot.lang import QUESTION_ZH, Language, detect_lang
 from tutorbot.llm.client import LLMClient
 from tutorbot.llm.prompts import PromptLibrary
 from tutorbot.retrieval.retriever import Retriever
 from tutorbot.schemas import Answer, CatalogEntry, GateReport, Hit
-from tutorbot.settings import RetrievalSettings, Settings
+from tutorbot.settings import Settings
 from tutorbot.store.base import NotFound
 from tutorbot.verify.support import SupportChecker
 
@@ -109,25 +109,6 @@ def format_history(history: list[Turn], max_chars: int = 400) -> str:
 CITE_MARK = re.compile(r"\[\d{1,3}\]")
 
 
-def in_scope(similarity: float, lexical: float, names_topic: bool, r: RetrievalSettings, *,
-             known_names: int = 0, unknown_names: int = 0) -> bool:
-    """Whether the roadmaps cover a question, from its best dense match, its lexical strength
-    (best expanded BM25 / ln(chunks), ``Retriever.lexical_strength``), whether it names a topic,
-    roadmap or page, and the names it uses (``retrieval.grounding``).
-
-    Tuned on the tuning half of dev2, the dev questions and 20 off-topic ones (cooking, sports,
-    weather, phones: ``evaluate.OFF_TOPIC``), on both indexes. Dense similarity alone overlaps
-    (off-topic up to 0.90, on-topic from 0.85). Off-topic questions share few words with the
-    corpus (lexical strength <= 0.63 with or without the linked pages); on-topic ones that name
-    nothing reach >= 0.70. The hard case is on-topic-sounding questions the corpus does not answer
-    (LoRA's lora_alpha, ONNX export, YOLO versions): they name tools or settings the index has
-    never seen, and are refused when those unknown names are at least as many as the known ones.
-    """
-    if unknown_names and unknown_names >= known_names:
-        return False
-    return similarity >= r.min_score and (names_topic or lexical >= r.min_lexical)
-
-
 class ChatService:
     """Grounded, cited, streamed answers; conversations persisted per learner."""
 
@@ -206,6 +187,10 @@ class ChatService:
         """Whether ``question`` only asks where to begin."""
         return asks_where_to_start(question, self.retriever.tokenize)
 
+    def asks_what_next(self, question: str) -> bool:
+        """Whether ``question`` only asks what to study next (answered from the learner's plan, if any)."""
+        return asks_what_next(question, self.retriever.tokenize)
+
     def offers_plan(self, question: str, user_id: int | None = None) -> bool:
         """Whether a face should offer a study plan with the answer: asked for, or asked where to begin
         (not when the answer came from the learner's plan)."""
@@ -215,9 +200,7 @@ class ChatService:
 
     def _standing_for(self, question: str, user_id: int | None) -> Standing | None:
         """The learner's plan and progress, when they ask only what to study next and have a plan."""
-        if user_id is None or not asks_what_next(question, self.retriever.tokenize):
-            return None
-        return self.standing(user_id)
+        return self.standing(user_id) if user_id is not None and self.asks_what_next(question) else None
 
     def covers(self, question: str) -> bool:
         """Whether chat would answer ``question`` (rather than say the roadmaps do not cover it)."""

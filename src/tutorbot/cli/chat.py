@@ -117,8 +117,9 @@ def ask(question: str, conversation: str | None = typer.Option(None, "--conversa
     c = container()
     answer = None
     with guard():
-        user = c.store.get_or_create_local_user().id  # whose plan "what should I study next?" reads
-        conv_id = _conversation(c, user, conversation) if conversation else None
+        asks_next = c.chat.asks_what_next(question)  # the local learner's plan answers it
+        user = c.store.get_or_create_local_user().id if conversation or asks_next else None
+        conv_id = _conversation(c, user, conversation) if user is not None and conversation else None
         for ev in c.chat.ask_stream(question, user_id=user, conversation_id=conv_id, language=language):
             if ev.kind == "delta" and not as_json:
                 typer.echo(ev.text, nl=False)

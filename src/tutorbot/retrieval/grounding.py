@@ -8,7 +8,7 @@ occurs nowhere in the index is something the corpus does not cover. So is a prop
 capitalised word inside a sentence ("Milvus or Qdrant", "Whisper for Cantonese"), unless the question
 the index writes it anywhere, links included (the roadmaps write "Lilian Weng" only in her URL), or
 holds it in the other language (Pokémon → 宝可梦). Chat refuses a question whose unknown names
-are at least as many as its known ones (``chat.service.in_scope``), so "CS336 with Copilot?" (one
+are at least as many as its known ones (``chat.scope.in_scope``), so "CS336 with Copilot?" (one
 unknown, one known) is still answered.
 """
 
