@@ -106,7 +106,7 @@ def test_ask_says_on_stderr_that_an_overlong_question_was_cut_and_answers_on_std
     from tutorbot.llm.fake import FakeLLM
 
     chat = service(FakeLLM("Stanford CS336 builds an LLM from scratch [1]."))
-    env.setattr("tutorbot.cli.chat.container", lambda: SimpleNamespace(chat=chat, store=None))  # a question
+    env.setattr("tutorbot.cli.chat.container", lambda: SimpleNamespace(chat=chat, store=None))  # reads no learner data
     long = invoke("ask", "Which course builds an LLM from scratch? " + "x" * 5000)
     short = invoke("ask", "Which course builds an LLM from scratch?")
     assert long.exit_code == 0 and "CS336" in long.stdout and "cut" not in long.stdout
