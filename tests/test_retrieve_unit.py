@@ -244,6 +244,20 @@ def test_a_roadmap_is_named_by_the_rare_word_of_its_name_and_not_by_its_common_o
     assert r.retrieve("What does the AI roadmap say about RAG?").scopes == []
 
 
+def test_a_chinese_word_is_rare_or_common_among_the_chinese_chunks_not_among_english_pages_too():
+    # "基础" opens three of twenty Chinese notes: common there, however many English pages the index also
+    # holds (3 of 120 chunks would read as rare). "复习基础" is no name of the part "基础"; "扩散模型" still is one.
+    def note(i: int, section: str, text: str) -> Chunk:
+        return Chunk(id=f"n{i}", doc_id="roadmaps/relearn-ai.txt", title="如果重学AI我会怎么学", section=section,
+                     text=text, position=i, lang="zh")
+    notes = [note(i, "基础 > 深度学习", f"基础 的 笔记 {i}") for i in range(3)]
+    notes += [note(3, "扩散模型", "扩散模型 入门 路线")]
+    notes += [note(i, "其它", f"其它 中文 笔记 {i}") for i in range(4, 20)]
+    r = retriever([*notes, *(chunk(i, "linked", f"unrelated english page {i}") for i in range(100))])
+    assert r.retrieve("复习基础的时候，激活函数要看哪些？").scopes == []
+    assert "roadmaps/relearn-ai.txt > 扩散模型" in r.retrieve("扩散模型从哪里开始学？").scopes
+
+
 def test_a_paper_is_named_by_the_acronym_its_title_spells_in_capitals():
     from tutorbot.retrieval.scopes import initials
 

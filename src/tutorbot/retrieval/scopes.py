@@ -10,7 +10,8 @@ opening chunk (what it is about; a paper's abstract) joins the candidates; nothi
 
 A one-word name is mentioned when the question itself holds it and it is rare in the text
 ("relearn-ai", "DeepSeek", 扩散模型; a URL word only if the text never uses it: "lilianweng" yes,
-"roadmap" no). A longer name is mentioned by two or more words making most of it, or by words
+"roadmap" no), rare among the chunks written in its script (English pages do not make 基础 rare).
+A longer name is mentioned by two or more words making most of it, or by words
 carrying most of its weight, rare words weighing most ("the relearn roadmap" for relearn-ai), with the
 expansion's help ("LLM basics" → 大模型 + 基础 for 大模型基础), when they are all of it or include
 a rare word the question says itself ("researcher plan" for llm-researcher-plan — but not "large
@@ -28,6 +29,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import PurePosixPath
 
+from tutorbot.lang import has_cjk
 from tutorbot.retrieval.tokenize import Tokenizer
 from tutorbot.schemas import Chunk
 from tutorbot.urls import find_links, normalise_url
@@ -59,6 +61,9 @@ class Scopes:
         """``df``: in how many chunks' own text (URLs left out) each token occurs; ``tokens``: each
         chunk's tokens by id (to tell apart documents that share a name)."""
         self.tokenize, self.df, self.n = tokenize, df, max(len(chunks), 1)
+        # A word is rare among the chunks written in its script: the linked pages, mostly English, would
+        # make every Chinese word look rare ("复习基础" naming relearn-AI's part "基础").
+        self.n_cjk = max(sum(1 for c in chunks if has_cjk(c.text)), 1)
         self.words_in: dict[str, set[str]] = defaultdict(set)  # document → the tokens of its chunks
         self.kind: dict[str, str] = {}  # document → roadmap or linked
         for c in chunks:
@@ -82,7 +87,7 @@ class Scopes:
                 self._name(part, [c.section.split(" > ")[0]])
                 self.opening.setdefault(part, c.id)
         self.rare = {w for names in self.names.values() for name in names for w in name
-                     if df.get(w, 0) / max(len(chunks), 1) <= RARE}
+                     if self.is_rare(w)}
 
     def _name(self, scope: str, names: list[str], whole: bool = False) -> None:
         """Add names of a scope; ``whole``: each is one word as it stands (a URL's words)."""
@@ -119,6 +124,10 @@ class Scopes:
         said = len(hit) == len(words) or any(w in own and w in self.rare for w in hit)
         return frozenset(hit) if said else frozenset()
 
+    def is_rare(self, word: str) -> bool:
+        """Whether ``word`` occurs in at most ``RARE`` of the chunks written in its script."""
+        return self.df.get(word, 0) / (self.n_cjk if has_cjk(word) else self.n) <= RARE
+
     def _weight(self, words: list[str]) -> float:
         """How much ``words`` say, rare words most: "relearn" is most of "relearn AI"."""
         return sum(math.log((self.n + 1) / (self.df.get(w, 0) + 1)) for w in words)
@@ -134,7 +143,7 @@ class Scopes:
             if " > " not in scope:
                 docs[self.kind.get(scope, "")].append(scope)
         words = {w for named in by.values() for w in named}
-        rest = {w for w in own if self.df.get(w, 0) / self.n <= RARE and not any(w in n for n in words)}  # "weng" too
+        rest = {w for w in own if self.is_rare(w) and not any(w in n for n in words)}  # "weng" too
         dropped: set[str] = set()
         for same in docs.values():
             held = {d: len(rest & self.words_in[d]) for d in same}
@@ -154,8 +163,6 @@ def _file_words(doc_id: str) -> str:
 
 
 def _latin(tokenize: Tokenizer, name: str) -> list[str]:
-    from tutorbot.lang import has_cjk
-
     return [t for t in tokenize(name) if not has_cjk(t)]
 
 
