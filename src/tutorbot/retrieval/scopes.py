@@ -126,11 +126,15 @@ class Scopes:
 
     def is_rare(self, word: str) -> bool:
         """Whether ``word`` occurs in at most ``RARE`` of the chunks written in its script."""
-        return self.df.get(word, 0) / (self.n_cjk if has_cjk(word) else self.n) <= RARE
+        return self.df.get(word, 0) / self._among(word) <= RARE
+
+    def _among(self, word: str) -> int:
+        """How many chunks are written in ``word``'s script (what its rarity is counted against)."""
+        return self.n_cjk if has_cjk(word) else self.n
 
     def _weight(self, words: list[str]) -> float:
         """How much ``words`` say, rare words most: "relearn" is most of "relearn AI"."""
-        return sum(math.log((self.n + 1) / (self.df.get(w, 0) + 1)) for w in words)
+        return sum(math.log((self._among(w) + 1) / (self.df.get(w, 0) + 1)) for w in words)
 
     def _narrowed(self, by: dict[str, frozenset[str]], own: set[str]) -> set[str]:
         """Of the documents of one kind a question names, those holding most of its other rare words.
