@@ -124,3 +124,13 @@ def test_the_lines_after_a_quoted_sentence_leave_out_the_code_block_they_introdu
              "And here's how you'd train it with the trainer.\n")
     answer = quoted(usage, "Here's how")
     assert "train it" in answer and "get_default_config" not in answer and "```" not in answer
+
+
+def test_a_section_saying_only_to_be_added_is_quoted_though_short_and_a_short_line_elsewhere_is_not():
+    rag = "- RAG\n\n- 待补充"
+    assert "**RAG**: 待补充" in composed(("另外的 > RAG", rag))
+    note = "- RAG\n\n- 待补充\n- A longer sentence about retrieval-augmented generation and its uses."
+    hit = Hit(chunk=Chunk(id="c", doc_id="roadmaps/r.txt", title="r", text=note, section="另外的 > RAG"), score=1.0)
+    s = next(s for s in split_sentences(note) if s.text == "待补充")
+    ranked = [RankedSentence(hit=0, chunk_id="c", text=s.text, start=s.start, end=s.end, score=1.0, lexical=1.0)]
+    assert "待补充" not in compose(ranked, [hit], lambda t, h: t).render("zh")  # not all the section says

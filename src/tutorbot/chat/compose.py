@@ -5,7 +5,8 @@ learner still gets a short, structured answer built from the sources alone: the 
 first, each in its original words with its place in the roadmap (the section and the heading above it) and
 citation, then pointers to the other sources.
 Lead-ins and labels are in the learner's language; quoted facts keep the language they were written in.
-No two lines repeat each other (an answer must never read as a loop).
+No two lines repeat each other (an answer must never read as a loop). A fragment of a few words is not
+quoted, unless it is all its section says ("RAG" → "待补充", to be added: the roadmap has nothing yet).
 """
 
 from __future__ import annotations
@@ -66,7 +67,8 @@ def compose(ranked: Sequence[RankedSentence], hits: Sequence[Hit], clean: Callab
         if len(lines) == max_lines or r.score < top * min_share:
             break
         text = clean(r.text, hits[r.hit]).strip()
-        if _heading(r, hits[r.hit]) or _too_short(r.text, text) or _repeats(text, shown):
+        short = _too_short(r.text, text) and not _all_it_says(r, hits[r.hit])
+        if _heading(r, hits[r.hit]) or short or _repeats(text, shown):
             continue
         limit = LIST_AFTER_LEAD if LEAD_IN.search(text) else 3 if not lines else 1
         items = _follow_on(r, hits, clean, shown + "\n" + text, limit=limit)
@@ -79,6 +81,14 @@ def compose(ranked: Sequence[RankedSentence], hits: Sequence[Hit], clean: Callab
 def _too_short(raw: str, text: str) -> bool:
     """A sentence of a few words answers nothing, unless it names a linked resource."""
     return len(tokens_with_offsets(text)) < MIN_TOKENS and "](" not in raw
+
+
+def _all_it_says(r: RankedSentence, hit: Hit) -> bool:
+    """Whether ``r`` is the only thing its section says besides its heading ("RAG" → "待补充", to be added):
+    short, but it is the answer to "what does it say about RAG?"."""
+    labels = {p.strip() for p in hit.chunk.section.split(" > ")}
+    said = [s for s in split_sentences(hit.chunk.text, code=False) if s.text.strip("*：: ") not in labels]
+    return len(said) == 1 and said[0].start == r.start
 
 
 def _follow_on(r: RankedSentence, hits: Sequence[Hit], clean: Callable[[str, Hit], str], shown: str,
