@@ -129,3 +129,30 @@ def test_ask_suggests_a_study_plan_on_stderr_where_the_web_page_offers_one(env):
     assert "tutorbot plan --text 'I have 6 hours a week, where should I start?'" in start.stderr
     assert "tutorbot plan --text" in asked.stderr and "tutorbot plan" not in start.stdout
     assert other.stderr == ""
+
+
+def test_mark_records_a_topic_done_re_plans_and_says_which_week_the_learner_is_in(env, tmp_path):
+    from types import SimpleNamespace
+
+    from tutorbot.curriculum.graph import load_curriculum
+    from tutorbot.llm.fake import FakeLLM
+    from tutorbot.llm.prompts import PromptLibrary
+    from tutorbot.plans.models import LearnerProfile
+    from tutorbot.plans.service import PlanService
+    from tutorbot.settings import PROJECT_ROOT
+    from tutorbot.store.learner_store import LearnerStore
+
+    cur = load_curriculum(PROJECT_ROOT / "corpus" / "curriculum.yaml")
+    with LearnerStore(f"sqlite:///{tmp_path / 'db.sqlite3'}", scrypt_n=2**10) as store:
+        plans = PlanService(cur, [], FakeLLM("not json"), PromptLibrary(PROJECT_ROOT / "prompts"), store)
+        user = store.get_or_create_local_user().id
+        first = plans.create(user, LearnerProfile(hours_per_week=4, weeks=12), guidance=False).weeks[0].topics[0]
+        env.setattr("tutorbot.cli.plan.container", lambda: SimpleNamespace(store=store, plans=plans, curriculum=cur))
+        done = invoke("mark", first.id)
+        assert done.exit_code == 0, done.output
+        assert done.stdout.startswith(f"{cur.name_of(first.id, 'en')}: done") and "you are in week" in done.stdout
+        assert store.topic_status(user) == {first.id: "done"}
+        assert invoke("mark", first.id, "clear").exit_code == 0 and store.topic_status(user) == {}
+        unknown = invoke("mark", "cooking")
+        assert unknown.exit_code != 0 and "corpus/curriculum.yaml" in unknown.stderr
+        assert invoke("mark", first.id, "finished").exit_code == 2  # done, known or clear

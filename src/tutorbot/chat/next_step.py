@@ -20,14 +20,14 @@ TEXT = {
            "topic": "- **{name}** ({hours} h)", "review": "- **{name}** (review, {hours} h)",
            "project": "- **{name}** (project, {hours} h)", "with": ": {resources}",
            "due": "{n} quiz review(s) are due now: the Quiz tab or `tutorbot review` asks them.",
-           "mark": "Mark a topic done in the Plan tab and the plan moves on to the next.",
+           "mark": "Mark a topic done in the Plan tab (or `tutorbot mark TOPIC`) and the plan moves on to the next.",
            "finished": "Every topic of your plan is marked done. A quiz keeps them fresh; for a further goal, "
                        "make a new plan in the Plan tab or with `tutorbot plan`."},
     "zh": {"week": "你在学习计划的第 {week} 周（共 {weeks} 周，每周 {hours} 小时）。还要完成：",
            "topic": "- **{name}**（{hours} 小时）", "review": "- **{name}**（复习，{hours} 小时）",
            "project": "- **{name}**（项目，{hours} 小时）", "with": "：{resources}",
            "due": "现在有 {n} 张测验复习卡到期：在“测验”页或用 `tutorbot review` 复习。",
-           "mark": "在“计划”页把主题标为已完成，计划就会进入下一个主题。",
+           "mark": "在“计划”页（或用 `tutorbot mark 主题`）把主题标为已完成，计划就会进入下一个主题。",
            "finished": "你计划里的主题都已标为完成。做一次测验可以巩固；想学得更远，在“计划”页或用 "
                        "`tutorbot plan` 制定新的计划。"},
 }

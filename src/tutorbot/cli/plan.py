@@ -104,6 +104,28 @@ def plan(profile: Path | None = typer.Option(None, "--profile", help="Learner pr
     typer.echo(plan_to_markdown(result))
 
 
+@app.command()
+def mark(topic: str = typer.Argument(..., help="Curriculum topic id or name (zh/en), e.g. transformer."),
+         status: str = typer.Argument("done", help="done, known, or clear (removes the mark).")):
+    """Mark a topic of your plan done or known, or clear the mark: the weeks ahead are planned again."""
+    if status not in ("done", "known", "clear"):
+        fail(f"status {status!r}: use done, known or clear", USAGE)
+    c = container()
+    with guard():
+        user = c.store.get_or_create_local_user().id
+        plan = c.plans.mark(user, topic, None if status == "clear" else status)
+        found = c.curriculum.match(topic)
+    name = c.curriculum.name_of(found.id, plan.language if plan else "en") if found else topic
+    typer.echo(f"{name}: {'mark cleared' if status == 'clear' else status}")
+    if plan is None:
+        return typer.echo("no plan yet: make one with `tutorbot plan`")
+    from tutorbot.plans.service import done_topics
+
+    week = c.plans.current_week(plan, done_topics(c.plans.marks(user)))
+    typer.echo(f"the plan was updated; you are in week {week} of {len(plan.weeks)} "
+               "(`tutorbot ask \"What should I study next?\"` lists what is left in it)")
+
+
 @eval_app.command("plans")
 def eval_plans(profiles: Path = typer.Option(..., "--profiles", help="JSON list of learner descriptions "
                                                                      "(README: plan quality)."),
