@@ -106,3 +106,15 @@ def test_without_a_plan_what_next_is_answered_from_the_roadmaps_starting_points_
     a = service.ask("What should I study next?", user_id=7)
     assert "week" not in a.answer and a.grounded and "第一阶段 first stage" in retriever.queries[-1]
     assert service.offers_plan("What should I study next?", 7)
+
+
+def test_in_a_conversation_and_after_that_follows_the_last_answer_but_what_should_i_study_next_reads_the_plan(
+        tmp_path):
+    from tutorbot.chat.service import Turn
+
+    service, retriever = chat(tmp_path, lambda user: Standing(plan(), {"dl_basics"}))
+    history = [Turn("user", "How do I train a tokenizer?"), Turn("assistant", "Start with BPE [1].")]
+    follow = service.ask("And after that?", user_id=7, history=history)
+    assert "week 2" not in follow.answer and "tokenizer" in retriever.queries[-1]
+    assert "week 2 of your 2-week plan" in service.ask("What should I study next?", user_id=7, history=history).answer
+    assert "week 2 of your 2-week plan" in service.ask("And after that?", user_id=7).answer  # a first question

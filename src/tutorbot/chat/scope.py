@@ -38,6 +38,9 @@ PLAN_REQUEST = re.compile(r"\b(make|create|build|give|draft|plan)\b.{0,30}\b(stu
 # learner stands, which their own plan answers ("What should I study next?", "我下一步该学什么？").
 NEXT_WORDS = ("next now after afterwards then continue come finish finished done resource material read watch "
               "下一步 我下一步 接下来 然后 之后 现在 继续 做什么 该学 呢 完成 学完 我学 完 看完 看 读 资源 哪个 第一周")
+# In a conversation "and after that?" follows the last answer: there a what-next question must also say
+# that it is about studying.
+STUDYING = "learn study plan week review course 学 学习 计划 周 复习 课"
 # What the roadmaps call their starting points: searched with such a question, which names none of them.
 STARTING_POINTS = "入门 基础 第一阶段 first stage fundamentals"
 
@@ -78,10 +81,13 @@ def _words(question: str, tokenize: Callable[[str], list[str]]) -> list[str]:
     return [t for t in tokenize(question) if has_cjk(t) or (len(t) > 1 and not t.isdigit())]
 
 
-def asks_what_next(question: str, tokenize: Callable[[str], list[str]]) -> bool:
-    """Whether ``question`` asks what to study next and says nothing else ("what now?", "接下来学什么？")."""
+def asks_what_next(question: str, tokenize: Callable[[str], list[str]], in_conversation: bool = False) -> bool:
+    """Whether ``question`` asks what to study next and says nothing else ("what now?", "接下来学什么？");
+    ``in_conversation``: it must say that it is about studying ("and after that?" follows the last answer)."""
     nexts = set(tokenize(NEXT_WORDS))
     words = set(_words(question, tokenize))
+    if in_conversation and not words & set(tokenize(STUDYING)):
+        return False
     return bool(words & nexts) and words <= nexts | set(tokenize(STUDY_PATH_WORDS))
 
 

@@ -159,7 +159,7 @@ class ChatService:
         query = standalone_query(question, history)
         start = self.asks_where_to_start(query)  # once: it decides both the search and the grounding
         search = searched_for(query, start)
-        if (standing := self._standing_for(question, user_id)) is not None:  # the plan knows, not the roadmaps
+        if (standing := self._standing_for(question, user_id, bool(history))) is not None:  # the plan knows
             answer = next_step_answer(standing, lang, self.catalog, self.name_of).model_copy(update={"query": query})
             yield ChatEvent("delta", answer.answer)
         elif not self._grounded(found := self.retriever.retrieve(search), query, start):
@@ -187,9 +187,9 @@ class ChatService:
         """Whether ``question`` only asks where to begin."""
         return asks_where_to_start(question, self.retriever.tokenize)
 
-    def asks_what_next(self, question: str) -> bool:
+    def asks_what_next(self, question: str, in_conversation: bool = False) -> bool:
         """Whether ``question`` only asks what to study next (answered from the learner's plan, if any)."""
-        return asks_what_next(question, self.retriever.tokenize)
+        return asks_what_next(question, self.retriever.tokenize, in_conversation)
 
     def offers_plan(self, question: str, user_id: int | None = None) -> bool:
         """Whether a face should offer a study plan with the answer: asked for, or asked where to begin
@@ -198,9 +198,11 @@ class ChatService:
             return True
         return self.asks_where_to_start(question) and self._standing_for(question, user_id) is None
 
-    def _standing_for(self, question: str, user_id: int | None) -> Standing | None:
+    def _standing_for(self, question: str, user_id: int | None, in_conversation: bool = False) -> Standing | None:
         """The learner's plan and progress, when they ask only what to study next and have a plan."""
-        return self.standing(user_id) if user_id is not None and self.asks_what_next(question) else None
+        if user_id is None or not self.asks_what_next(question, in_conversation):
+            return None
+        return self.standing(user_id)
 
     def covers(self, question: str) -> bool:
         """Whether chat would answer ``question`` (rather than say the roadmaps do not cover it)."""
