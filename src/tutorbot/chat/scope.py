@@ -11,8 +11,10 @@ signals and the retrieval scores.
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 
 from tutorbot.curriculum.graph import Curriculum
 from tutorbot.lang import has_cjk, name_shaped
@@ -72,9 +74,20 @@ def people_matcher(chunks: Sequence[Chunk], unlisted: Callable[[str], list[str]]
 
 def asks_where_to_start(question: str, tokenize: Callable[[str], list[str]]) -> bool:
     """Whether ``question`` asks where to begin and says nothing else (numbers and lone letters aside)."""
-    study = set(tokenize(STUDY_PATH_WORDS))
+    study = _vocabulary(tokenize, STUDY_PATH_WORDS)
     words = _words(question, tokenize)
     return bool(words) and all(t in study for t in words) or asks_what_next(question, tokenize)
+
+
+def _vocabulary(tokenize: Callable[[str], list[str]], words: str) -> frozenset[str]:
+    """A word list as ``tokenize`` writes it: tokenised once per tokenizer, not on every question (the
+    live retriever hands out a fresh wrapper of its current tokenizer each time: the tokenizer is the key)."""
+    return _tokenized(inspect.unwrap(tokenize), words)
+
+
+@lru_cache(maxsize=32)
+def _tokenized(tokenize: Callable[[str], list[str]], words: str) -> frozenset[str]:
+    return frozenset(tokenize(words))
 
 
 def _words(question: str, tokenize: Callable[[str], list[str]]) -> list[str]:
@@ -84,11 +97,11 @@ def _words(question: str, tokenize: Callable[[str], list[str]]) -> list[str]:
 def asks_what_next(question: str, tokenize: Callable[[str], list[str]], in_conversation: bool = False) -> bool:
     """Whether ``question`` asks what to study next and says nothing else ("what now?", "接下来学什么？");
     ``in_conversation``: it must say that it is about studying ("and after that?" follows the last answer)."""
-    nexts = set(tokenize(NEXT_WORDS))
+    nexts = _vocabulary(tokenize, NEXT_WORDS)
     words = set(_words(question, tokenize))
-    if in_conversation and not words & set(tokenize(STUDYING)):
+    if in_conversation and not words & _vocabulary(tokenize, STUDYING):
         return False
-    return bool(words & nexts) and words <= nexts | set(tokenize(STUDY_PATH_WORDS))
+    return bool(words & nexts) and words <= nexts | _vocabulary(tokenize, STUDY_PATH_WORDS)
 
 
 def study_path_search(query: str, tokenize: Callable[[str], list[str]]) -> str:
