@@ -50,6 +50,13 @@ def test_an_abbreviation_is_paired_with_the_words_whose_initials_spell_it():
     assert mine_acronyms(FIXTURE) == {"moe": ["mixture of experts"]}
 
 
+def test_an_abbreviation_s_long_form_shares_the_abbreviation_s_weight_as_one_phrase(table, tok):
+    expansion = QueryExpander(tok, table).expand("How does MoE routing work?")
+    long_form = tok("mixture of experts")
+    assert len(long_form) == 2 and {expansion.en[t] for t in long_form} == {0.5}  # two words standing for one
+    assert expansion.terms["mixture of experts"] == 1.0  # the dense query reads the phrase whole
+
+
 def test_the_dictionary_bridges_english_words_to_the_corpus_chinese_words(table, tok):
     tok.add_words(table.zh_terms())
     assert "内存" in table.en_to_zh[phrase_key(tok, "memory")] and table.en_to_zh[phrase_key(tok, "wall")] == ["墙"]

@@ -56,10 +56,13 @@ class Expansion:
     en: dict[str, float] = field(default_factory=dict)
     terms: dict[str, float] = field(default_factory=dict)
 
-    def add(self, tokens: list[str], weight: float, term: str = "") -> None:
+    def add(self, tokens: list[str], weight: float, term: str = "", spread: bool = False) -> None:
+        """``spread``: the tokens are one phrase standing for one word ("llm" → large language model),
+        so they share that word's weight; the term as written keeps it (the dense query reads it whole)."""
+        each = max(weight / len(tokens), weight / 3) if spread and tokens else weight
         for t in tokens:
             side = self.zh if has_cjk(t) else self.en
-            side[t] = max(side.get(t, 0.0), weight)
+            side[t] = max(side.get(t, 0.0), each)
         if term and tokens:
             self.terms[term] = max(self.terms.get(term, 0.0), weight)
 
@@ -100,7 +103,7 @@ class QueryExpander:
                 out.add(self.tokenize(en), self._share(english), en)
         for t in toks:  # abbreviations both ways: "moe" ⇄ "mixture of experts"
             for long in self.acronyms.get(t, []):
-                out.add(self.tokenize(long), 1.0, long)
+                out.add(self.tokenize(long), 1.0, long, spread=True)
         for key, abbr in self.long_forms.items():
             if re.search(rf"(?<!\S){re.escape(key)}(?!\S)", " ".join(toks)):
                 out.add([abbr], 1.0, abbr)
