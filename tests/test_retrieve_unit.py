@@ -244,6 +244,15 @@ def test_a_roadmap_is_named_by_the_rare_word_of_its_name_and_not_by_its_common_o
     assert r.retrieve("What does the AI roadmap say about RAG?").scopes == []
 
 
+def test_a_roadmap_is_named_by_another_word_for_its_kind_of_document():
+    # "llm-researcher-plan.txt" is a plan: learners also call it "the researcher roadmap" or "研究者那份路线图".
+    notes = [Chunk(id=f"p{i}", doc_id="roadmaps/llm-researcher-plan.txt", title="首要任务", text=f"LLM note {i}",
+                   position=i) for i in range(3)]
+    r = retriever([*notes, *(chunk(i, "roadmap", f"LLM roadmap note {i}") for i in range(30))])
+    assert r.retrieve("How long is the researcher roadmap end to end?").scopes == ["roadmaps/llm-researcher-plan.txt"]
+    assert r.retrieve("How long is the researcher course end to end?").scopes == []  # a course is no document kind
+
+
 def test_a_chinese_word_is_rare_or_common_among_the_chinese_chunks_not_among_english_pages_too():
     # "基础" opens three of twenty Chinese notes: common there, however many English pages the index also
     # holds (3 of 120 chunks would read as rare). "复习基础" is no name of the part "基础"; "扩散模型" still is one.

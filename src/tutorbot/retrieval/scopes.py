@@ -15,7 +15,8 @@ A longer name is mentioned by two or more words making most of it, or by words
 carrying most of its weight, rare words weighing most ("the relearn roadmap" for relearn-ai), with the
 expansion's help ("LLM basics" → 大模型 + 基础 for 大模型基础), when they are all of it or include
 a rare word the question says itself ("researcher plan" for llm-researcher-plan — but not "large
-language model" for every paper with those words in its title). Naming a part names its document.
+language model" for every paper with those words in its title). Words for a kind of document stand
+for each other ("the researcher roadmap" for llm-researcher-plan). Naming a part names its document.
 A name several documents of one kind share names those holding most of the question's other rare words.
 A linked page is also named by the acronym its title spells, written in capitals ("the DDPM paper" for
 "Denoising Diffusion Probabilistic Models").
@@ -41,6 +42,9 @@ COMMON_URL_WORDS = {"https", "http", "www", "github", "com", "org", "net", "html
                     "list", "class", "courses", "schedule", "edu", "io", "ai", "md", "php"}
 SMALL_WORDS = {"a", "an", "the", "of", "for", "and", "in", "on", "with", "to", "via", "by", "through", "from", "is",
                "are", "at", "as"}
+# What a learner calls a document by its kind: "the researcher roadmap" is the file llm-researcher-plan,
+# "the relearn post" the roadmap titled 如果重学AI. One of these words in a question says any of them.
+GENRE_WORDS = "roadmap plan post guide notes blog article path 路线 路线图 学习路线 计划 学习计划 攻略 笔记 博客"
 CAPITALS = re.compile(r"\b[A-Z]{3,}\b")
 NUMBERING = re.compile(r"[ivxlc]+|\d+")  # "III. LLM 研究者成长学习计划": the numbering names nothing
 
@@ -86,6 +90,7 @@ class Scopes:
             if part := part_scope(c):
                 self._name(part, [c.section.split(" > ")[0]])
                 self.opening.setdefault(part, c.id)
+        self.genres = set(tokenize(GENRE_WORDS))
         self.rare = {w for names in self.names.values() for name in names for w in name
                      if self.is_rare(w)}
 
@@ -102,6 +107,8 @@ class Scopes:
         """Scopes named by the question: one-word names by its own words (a translation of
         "roadmap" is no name), longer ones by its expanded terms; a named part names its document.
         ``own`` may hold joined neighbours too ("Lilian Weng" → lilianweng; see ``joined_words``)."""
+        if self.genres & terms.keys():
+            terms = {**dict.fromkeys(self.genres, 1.0), **terms}
         by = {scope: words for scope, names in self.names.items() if (words := self._said(names, own, terms))}
         named = self._narrowed(by, own)
         return named | {scope.split(" > ")[0] for scope in named}
