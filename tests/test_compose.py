@@ -134,3 +134,31 @@ def test_a_section_saying_only_to_be_added_is_quoted_though_short_and_a_short_li
     s = next(s for s in split_sentences(note) if s.text == "待补充")
     ranked = [RankedSentence(hit=0, chunk_id="c", text=s.text, start=s.start, end=s.end, score=1.0, lexical=1.0)]
     assert "待补充" not in compose(ranked, [hit], lambda t, h: t).render("zh")  # not all the section says
+
+
+PROJECTS = ("- **Project Ideas**:\n\n  - Implement a basic transformer model from scratch (using PyTorch).\n"
+            "  - Fine-tune a pretrained model on a text classification task.\n"
+            "  - Train a smaller model from scratch on a custom dataset.\n")
+
+
+def test_a_ranked_label_announcing_a_list_is_answered_by_its_list_under_its_section_name():
+    # "What starter projects does the roadmap suggest?": the label says "projects", its items never do.
+    hit = Hit(chunk=Chunk(id="c", doc_id="roadmaps/r.txt", title="r", text=PROJECTS,
+                          section="ChatGPT > 7. Hands-On Projects > Project Ideas"), score=1.0)
+    s = split_sentences(PROJECTS)[0]
+    ranked = [RankedSentence(hit=0, chunk_id="c", text=s.text, start=s.start, end=s.end, score=1.0, lexical=1.0)]
+    answer = compose(ranked, [hit], lambda t, h: t).render("en")
+    assert answer.splitlines()[1] == ("- **7. Hands-On Projects › Project Ideas**: Implement a basic transformer model "
+                                      "from scratch (using PyTorch) [1].")
+    assert "Fine-tune a pretrained model" in answer and "custom dataset" in answer
+
+
+def test_a_heading_announcing_nothing_and_a_tables_header_row_are_never_quoted():
+    table = ("### 推荐自学路径\n\n| 阶段 | 推荐内容 |\n| --- | --- |\n"
+             "| 5. 论文导读 | arXiv LLM Survey 或 GPT-4 技术报告 |\n")
+    hit = Hit(chunk=Chunk(id="c", doc_id="roadmaps/r.txt", title="r", text=table, section="路线图 > 推荐自学路径"),
+              score=1.0)
+    ranked = [RankedSentence(hit=0, chunk_id="c", text=s.text, start=s.start, end=s.end, score=1.0 - n / 10,
+                             lexical=1.0) for n, s in enumerate(split_sentences(table))]
+    answer = compose(ranked, [hit], lambda t, h: t).render("zh")
+    assert "推荐内容" not in answer and "5. 论文导读 | arXiv LLM Survey" in answer

@@ -5,7 +5,9 @@ learner still gets a short, structured answer built from the sources alone: the 
 first, each in its original words with its place in the roadmap (the section and the heading above it) and
 citation, then pointers to the other sources.
 Lead-ins and labels are in the learner's language; quoted facts keep the language they were written in.
-No two lines repeat each other (an answer must never read as a loop). A fragment of a few words is not
+A label that ranks among the lines ("**Project Ideas**:", "推荐资源：") is answered by its list, which names
+what the question asks for only in the label; headings that announce nothing and tables' header rows are
+never quoted. No two lines repeat each other (an answer must never read as a loop). A fragment of a few words is not
 quoted, unless it is all its section says ("RAG" → "待补充", to be added: the roadmap has nothing yet).
 """
 
@@ -16,7 +18,7 @@ from collections.abc import Callable, Sequence
 
 from pydantic import BaseModel
 
-from tutorbot.retrieval.sentences import LEAD_IN, RankedSentence, split_sentences
+from tutorbot.retrieval.sentences import LEAD_IN, TABLE_SEPARATOR, RankedSentence, split_sentences
 from tutorbot.schemas import Hit
 from tutorbot.verify.gate import cite
 from tutorbot.verify.loops import NGRAM, first_repeat, tokens_with_offsets
@@ -66,16 +68,41 @@ def compose(ranked: Sequence[RankedSentence], hits: Sequence[Hit], clean: Callab
     for r in ranked:
         if len(lines) == max_lines or r.score < top * min_share:
             break
-        text = clean(r.text, hits[r.hit]).strip()
-        short = _too_short(r.text, text) and not _all_it_says(r, hits[r.hit])
-        if _heading(r, hits[r.hit]) or short or _repeats(text, shown):
-            continue
-        limit = LIST_AFTER_LEAD if LEAD_IN.search(text) else 3 if not lines else 1
-        items = _follow_on(r, hits, clean, shown + "\n" + text, limit=limit)
-        lines.append(Line(text=text, source=r.hit + 1, section=_section(hits[r.hit]),
-                          parent=_parent(hits[r.hit]), items=items))
-        shown += "\n" + "\n".join([text, *items])
+        if _heading(r, hits[r.hit]):
+            line = _list_under(r, hits, clean, shown)
+        else:
+            line = _line(r, hits, clean, shown, first=not lines)
+        if line is not None:
+            lines.append(line)
+            shown += "\n" + "\n".join([line.text, *line.items])
     return _without_repeats(Composition(lines=lines, more=_more(hits, lines)), exclude)
+
+
+def _line(r: RankedSentence, hits: Sequence[Hit], clean: Callable[[str, Hit], str], shown: str,
+          first: bool) -> Line | None:
+    """The sentence quoted with what follows it (``_follow_on``); none for a fragment or a repeat."""
+    hit = hits[r.hit]
+    text = clean(r.text, hit).strip()
+    if (_too_short(r.text, text) and not _all_it_says(r, hit)) or _repeats(text, shown):
+        return None
+    limit = LIST_AFTER_LEAD if LEAD_IN.search(text) else 3 if first else 1
+    items = _follow_on(r, hits, clean, shown + "\n" + text, limit=limit)
+    return Line(text=text, source=r.hit + 1, section=_section(hit), parent=_parent(hit), items=items)
+
+
+def _list_under(r: RankedSentence, hits: Sequence[Hit], clean: Callable[[str, Hit], str],
+                shown: str) -> Line | None:
+    """A label that ranks among the answer's lines ("**Project Ideas**:", "推荐资源：") names what the
+    question asks for, and its list is the answer: the list is quoted under the label's section name.
+    A heading that announces nothing ("研究方向") answers nothing."""
+    hit = hits[r.hit]
+    if not LEAD_IN.search(_line_of(r.start, hit.chunk.text)):
+        return None
+    items = _items_after(r, hits, clean, shown, LIST_AFTER_LEAD + 1)
+    if not items or items[0][1] != r.hit:  # the list's first item leads, cited by the label's own chunk
+        return None
+    rest = [text if n == r.hit else cite(text, n + 1) for text, n in items[1:]]
+    return Line(text=items[0][0], source=r.hit + 1, section=_section(hit), parent=_parent(hit), items=rest)
 
 
 def _too_short(raw: str, text: str) -> bool:
@@ -93,12 +120,18 @@ def _all_it_says(r: RankedSentence, hit: Hit) -> bool:
 
 def _follow_on(r: RankedSentence, hits: Sequence[Hit], clean: Callable[[str, Hit], str], shown: str,
                limit: int = 3) -> list[str]:
+    """``_items_after``, an item from a further chunk with its own citation."""
+    return [text if n == r.hit else cite(text, n + 1) for text, n in _items_after(r, hits, clean, shown, limit)]
+
+
+def _items_after(r: RankedSentence, hits: Sequence[Hit], clean: Callable[[str, Hit], str], shown: str,
+                 limit: int) -> list[tuple[str, int]]:
     """What follows the best sentence in its source, up to the next heading: the rest of its line
     ("…复杂任务？（ReAct）") and the next list items — an answer to "which…" or "what are…" is often
     the item and its neighbours. A lead-in ("Project Ideas:") is followed by its list: an answer
     never ends on a label whose items it leaves out. A list cut by a chunk boundary goes on in the
     retrieved chunks further on in the section; their items carry their own citation."""
-    items, budget, after = list[str](), limit, r.start
+    items, budget, after = list[tuple[str, int]](), limit, r.start
     for n, hit in _continued(r.hit, hits):
         text = hit.chunk.text
         for s in (s for s in split_sentences(text, code=False) if s.start > after):
@@ -106,8 +139,8 @@ def _follow_on(r: RankedSentence, hits: Sequence[Hit], clean: Callable[[str, Hit
             if line.startswith("#") or budget == 0:
                 return items
             item = clean(s.text, hit).strip()
-            if item and not _repeats(item, shown):
-                items.append(item if n == r.hit else cite(item, n + 1))
+            if item and not _repeats(item, shown) and not _header_row(s.start, text):
+                items.append((item, n))
                 shown += "\n" + item
                 budget = LIST_AFTER_LEAD if LEAD_IN.search(item) else budget - 1
         after = -1
@@ -148,11 +181,25 @@ def _lines_without_repeats(comp: Composition, shown: str) -> Composition:
 
 
 def _heading(r: RankedSentence, hit: Hit) -> bool:
-    """A heading or a bold label names a section; it answers nothing ("技术报告", "研究方向")."""
+    """A heading, a bold label or a table's header row names a section or its columns; it answers nothing
+    ("技术报告", "研究方向", "阶段 | 推荐内容")."""
     text = hit.chunk.text
-    line = text[text.rfind("\n", 0, r.start) + 1:].split("\n", 1)[0].strip()
+    line = _line_of(r.start, text)
     bare = r.text.strip("*：: ")
-    return line.startswith("#") or bare in hit.chunk.section.split(" > ") or bool(BOLD_LINE.fullmatch(line))
+    return (line.startswith("#") or bare in hit.chunk.section.split(" > ") or bool(BOLD_LINE.fullmatch(line))
+            or _header_row(r.start, text))
+
+
+def _line_of(at: int, text: str) -> str:
+    """The markdown line of ``text`` that offset ``at`` is on."""
+    return text[text.rfind("\n", 0, at) + 1:].split("\n", 1)[0].strip()
+
+
+def _header_row(at: int, text: str) -> bool:
+    """Whether offset ``at`` is on a table's header row ("| 阶段 | 推荐内容 |"): it names columns, like a heading."""
+    end = text.find("\n", at)
+    following = text[end + 1:].split("\n", 1)[0] if end >= 0 else ""
+    return _line_of(at, text).startswith("|") and bool(TABLE_SEPARATOR.match(following))
 
 
 def _repeats(text: str, shown: str) -> bool:
