@@ -162,3 +162,36 @@ def test_a_heading_announcing_nothing_and_a_tables_header_row_are_never_quoted()
                              lexical=1.0) for n, s in enumerate(split_sentences(table))]
     answer = compose(ranked, [hit], lambda t, h: t).render("zh")
     assert "推荐内容" not in answer and "5. 论文导读 | arXiv LLM Survey" in answer
+
+
+def test_a_repeat_inside_a_lines_list_drops_that_line_and_keeps_the_lines_after_it():
+    from tutorbot.chat.compose import Composition, Line, _without_repeats
+    twice = "Read the annotated transformer line by line with the code open"
+    comp = Composition(lines=[Line(text="A first line about attention heads and their weights.", source=1),
+                              Line(text="The reading list for the second week.", source=2, items=[twice, twice]),
+                              Line(text="Dropout, weight decay and batch normalization regularise.", source=3),
+                              Line(text="Mixed precision training saves memory on large models.", source=4)],
+                       more=[])
+    assert [line.source for line in _without_repeats(comp, "").lines] == [1, 3, 4]
+
+
+TASKS = ("#### 任务清单：\n\n-  理解 Self-Attention、Position Embedding、Multi-Head\n\n"
+         "-  掌握 Masked LM vs Causal LM 训练机制\n\n-  用 PyTorch 复现最小 GPT\n")
+
+
+def test_the_second_item_of_a_short_list_is_quoted_from_the_lists_first_item():
+    answer = quoted(TASKS, "掌握 Masked LM")
+    assert answer.index("理解 Self-Attention") < answer.index("掌握 Masked LM") < answer.index("复现最小 GPT")
+
+
+def test_a_long_lists_item_and_an_item_after_a_bold_label_are_quoted_from_where_they_stand():
+    long = TASKS.replace("-  理解", "-  阅读论文一篇\n\n-  阅读论文两篇\n\n-  理解")
+    assert "阅读论文" not in quoted(long, "掌握 Masked LM")  # three items before it: the list is no one answer
+    labelled = "- **深度学习框架强化**\n- 重点复习 PyTorch 的动态计算图和分布式训练\n"
+    assert quoted(labelled, "重点复习").splitlines()[1].startswith("- **Reading list**: 重点复习")
+
+
+def test_a_short_line_already_shown_counts_as_a_repeat_though_it_has_no_eight_words():
+    from tutorbot.chat.compose import _repeats
+    shown = "精读原始论文并推导所有公式\n✅ **LoRA / QLoRA 论文**\n✅ **Stanford Alpaca**：指令微调"
+    assert _repeats("✅ **LoRA / QLoRA 论文**", shown) and not _repeats("✅ **DeepSpeed 教程**", shown)

@@ -6,8 +6,9 @@ first, each in its original words with its place in the roadmap (the section and
 citation, then pointers to the other sources.
 Lead-ins and labels are in the learner's language; quoted facts keep the language they were written in.
 A label that ranks among the lines ("**Project Ideas**:", "推荐资源：") is answered by its list, which names
-what the question asks for only in the label; headings that announce nothing and tables' header rows are
-never quoted. No two lines repeat each other (an answer must never read as a loop). A fragment of a few words is not
+what the question asks for only in the label; the second or third item of a list is quoted from its first
+(a list that short is one answer); headings that announce nothing and tables' header rows are never quoted.
+No two lines repeat each other (an answer must never read as a loop). A fragment of a few words is not
 quoted, unless it is all its section says ("RAG" → "待补充", to be added: the roadmap has nothing yet).
 """
 
@@ -15,10 +16,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from pydantic import BaseModel
 
-from tutorbot.retrieval.sentences import LEAD_IN, TABLE_SEPARATOR, RankedSentence, split_sentences
+from tutorbot.retrieval.sentences import LEAD_IN, TABLE_SEPARATOR, RankedSentence, Sentence, split_sentences
 from tutorbot.schemas import Hit
 from tutorbot.verify.gate import cite
 from tutorbot.verify.loops import NGRAM, first_repeat, tokens_with_offsets
@@ -27,6 +29,8 @@ LEAD = {"en": "From the sources:", "zh": "资料中的相关内容："}
 MORE = {"en": "More in", "zh": "更多内容见"}
 MIN_TOKENS = 4  # a heading word or a bare link label answers nothing
 BOLD_LINE = re.compile(r"(?:[-*+]\s+|\d+[.)]\s+)?\*\*[^*]+\*\*\s*[：:]?")
+LIST_ITEM = re.compile(r"^(\s*)(?:[-*+]|\d{1,3}[.)])\s")
+ITEM_OPENING = re.compile(r"\s*(?:[-*+]|\d{1,3}[.)])\s+(?:\[[ xX]\]\s*)?")  # what precedes an item's first sentence
 LIST_AFTER_LEAD = 3  # items quoted after a lead-in, wherever its line stands in the answer
 
 
@@ -80,14 +84,48 @@ def compose(ranked: Sequence[RankedSentence], hits: Sequence[Hit], clean: Callab
 
 def _line(r: RankedSentence, hits: Sequence[Hit], clean: Callable[[str, Hit], str], shown: str,
           first: bool) -> Line | None:
-    """The sentence quoted with what follows it (``_follow_on``); none for a fragment or a repeat."""
+    """The sentence quoted with what follows it (``_follow_on``); none for a fragment or a repeat.
+    The second or third item of a list is quoted from the list's first item: a list that short is
+    one answer ("理解 Self-Attention…" before "掌握 Masked LM…" in a stage's tasks)."""
     hit = hits[r.hit]
+    before, up_to = _earlier_items(r, hit.chunk.text), 0
+    if before and not any(_label_or_short(b, hit, clean) or _repeats(clean(b.text, hit), shown) for b in before):
+        up_to = sum(1 for s in split_sentences(hit.chunk.text, code=False) if before[0].start < s.start <= r.start)
+        r = replace(r, text=before[0].text, start=before[0].start, end=before[0].end)
     text = clean(r.text, hit).strip()
     if (_too_short(r.text, text) and not _all_it_says(r, hit)) or _repeats(text, shown):
         return None
     limit = LIST_AFTER_LEAD if LEAD_IN.search(text) else 3 if first else 1
-    items = _follow_on(r, hits, clean, shown + "\n" + text, limit=limit)
+    items = _follow_on(r, hits, clean, shown + "\n" + text, limit=limit + up_to)
     return Line(text=text, source=r.hit + 1, section=_section(hit), parent=_parent(hit), items=items)
+
+
+def _earlier_items(r: RankedSentence, text: str, most: int = 2) -> list[Sentence]:
+    """The items before ``r`` in its list (same indent; an item's sub-items are passed over), when
+    there are at most ``most``: the first sentence of each, in order. None when ``r`` is no list item."""
+    indent = _item_indent(r.start, text)
+    if indent is None:
+        return []
+    found: list[Sentence] = []
+    for s in reversed([s for s in split_sentences(text, code=False) if s.end <= r.start]):
+        at = _item_indent(s.start, text)
+        if at is None or at < indent:
+            break
+        if at == indent and ITEM_OPENING.fullmatch(text[text.rfind("\n", 0, s.start) + 1:s.start]):
+            found.insert(0, s)  # the item's first sentence; a later one, or a sub-item, is passed over
+    return found if len(found) <= most else []
+
+
+def _label_or_short(s: Sentence, hit: Hit, clean: Callable[[str, Hit], str]) -> bool:
+    """An item that is a label ("- **深度学习框架强化**", the section's own name) or a fragment heads no answer."""
+    return _heading(s, hit) or _too_short(s.text, clean(s.text, hit))
+
+
+def _item_indent(at: int, text: str) -> int | None:
+    """The indent of the list item that offset ``at`` is on; None for a line that is no list item."""
+    line = text[text.rfind("\n", 0, at) + 1:].split("\n", 1)[0]
+    m = LIST_ITEM.match(line)
+    return len(m.group(1).expandtabs(4)) if m else None
 
 
 def _list_under(r: RankedSentence, hits: Sequence[Hit], clean: Callable[[str, Hit], str],
@@ -170,17 +208,23 @@ def _lines_without_repeats(comp: Composition, shown: str) -> Composition:
         at = first_repeat(f"{shown}\n{comp.render('en', lead=False)}")
         if at is None:
             break
-        offset, drop = len(shown) + 1, len(comp.lines) - 1
-        for i, rendered in enumerate(comp.render("en", lead=False).split("\n")):
-            if offset + len(rendered) >= at and i < len(comp.lines):
-                drop = i
-                break
-            offset += len(rendered) + 1
+        drop = _line_at(comp, at - len(shown) - 1)
         comp = comp.model_copy(update={"lines": comp.lines[:drop] + comp.lines[drop + 1:]})
     return comp
 
 
-def _heading(r: RankedSentence, hit: Hit) -> bool:
+def _line_at(comp: Composition, at: int) -> int:
+    """Which line's rows (the line and its items) hold offset ``at`` of the rendered body; the last when none."""
+    rows, row, offset = comp.render("en", lead=False).split("\n"), 0, 0
+    for i, line in enumerate(comp.lines):
+        for _ in range(1 + len(line.items)):
+            offset, row = offset + len(rows[row]) + 1, row + 1
+        if offset > at:
+            return i
+    return len(comp.lines) - 1
+
+
+def _heading(r: RankedSentence | Sentence, hit: Hit) -> bool:
     """A heading, a bold label or a table's header row names a section or its columns; it answers nothing
     ("技术报告", "研究方向", "阶段 | 推荐内容")."""
     text = hit.chunk.text
@@ -203,11 +247,12 @@ def _header_row(at: int, text: str) -> bool:
 
 
 def _repeats(text: str, shown: str) -> bool:
-    """Whether ``text`` shares an 8-gram with what is already shown."""
+    """Whether ``text`` shares an 8-gram with what is already shown, or is a line of it (a short item
+    quoted twice: "✅ **LoRA / QLoRA 论文**")."""
     def grams(s: str) -> set[tuple[str, ...]]:
         toks = [t for t, _ in tokens_with_offsets(s)]
         return {tuple(toks[i:i + NGRAM]) for i in range(len(toks) - NGRAM + 1)} or {tuple(toks)}
-    return bool(grams(text) & grams(shown)) if shown else False
+    return bool(grams(text) & grams(shown)) or text.strip() in shown.split("\n") if shown else False
 
 
 def _section(hit: Hit) -> str:
