@@ -141,6 +141,18 @@ def test_a_proper_noun_the_index_never_writes_is_an_unknown_name_and_one_it_writ
     assert name_evidence("Can I use ONNX Runtime?", vocab, str, translate, text).known == []  # a plain word
 
 
+def test_a_question_asking_for_a_value_is_covered_only_where_a_sentence_states_one_beside_its_words():
+    notes = [chunk(1, "roadmap", "- 高效推理：KV 缓存、量化和模型蒸馏\n- 蒸馏的温度 T 一般取 2 到 5。"),
+             chunk(2, "roadmap", "- **4. Learn About Dropout**\n- Dropout is one of the regularization methods."),
+             chunk(3, "roadmap", "- CMU 11868: LLM Systems, batch size and GPU kernels."),
+             *(chunk(i, "roadmap", f"unrelated note {i}") for i in range(4, 40))]
+    r = retriever(notes)
+    assert r.retrieve("知识蒸馏的温度 T 怎么选？").value_stated is True  # "取 2 到 5" beside 温度
+    assert r.retrieve("What is the best dropout rate for a CNN?").value_stated is False  # "4." numbers a heading
+    assert r.retrieve("What batch size should I use for a GAN?").value_stated is False  # a course code
+    assert r.retrieve("What is dropout?").value_stated is None  # asks for no value
+
+
 def test_the_models_translation_adds_search_terms_when_a_translator_is_given():
     class Translator:
         def __init__(self):

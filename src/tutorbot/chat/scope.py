@@ -119,7 +119,7 @@ def wants_plan(question: str) -> bool:
 
 
 def in_scope(similarity: float, lexical: float, names_topic: bool, r: RetrievalSettings, *,
-             known_names: int = 0, unknown_names: int = 0) -> bool:
+             known_names: int = 0, unknown_names: int = 0, value_stated: bool | None = None) -> bool:
     """Whether the roadmaps cover a question, from its best dense match, its lexical strength
     (best expanded BM25 / ln(chunks), ``Retriever.lexical_strength``), whether it names a topic,
     roadmap or page, and the names it uses (``retrieval.grounding``).
@@ -130,8 +130,10 @@ def in_scope(similarity: float, lexical: float, names_topic: bool, r: RetrievalS
     corpus (lexical strength <= 0.63 with or without the linked pages); on-topic ones that name
     nothing reach >= 0.70. The hard case is on-topic-sounding questions the corpus does not answer
     (LoRA's lora_alpha, ONNX export, YOLO versions): they name tools or settings the index has
-    never seen, and are refused when those unknown names are at least as many as the known ones.
+    never seen, and are refused when those unknown names are at least as many as the known ones, or
+    when they ask for a value (a batch size, a temperature) no retrieved sentence states
+    (``value_stated`` False; ``retrieval.grounding.states_value``).
     """
-    if unknown_names and unknown_names >= known_names:
+    if (unknown_names and unknown_names >= known_names) or value_stated is False:
         return False
     return similarity >= r.min_score and (names_topic or lexical >= r.min_lexical)

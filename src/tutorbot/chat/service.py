@@ -213,7 +213,8 @@ class ChatService:
         names = self.names_topic(query) or bool(getattr(found, "scopes", [])) or where_to_start
         return bool(found.hits) and in_scope(found.top_similarity, found.top_lexical, names, self.settings.retrieval,
                                              known_names=len(getattr(found, "known_names", [])),
-                                             unknown_names=len(getattr(found, "unknown_names", [])))
+                                             unknown_names=len(getattr(found, "unknown_names", [])),
+                                             value_stated=getattr(found, "value_stated", None))
 
     def _not_covered(self, hits: list[Hit], lang: str, query: str) -> Answer:
         near = list(dict.fromkeys(h.chunk.section.split(" > ")[-1] or h.chunk.title for h in hits))[:3]

@@ -10,20 +10,42 @@ the index writes it anywhere, links included (the roadmaps write "Lilian Weng" o
 holds it in the other language (Pokémon → 宝可梦). Chat refuses a question whose unknown names
 are at least as many as its known ones (``chat.scope.in_scope``), so "CS336 with Copilot?" (one
 unknown, one known) is still answered.
+
+A question asking for a setting ("how many heads should…", "what batch size should I use", "温度 T
+怎么选", "设多少"; not "how many courses does it list") is covered only when a retrieved sentence
+states a value (a number, "3-4 周", "0.1", "两个月") beside one of the question's rare words: the
+roadmaps name distillation and dropout without ever saying how to set them. Course codes, list
+numbering and links state no value ("CMU 11868", "4. Learn About").
 """
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from tutorbot.lang import URL_TEXT
+from tutorbot.retrieval.sentences import split_sentences
 from tutorbot.retrieval.tokenize import NAME_LIKE, STOP, WORD, fold
+from tutorbot.schemas import Hit
+from tutorbot.urls import MD_LINK
 
 SNAKE = re.compile(r"\b[A-Za-z]+_[A-Za-z0-9_]+\b")
 VERSION = re.compile(r"\b[A-Za-z][0-9]{1,2}\b")  # v5, v8, o1
 CAPITALISED = re.compile(r"\b[A-Z][a-zà-ÿ]{2,}\b")
 SENTENCE_START = ".?!:;\"'(（—-“‘「"
+VALUE_ASK = re.compile(
+    r"\bhow (?:many|much)\b[^?.]{0,40}\bshould\b|\bhow (?:do|should) (?:i|we|you) (?:choose|pick|set|tune)\b"
+    r"|\b(?:best|optimal|ideal|right|good)\s+(?:\w+\s+){0,2}(?:rate|size|value|number|schedule|temperature|ratio|setting)s?\b"
+    r"|\bwhat\s+(?:\w+\s+){0,3}(?:rate|size|value|number|schedule|temperature|ratio)s?\s+(?:should|works?|to use)\b"
+    r"|[设取用选]多少|多少(?:比较|合适|最好)|怎么选|如何选|怎么设|如何设|怎么配|如何配|取值|比例", re.IGNORECASE)
+VALUE = re.compile(r"(?<![A-Za-z0-9_./\\-])\d+(?:\.\d+)?(?:\s*[-~–]\s*\d+(?:\.\d+)?)?(?:e-?\d+)?"
+                   r"(?:\s*(?:%|x|×|[kKMB]\b))?(?![A-Za-z0-9_\\]|[.,]\d|\.\s)|[一二三四五六七八九十两半]+\s*[个种周月层天小时年]")
+NOT_A_VALUE = re.compile(r"\b[A-Z][A-Za-z]*\s+\d[\d.\-]*")  # "CMU 11868", "Month 3": a name or a label
+ASK_WORDS = set("rate size value number schedule temperature ratio setting best optimal ideal right good choos "
+                "pick set tune use mani much 多少 几个 选 怎么 如何 设 配 取值 比例 好".split())
+RARE_SHARE = 0.05  # a word in at most this share of the chunks is one of the question's rare words
 
 
 @dataclass(frozen=True)
@@ -65,3 +87,26 @@ def name_evidence(question: str, vocab: set[str] | dict, stem: Callable[[str], s
         if fold(noun) not in text and not any(t in vocab for t in translate(fold(noun))):
             unknown.append(noun)
     return NameEvidence(known, unknown)
+
+
+def asks_for_value(question: str) -> bool:
+    """Whether ``question`` asks for a number or a setting ("how many…", "学习率设多少")."""
+    return bool(VALUE_ASK.search(question))
+
+
+def states_value(hits: Sequence[Hit], words: set[str], tokenize: Callable[[str], list[str]]) -> bool:
+    """Whether a sentence of ``hits`` states a value beside one of ``words`` (read with its section's words)."""
+    for h in hits:
+        section = set(tokenize(h.chunk.section))
+        for s in split_sentences(h.chunk.text, code=False):
+            plain = NOT_A_VALUE.sub(" ", URL_TEXT.sub(" ", MD_LINK.sub(" ", s.text)))
+            if VALUE.search(plain) and words & (section | set(tokenize(s.text))):
+                return True
+    return False
+
+
+def rare_words(terms: dict[str, float], idf: dict[str, float], chunks: int) -> set[str]:
+    """The question's terms (expansion included) found in at most ``RARE_SHARE`` of the chunks, its
+    numbers and value words ("rate", 多少) aside; a word the index never saw is rare."""
+    floor = math.log(1 + (chunks - RARE_SHARE * chunks + 0.5) / (RARE_SHARE * chunks + 0.5))
+    return {t for t in terms if not t.isdigit() and t not in ASK_WORDS | STOP and idf.get(t, floor) >= floor}

@@ -41,7 +41,7 @@ from tutorbot.retrieval.fusion import (
     side_masks,
     top_ids,
 )
-from tutorbot.retrieval.grounding import name_evidence
+from tutorbot.retrieval.grounding import asks_for_value, name_evidence, rare_words, states_value
 from tutorbot.retrieval.index import IndexEmpty, IndexMismatch, VectorIndex, similarity
 from tutorbot.retrieval.lexical import Lexical
 from tutorbot.retrieval.scopes import Scopes, doc_scope, joined_words, part_scope
@@ -75,6 +75,7 @@ class Retrieval:
     known_names: list[str] = field(default_factory=list)  # name-shaped words of the question the index has
     unknown_names: list[str] = field(default_factory=list)  # ... and those it has never seen
     scopes: list[str] = field(default_factory=list)  # roadmaps, parts and pages the question names
+    value_stated: bool | None = None  # a question asking for a value: does a hit state one? (None: it asks none)
 
 
 class Retriever:
@@ -188,9 +189,11 @@ class Retriever:
         hits = [Hit(chunk=self.by_id[c], score=score) for c, score in ranked.items()]
         similarity = max((h.score for v in dense.values() for h in v[:1]), default=0.0)
         names = name_evidence(query, self.lexical.vocab, self.tokenize.stem, self.translate, self._folded)
+        stated = states_value(hits[: self.settings.top_k], rare_words(terms, self.idf, len(self.chunks)),
+                              self.tokenize) if asks_for_value(query) else None
         return Retrieval(hits, similarity, self.lexical_strength(lex), query,
                          self.coverage(terms, hits[: self.settings.top_k]), terms, names.known, names.unknown,
-                         sorted(named))
+                         sorted(named), stated)
 
     def modes(self) -> tuple[str, ...]:
         """The modes this retriever can run (``second`` only with a second dense view)."""
