@@ -88,16 +88,24 @@ def _line(r: RankedSentence, hits: Sequence[Hit], clean: Callable[[str, Hit], st
     The second or third item of a list is quoted from the list's first item: a list that short is
     one answer ("理解 Self-Attention…" before "掌握 Masked LM…" in a stage's tasks)."""
     hit = hits[r.hit]
-    before, up_to = _earlier_items(r, hit.chunk.text), 0
-    if before and not any(_label_or_short(b, hit, clean) or _repeats(clean(b.text, hit), shown) for b in before):
-        up_to = sum(1 for s in split_sentences(hit.chunk.text, code=False) if before[0].start < s.start <= r.start)
-        r = replace(r, text=before[0].text, start=before[0].start, end=before[0].end)
+    r, up_to = _from_list_start(r, hit, clean, shown)
     text = clean(r.text, hit).strip()
     if (_too_short(r.text, text) and not _all_it_says(r, hit)) or _repeats(text, shown):
         return None
     limit = LIST_AFTER_LEAD if LEAD_IN.search(text) else 3 if first else 1
     items = _follow_on(r, hits, clean, shown + "\n" + text, limit=limit + up_to)
     return Line(text=text, source=r.hit + 1, section=_section(hit), parent=_parent(hit), items=items)
+
+
+def _from_list_start(r: RankedSentence, hit: Hit, clean: Callable[[str, Hit], str],
+                     shown: str) -> tuple[RankedSentence, int]:
+    """``r`` moved to the first item of its short list, and how many sentences that puts before it
+    (``r`` itself and 0 when its list is long, it is no item, or an earlier item is a label or shown)."""
+    before = _earlier_items(r, hit.chunk.text)
+    if not before or any(_label_or_short(b, hit, clean) or _repeats(clean(b.text, hit), shown) for b in before):
+        return r, 0
+    up_to = sum(1 for s in split_sentences(hit.chunk.text, code=False) if before[0].start < s.start <= r.start)
+    return replace(r, text=before[0].text, start=before[0].start, end=before[0].end), up_to
 
 
 def _earlier_items(r: RankedSentence, text: str, most: int = 2) -> list[Sentence]:
