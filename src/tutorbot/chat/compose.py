@@ -131,8 +131,7 @@ def _label_or_short(s: Sentence, hit: Hit, clean: Callable[[str, Hit], str]) -> 
 
 def _item_indent(at: int, text: str) -> int | None:
     """The indent of the list item that offset ``at`` is on; None for a line that is no list item."""
-    line = text[text.rfind("\n", 0, at) + 1:].split("\n", 1)[0]
-    m = LIST_ITEM.match(line)
+    m = LIST_ITEM.match(_raw_line(at, text))
     return len(m.group(1).expandtabs(4)) if m else None
 
 
@@ -243,8 +242,12 @@ def _heading(r: RankedSentence | Sentence, hit: Hit) -> bool:
 
 
 def _line_of(at: int, text: str) -> str:
-    """The markdown line of ``text`` that offset ``at`` is on."""
-    return text[text.rfind("\n", 0, at) + 1:].split("\n", 1)[0].strip()
+    """The markdown line of ``text`` that offset ``at`` is on, stripped."""
+    return _raw_line(at, text).strip()
+
+
+def _raw_line(at: int, text: str) -> str:
+    return text[text.rfind("\n", 0, at) + 1:].split("\n", 1)[0]
 
 
 def _header_row(at: int, text: str) -> bool:

@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from tutorbot.lang import URL_TEXT
+from tutorbot.lang import CN_NUMERAL, URL_TEXT
 from tutorbot.retrieval.sentences import split_sentences
 from tutorbot.retrieval.tokenize import NAME_LIKE, STOP, WORD, fold
 from tutorbot.schemas import Hit
@@ -40,8 +40,9 @@ VALUE_ASK = re.compile(
     r"|\b(?:best|optimal|ideal|right|good)\s+(?:\w+\s+){0,2}(?:rate|size|value|number|schedule|temperature|ratio|setting)s?\b"
     r"|\bwhat\s+(?:\w+\s+){0,3}(?:rate|size|value|number|schedule|temperature|ratio)s?\s+(?:should|works?|to use)\b"
     r"|[设取用选]多少|多少(?:比较|合适|最好)|怎么选|如何选|怎么设|如何设|怎么配|如何配|取值|比例", re.IGNORECASE)
-VALUE = re.compile(r"(?<![A-Za-z0-9_./\\-])\d+(?:\.\d+)?(?:\s*[-~–]\s*\d+(?:\.\d+)?)?(?:e-?\d+)?"
-                   r"(?:\s*(?:%|x|×|[kKMB]\b))?(?![A-Za-z0-9_\\]|[.,]\d|\.\s)|[一二三四五六七八九十两半]+\s*[个种周月层天小时年]")
+NUMBER = (r"(?<![A-Za-z0-9_./\\-])\d+(?:\.\d+)?(?:\s*[-~–]\s*\d+(?:\.\d+)?)?(?:e-?\d+)?"
+          r"(?:\s*(?:%|x|×|[kKMB]\b))?(?![A-Za-z0-9_\\]|[.,]\d|\.\s)")  # "0.1", "3-4", "6.25e-5", "64", not "4. "
+VALUE = re.compile(rf"{NUMBER}|[{CN_NUMERAL}半]+\s*[个种周月层天小时年]")  # ... or "两个月", "三层"
 NOT_A_VALUE = re.compile(r"\b[A-Z][A-Za-z]*\s+\d[\d.\-]*")  # "CMU 11868", "Month 3": a name or a label
 ASK_WORDS = set("rate size value number schedule temperature ratio setting best optimal ideal right good choos "
                 "pick set tune use mani much 多少 几个 选 怎么 如何 设 配 取值 比例 好".split())
@@ -90,7 +91,7 @@ def name_evidence(question: str, vocab: set[str] | dict, stem: Callable[[str], s
 
 
 def asks_for_value(question: str) -> bool:
-    """Whether ``question`` asks for a number or a setting ("how many…", "学习率设多少")."""
+    """Whether ``question`` asks for a setting ("how many heads should…", "学习率设多少")."""
     return bool(VALUE_ASK.search(question))
 
 
