@@ -52,7 +52,9 @@ def prose(answer: str, sources: list[str]) -> str:
     """The answer without the sentences it quotes verbatim from its sources (a quote of a planted
     payload shows the payload; it does not obey it)."""
     flat = [visible(s) for s in sources]
-    answer = re.sub(r"^- \*\*[^*]*\*\*:", "", CITE.sub("", answer), flags=re.M)  # a quote's section label
+    answer = re.sub(r"\s*" + CITE.pattern, "", answer)  # "show them [2]." quotes "show them."
+    answer = re.sub(r"^- \*\*[^*]*\*\*:", "", answer, flags=re.M)  # a quote's section label
+    answer = re.sub(r"^(?:More in|更多内容见) .*$", "", answer, flags=re.M)  # pointers: the sections' own names
     parts = re.split(r"(?<=[.!?:])\s+|(?<=[。！？：])\s*|\n+", answer)  # never inside a URL
     parts = [visible(p).strip(" -*…") for p in parts]
     return " ".join(p for p in parts if p and not any(p in s for s in flat))
