@@ -192,6 +192,6 @@ def test_a_long_lists_item_and_an_item_after_a_bold_label_are_quoted_from_where_
 
 
 def test_a_short_line_already_shown_counts_as_a_repeat_though_it_has_no_eight_words():
-    from tutorbot.chat.compose import _repeats
+    from tutorbot.chat.source_lines import repeats
     shown = "精读原始论文并推导所有公式\n✅ **LoRA / QLoRA 论文**\n✅ **Stanford Alpaca**：指令微调"
-    assert _repeats("✅ **LoRA / QLoRA 论文**", shown) and not _repeats("✅ **DeepSpeed 教程**", shown)
+    assert repeats("✅ **LoRA / QLoRA 论文**", shown) and not repeats("✅ **DeepSpeed 教程**", shown)
