@@ -153,6 +153,18 @@ def test_a_question_asking_for_a_value_is_covered_only_where_a_sentence_states_o
     assert r.retrieve("What is dropout?").value_stated is None  # asks for no value
 
 
+def test_a_word_is_rare_among_the_chunks_of_its_own_script_and_a_word_the_index_never_saw_is_rare():
+    from tutorbot.retrieval.grounding import rare_words
+    from tutorbot.retrieval.rarity import Rarity
+
+    chunks = [*(chunk(i, "roadmap", f"模型 笔记 {i}") for i in range(10)),
+              *(chunk(i, "linked", f"english page {i}") for i in range(10, 200))]
+    rarity = Rarity(chunks, {"模型": 5, "dropout": 5})
+    assert not rarity.is_rare("模型")  # in half the Chinese chunks, though in 5 of 200 in all
+    assert rarity.is_rare("dropout") and rarity.is_rare("xgboost")
+    assert rare_words({"模型": 1.0, "dropout": 1.0, "rate": 0.5, "64": 1.0}, rarity.is_rare) == {"dropout"}
+
+
 def test_the_models_translation_adds_search_terms_when_a_translator_is_given():
     class Translator:
         def __init__(self):

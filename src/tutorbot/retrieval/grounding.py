@@ -20,7 +20,6 @@ numbering and links state no value ("CMU 11868", "4. Learn About").
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -46,7 +45,6 @@ VALUE = re.compile(rf"{NUMBER}|[{CN_NUMERAL}半]+\s*[个种周月层天小时年
 NOT_A_VALUE = re.compile(r"\b[A-Z][A-Za-z]*\s+\d[\d.\-]*")  # "CMU 11868", "Month 3": a name or a label
 ASK_WORDS = set("rate size value number schedule temperature ratio setting best optimal ideal right good choos "
                 "pick set tune use mani much 多少 几个 选 怎么 如何 设 配 取值 比例 好".split())
-RARE_SHARE = 0.05  # a word in at most this share of the chunks is one of the question's rare words
 
 
 @dataclass(frozen=True)
@@ -106,8 +104,7 @@ def states_value(hits: Sequence[Hit], words: set[str], tokenize: Callable[[str],
     return False
 
 
-def rare_words(terms: dict[str, float], idf: dict[str, float], chunks: int) -> set[str]:
-    """The question's terms (expansion included) found in at most ``RARE_SHARE`` of the chunks, its
-    numbers and value words ("rate", 多少) aside; a word the index never saw is rare."""
-    floor = math.log(1 + (chunks - RARE_SHARE * chunks + 0.5) / (RARE_SHARE * chunks + 0.5))
-    return {t for t in terms if not t.isdigit() and t not in ASK_WORDS | STOP and idf.get(t, floor) >= floor}
+def rare_words(terms: dict[str, float], is_rare: Callable[[str], bool]) -> set[str]:
+    """The question's terms (expansion included) that are rare in the index (``retrieval.rarity``),
+    its numbers and value words ("rate", 多少) aside; a word the index never saw is rare."""
+    return {t for t in terms if not t.isdigit() and t not in ASK_WORDS | STOP and is_rare(t)}

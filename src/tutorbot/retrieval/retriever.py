@@ -44,6 +44,7 @@ from tutorbot.retrieval.fusion import (
 from tutorbot.retrieval.grounding import asks_for_value, name_evidence, rare_words, states_value
 from tutorbot.retrieval.index import IndexEmpty, IndexMismatch, VectorIndex, similarity
 from tutorbot.retrieval.lexical import Lexical
+from tutorbot.retrieval.rarity import Rarity
 from tutorbot.retrieval.scopes import Scopes, doc_scope, joined_words, part_scope
 from tutorbot.retrieval.second_view import SecondView
 from tutorbot.retrieval.sentences import (
@@ -107,7 +108,8 @@ class Retriever:
         self.masks = side_masks(self.chunks)
         if self.second is not None:
             self.second = self.second.refreshed(self.chunks)
-        self.scopes = Scopes(self.chunks, self.tokenize, self._text_df(), self._doc_tokens)
+        self.rarity = Rarity(self.chunks, self._text_df())
+        self.scopes = Scopes(self.chunks, self.tokenize, self.rarity, self._doc_tokens)
         self._folded = "\n".join(fold(f"{c.title} {c.text}") for c in self.chunks)  # where a name is looked for
         self.expander = QueryExpander(self.tokenize, self.terms, self.glossary)
         self._sentences: dict[str, tuple[list[str], list[list[str]]]] = {}
@@ -189,7 +191,7 @@ class Retriever:
         hits = [Hit(chunk=self.by_id[c], score=score) for c, score in ranked.items()]
         similarity = max((h.score for v in dense.values() for h in v[:1]), default=0.0)
         names = name_evidence(query, self.lexical.vocab, self.tokenize.stem, self.translate, self._folded)
-        stated = states_value(hits[: self.settings.top_k], rare_words(terms, self.idf, len(self.chunks)),
+        stated = states_value(hits[: self.settings.top_k], rare_words(terms, self.rarity.is_rare),
                               self.tokenize) if asks_for_value(query) else None
         return Retrieval(hits, similarity, self.lexical_strength(lex), query,
                          self.coverage(terms, hits[: self.settings.top_k]), terms, names.known, names.unknown,

@@ -10,7 +10,7 @@ opening chunk (what it is about; a paper's abstract) joins the candidates; nothi
 
 A one-word name is mentioned when the question itself holds it and it is rare in the text
 ("relearn-ai", "DeepSeek", 扩散模型; a URL word only if the text never uses it: "lilianweng" yes,
-"roadmap" no), rare among the chunks written in its script (English pages do not make 基础 rare).
+"roadmap" no), rare among the chunks written in its script (``retrieval.rarity``).
 A longer name is mentioned by two or more words making most of it, or by words
 carrying most of its weight, rare words weighing most ("the relearn roadmap" for relearn-ai), with the
 expansion's help ("LLM basics" → 大模型 + 基础 for 大模型基础), when they are all of it or include
@@ -24,19 +24,18 @@ A linked page is also named by the acronym its title spells, written in capitals
 
 from __future__ import annotations
 
-import math
 import re
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import PurePosixPath
 
 from tutorbot.lang import has_cjk
+from tutorbot.retrieval.rarity import Rarity
 from tutorbot.retrieval.tokenize import Tokenizer
 from tutorbot.schemas import Chunk
 from tutorbot.urls import find_links, normalise_url
 
 MOST = 0.6  # share of a name's words that names it
-RARE = 0.05  # share of chunks a one-word name may occur in and still tell its scope apart
 COMMON_URL_WORDS = {"https", "http", "www", "github", "com", "org", "net", "html", "blob", "main", "docs",
                     "readme", "index", "posts", "blog", "archives", "abs", "arxiv", "watch", "playlist",
                     "list", "class", "courses", "schedule", "edu", "io", "ai", "md", "php"}
@@ -60,14 +59,11 @@ def part_scope(chunk: Chunk) -> str:
 class Scopes:
     """Names of the documents and their top-level parts, and which a question mentions."""
 
-    def __init__(self, chunks: Sequence[Chunk], tokenize: Tokenizer, df: dict[str, int],
+    def __init__(self, chunks: Sequence[Chunk], tokenize: Tokenizer, rarity: Rarity,
                  tokens: dict[str, set[str]] | None = None):
-        """``df``: in how many chunks' own text (URLs left out) each token occurs; ``tokens``: each
+        """``rarity``: how rare each token is in the chunks' own text (URLs left out); ``tokens``: each
         chunk's tokens by id (to tell apart documents that share a name)."""
-        self.tokenize, self.df, self.n = tokenize, df, max(len(chunks), 1)
-        # A word is rare among the chunks written in its script: the linked pages, mostly English, would
-        # make every Chinese word look rare ("复习基础" naming relearn-AI's part "基础").
-        self.n_cjk = max(sum(1 for c in chunks if has_cjk(c.text)), 1)
+        self.tokenize, self.rarity = tokenize, rarity
         self.words_in: dict[str, set[str]] = defaultdict(set)  # document → the tokens of its chunks
         self.kind: dict[str, str] = {}  # document → roadmap or linked
         for c in chunks:
@@ -84,7 +80,7 @@ class Scopes:
                 for a in filter(None, map(initials, [c.title, *anchors.get(c.doc_id, [])])):
                     self.acronyms[a].add(c.doc_id)
                 words = [tokenize.stem(w) for w in url_words(c.doc_id)]
-                self._name(c.doc_id, [w for w in words if not df.get(w)], whole=True)
+                self._name(c.doc_id, [w for w in words if not rarity.df.get(w)], whole=True)
                 continue
             self._name(doc_scope(c), [_file_words(c.doc_id), PurePosixPath(c.doc_id).stem, c.title])
             if part := part_scope(c):
@@ -92,7 +88,7 @@ class Scopes:
                 self.opening.setdefault(part, c.id)
         self.genres = set(tokenize(GENRE_WORDS))
         self.rare = {w for names in self.names.values() for name in names for w in name
-                     if self.is_rare(w)}
+                     if rarity.is_rare(w)}
 
     def _name(self, scope: str, names: list[str], whole: bool = False) -> None:
         """Add names of a scope; ``whole``: each is one word as it stands (a URL's words)."""
@@ -131,17 +127,9 @@ class Scopes:
         said = len(hit) == len(words) or any(w in own and w in self.rare for w in hit)
         return frozenset(hit) if said else frozenset()
 
-    def is_rare(self, word: str) -> bool:
-        """Whether ``word`` occurs in at most ``RARE`` of the chunks written in its script."""
-        return self.df.get(word, 0) / self._among(word) <= RARE
-
-    def _among(self, word: str) -> int:
-        """How many chunks are written in ``word``'s script (what its rarity is counted against)."""
-        return self.n_cjk if has_cjk(word) else self.n
-
     def _weight(self, words: list[str]) -> float:
         """How much ``words`` say, rare words most: "relearn" is most of "relearn AI"."""
-        return sum(math.log((self._among(w) + 1) / (self.df.get(w, 0) + 1)) for w in words)
+        return sum(self.rarity.weight(w) for w in words)
 
     def _narrowed(self, by: dict[str, frozenset[str]], own: set[str]) -> set[str]:
         """Of the documents of one kind a question names, those holding most of its other rare words.
@@ -154,7 +142,7 @@ class Scopes:
             if " > " not in scope:
                 docs[self.kind.get(scope, "")].append(scope)
         words = {w for named in by.values() for w in named}
-        rest = {w for w in own if self.is_rare(w) and not any(w in n for n in words)}  # "weng" too
+        rest = {w for w in own if self.rarity.is_rare(w) and not any(w in n for n in words)}  # "weng" too
         dropped: set[str] = set()
         for same in docs.values():
             held = {d: len(rest & self.words_in[d]) for d in same}
