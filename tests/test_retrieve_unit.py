@@ -153,6 +153,25 @@ def test_a_question_asking_for_a_value_is_covered_only_where_a_sentence_states_o
     assert r.retrieve("What is dropout?").value_stated is None  # asks for no value
 
 
+def test_a_setting_stated_for_another_model_answers_nothing_about_the_one_the_question_names():
+    paper = Chunk(id="p", doc_id="https://page.example", title="minGPT", section="References > Image GPT",
+                  kind="linked", text="When pre-training iGPT-XL, we use a batch size of 64 and train for 2M iterations.")
+    notes = [paper, chunk(1, "roadmap", "- 根据你的基础，我为你设计了一个 GAN 学习路线图，包括 batch 的选择。"),
+             *(chunk(i, "roadmap", f"unrelated note {i}") for i in range(2, 40))]
+    r = retriever(notes)
+    assert r.retrieve("What batch size should I use to pre-train iGPT-XL?").value_stated is True
+    assert r.retrieve("What batch size should I use to train a GAN?").value_stated is False  # 一个 is "a"
+
+
+def test_a_heading_states_the_value_its_section_is_given():
+    stage = Chunk(id="s", doc_id="roadmaps/r.txt", title="LLM Road Map",
+                  section="DeepSeek > 阶段 2：Transformer 深度解析（3-4 周） > 代码实现进阶",
+                  text="- 从零实现一个可配置的 Transformer 模块")
+    r = retriever([stage, *(chunk(i, "roadmap", f"unrelated note {i}") for i in range(1, 40))])
+    assert r.retrieve("How many weeks should I spend on the Transformer stage of DeepSeek?").value_stated is True
+    assert r.retrieve("How many layers should the DeepSeek decoder have?").value_stated is False  # the name alone
+
+
 def test_a_word_is_rare_among_the_chunks_of_its_own_script_and_a_word_the_index_never_saw_is_rare():
     from tutorbot.retrieval.grounding import rare_words
     from tutorbot.retrieval.rarity import Rarity

@@ -15,7 +15,9 @@ A question asking for a setting ("how many heads should…", "what batch size sh
 怎么选", "设多少"; not "how many courses does it list") is covered only when a retrieved sentence
 states a value (a number, "3-4 周", "0.1", "两个月") beside one of the question's rare words: the
 roadmaps name distillation and dropout without ever saying how to set them. Course codes, list
-numbering and links state no value ("CMU 11868", "4. Learn About").
+numbering, links and the article 一个 state no value ("CMU 11868", "4. Learn About"). A question naming
+what the setting is for ("a GAN", "BERT", "a CNN on CIFAR-10") needs the value stated for that: the
+linked papers state their own batch sizes and dropout rates.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from tutorbot.lang import CN_NUMERAL, URL_TEXT
+from tutorbot.lang import CN_NUMERAL, URL_TEXT, has_cjk
 from tutorbot.retrieval.sentences import split_sentences
 from tutorbot.retrieval.tokenize import NAME_LIKE, STOP, WORD, fold
 from tutorbot.schemas import Hit
@@ -41,8 +43,10 @@ VALUE_ASK = re.compile(
     r"|[设取用选]多少|多少(?:比较|合适|最好)|怎么选|如何选|怎么设|如何设|怎么配|如何配|取值|比例", re.IGNORECASE)
 NUMBER = (r"(?<![A-Za-z0-9_./\\-])\d+(?:\.\d+)?(?:\s*[-~–]\s*\d+(?:\.\d+)?)?(?:e-?\d+)?"
           r"(?:\s*(?:%|x|×|[kKMB]\b))?(?![A-Za-z0-9_\\]|[.,]\d|\.\s)")  # "0.1", "3-4", "6.25e-5", "64", not "4. "
-VALUE = re.compile(rf"{NUMBER}|[{CN_NUMERAL}半]+\s*[个种周月层天小时年]")  # ... or "两个月", "三层"
-NOT_A_VALUE = re.compile(r"\b[A-Z][A-Za-z]*\s+\d[\d.\-]*")  # "CMU 11868", "Month 3": a name or a label
+# ... or "两个月", "三层", "两种"; not 一个 or 一种, the indefinite article ("设计了一个路线图": a roadmap)
+VALUE = re.compile(rf"{NUMBER}|[{CN_NUMERAL}半]+\s*个?\s*(?:[周月层天年]|小时)|(?!一[个种])[{CN_NUMERAL}半]+\s*[个种]")
+# "CMU 11868", "Month 3", "阶段 2：": a name or a label
+NOT_A_VALUE = re.compile(r"\b[A-Z][A-Za-z]*\s+\d[\d.\-]*|\d+\s*[：:](?!\d)")
 ASK_WORDS = set("rate size value number schedule temperature ratio setting best optimal ideal right good choos "
                 "pick set tune use mani much 多少 几个 选 怎么 如何 设 配 取值 比例 好".split())
 
@@ -93,13 +97,33 @@ def asks_for_value(question: str) -> bool:
     return bool(VALUE_ASK.search(question))
 
 
-def states_value(hits: Sequence[Hit], words: set[str], tokenize: Callable[[str], list[str]]) -> bool:
-    """Whether a sentence of ``hits`` states a value beside one of ``words`` (read with its section's words)."""
+def setting_stated(question: str, terms: dict[str, float], hits: Sequence[Hit], is_rare: Callable[[str], bool],
+                   tokenize: Callable[[str], list[str]], translate: Callable[[str], set[str]]) -> bool | None:
+    """For a question asking for a setting: does a hit state one for what it names (``states_value``)?
+    None for any other question. A name is read in the other script too (CNN → 卷积神经网络); the words
+    of its long form, one by one, name nothing ("generative" is no GAN)."""
+    if not asks_for_value(question):
+        return None
+    rare = rare_words(terms, is_rare)
+    names = [{t, *(w for w in translate(t) if has_cjk(w) != has_cjk(t))}
+             for n in question_names(question) for t in tokenize(n) if t in rare]
+    return states_value(hits, rare, tokenize, names)
+
+
+def states_value(hits: Sequence[Hit], words: set[str], tokenize: Callable[[str], list[str]],
+                 names: Sequence[set[str]] = ()) -> bool:
+    """Whether a sentence of ``hits`` states a value beside one of ``words`` that is no name (what is
+    set: batch, dropout, 温度) and, when the question names what it is set for (``names``: each rare name
+    with its readings in the other language: GAN, CIFAR-10, CNN → 卷积神经网络), beside one of those too:
+    GPT-1's dropout rate answers nothing about a CNN on CIFAR-10. A sentence is read with its page's
+    title and its section's words; a heading states a value too ("阶段 2：Transformer 深度解析（3-4 周）")."""
+    setting = words - set().union(*names)
     for h in hits:
-        section = set(tokenize(h.chunk.section))
-        for s in split_sentences(h.chunk.text, code=False):
-            plain = NOT_A_VALUE.sub(" ", URL_TEXT.sub(" ", MD_LINK.sub(" ", s.text)))
-            if VALUE.search(plain) and words & (section | set(tokenize(s.text))):
+        around = set(tokenize(f"{h.chunk.title} {h.chunk.section}"))
+        for said in [*h.chunk.section.split(" > "), *(s.text for s in split_sentences(h.chunk.text, code=False))]:
+            plain = NOT_A_VALUE.sub(" ", URL_TEXT.sub(" ", MD_LINK.sub(" ", said)))
+            near = around | set(tokenize(said)) if VALUE.search(plain) else set()
+            if near & setting and (not names or any(near & n for n in names)):
                 return True
     return False
 

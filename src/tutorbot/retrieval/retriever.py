@@ -41,7 +41,7 @@ from tutorbot.retrieval.fusion import (
     side_masks,
     top_ids,
 )
-from tutorbot.retrieval.grounding import asks_for_value, name_evidence, rare_words, states_value
+from tutorbot.retrieval.grounding import name_evidence, setting_stated
 from tutorbot.retrieval.index import IndexEmpty, IndexMismatch, VectorIndex, similarity
 from tutorbot.retrieval.lexical import Lexical
 from tutorbot.retrieval.rarity import Rarity
@@ -191,8 +191,8 @@ class Retriever:
         hits = [Hit(chunk=self.by_id[c], score=score) for c, score in ranked.items()]
         similarity = max((h.score for v in dense.values() for h in v[:1]), default=0.0)
         names = name_evidence(query, self.lexical.vocab, self.tokenize.stem, self.translate, self._folded)
-        stated = states_value(hits[: self.settings.top_k], rare_words(terms, self.rarity.is_rare),
-                              self.tokenize) if asks_for_value(query) else None
+        stated = setting_stated(query, terms, hits[: self.settings.top_k], self.rarity.is_rare, self.tokenize,
+                                self.translate)
         return Retrieval(hits, similarity, self.lexical_strength(lex), query,
                          self.coverage(terms, hits[: self.settings.top_k]), terms, names.known, names.unknown,
                          sorted(named), stated)
