@@ -8,7 +8,7 @@ import pytest
 from links_server import tiny_pdf
 
 from tutorbot.ingest.links import LinkError, Page, extract, page_lang, plan_request, site_of
-from tutorbot.ingest.links.htmltext import fallback_text
+from tutorbot.ingest.links.htmltext import fallback_text, with_lead
 
 ARXIV_ABS = """<!DOCTYPE html><html><head><title>[1706.03762] Attention Is All You Need</title>
 <meta name="citation_title" content="Attention Is All You Need" />
@@ -71,6 +71,22 @@ def test_article_html_keeps_headings_and_drops_chrome_and_scripts() -> None:
     assert doc.title == "Notes on KV caching | Blog"
     assert "## Memory cost" in doc.text and "grouped-query attention" in doc.text
     assert "alert" not in doc.text and "About" not in doc.text
+
+
+def test_a_pages_cover_which_main_content_detection_drops_leads_its_text_and_a_menu_entry_does_not() -> None:
+    # What trafilatura and the block walk make of the d2l.ai front page: its cover is a div of class "header".
+    walked = ("## 《动手学深度学习》\n\n第二版\n\n面向中文读者的能运行、可讨论的深度学习教科书\n\n"
+              "含 PyTorch、NumPy/MXNet、TensorFlow 和 PaddlePaddle 实现\n\n首页\n\n"
+              "含 PyTorch、NumPy/MXNet、TensorFlow 和 PaddlePaddle 实现\n\n"
+              "Implemented with PyTorch, NumPy/MXNet, JAX, and TensorFlow\n\n"
+              "## 每一小节都是可以运行的 Jupyter 记事本\n\n你可以自由修改代码和超参数来获取及时反馈。")
+    main = ("## 每一小节都是可以运行的 Jupyter 记事本\n\n你可以自由修改代码和超参数来获取及时反馈。\n\n"
+            "Implemented with **PyTorch**, **NumPy/MXNet**, **JAX**, and **TensorFlow**")
+    text = with_lead(main, walked)
+    assert text.startswith("## 《动手学深度学习》\n\n面向中文读者的能运行、可讨论的深度学习教科书\n\n含 PyTorch")
+    assert text.endswith(main) and "首页" not in text and "第二版" not in text  # too short to say anything
+    assert text.count("PaddlePaddle") == 1 and text.count("Implemented with") == 1  # once; not what main says
+    assert with_lead(main, main) == main
 
 
 def test_fallback_extractor_keeps_blocks_headings_and_lists() -> None:

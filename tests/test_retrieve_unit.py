@@ -154,8 +154,9 @@ def test_a_question_asking_for_a_value_is_covered_only_where_a_sentence_states_o
 
 
 def test_a_setting_stated_for_another_model_answers_nothing_about_the_one_the_question_names():
+    said = "When pre-training iGPT-XL, we use a batch size of 64 and train for 2M iterations."
     paper = Chunk(id="p", doc_id="https://page.example", title="minGPT", section="References > Image GPT",
-                  kind="linked", text="When pre-training iGPT-XL, we use a batch size of 64 and train for 2M iterations.")
+                  kind="linked", text=said)
     notes = [paper, chunk(1, "roadmap", "- 根据你的基础，我为你设计了一个 GAN 学习路线图，包括 batch 的选择。"),
              *(chunk(i, "roadmap", f"unrelated note {i}") for i in range(2, 40))]
     r = retriever(notes)

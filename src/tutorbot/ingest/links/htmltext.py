@@ -4,7 +4,8 @@ General pages go through trafilatura (main-content detection, markdown output). 
 abstract pages and video pages (YouTube, bilibili) have little main text worth the name,
 so their metadata is read instead: ``citation_*`` meta tags and the abstract blockquote,
 or ``og:title`` / ``og:description``. If trafilatura finds nothing, a plain
-``html.parser`` walk keeps headings, paragraphs and list items. Scripts are never run:
+``html.parser`` walk keeps headings, paragraphs and list items; when it finds the main text, the
+walk's lines before it (the page's cover, which trafilatura drops as boilerplate) lead it. Scripts are never run:
 they are dropped as text.
 """
 
@@ -15,11 +16,17 @@ from html.parser import HTMLParser
 
 from tutorbot.ingest.links.models import Extracted
 from tutorbot.ingest.links.requests import Site
+from tutorbot.lang import CJK_CHARS
 
 SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "head", "nav", "footer", "form"})
 BLOCK_TAGS = frozenset({"p", "div", "section", "article", "main", "br", "tr", "table", "ul", "ol", "pre",
                         "blockquote", "dd", "dt", "header"})
 HEADING = re.compile(r"h[1-6]")
+WORD_OR_CJK = re.compile(rf"[A-Za-z0-9]+|[{CJK_CHARS}]")
+MARKS = re.compile(r"[#*_`\\>\[\]-]")
+LEAD_WORDS = 6  # a lead line at least this long says something; "Home", "阿斯顿·张" do not
+LEAD_LINES = 8  # a cover is short: a page's further people and thanks are no lead
+LEAD_KEY = 30  # characters of a line compared to tell whether the main text has it
 VIDEO_SUFFIX = re.compile(r"\s*(?:[-_|]\s*(?:YouTube|哔哩哔哩_bilibili|bilibili))+\s*$", re.I)
 
 
@@ -126,7 +133,28 @@ def main_text(html: str) -> str:
         html, output_format="markdown", include_formatting=True, include_links=False,
         include_tables=True, include_comments=False, favor_recall=True,
     )
-    return text.strip() if text and text.strip() else fallback_text(html)
+    return with_lead(text.strip(), fallback_text(html)) if text and text.strip() else fallback_text(html)
+
+
+def with_lead(main: str, walked: str) -> str:
+    """``main`` after the page's lead: the lines of the block walk ``walked`` that come before the
+    main text's first line and that it lacks, once each, at most ``LEAD_LINES``, each of at least
+    ``LEAD_WORDS`` words (a CJK character is a word; half that for a heading). trafilatura drops a
+    page's cover as boilerplate: the d2l.ai front page lost "含 PyTorch、NumPy/MXNet、TensorFlow 和
+    PaddlePaddle 实现", CS336's page its title; menu entries are shorter than that."""
+    lines = [line for line in walked.split("\n\n") if line.strip()]
+    first = _plain(main.splitlines()[0])[:LEAD_KEY]
+    at = next((i for i, line in enumerate(lines) if first and first in _plain(line)), 0)
+    said = _plain(main)
+    lead = [line for line in dict.fromkeys(lines[:at]) if _plain(line)[:LEAD_KEY] not in said
+            and len(WORD_OR_CJK.findall(line)) * (2 if line.startswith("#") else 1) >= LEAD_WORDS]
+    return "\n\n".join([*lead[:LEAD_LINES], main])
+
+
+def _plain(text: str) -> str:
+    """Text without markdown's marks, escapes and spaces: the walk and trafilatura's markdown write
+    one line differently ("\\-" and "-", "**PyTorch**," and "PyTorch,")."""
+    return "".join(MARKS.sub("", text).split())
 
 
 def arxiv_abs(meta: _Meta) -> Extracted | None:
