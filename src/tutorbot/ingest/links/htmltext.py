@@ -4,9 +4,9 @@ General pages go through trafilatura (main-content detection, markdown output). 
 abstract pages and video pages (YouTube, bilibili) have little main text worth the name,
 so their metadata is read instead: ``citation_*`` meta tags and the abstract blockquote,
 or ``og:title`` / ``og:description``. If trafilatura finds nothing, a plain
-``html.parser`` walk keeps headings, paragraphs and list items; when it finds the main text, the
-walk's lines before it (the page's cover, which trafilatura drops as boilerplate) lead it. Scripts are never run:
-they are dropped as text.
+``html.parser`` walk keeps headings, paragraphs and list items; when it finds the main text,
+the walk's lines before it (the page's cover, which trafilatura drops as boilerplate) lead it.
+Scripts are never run: they are dropped as text.
 """
 
 from __future__ import annotations
