@@ -311,6 +311,21 @@ def test_a_chinese_word_is_rare_or_common_among_the_chinese_chunks_not_among_eng
     assert "roadmaps/relearn-ai.txt > 扩散模型" in r.retrieve("扩散模型从哪里开始学？").scopes
 
 
+def test_a_heading_ending_on_a_short_name_in_brackets_is_a_scope_that_name_names():
+    from tutorbot.retrieval.scopes import short_name
+
+    assert short_name("Language Models are Unsupervised Multitask Learners (GPT-2)") == "GPT-2"
+    assert short_name("Connection with noise-conditioned score networks (NCSN)") == "NCSN"
+    assert short_name("8. Advanced Topics (Optional)") == short_name("数据并行（All-Reduce based）") == ""
+    notes = [Chunk(id=f"g{v}", doc_id="https://github.com/karpathy/minGPT", title="minGPT", kind="linked",
+                   section=f"References > Language Models, part {v} (GPT-{v})", text="LayerNorm moved", position=v)
+             for v in (1, 2, 3)]
+    r = retriever([*notes, *(chunk(i, "roadmap", f"unrelated note {i}") for i in range(40))])
+    gpt2 = "https://github.com/karpathy/minGPT > References > Language Models, part 2 (GPT-2)"
+    assert gpt2 in r.retrieve("GPT-2 在结构上改了哪些地方？").scopes
+    assert not any("GPT-" in s for s in r.retrieve("What changed in the models?").scopes)
+
+
 def test_a_paper_is_named_by_the_acronym_its_title_spells_in_capitals():
     from tutorbot.retrieval.scopes import initials
 

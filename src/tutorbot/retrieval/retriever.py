@@ -45,7 +45,7 @@ from tutorbot.retrieval.grounding import name_evidence, setting_stated
 from tutorbot.retrieval.index import IndexEmpty, IndexMismatch, VectorIndex, similarity
 from tutorbot.retrieval.lexical import Lexical
 from tutorbot.retrieval.rarity import Rarity
-from tutorbot.retrieval.scopes import Scopes, doc_scope, joined_words, part_scope
+from tutorbot.retrieval.scopes import SCOPE_LEVELS, Scopes, joined_words
 from tutorbot.retrieval.second_view import SecondView
 from tutorbot.retrieval.sentences import (
     LEAD_IN,
@@ -231,7 +231,7 @@ class Retriever:
                 fused[cid] += score
         for cid in fused:
             c = self.by_id[cid]
-            boost = 1 + self.settings.scope_boost * ((doc_scope(c) in named) + (part_scope(c) in named))
+            boost = 1 + self.settings.scope_boost * sum(scope(c) in named for scope in SCOPE_LEVELS)
             fused[cid] *= boost * (self.settings.linked_weight if c.kind == "linked" else 1.0)
         order = sorted(fused, key=lambda c: fused[c], reverse=True)
         head = roadmap_floor(order, self.by_id, min(k, self.settings.top_k), self.settings.min_roadmap)

@@ -45,6 +45,7 @@ SMALL_WORDS = {"a", "an", "the", "of", "for", "and", "in", "on", "with", "to", "
 # "the relearn post" the roadmap titled 如果重学AI. One of these words in a question says any of them.
 GENRE_WORDS = "roadmap plan post guide notes blog article path 路线 路线图 学习路线 计划 学习计划 攻略 笔记 博客"
 CAPITALS = re.compile(r"\b[A-Z]{3,}\b")
+SHORT_NAME = re.compile(r"[(（]\s*([A-Za-z0-9][\w.\-]*)\s*[)）]\s*$")  # "… Learners (GPT-2)"
 NUMBERING = re.compile(r"[ivxlc]+|\d+")  # "III. LLM 研究者成长学习计划": the numbering names nothing
 
 
@@ -54,6 +55,25 @@ def doc_scope(chunk: Chunk) -> str:
 
 def part_scope(chunk: Chunk) -> str:
     return f"{chunk.doc_id} > {chunk.section.split(' > ')[0]}" if chunk.section else ""
+
+
+def heading_scope(chunk: Chunk) -> str:
+    """The heading the chunk stands under that ends on a short name in brackets ("Language Models are
+    Unsupervised Multitask Learners (GPT-2)"), as "document > heading path"; "" when none."""
+    parts = chunk.section.split(" > ") if chunk.section else []
+    deepest = next((i for i in range(len(parts), 0, -1) if short_name(parts[i - 1])), 0)
+    return " > ".join([chunk.doc_id, *parts[:deepest]]) if deepest else ""
+
+
+SCOPE_LEVELS = (doc_scope, part_scope, heading_scope)  # a chunk's scopes, widest first: each named one boosts it
+
+
+def short_name(heading: str) -> str:
+    """The short name a heading ends on in brackets, one word with two capitals or a digit ("GPT-2",
+    "NCSN", "ControlNet"); not "(Optional)" or "(Timeline)", which name nothing."""
+    m = SHORT_NAME.search(heading)
+    word = m.group(1) if m else ""
+    return word if sum(ch.isupper() for ch in word) >= 2 or any(ch.isdigit() for ch in word) else ""
 
 
 class Scopes:
@@ -75,6 +95,9 @@ class Scopes:
         anchors = link_texts(chunks)
         for c in sorted(chunks, key=lambda c: (c.doc_id, c.position)):
             self.opening.setdefault(doc_scope(c), c.id)
+            if heading := heading_scope(c):  # "the GPT-2 part of the minGPT notes"
+                self._name(heading, [short_name(heading)])
+                self.opening.setdefault(heading, c.id)
             if c.kind == "linked":
                 self._name(c.doc_id, [c.title, *anchors.get(c.doc_id, [])])
                 for a in filter(None, map(initials, [c.title, *anchors.get(c.doc_id, [])])):
