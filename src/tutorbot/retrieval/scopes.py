@@ -19,7 +19,8 @@ language model" for every paper with those words in its title). Words for a kind
 for each other ("the researcher roadmap" for llm-researcher-plan). Naming a part names its document.
 A name several documents of one kind share names those holding most of the question's other rare words.
 A linked page is also named by the acronym its title spells, written in capitals ("the DDPM paper" for
-"Denoising Diffusion Probabilistic Models").
+"Denoising Diffusion Probabilistic Models"). A heading that ends on a short name in brackets ("Language
+Models are Unsupervised Multitask Learners (GPT-2)") is a scope of its own, named by that name.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ def short_name(heading: str) -> str:
 
 
 class Scopes:
-    """Names of the documents and their top-level parts, and which a question mentions."""
+    """Names of the documents, their top-level parts and headings with a short name, and which a question mentions."""
 
     def __init__(self, chunks: Sequence[Chunk], tokenize: Tokenizer, rarity: Rarity,
                  tokens: dict[str, set[str]] | None = None):
