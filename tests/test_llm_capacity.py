@@ -6,6 +6,7 @@ import threading
 
 from tutorbot.llm import capacity
 from tutorbot.llm.capacity import Level
+from tutorbot.llm.errors import LLMUnavailable
 from tutorbot.settings import LLMSettings, Settings
 
 
@@ -66,3 +67,51 @@ def test_the_measurement_is_the_default_unless_the_setting_is_given(tmp_path):
     assert given.llm.max_concurrency == 2
     other = Settings(_env_file=None, data_dir=tmp_path, llm={"model": "another-model"})
     assert capacity.load(other) is None  # measured for a different model: not used
+
+
+class Silent(Streams):
+    """Sends no first token once more than ``most_ok`` streams are open (the watchdog cuts them off)."""
+
+    def __init__(self, most_ok: int):
+        super().__init__()
+        self.most_ok = most_ok
+
+    def stream(self, messages, *, max_tokens, temperature):
+        with self.lock:
+            self.active += 1
+            over = self.active > self.most_ok
+        try:
+            if over:
+                raise LLMUnavailable("LLM server at http://127.0.0.1:8011/v1 sent no first token within 10s")
+            yield from ["x"] * max_tokens
+        finally:
+            with self.lock:
+                self.active -= 1
+
+
+def test_a_level_whose_streams_are_cut_off_is_past_capacity_and_a_first_level_cut_off_names_the_fix():
+    said: list[str] = []
+    level = capacity._level(Silent(most_ok=1), 1, tokens=10)
+    assert level.concurrency == 1
+    try:
+        capacity._level(Silent(most_ok=0), 2, tokens=10)
+        raise AssertionError("a level whose streams failed was measured")
+    except LLMUnavailable:
+        pass
+
+    def run_level(client, n, tokens):
+        return capacity._level(client, n, tokens) if n == 1 else capacity._level(Silent(most_ok=0), n, tokens)
+    assert capacity.measure(Silent(most_ok=1), max_tokens=100, say=said.append, run_level=run_level).concurrency == 1
+    try:
+        capacity.measure(Silent(most_ok=0), max_tokens=100, say=said.append)
+        raise AssertionError("nothing was measured and no error said so")
+    except LLMUnavailable as exc:
+        assert "tutorbot doctor --capacity" in str(exc)
+
+
+def test_serving_goes_on_with_a_warning_naming_the_fix_when_the_capacity_cannot_be_measured(tmp_path, capsys):
+    from tutorbot.cli.ops import _measure_once
+
+    s = Settings(_env_file=None, data_dir=tmp_path, llm=LLMSettings(base_url="http://127.0.0.1:9/v1"))
+    _measure_once(s)  # the server at port 9 answers nothing: serve-llm used to stop vLLM with a traceback
+    assert "tutorbot doctor --capacity" in capsys.readouterr().err and capacity.load(s) is None

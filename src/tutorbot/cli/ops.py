@@ -96,10 +96,14 @@ def _serve_settings(model: str, device: str, tensor_parallel_size: int, gpu_memo
 def _measure_once(s) -> None:
     """The served model's capacity, measured once per model (its default for max_concurrency)."""
     from tutorbot.llm import capacity
+    from tutorbot.llm.errors import LLMError
 
     if capacity.load(s) is None:
         typer.echo("measuring how many answers the model serves at once (once per model, up to a minute)…")
-        _measure(s)
+        try:
+            _measure(s)
+        except LLMError as exc:  # the server goes on serving at the default concurrency
+            typer.echo(f"warning: {exc}", err=True)
 
 
 def _measure(s, quiet: bool = False) -> None:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pydantic import BaseModel, ValidationError
 
 from tutorbot.files import write_atomic
+from tutorbot.llm.errors import LLMError, LLMUnavailable
 from tutorbot.settings import Settings
 
 LEVELS = (1, 2, 4, 8, 16, 32)
@@ -49,7 +50,13 @@ def measure(client, max_tokens: int, tokens: int = 64, min_tokens_per_s: float =
     """``client`` must not queue (give it a gate wider than the largest level)."""
     kept: list[Level] = []
     for n in levels:
-        level = (run_level or _level)(client, n, tokens)
+        try:
+            level = (run_level or _level)(client, n, tokens)
+        except LLMError as exc:  # a stream cut off by the watchdog: this level is past what the server takes
+            if not kept:
+                raise LLMUnavailable(f"capacity not measured ({exc}); once the server answers, measure it "
+                                     "with `tutorbot doctor --capacity`") from exc
+            break
         say(f"  {n:>2} at once: slowest stream {level.slowest_tokens_per_s:.1f} tokens/s, "
             f"all {level.total_tokens_per_s:.1f} tokens/s, first token ≤ {level.slowest_first_token_s:.1f} s")
         if kept and (level.slowest_tokens_per_s < min_tokens_per_s
@@ -63,18 +70,29 @@ def measure(client, max_tokens: int, tokens: int = 64, min_tokens_per_s: float =
 
 
 def _level(client, n: int, tokens: int) -> Level:
+    """``n`` streams at once; the first error of a stream that failed is raised (``LLMError``)."""
     runs: list[tuple[float, int, float]] = []
-    threads = [threading.Thread(target=lambda: runs.append(_one(client, tokens)), daemon=True) for _ in range(n)]
+    failed: list[LLMError] = []
+    threads = [threading.Thread(target=_run, args=(client, tokens, runs, failed), daemon=True) for _ in range(n)]
     start = time.monotonic()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    if failed:
+        raise failed[0]
     wall = time.monotonic() - start
     rates = [(count - 1) / max(end - first, 1e-3) for first, count, end in runs]
     return Level(concurrency=n, slowest_tokens_per_s=round(min(rates), 1),
                  total_tokens_per_s=round(sum(c for _, c, _ in runs) / wall, 1),
                  slowest_first_token_s=round(max(f for f, _, _ in runs), 2))
+
+
+def _run(client, tokens: int, runs: list, failed: list) -> None:
+    try:
+        runs.append(_one(client, tokens))
+    except LLMError as exc:
+        failed.append(exc)
 
 
 def _one(client, tokens: int) -> tuple[float, int, float]:
