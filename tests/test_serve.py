@@ -37,6 +37,15 @@ def test_cpu_command_is_vllm_serve_on_loopback_with_prefix_caching(tmp_path):
     assert serve.build_env(s)["VLLM_CPU_KVCACHE_SPACE"] == "1"
 
 
+def test_the_cpu_dtype_is_bfloat16_only_where_the_cpu_computes_it(tmp_path):
+    flags = tmp_path / "cpuinfo"
+    flags.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx2 fma\n")
+    assert serve.cpu_dtype(flags) == "float32"  # AVX2 only: bfloat16 is emulated, ~7x slower
+    flags.write_text("flags\t\t: fpu avx2 avx512f avx512_bf16 amx_bf16\n")
+    assert serve.cpu_dtype(flags) == "bfloat16"
+    assert serve.cpu_dtype(tmp_path / "absent") == "bfloat16"
+
+
 def test_gpu_profile_passes_gpu_flags_and_keeps_the_key_out_of_argv(tmp_path):
     s = Settings(_env_file=None, data_dir=tmp_path, llm={"api_key": "k3y"},
                  serve={"device": "gpu", "tensor_parallel_size": 2, "gpu_memory_utilization": 0.8,

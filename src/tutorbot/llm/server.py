@@ -65,11 +65,22 @@ def build_command(settings: Settings, model: str) -> list[str]:
     cmd = [str(s.python), str(LAUNCHER), model, "--served-model-name", settings.llm.model, "--host", s.host,
            "--port", str(s.port), "--max-model-len", str(s.max_model_len), "--enable-prefix-caching"]
     if s.device == "cpu":
-        cmd += ["--dtype", "bfloat16"]
+        cmd += ["--dtype", cpu_dtype()]
     else:
         cmd += ["--tensor-parallel-size", str(s.tensor_parallel_size),
                 "--gpu-memory-utilization", str(s.gpu_memory_utilization)]
     return cmd + shlex.split(s.extra_args)
+
+
+def cpu_dtype(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """bfloat16 where the CPU computes it (AVX512-BF16, AMX); float32 elsewhere: on an AVX2-only CPU vLLM's
+    bfloat16 falls back from oneDNN to emulation, and the bundled model streamed 7 tokens/s instead of ~50
+    (its first token took over 10 s). ``TUTORBOT_SERVE_EXTRA_ARGS="--dtype …"`` overrides it (it comes last)."""
+    try:
+        flags = set(cpuinfo.read_text(errors="replace").split())
+    except OSError:
+        return "bfloat16"
+    return "bfloat16" if flags & {"avx512_bf16", "amx_bf16"} else "float32"
 
 
 def build_env(settings: Settings) -> dict[str, str]:
