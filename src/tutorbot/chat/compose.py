@@ -93,10 +93,6 @@ def _line(r: RankedSentence, hits: Sequence[Hit], clean: Callable[[str, Hit], st
     return Line(text=text, source=r.hit + 1, section=section_name(hit), parent=parent_heading(hit), items=items)
 
 
-
-
-
-
 def _list_under(r: RankedSentence, hits: Sequence[Hit], clean: Callable[[str, Hit], str],
                 shown: str) -> Line | None:
     """A label that ranks among the answer's lines ("**Project Ideas**:", "推荐资源：") names what the
@@ -112,16 +108,12 @@ def _list_under(r: RankedSentence, hits: Sequence[Hit], clean: Callable[[str, Hi
     return Line(text=items[0][0], source=r.hit + 1, section=section_name(hit), parent=parent_heading(hit), items=rest)
 
 
-
 def _all_it_says(r: RankedSentence, hit: Hit) -> bool:
     """Whether ``r`` is the only thing its section says besides its heading ("RAG" → "待补充", to be added):
     short, but it is the answer to "what does it say about RAG?"."""
     labels = {p.strip() for p in hit.chunk.section.split(" > ")}
     said = [s for s in split_sentences(hit.chunk.text, code=False) if s.text.strip("*：: ") not in labels]
     return len(said) == 1 and said[0].start == r.start
-
-
-
 
 
 def _without_repeats(comp: Composition, shown: str) -> Composition:
@@ -153,13 +145,6 @@ def _line_at(comp: Composition, at: int) -> int:
         if offset > at:
             return i
     return len(comp.lines) - 1
-
-
-
-
-
-
-
 
 
 def _label(line: Line, labelled: set[str]) -> str:
