@@ -24,3 +24,6 @@ class RanksSentences:
 
     def continuations(self, hits):
         return []  # the fakes' chunks are whole sections: no list goes on past a chunk end
+
+    def resource_list(self, query, hits):
+        return []  # no part of the fakes' sources has a resource list

@@ -22,6 +22,7 @@ from tutorbot.errors import TutorbotError
 from tutorbot.lang import QUESTION_ZH, Language, detect_lang
 from tutorbot.llm.client import LLMClient
 from tutorbot.llm.prompts import PromptLibrary
+from tutorbot.retrieval.follow import followed, leading
 from tutorbot.retrieval.retriever import Retriever
 from tutorbot.schemas import Answer, CatalogEntry, GateReport, Hit
 from tutorbot.settings import Settings
@@ -167,7 +168,7 @@ class ChatService:
             yield ChatEvent("delta", answer.answer)
         else:
             written = Written(parts=[], report=GateReport())
-            hits = found.hits + self.retriever.continuations(found.hits)  # a lead-in's list, cut off by a chunk end
+            hits = followed(found.hits, self.retriever, search)  # + a lead-in's list, the part's resource list
             try:
                 yield from self._answer(question, search, hits, history, lang, socratic, written, user_id, asked=asked)
             except GeneratorExit:  # the learner pressed stop: keep the turn as far as they saw it
@@ -237,7 +238,7 @@ class ChatService:
     def _draft(self, question: str, query: str, hits: list[Hit], lang: str) -> Draft:
         """The evidence an answer may rest on: the best-ranked sentences of the hits."""
         r = self.retriever
-        ranked = r.rank_sentences(query, hits, dense=True)
+        ranked = leading(r.rank_sentences(query, hits, dense=True), r.resource_list(query, hits))
         sources = [f"{h.chunk.title}\n{h.chunk.section}\n{h.chunk.text}" for h in hits]
         checker = SupportChecker(r.tokenize, evidence_of(ranked, hits), sources, question, r.embedder,
                                  translate=getattr(r, "translate", None))

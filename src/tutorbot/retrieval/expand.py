@@ -21,6 +21,13 @@ from tutorbot.lang import has_cjk
 from tutorbot.retrieval.tokenize import Tokenizer
 
 MAX_NGRAM = 3
+# A kind of resource is a resource (hypernymy): "is there an online course for …" also reads the roadmaps'
+# "Resources:" and "推荐资源" lists, which name their courses, books and videos only under that label.
+RESOURCE_KINDS = ("course courses book textbook video tutorial lecture mooc paper "
+                  "课程 课 网课 公开课 教材 书 书籍 视频 教程 论文 讲义")
+RESOURCE = "resources 资源"
+RESOURCE_LABEL = "materials reading 资料 阅读"  # a list labelled so, or with a kind ("在线课程"), lists resources too
+RESOURCE_WEIGHT = 0.5  # a hint, below any word the learner wrote
 
 
 @dataclass
@@ -82,6 +89,10 @@ class QueryExpander:
         self._load_glossary(glossary or Glossary([]))
         self.acronyms = self.terms.acronyms
         self.long_forms = {phrase_key(tokenize, x): a for a, longs in self.acronyms.items() for x in longs}
+        self.resource_kinds = {t for w in RESOURCE_KINDS.split()  # whole words: 公开课, never its piece 公开
+                               for t in (tokenize.words(w) if has_cjk(w) else tokenize(w))}
+        self.resource = tokenize(RESOURCE)
+        self.resource_labels = {*self.resource_kinds, *self.resource, *tokenize(RESOURCE_LABEL)}
 
     def _load_glossary(self, glossary: Glossary) -> None:
         """Glossary terms replace the dictionary's for their words (they are the domain's sense)."""
@@ -92,6 +103,14 @@ class QueryExpander:
             for zh in e.zh:
                 self.zh_to_en[zh] = e.en[:1]
         self.en_to_zh.update({k: sorted(v) for k, v in en_to_zh.items() if k})
+
+    def asks_for_resource(self, query: str) -> bool:
+        """Whether the question names a kind of resource (a course, book, video, paper…)."""
+        return bool(self.resource_kinds & set(self.tokenize(query)))
+
+    def is_resource_label(self, label: str) -> bool:
+        """Whether a heading or list label names resources ("**Resources**:", "推荐课程 & 资料", "推荐资源")."""
+        return bool(self.resource_labels & set(self.tokenize(label)))
 
     def expand(self, query: str) -> Expansion:
         toks = self.tokenize(query)
@@ -107,6 +126,8 @@ class QueryExpander:
         for key, abbr in self.long_forms.items():
             if re.search(rf"(?<!\S){re.escape(key)}(?!\S)", " ".join(toks)):
                 out.add([abbr], 1.0, abbr)
+        if self.resource_kinds & set(toks):  # asks_for_resource
+            out.add(self.resource, RESOURCE_WEIGHT)
         present = set(toks)
         out.zh = {t: w for t, w in out.zh.items() if t not in present}
         out.en = {t: w for t, w in out.en.items() if t not in present}

@@ -13,6 +13,8 @@ roadmap (or page) the question names and each chunk's best sentence taken into a
    wins is the one with a sentence that answers, not the one that is merely long.
 5. Linked pages weigh ``linked_weight``; the top k keeps ``min_roadmap`` roadmap sections.
 
+Chat reads, besides the top k, what they lead to (``follow``): a lead-in's list and a part's resource list.
+
 ``mode`` runs a prefix of that chain, for evaluation: ``bm25``, ``dense`` and ``second`` (the second
 dense view) alone (expanded query, one global ranking each), ``rrf`` (the plain fusion of the first two),
 ``balanced`` (+ per-language lists, both dense views), ``scoped`` (+ scopes), ``hybrid`` (+ sentences: the
@@ -31,6 +33,7 @@ from tutorbot.lang import URL_TEXT
 from tutorbot.retrieval.budget import bounded, strongest
 from tutorbot.retrieval.embed import Embedder
 from tutorbot.retrieval.expand import Expansion, Glossary, QueryExpander
+from tutorbot.retrieval.follow import Follower
 from tutorbot.retrieval.fusion import (
     SIDES,
     balanced_lists,
@@ -48,7 +51,6 @@ from tutorbot.retrieval.rarity import Rarity
 from tutorbot.retrieval.scopes import SCOPE_LEVELS, Scopes, joined_words
 from tutorbot.retrieval.second_view import SecondView
 from tutorbot.retrieval.sentences import (
-    LEAD_IN,
     RankedSentence,
     context_text,
     form_words,
@@ -99,7 +101,6 @@ class Retriever:
         self._unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
         self.by_id = {c.id: c for c in self.chunks}
         self._position = {c.id: i for i, c in enumerate(self.chunks)}
-        self._at = {(c.doc_id, c.position): c for c in self.chunks}
         docs = [self.tokenize(f"{c.embed_text} {form_words(c.text)}") for c in self.chunks]
         self._doc_tokens = {c.id: set(d) for c, d in zip(self.chunks, docs, strict=True)}
         self.idf = idf_weights(docs)
@@ -112,6 +113,7 @@ class Retriever:
         self.scopes = Scopes(self.chunks, self.tokenize, self.rarity, self._doc_tokens)
         self._folded = "\n".join(fold(f"{c.title} {c.text}") for c in self.chunks)  # where a name is looked for
         self.expander = QueryExpander(self.tokenize, self.terms, self.glossary)
+        self.follower = Follower(self.chunks, self.expander.is_resource_label)
         self._sentences: dict[str, tuple[list[str], list[list[str]]]] = {}
         self._vector_of: tuple[str, np.ndarray] | None = None
 
@@ -237,19 +239,13 @@ class Retriever:
         head = roadmap_floor(order, self.by_id, min(k, self.settings.top_k), self.settings.min_roadmap)
         return {c: fused[c] for c in head + [c for c in order if c not in head][: k - len(head)]}
 
-    def continuations(self, hits: list[Hit], follow: int = 2) -> list[Hit]:
-        """The chunks right after a hit that ends on a lead-in ("Here are some practical recommendations:"),
-        in its section and not among the hits: the list it announces, which the chunk boundary cut off."""
-        have, out = {h.chunk.id for h in hits}, list[Hit]()
-        for h in (h for h in hits if LEAD_IN.search(h.chunk.text)):
-            for step in range(1, follow + 1):
-                nxt = self._at.get((h.chunk.doc_id, h.chunk.position + step))
-                if nxt is None or nxt.section != h.chunk.section:
-                    break
-                if nxt.id not in have:
-                    have.add(nxt.id)
-                    out.append(Hit(chunk=nxt, score=h.score))
-        return out
+    def continuations(self, hits: list[Hit]) -> list[Hit]:
+        """A lead-in's list cut off by a chunk end (``follow``)."""
+        return self.follower.continuations(hits)
+
+    def resource_list(self, query: str, hits: list[Hit]) -> list[Hit]:
+        """The resource list of the part the hits land in, when ``query`` asks for a course, book or video."""
+        return self.follower.resource_list(hits) if self.expander.asks_for_resource(self.bound(query)) else []
 
     # -- sentences and coverage ---------------------------------------------------------------
     def _sentence_tokens(self, chunk: Chunk) -> tuple[list[str], list[list[str]]]:

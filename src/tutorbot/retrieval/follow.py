@@ -1,0 +1,85 @@
+"""Follow stage: chunks the hits lead to that the ranking left out, for the answer to read with them.
+
+- A hit that ends on a lead-in ("Here are some practical recommendations:") is followed by the list
+  it announces, which a chunk boundary cut off.
+- A question asking for a kind of resource ("is there an online course…", "有推荐的书吗") that lands in
+  a roadmap part is followed by that part's resource list ("- **Resources**:", "#### 推荐资源"): the
+  roadmaps name their courses, books and videos under that label, beside the topics the question
+  matched ("Key Components" and "Resources" are siblings under one stage). Its sentences lead the
+  composed answer: the topic words chose the part, the question asks for its resources.
+
+Stage: ranked hits → **follow** → composed answer (``chat.service``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Protocol
+
+from tutorbot.retrieval.sentences import LEAD_IN, RankedSentence
+from tutorbot.schemas import Chunk, Hit
+
+SEP = " > "
+
+
+def parent(section: str) -> str:
+    return section.rpartition(SEP)[0]
+
+
+class Follower:
+    """Where each chunk goes on (``(doc, position)``) and each part's resource list (``(doc, part)``)."""
+
+    def __init__(self, chunks: Sequence[Chunk], is_resource_label: Callable[[str], bool]):
+        self._at = {(c.doc_id, c.position): c for c in chunks}
+        self._resources: dict[tuple[str, str], Chunk] = {}
+        for c in sorted(chunks, key=lambda c: c.position):  # a list cut in two starts at its first chunk
+            if c.kind == "roadmap" and SEP in c.section and is_resource_label(c.section.rpartition(SEP)[2]):
+                self._resources.setdefault((c.doc_id, parent(c.section)), c)
+
+    def continuations(self, hits: Sequence[Hit], follow: int = 2) -> list[Hit]:
+        """The chunks right after a hit that ends on a lead-in, in its section and not among the hits."""
+        have, out = {h.chunk.id for h in hits}, list[Hit]()
+        for h in (h for h in hits if LEAD_IN.search(h.chunk.text)):
+            for step in range(1, follow + 1):
+                nxt = self._at.get((h.chunk.doc_id, h.chunk.position + step))
+                if nxt is None or nxt.section != h.chunk.section:
+                    break
+                if nxt.id not in have:
+                    have.add(nxt.id)
+                    out.append(Hit(chunk=nxt, score=h.score))
+        return out
+
+    def resource_list(self, hits: Sequence[Hit]) -> list[Hit]:
+        """The resource list of the part the best roadmap hit is in (or heads); none when it has none."""
+        best = next((h for h in hits if h.chunk.kind == "roadmap"), None)
+        if best is None:
+            return []
+        c = best.chunk
+        found = self._resources.get((c.doc_id, c.section)) or self._resources.get((c.doc_id, parent(c.section)))
+        return [] if found is None else [Hit(chunk=found, score=best.score)]
+
+
+class Follows(Protocol):
+    def continuations(self, hits: list[Hit]) -> list[Hit]: ...
+    def resource_list(self, query: str, hits: list[Hit]) -> list[Hit]: ...
+
+
+def followed(hits: list[Hit], retriever: Follows, query: str) -> list[Hit]:
+    """The hits, then what they lead to (a lead-in's list, the part's resource list) not among them."""
+    out, have = list(hits), {h.chunk.id for h in hits}
+    for h in [*retriever.continuations(hits), *retriever.resource_list(query, hits)]:
+        if h.chunk.id not in have:
+            have.add(h.chunk.id)
+            out.append(h)
+    return out
+
+
+def leading(ranked: Sequence[RankedSentence], lists: Sequence[Hit]) -> list[RankedSentence]:
+    """The sentences of ``lists`` (the resource list a question asks for) first, in reading order and at
+    the best score (the composer quotes what is within a share of it), then the others as ranked."""
+    ids = {h.chunk.id for h in lists}
+    if not ids or not ranked:
+        return list(ranked)
+    first = sorted((r for r in ranked if r.chunk_id in ids), key=lambda r: r.start)
+    return [replace(r, score=ranked[0].score) for r in first] + [r for r in ranked if r.chunk_id not in ids]
