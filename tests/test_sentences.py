@@ -123,3 +123,9 @@ def test_a_corpus_word_the_question_cut_differently_is_found_inside_it():
     assert words_inside("何恺明教什么课？", {"何恺明", "宝可梦", "明教"}) == ["何恺明"]  # three characters or more
     tok = Tokenizer()
     assert "宋飏" in tok.unlisted("宋飏是谁？") and "推荐" not in tok.unlisted("推荐一款好用的手机")
+
+
+def test_an_abbreviation_before_a_lower_case_word_ends_no_sentence():
+    text = "FlashAttention trains faster: 15% on BERT-large (seq. length 512), 3x on GPT-2 (seq. length 1K). It also."
+    assert texts(text) == ["FlashAttention trains faster: 15% on BERT-large (seq. length 512), 3x on GPT-2 "
+                           "(seq. length 1K).", "It also."]

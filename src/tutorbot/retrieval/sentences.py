@@ -7,9 +7,10 @@ character offsets into the text that was split, so ``text[s.start:s.end] == s.te
 
 - ``split_sentences(text)``: a markdown line (list item, table row, heading) is at least one
   sentence; inside a line, Chinese ends a sentence at 。！？； and English at . ! ? before a space
-  (not after "e.g", "et al", "vs", a list number, or inside "3.17"). Markers ("- ", "1. ", "| ", "> ", "#") and
-  table separator rows are not part of any sentence. With ``code=False`` (what answers quote and
-  rank) the fences of code blocks and the code lines inside them are no sentences.
+  and no lower-case letter (not after "e.g", "et al", "vs", a list number, or inside "3.17").
+  Markers ("- ", "1. ", "| ", "> ", "#") and table separator rows are not part of any sentence. With
+  ``code=False`` (what answers quote and rank) the fences of code blocks and the code lines inside
+  them are no sentences.
 - ``rank_sentences(question, hits, ...)``: every sentence of every hit, best first; the score
   mixes a lexical overlap (IDF-weighted share of the question's terms a sentence contains) with
   the dense cosine when an embedder is given.
@@ -30,9 +31,10 @@ from tutorbot.schemas import Chunk, Hit
 
 LINE = re.compile(r"[^\n]+")
 # End of a sentence inside a line: CJK terminators (and closing quotes after them), or an
-# English terminator followed by white space.
+# English terminator followed by white space and no lower-case letter: an English sentence starts
+# with a capital, a digit or a mark, and "(seq. length 512)" is an abbreviation inside one.
 ZH_END = re.compile(f"(?:[。！？；]|[!?;](?=[{CJK_CHARS}]))[”’」』）)]*")
-EN_END = re.compile(r"(?<=[A-Za-z0-9)\]\"'’*_`])[.!?](?=\s+\S)")
+EN_END = re.compile(r"(?<=[A-Za-z0-9)\]\"'’*_`])[.!?](?=\s+[^\sa-z])")
 # Abbreviations, initials, and list numbers ("**5. Dive into...") end no sentence.
 NOT_AN_END = re.compile(r"(?:\b(?:e\.g|i\.e|etc|et al|vs|cf|fig|eq|no|mr|dr|prof|approx)|\b[A-Z]|(?:^|[\s*_])\d{1,3})$",
                         re.I)
