@@ -263,6 +263,8 @@ def test_sigterm_stops_what_the_command_started_in_order(fake, command, ready):
         wait_for_line(lines, ready, within_s=120)
         if command == "up":
             wait_for_line(lines, "UI on http://", within_s=120)  # printed once the UI serves
+            # the background job starts just after: a signal before it has nothing of it to stop
+            wait_for_line(lines, "linked pages: fetching and indexing", within_s=60)
         pid = serve._read_pid_file(settings_of(fake).paths.vllm_pid)["pid"]
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0, "".join(lines)
