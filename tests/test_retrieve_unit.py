@@ -338,6 +338,27 @@ def test_a_paper_is_named_by_the_acronym_its_title_spells_in_capitals():
     assert r.retrieve("what's llm basics about?").scopes == []  # "s" + "llm" spells no title it was not given
 
 
+def test_a_paper_is_named_by_its_titles_head_a_coined_name_or_the_words_before_for():
+    from tutorbot.retrieval.scopes import title_head
+
+    assert title_head("Scaling Laws for Neural Language Models") == "Scaling Laws"
+    assert title_head("DreamBooth: Fine Tuning Text-to-Image Diffusion Models") == "DreamBooth"
+    assert title_head("Neural Networks: Zero to Hero") == ""  # a topic before a colon, no name
+    assert title_head("A Survey of Large Language Models") == title_head("Attention Is All You Need") == ""
+    paper = Chunk(id="p", doc_id="https://arxiv.org/abs/2001.08361", title="Scaling Laws for Neural Language Models",
+                  kind="linked", text="# Scaling Laws for Neural Language Models\n\n- Authors: Jared Kaplan")
+    abstract = paper.model_copy(update={"id": "a", "position": 1, "section": "Abstract",
+                                        "text": "The loss scales as a power-law with model size."})
+    r = retriever([paper, abstract, *(chunk(i, "roadmap", f"unrelated note {i}") for i in range(30))])
+    assert r.retrieve("what does the scaling laws paper say?").scopes == ["https://arxiv.org/abs/2001.08361"]
+    assert r.scopes.openings("https://arxiv.org/abs/2001.08361") == ["p", "a"]  # a byline: the abstract says it
+    more = paper.model_copy(update={"id": "m", "position": 1, "text": "- Text source: the arXiv abstract"})
+    after = abstract.model_copy(update={"position": 2})
+    assert retriever([paper, more, after]).scopes.openings("https://arxiv.org/abs/2001.08361") == ["p", "a"]
+    long = paper.model_copy(update={"text": "Scaling laws: " + "the loss falls as models grow. " * 12})
+    assert retriever([long, abstract]).scopes.openings("https://arxiv.org/abs/2001.08361") == ["p"]
+
+
 def test_a_question_about_a_table_finds_the_table_whose_cells_never_say_table():
     from tutorbot.retrieval.sentences import form_words
 

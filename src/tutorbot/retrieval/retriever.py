@@ -221,7 +221,7 @@ class Retriever:
             weights += [self.settings.second_view_weight * w for w in how]
         # The opening chunk of a named scope says what it is about ("what is the 'LLM basics'
         # part aiming at?", a paper's abstract): it joins the candidates as a list of its own.
-        lists.append([self.scopes.opening[s] for s in sorted(named) if s in self.scopes.opening])
+        lists.append([c for s in sorted(named) for c in self.scopes.openings(s)])
         lists.append(lexical_leaders(lex, self.chunks, pool, self.settings.lexical_lead if stage >= 1 else 0.0))
         fused = rrf(lists, self.settings.rrf_k, [*weights, 1.0, 1.0])
         # The index is live: a page the background job added after this snapshot was built can come back from

@@ -6,7 +6,8 @@ minGPT notes". The names come from the corpus itself — each roadmap's file nam
 top-level headings (the "DeepSeek" and "ChatGPT" answers of one file); each linked page's title,
 URL words (lilianweng, pku-dair, mingpt) and the link texts the roadmaps give it — so a new
 corpus brings its own. A chunk inside a named scope gets a boost in fusion, and the scope's
-opening chunk (what it is about; a paper's abstract) joins the candidates; nothing is filtered.
+opening chunk (what it is about; a paper's abstract, after its title and byline) joins the candidates;
+nothing is filtered.
 
 A one-word name is mentioned when the question itself holds it and it is rare in the text
 ("relearn-ai", "DeepSeek", 扩散模型; a URL word only if the text never uses it: "lilianweng" yes,
@@ -19,8 +20,9 @@ language model" for every paper with those words in its title). Words for a kind
 for each other ("the researcher roadmap" for llm-researcher-plan). Naming a part names its document.
 A name several documents of one kind share names those holding most of the question's other rare words.
 A linked page is also named by the acronym its title spells, written in capitals ("the DDPM paper" for
-"Denoising Diffusion Probabilistic Models"). A heading that ends on a short name in brackets ("Language
-Models are Unsupervised Multitask Learners (GPT-2)") is a scope of its own, named by that name.
+"Denoising Diffusion Probabilistic Models"), and by its title's head ("the scaling laws paper"). A
+heading that ends on a short name in brackets ("Language Models are Unsupervised Multitask Learners
+(GPT-2)") is a scope of its own, named by that name.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from tutorbot.schemas import Chunk
 from tutorbot.urls import find_links, normalise_url
 
 MOST = 0.6  # share of a name's words that names it
+BYLINE_FIELD = re.compile(r"\s*[-*]\s+[\w ]{1,30}:\s")  # "- Authors: …", "- arXiv: …", "- Venue: …"
 COMMON_URL_WORDS = {"https", "http", "www", "github", "com", "org", "net", "html", "blob", "main", "docs",
                     "readme", "index", "posts", "blog", "archives", "abs", "arxiv", "watch", "playlist",
                     "list", "class", "courses", "schedule", "edu", "io", "ai", "md", "php"}
@@ -47,7 +50,9 @@ SMALL_WORDS = {"a", "an", "the", "of", "for", "and", "in", "on", "with", "to", "
 GENRE_WORDS = "roadmap plan post guide notes blog article path 路线 路线图 学习路线 计划 学习计划 攻略 笔记 博客"
 CAPITALS = re.compile(r"\b[A-Z]{3,}\b")
 SHORT_NAME = re.compile(r"[(（]\s*([A-Za-z0-9][\w.\-]*)\s*[)）]\s*$")  # "… Learners (GPT-2)"
-NUMBERING = re.compile(r"[ivxlc]+|\d+")  # "III. LLM 研究者成长学习计划": the numbering names nothing
+NUMBERING = re.compile(r"[ivxlc]+|\d+")
+COINED = re.compile(r"[A-Za-z][\w.\-]*")  # one word: DreamBooth, FlashAttention, IP-Adapter
+TITLE_HEAD = re.compile(r"\s+(?:for|of|with|on)\s+", re.I)  # "III. LLM 研究者成长学习计划": the numbering names nothing
 
 
 def doc_scope(chunk: Chunk) -> str:
@@ -94,13 +99,19 @@ class Scopes:
         self.opening: dict[str, str] = {}  # scope → id of its first chunk (what the scope is about)
         self.acronyms: dict[str, set[str]] = defaultdict(set)  # ddpm → the pages titled "Denoising Diffusion ..."
         anchors = link_texts(chunks)
+        self.after_byline: dict[str, str] = {}  # page → its first chunk after its title and byline (an abstract)
+        byline: dict[str, bool] = {}  # page → whether its chunks so far are all title and byline
         for c in sorted(chunks, key=lambda c: (c.doc_id, c.position)):
+            if c.kind == "linked" and byline.get(doc_scope(c), True) and doc_scope(c) not in self.after_byline:
+                if doc_scope(c) in byline and not is_byline(c.text):
+                    self.after_byline[doc_scope(c)] = c.id
+                byline[doc_scope(c)] = is_byline(c.text)
             self.opening.setdefault(doc_scope(c), c.id)
             if heading := heading_scope(c):  # "the GPT-2 part of the minGPT notes"
                 self._name(heading, [short_name(heading)])
                 self.opening.setdefault(heading, c.id)
             if c.kind == "linked":
-                self._name(c.doc_id, [c.title, *anchors.get(c.doc_id, [])])
+                self._name(c.doc_id, [c.title, *anchors.get(c.doc_id, []), *filter(None, [title_head(c.title)])])
                 for a in filter(None, map(initials, [c.title, *anchors.get(c.doc_id, [])])):
                     self.acronyms[a].add(c.doc_id)
                 words = [tokenize.stem(w) for w in url_words(c.doc_id)]
@@ -113,6 +124,11 @@ class Scopes:
         self.genres = set(tokenize(GENRE_WORDS))
         self.rare = {w for names in self.names.values() for name in names for w in name
                      if rarity.is_rare(w)}
+
+    def openings(self, scope: str) -> list[str]:
+        """The chunks that say what ``scope`` is about: its first; and when that is only a page's title and
+        byline, the first after it (an arXiv page's abstract follows "# Title / - arXiv: … / - Authors: …")."""
+        return [c for c in (self.opening.get(scope), self.after_byline.get(scope)) if c]
 
     def _name(self, scope: str, names: list[str], whole: bool = False) -> None:
         """Add names of a scope; ``whole``: each is one word as it stands (a URL's words)."""
@@ -172,6 +188,26 @@ class Scopes:
             held = {d: len(rest & self.words_in[d]) for d in same}
             dropped |= {d for d in same if held[d] < max(held.values())}
         return {scope for scope in by if scope.split(" > ")[0] not in dropped}
+
+
+def is_byline(text: str) -> bool:
+    """Whether ``text`` is only a title and a list of fields about the page (arXiv id, authors, venue)."""
+    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    return bool(lines) and all(BYLINE_FIELD.match(line) for line in lines)
+
+
+def title_head(title: str) -> str:
+    """What a paper is called by, its title's head: the coined name before a colon ("DreamBooth: Fine
+    Tuning …", "FlashAttention: …") or the words before "for", "of", "with" or "on" ("Scaling Laws for
+    Neural Language Models" is "the scaling laws paper", "Flow Matching for Generative Modeling"). A head
+    of several words before a colon ("Neural Networks: Zero to Hero") is a topic, not a name; ""
+    when there is none."""
+    name, colon, _ = title.partition(": ")
+    if colon:
+        return name if COINED.fullmatch(name) else ""
+    head = TITLE_HEAD.split(title, maxsplit=1)[0]
+    words = [w for w in head.split() if w.lower() not in SMALL_WORDS]
+    return head if head != title and len(words) >= 2 and not has_cjk(head) else ""
 
 
 def initials(title: str) -> str:
