@@ -52,6 +52,7 @@ def test_a_course_question_landing_on_a_parts_topics_is_followed_by_that_parts_r
     assert [h.chunk.id for h in r.resource_list(asked, [hit(INTRO)])] == [RESOURCES.id]  # the part's own heading
     assert r.resource_list("what does layer normalization do?", [hit(TOPICS)]) == []  # no resource asked for
     assert r.resource_list(asked, [hit(PAGE)]) == []  # a linked page is no roadmap part
+    assert r.resource_list(asked, [hit(OTHER), hit(TOPICS)]) == []  # the best hit is a resource list already
 
 
 def test_what_the_hits_lead_to_is_added_once_after_them():

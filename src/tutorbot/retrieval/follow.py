@@ -32,6 +32,7 @@ class Follower:
 
     def __init__(self, chunks: Sequence[Chunk], is_resource_label: Callable[[str], bool]):
         self._at = {(c.doc_id, c.position): c for c in chunks}
+        self._is_resource_label = is_resource_label
         self._resources: dict[tuple[str, str], Chunk] = {}
         for c in sorted(chunks, key=lambda c: c.position):  # a list cut in two starts at its first chunk
             if c.kind == "roadmap" and SEP in c.section and is_resource_label(c.section.rpartition(SEP)[2]):
@@ -51,9 +52,10 @@ class Follower:
         return out
 
     def resource_list(self, hits: Sequence[Hit]) -> list[Hit]:
-        """The resource list of the part the best roadmap hit is in (or heads); none when it has none."""
+        """The resource list of the part the best roadmap hit is in (or heads); none when it has none, or
+        when the hit is a resource list already ("关键学习资源 > 代码级学习": its own courses answer)."""
         best = next((h for h in hits if h.chunk.kind == "roadmap"), None)
-        if best is None:
+        if best is None or any(map(self._is_resource_label, best.chunk.section.split(SEP))):
             return []
         c = best.chunk
         found = self._resources.get((c.doc_id, c.section)) or self._resources.get((c.doc_id, parent(c.section)))
