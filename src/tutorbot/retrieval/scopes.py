@@ -50,9 +50,9 @@ SMALL_WORDS = {"a", "an", "the", "of", "for", "and", "in", "on", "with", "to", "
 GENRE_WORDS = "roadmap plan post guide notes blog article path 路线 路线图 学习路线 计划 学习计划 攻略 笔记 博客"
 CAPITALS = re.compile(r"\b[A-Z]{3,}\b")
 SHORT_NAME = re.compile(r"[(（]\s*([A-Za-z0-9][\w.\-]*)\s*[)）]\s*$")  # "… Learners (GPT-2)"
-NUMBERING = re.compile(r"[ivxlc]+|\d+")
+NUMBERING = re.compile(r"[ivxlc]+|\d+")  # "III. LLM 研究者成长学习计划": the numbering names nothing
 COINED = re.compile(r"[A-Za-z][\w.\-]*")  # one word: DreamBooth, FlashAttention, IP-Adapter
-TITLE_HEAD = re.compile(r"\s+(?:for|of|with|on)\s+", re.I)  # "III. LLM 研究者成长学习计划": the numbering names nothing
+TITLE_HEAD = re.compile(r"\s+(?:for|of|with|on)\s+", re.I)  # "Scaling Laws for …": the head before "for"
 
 
 def doc_scope(chunk: Chunk) -> str:
