@@ -164,6 +164,17 @@ def test_a_setting_stated_for_another_model_answers_nothing_about_the_one_the_qu
     assert r.retrieve("What batch size should I use to train a GAN?").value_stated is False  # 一个 is "a"
 
 
+def test_a_linked_page_states_its_own_setting_which_answers_only_a_question_naming_a_model_or_the_page():
+    said = "The model uses 12 attention heads and 768-dimensional states; the paper sets the weight λ to 1."
+    paper = Chunk(id="p", doc_id="https://paper.example", title="Improving Language Understanding",
+                  section="Model specifications", kind="linked", text=said)
+    r = retriever([paper, *(chunk(i, "roadmap", f"unrelated note {i}") for i in range(1, 40))])
+    assert r.retrieve("How many attention heads should a 100M parameter model have?").value_stated is False
+    assert r.retrieve("How many attention heads should GPT-1 have?").value_stated is True  # names a model
+    # ... or the page itself, by its title
+    assert r.retrieve("How many attention heads should I use, per Improving Language Understanding?").value_stated
+
+
 def test_a_heading_states_the_value_its_section_is_given():
     stage = Chunk(id="s", doc_id="roadmaps/r.txt", title="LLM Road Map",
                   section="DeepSeek > 阶段 2：Transformer 深度解析（3-4 周） > 代码实现进阶",

@@ -17,13 +17,14 @@ states a value (a number, "3-4 周", "0.1", "两个月") beside one of the quest
 roadmaps name distillation and dropout without ever saying how to set them. Course codes, list
 numbering, links and the article 一个 state no value ("CMU 11868", "4. Learn About"). A question naming
 what the setting is for ("a GAN", "BERT", "a CNN on CIFAR-10") needs the value stated for that: the
-linked papers state their own batch sizes and dropout rates.
+linked papers state their own batch sizes and dropout rates. Those are the papers' own configurations, not
+advice: a value a linked page states counts only for a question that names a model, paper or tool, or the page.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from tutorbot.lang import CN_NUMERAL, URL_TEXT, has_cjk
@@ -98,16 +99,21 @@ def asks_for_value(question: str) -> bool:
 
 
 def setting_stated(question: str, terms: dict[str, float], hits: Sequence[Hit], is_rare: Callable[[str], bool],
-                   tokenize: Callable[[str], list[str]], translate: Callable[[str], set[str]]) -> bool | None:
+                   tokenize: Callable[[str], list[str]], translate: Callable[[str], set[str]],
+                   named: Collection[str] = ()) -> bool | None:
     """For a question asking for a setting: does a hit state one for what it names (``states_value``)?
     None for any other question. A name is read in the other script too (CNN → 卷积神经网络); the words
-    of its long form, one by one, name nothing ("generative" is no GAN)."""
+    of its long form, one by one, name nothing ("generative" is no GAN). A linked page states its own
+    configuration ("the paper sets λ(t_n)=1"), which is advice only for a question naming it (``named``:
+    the scopes the question names) or a model, paper or tool (GPT-1, iGPT-XL)."""
     if not asks_for_value(question):
         return None
     rare = rare_words(terms, is_rare)
     names = [{t, *(w for w in translate(t) if has_cjk(w) != has_cjk(t))}
              for n in question_names(question) for t in tokenize(n) if t in rare]
-    return states_value(hits, rare, tokenize, names)
+    says = bool(question_names(question))
+    advice = [h for h in hits if h.chunk.kind != "linked" or says or h.chunk.doc_id in named]
+    return states_value(advice, rare, tokenize, names)
 
 
 def states_value(hits: Sequence[Hit], words: set[str], tokenize: Callable[[str], list[str]],

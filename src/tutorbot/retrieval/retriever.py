@@ -194,7 +194,7 @@ class Retriever:
         similarity = max((h.score for v in dense.values() for h in v[:1]), default=0.0)
         names = name_evidence(query, self.lexical.vocab, self.tokenize.stem, self.translate, self._folded)
         stated = setting_stated(query, terms, hits[: self.settings.top_k], self.rarity.is_rare, self.tokenize,
-                                self.translate)
+                                self.translate, named)
         return Retrieval(hits, similarity, self.lexical_strength(lex), query,
                          self.coverage(terms, hits[: self.settings.top_k]), terms, names.known, names.unknown,
                          sorted(named), stated)
