@@ -73,7 +73,7 @@ def step_calls(c: Container, q: str, k: int, pool: int) -> dict[str, Callable[[]
         "tutorbot search, dense lists from Chroma queries": lambda: search_through_chroma(core, q),
         "  query expansion": lambda: r.expand(q),
         "  query embedding (e5)": lambda: c.embedder.embed_query(expanded),
-        "  BM25, weighted terms (all chunks)": lambda: r.bm25_scores(terms),
+        "  BM25, weighted terms (all chunks)": lambda: r.bm25_scores(terms)[0],
         "  dense ranking (one language, exact over the snapshot)": lambda: core.dense(expanded, pool, "zh"),
         "VectorIndex.query (Chroma HNSW via llama-index, one language)": lambda: c.index.query(np.asarray(v), pool, zh),
         "raw collection.query (k=5)": lambda: raw(query_embeddings=[v], n_results=k),

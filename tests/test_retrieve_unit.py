@@ -101,6 +101,28 @@ def test_an_english_question_finds_the_chinese_passage_through_mined_terms():
     assert zh.id not in [h.chunk.id for h in bare.search("mixed precision training attention", k=3, mode="bm25")]
 
 
+def test_the_pieces_of_a_chinese_word_weigh_half_so_its_english_translation_is_not_outweighed():
+    from tutorbot.ingest.terms import TermPair, TermTable
+    from tutorbot.retrieval.tokenize import piece_weight
+
+    assert piece_weight("回归", ["回归", "自回归", "模型"]) == 0.5 and piece_weight("自回归", ["回归", "自回归"]) == 1.0
+    assert piece_weight("model", ["model", "models"]) == 1.0  # an English word is no piece of another
+    en = chunk(1, "roadmap", "Autoregressive vs. Encoder-Decoder Models: GPT is autoregressive.", "en")
+    zh = [chunk(2, "roadmap", "线性回归和编码的笔记", "zh"),
+          *(chunk(i, "roadmap", f"其他笔记 {i}", "zh") for i in range(3, 9)),
+          *(chunk(i, "roadmap", f"English note {i}", "en") for i in range(9, 15))]
+    terms = TermTable(pairs=[TermPair(zh="自回归", en="autoregressive"), TermPair(zh="编码器", en="encoder")],
+                      zh_to_en={"自回归": ["autoregressive"], "编码器": ["encoder"]})
+    r = Retriever(FakeIndex([*zh, en]), NoEmbedder(), RetrievalSettings(), terms=terms)  # 回归 + 编码 outweighed it
+    weights = r.weighted_terms("自回归和编码器", r.expand("自回归和编码器"))
+    assert weights["自回归"] == 1.0 and weights["回归"] == weights["码器"] == 0.5 and weights["autoregress"] == 1.0
+    lex = r.bm25_scores(weights)[0]
+    assert lex[r._position[en.id]] > max(lex[r._position[c.id]] for c in zh)
+    # grounding reads the question's words at full weight, as its thresholds were set
+    assert r.retrieve("自回归和编码器").top_lexical == r.lexical_strength(
+        r.bm25_scores({**weights, **dict.fromkeys(r.own_terms("自回归和编码器"), 1.0)})[0])
+
+
 def test_names_of_courses_papers_and_tools_are_recognised_in_questions():
     from tutorbot.retrieval.tokenize import mentions_name, name_terms
 
@@ -306,6 +328,14 @@ def test_a_roadmap_is_named_by_another_word_for_its_kind_of_document():
     r = retriever([*notes, *(chunk(i, "roadmap", f"LLM roadmap note {i}") for i in range(30))])
     assert r.retrieve("How long is the researcher roadmap end to end?").scopes == ["roadmaps/llm-researcher-plan.txt"]
     assert r.retrieve("How long is the researcher course end to end?").scopes == []  # a course is no document kind
+
+
+def test_a_word_for_a_kind_of_document_names_no_part_headed_by_it():
+    # The researcher plan's part "II. 路线图" is headed by the word for "roadmap": "路线图里有讲吗" asks the roadmaps.
+    plan = [Chunk(id=f"p{i}", doc_id="roadmaps/llm-researcher-plan.txt", title="首要任务", section="II. 路线图",
+                  text=f"课程笔记 {i}", position=i) for i in range(3)]
+    r = retriever([*plan, *(chunk(i, "roadmap", f"LLM note {i}", "zh") for i in range(30))])
+    assert r.retrieve("偏见和公平性问题路线图里有讲吗？").scopes == []
 
 
 def test_a_chinese_word_is_rare_or_common_among_the_chinese_chunks_not_among_english_pages_too():

@@ -26,8 +26,14 @@ class Lexical:
         self.vocab: dict[str, int] = dict(self._bm25.vocab_dict or {}) if docs else {}
 
     def scores(self, weighted: dict[str, float]) -> np.ndarray:
-        total = np.zeros(self.n, np.float32)
-        for token, weight in weighted.items():
+        return self.weighted_sums([weighted])[0]
+
+    def weighted_sums(self, weightings: list[dict[str, float]]) -> list[np.ndarray]:
+        """The scores under each weighting of one bag of tokens (each token's BM25 computed once)."""
+        totals = [np.zeros(self.n, np.float32) for _ in weightings]
+        for token in dict.fromkeys(t for weighted in weightings for t in weighted):
             if token in self.vocab:
-                total += weight * self._bm25.get_scores_from_ids([self.vocab[token]])
-        return total
+                each = self._bm25.get_scores_from_ids([self.vocab[token]])
+                for total, weighted in zip(totals, weightings, strict=True):
+                    total += weighted.get(token, 0.0) * each
+        return totals

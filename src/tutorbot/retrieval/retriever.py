@@ -59,7 +59,7 @@ from tutorbot.retrieval.sentences import (
     split_sentences,
     weighted_overlap,
 )
-from tutorbot.retrieval.tokenize import Tokenizer, fold, words_inside
+from tutorbot.retrieval.tokenize import Tokenizer, fold, piece_weight, words_inside
 from tutorbot.schemas import Chunk, Hit
 from tutorbot.settings import RetrievalSettings
 
@@ -138,15 +138,21 @@ class Retriever:
         out.zh, out.en, out.terms = strongest(out.zh, cap), strongest(out.en, cap), strongest(out.terms, cap)
         return out
 
-    def weighted_terms(self, query: str, expansion: Expansion) -> dict[str, float]:
-        """The question's own tokens (weight 1), the corpus's words written inside it, and its expansion's."""
-        own = [*self.tokenize(query), *words_inside(query, self.lexical.vocab)]
-        return {**expansion.zh, **expansion.en, **{t: 1.0 for t in own}}
+    def own_terms(self, query: str) -> list[str]:
+        """The question's tokens and the corpus's words written inside it."""
+        return [*self.tokenize(query), *words_inside(query, self.lexical.vocab)]
 
-    def bm25_scores(self, terms: dict[str, float]) -> np.ndarray:
+    def weighted_terms(self, query: str, expansion: Expansion) -> dict[str, float]:
+        """The question's own terms (weight 1, a piece of a longer Chinese word of it ``PIECE``) and its
+        expansion's."""
+        own = self.own_terms(query)
+        return {**expansion.zh, **expansion.en, **{t: piece_weight(t, own) for t in own}}
+
+    def bm25_scores(self, terms: dict[str, float], *more: dict[str, float]) -> list[np.ndarray]:
+        """BM25 under ``terms`` (and under each further weighting of them)."""
         if not self.chunks:
             raise IndexEmpty("index is empty: run `tutorbot ingest`")
-        return self.lexical.scores(terms)
+        return self.lexical.weighted_sums([terms, *more])
 
     def dense(self, query: str, k: int, side: str) -> list[Hit]:
         """The ``k`` chunks of one language side nearest to the query (one embedding per query), by exact
@@ -176,7 +182,8 @@ class Retriever:
                              + (" (second needs TUTORBOT_EMBEDDING_SECOND_VIEW=use)" if mode == "second" else ""))
         expansion = self.expand(query)
         terms = self.weighted_terms(query, expansion)
-        lex = self.bm25_scores(terms)
+        # Grounding reads the lexical strength of the question's words each at full weight, as it was tuned.
+        lex, whole = self.bm25_scores(terms, {**terms, **dict.fromkeys(self.own_terms(query), 1.0)})
         pool = max(self.settings.candidates, k)
         dense_query = f"{query} {expansion.text()}".strip()
         dense = {side: self.dense(dense_query, pool, side) for side in SIDES}
@@ -195,7 +202,7 @@ class Retriever:
         names = name_evidence(query, self.lexical.vocab, self.tokenize.stem, self.translate, self._folded)
         stated = setting_stated(query, terms, hits[: self.settings.top_k], self.rarity.is_rare, self.tokenize,
                                 self.translate, named)
-        return Retrieval(hits, similarity, self.lexical_strength(lex), query,
+        return Retrieval(hits, similarity, self.lexical_strength(whole), query,
                          self.coverage(terms, hits[: self.settings.top_k]), terms, names.known, names.unknown,
                          sorted(named), stated)
 

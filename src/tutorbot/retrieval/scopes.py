@@ -11,7 +11,8 @@ nothing is filtered.
 
 A one-word name is mentioned when the question itself holds it and it is rare in the text
 ("relearn-ai", "DeepSeek", 扩散模型; a URL word only if the text never uses it: "lilianweng" yes,
-"roadmap" no), rare among the chunks written in its script (``retrieval.rarity``).
+"roadmap" no), rare among the chunks written in its script (``retrieval.rarity``), and no word for a kind
+of document: "路线图里有讲吗" asks the roadmaps, not the researcher plan's part "II. 路线图".
 A longer name is mentioned by two or more words making most of it, or by words
 carrying most of its weight, rare words weighing most ("the relearn roadmap" for relearn-ai), with the
 expansion's help ("LLM basics" → 大模型 + 基础 for 大模型基础), when they are all of it or include
@@ -160,7 +161,7 @@ class Scopes:
     def _naming(self, words: list[str], own: set[str], terms: dict[str, float]) -> frozenset[str]:
         """The words of the question that say this name (none when it is not said)."""
         if len(words) == 1:
-            return frozenset(words) if words[0] in own and words[0] in self.rare else frozenset()
+            return frozenset(words) if words[0] in own and words[0] in self.rare - self.genres else frozenset()
         hit = [w for w in words if w in terms]
         if not (len(hit) >= 2 and len(hit) / len(words) >= MOST or self._weight(hit) >= MOST * self._weight(words)):
             return frozenset()

@@ -121,3 +121,14 @@ def names_in(text: str) -> set[str]:
 
 def mentions_name(query: str, names: set[str]) -> bool:
     return any(w in names for w in WORD.findall(query.lower()))
+
+
+# jieba's search mode writes a long word and its pieces (编码器: 编码, 码器, 编码器), so a Chinese question says
+# each long word two or three times over where its English translation says it once: "自回归模型和编码器-解码器模型
+# 有什么区别" found Chinese lines on 回归 and 编码 above the English "Autoregressive vs. Encoder-Decoder Models".
+PIECE = 0.5  # the weight of a piece of a longer word of the question
+
+
+def piece_weight(token: str, tokens: list[str]) -> float:
+    """``PIECE`` for a Chinese token inside a longer token of the question (回归 in 自回归), else 1."""
+    return PIECE if has_cjk(token) and any(token != t and token in t for t in tokens) else 1.0
