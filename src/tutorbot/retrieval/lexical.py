@@ -25,9 +25,6 @@ class Lexical:
             self._bm25.index(docs, show_progress=False)
         self.vocab: dict[str, int] = dict(self._bm25.vocab_dict or {}) if docs else {}
 
-    def scores(self, weighted: dict[str, float]) -> np.ndarray:
-        return self.weighted_sums([weighted])[0]
-
     def weighted_sums(self, weightings: list[dict[str, float]]) -> list[np.ndarray]:
         """The scores under each weighting of one bag of tokens (each token's BM25 computed once)."""
         totals = [np.zeros(self.n, np.float32) for _ in weightings]

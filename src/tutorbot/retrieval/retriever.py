@@ -142,10 +142,10 @@ class Retriever:
         """The question's tokens and the corpus's words written inside it."""
         return [*self.tokenize(query), *words_inside(query, self.lexical.vocab)]
 
-    def weighted_terms(self, query: str, expansion: Expansion) -> dict[str, float]:
-        """The question's own terms (weight 1, a piece of a longer Chinese word of it ``PIECE``) and its
-        expansion's."""
-        own = self.own_terms(query)
+    def weighted_terms(self, query: str, expansion: Expansion, own: list[str] | None = None) -> dict[str, float]:
+        """The question's own terms (``own_terms``; weight 1, a piece of a longer Chinese word of it
+        ``PIECE``) and its expansion's."""
+        own = self.own_terms(query) if own is None else own
         return {**expansion.zh, **expansion.en, **{t: piece_weight(t, own) for t in own}}
 
     def bm25_scores(self, terms: dict[str, float], *more: dict[str, float]) -> list[np.ndarray]:
@@ -181,9 +181,10 @@ class Retriever:
             raise InputError(f"retrieval mode {mode!r} is not available: use one of {', '.join(self.modes())}"
                              + (" (second needs TUTORBOT_EMBEDDING_SECOND_VIEW=use)" if mode == "second" else ""))
         expansion = self.expand(query)
-        terms = self.weighted_terms(query, expansion)
+        own = self.own_terms(query)
+        terms = self.weighted_terms(query, expansion, own)
         # Grounding reads the lexical strength of the question's words each at full weight, as it was tuned.
-        lex, whole = self.bm25_scores(terms, {**terms, **dict.fromkeys(self.own_terms(query), 1.0)})
+        lex, whole = self.bm25_scores(terms, {**terms, **dict.fromkeys(own, 1.0)})
         pool = max(self.settings.candidates, k)
         dense_query = f"{query} {expansion.text()}".strip()
         dense = {side: self.dense(dense_query, pool, side) for side in SIDES}
