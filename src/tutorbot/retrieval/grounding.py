@@ -108,11 +108,10 @@ def setting_stated(question: str, terms: dict[str, float], hits: Sequence[Hit], 
     the scopes the question names) or a model, paper or tool (GPT-1, iGPT-XL)."""
     if not asks_for_value(question):
         return None
-    rare = rare_words(terms, is_rare)
+    rare, said = rare_words(terms, is_rare), question_names(question)
     names = [{t, *(w for w in translate(t) if has_cjk(w) != has_cjk(t))}
-             for n in question_names(question) for t in tokenize(n) if t in rare]
-    says = bool(question_names(question))
-    advice = [h for h in hits if h.chunk.kind != "linked" or says or h.chunk.doc_id in named]
+             for n in said for t in tokenize(n) if t in rare]
+    advice = [h for h in hits if h.chunk.kind != "linked" or said or h.chunk.doc_id in named]
     return states_value(advice, rare, tokenize, names)
 
 

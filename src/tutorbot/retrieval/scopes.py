@@ -161,7 +161,8 @@ class Scopes:
     def _naming(self, words: list[str], own: set[str], terms: dict[str, float]) -> frozenset[str]:
         """The words of the question that say this name (none when it is not said)."""
         if len(words) == 1:
-            return frozenset(words) if words[0] in own and words[0] in self.rare - self.genres else frozenset()
+            said = words[0] in own and words[0] in self.rare and words[0] not in self.genres
+            return frozenset(words) if said else frozenset()
         hit = [w for w in words if w in terms]
         if not (len(hit) >= 2 and len(hit) / len(words) >= MOST or self._weight(hit) >= MOST * self._weight(words)):
             return frozenset()
