@@ -257,3 +257,8 @@ def test_a_question_naming_someone_the_roadmaps_name_is_on_topic_by_that_name():
     assert not names("周杰伦的新歌好听吗")  # a name the roadmaps never write
     assert not names("推荐一款好用的手机")  # a word the dictionary lacks, but no name
     assert not names("What is Yann LeCun known for?")
+    pinyin = people_matcher(chunks, lambda q: [], {"宋飏": ["yang song", "song yang"], "周杰伦": ["jielun zhou"]})
+    assert pinyin("Which blog of Yang Song do they recommend?") and pinyin("song yang 是谁")
+    assert not pinyin("What does Jielun Zhou sing?")  # the roadmaps never write 周杰伦
+    assert not names("Which blog of Yang Song do they recommend?")  # without the pinyin readings
+    assert people_matcher(chunks, lambda q: [], {"宋飏": ["yang song"]})("宋飏是谁？")  # a name taught to the tokenizer

@@ -30,7 +30,8 @@ ORDINAL = [
 # Where to begin, with no subject named: the roadmaps' starting stages answer it.
 START = ["I'm new to this, where should I begin?", "完全没基础，该怎么开始？"]
 # Someone the roadmaps name, asked about by name alone.
-PEOPLE = ["What is Percy Liang known for?", "What does Pieter Abbeel teach?", "宋飏是谁？", "何恺明教什么课？"]
+PEOPLE = ["What is Percy Liang known for?", "What does Pieter Abbeel teach?", "宋飏是谁？", "何恺明教什么课？",
+          "Which course does Kaiming He teach?", "Is there a Transformer video by Li Hongyi?"]  # in pinyin
 NOT_COVERED = [
     "How many warmup steps should I use with the AdamW optimizer for BERT-base?",
     "Stable Diffusion 的 ControlNet 和 T2I-Adapter 用 ComfyUI 怎么一起配置？",

@@ -75,6 +75,21 @@ def test_a_word_keeps_the_dictionary_senses_the_corpus_writes_in_english_not_mer
     assert table.zh_to_en["架构"] == ["architecture"]  # not "construct" or "build", which the corpus never writes
 
 
+def test_a_person_the_roadmaps_name_in_chinese_is_reached_by_the_name_in_pinyin(tok):
+    from tutorbot.ingest.names import romanised
+
+    assert romanised("何恺明") == ["kaiming he", "he kaiming", "kaiming"] and romanised("李沐") == ["mu li", "li mu"]
+    texts = ["- MIT 6.S978: Deep Generative Models: MIT 新晋明星教授何恺明亲授",
+             "初步深入代码建议通过李沐大神的《动手学深度学习》", "这个工具很好用"]
+    table = mine_terms([Chunk(id=f"n{i}", doc_id="roadmaps/n.txt", title="n", text=t, position=i)
+                        for i, t in enumerate(texts)])
+    assert set(table.names) == {"何恺明", "李沐"} and "何恺明" in table.zh_terms()  # 好用 is no name
+    names = Tokenizer(table.zh_terms())
+    assert table.en_to_zh[phrase_key(names, "Kaiming He")] == table.en_to_zh[phrase_key(names, "Kaiming")] == ["何恺明"]
+    assert table.en_to_zh[phrase_key(names, "Li Mu")] == ["李沐"] and phrase_key(names, "Mu") not in table.en_to_zh
+    assert "何恺明" in QueryExpander(names, table).expand("Which course does Kaiming He teach?").zh
+
+
 def test_the_table_is_stored_and_mined_again_only_when_the_chunks_change(tmp_path, table):
     path = tmp_path / "terms.json"
     path.write_text(table.model_dump_json())

@@ -164,7 +164,8 @@ class Container:
         from tutorbot.chat.service import ChatService
 
         cur = self._curriculum_or_none()
-        names_topic = topic_matcher(self.retriever.chunks, self.catalog, cur, self.retriever.unlisted)
+        names_topic = topic_matcher(self.retriever.chunks, self.catalog, cur, self.retriever.unlisted,
+                                    self.retriever.terms.names)
         chat = ChatService(self.settings, self.retriever, self.llm, self.prompts, self.store, self.catalog,
                            names_topic=names_topic, standing=self._standing if cur else lambda user: None,
                            name_of=cur.name_of if cur else lambda topic, lang: topic)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 
 from tutorbot.curriculum.graph import Curriculum
@@ -48,28 +48,36 @@ STARTING_POINTS = "入门 基础 第一阶段 first stage fundamentals"
 
 
 def topic_matcher(chunks: Sequence[Chunk], catalog: Sequence[CatalogEntry], curriculum: Curriculum | None,
-                  unlisted: Callable[[str], list[str]] = lambda q: []) -> Callable[[str], bool]:
+                  unlisted: Callable[[str], list[str]] = lambda q: [],
+                  romanised: Mapping[str, list[str]] | None = None) -> Callable[[str], bool]:
     """A predicate: does this question name a topic, a name the corpus uses, or someone the roadmaps
-    name? ``unlisted`` finds the Chinese words of a text no dictionary holds (``Retriever.unlisted``)."""
+    name? ``unlisted`` finds the Chinese words of a text no dictionary holds (``Retriever.unlisted``);
+    ``romanised``: the people the roadmaps name in Chinese, in pinyin (``TermTable.names``)."""
     names = name_terms([f"{c.title} {c.section}" for c in chunks] + [e.title for e in catalog])
-    someone = people_matcher(chunks, unlisted)
+    someone = people_matcher(chunks, unlisted, romanised or {})
     if curriculum is None:
         return lambda q: mentions_name(q, names) or someone(q)
     return lambda q: bool(curriculum.mentions(q)) or mentions_name(q, names) or someone(q)
 
 
-def people_matcher(chunks: Sequence[Chunk], unlisted: Callable[[str], list[str]]) -> Callable[[str], bool]:
+def people_matcher(chunks: Sequence[Chunk], unlisted: Callable[[str], list[str]],
+                   romanised: Mapping[str, list[str]] | None = None) -> Callable[[str], bool]:
     """Does a question name someone the roadmaps name: "Percy Liang", "Pieter Abbeel", 宋飏, 何恺明?
 
     In Latin script a name is two or three capitalised words in a row, none of which the roadmaps ever
-    write in lower case (so not "Neural Networks"), said with its capitals; in Chinese, a word of the
-    question no dictionary holds, shaped like a name (a common surname first: 宋飏, not 好用), that the
-    roadmaps write."""
+    write in lower case (so not "Neural Networks"), said with its capitals, or a name the roadmaps write
+    in Chinese, in pinyin ("Kaiming He" for 何恺明: ``romanised``, ``ingest.names``); in Chinese, a word
+    of the question no dictionary holds, shaped like a name (a common surname first: 宋飏, not 好用), that
+    the roadmaps write."""
     text = "\n".join(c.text for c in chunks if c.kind == "roadmap")
     lower = set(LOWER_WORD.findall(text))
     latin = {m for m in CAPITALISED.findall(text) if not any(w.lower() in lower for w in re.split(r"[ -]", m))}
     pattern = re.compile("|".join(rf"\b{re.escape(n)}\b" for n in sorted(latin))) if latin else None
-    return lambda q: bool(pattern and pattern.search(q)) or any(w in text for w in unlisted(q) if name_shaped(w))
+    people = [name for name in romanised or {} if name in text]  # the tokenizer knows them: no longer unlisted
+    forms = sorted({f for name in people for f in (romanised or {})[name]})
+    pinyin = re.compile("|".join(rf"\b{re.escape(f)}\b" for f in forms), re.I) if forms else None
+    return lambda q: (bool(pattern and pattern.search(q)) or bool(pinyin and pinyin.search(q))
+                      or any(n in q for n in people) or any(w in text for w in unlisted(q) if name_shaped(w)))
 
 
 def asks_where_to_start(question: str, tokenize: Callable[[str], list[str]]) -> bool:

@@ -21,6 +21,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, ValidationError
 
 from tutorbot.files import write_atomic
+from tutorbot.ingest.names import people
 from tutorbot.lang import CJK_CHARS, has_cjk
 from tutorbot.retrieval.tokenize import STOP, Tokenizer
 from tutorbot.schemas import Chunk
@@ -51,16 +52,18 @@ class TermTable(BaseModel):
     acronyms: dict[str, list[str]] = Field(default_factory=dict, description="abbreviation → long forms.")
     en_to_zh: dict[str, list[str]] = Field(default_factory=dict, description="English phrase → corpus words.")
     zh_to_en: dict[str, list[str]] = Field(default_factory=dict, description="Chinese word → English words.")
+    names: dict[str, list[str]] = Field(default_factory=dict, description="person the roadmaps name → in pinyin.")
 
     def zh_terms(self) -> list[str]:
-        return sorted({p.zh for p in self.pairs})
+        return sorted({*(p.zh for p in self.pairs), *self.names})
 
 
 def table_key(chunks: Iterable[Chunk]) -> str:
+    from tutorbot.ingest import names
     from tutorbot.retrieval import dictionary, tokenize
 
     h = hashlib.sha256()
-    for module in (dictionary, tokenize):
+    for module in (dictionary, tokenize, names):
         h.update(Path(module.__file__ or "").read_bytes())
     h.update(Path(__file__).read_bytes())
     h.update("\n".join(sorted(c.id for c in chunks)).encode())
@@ -129,13 +132,14 @@ def mine_terms(chunks: list[Chunk], glossary_zh: Iterable[str] = ()) -> TermTabl
     texts = [c.embed_text for c in chunks]
     tok = Tokenizer(glossary_zh)
     pairs = mine_pairs(texts, tok)
-    tok.add_words(p.zh for p in pairs)
+    named = people((c.text for c in chunks if c.kind == "roadmap"), tok)
+    tok.add_words([*(p.zh for p in pairs), *named])
     zh_vocab, en_vocab = _vocabularies(tok, texts)
     en_to_zh, zh_to_en = _dictionary_bridge(tok, zh_vocab, en_vocab)
-    for p in pairs:
-        en_to_zh.setdefault(phrase_key(tok, p.en), set()).add(p.zh)
-        zh_to_en.setdefault(p.zh, set()).add(p.en)
-    return TermTable(key=table_key(chunks), pairs=pairs, acronyms=mine_acronyms(texts),
+    for zh, en in [*((p.zh, p.en) for p in pairs), *((z, form) for z, forms in named.items() for form in forms)]:
+        en_to_zh.setdefault(phrase_key(tok, en), set()).add(zh)
+        zh_to_en.setdefault(zh, set()).add(en)
+    return TermTable(key=table_key(chunks), pairs=pairs, acronyms=mine_acronyms(texts), names=named,
                      en_to_zh={k: sorted(v) for k, v in sorted(en_to_zh.items()) if k},
                      zh_to_en={k: sorted(v) for k, v in sorted(zh_to_en.items()) if v})
 
