@@ -73,8 +73,9 @@ def people_matcher(chunks: Sequence[Chunk], unlisted: Callable[[str], list[str]]
     lower = set(LOWER_WORD.findall(text))
     latin = {m for m in CAPITALISED.findall(text) if not any(w.lower() in lower for w in re.split(r"[ -]", m))}
     pattern = re.compile("|".join(rf"\b{re.escape(n)}\b" for n in sorted(latin))) if latin else None
-    people = [name for name in romanised or {} if name in text]  # the tokenizer knows them: no longer unlisted
-    forms = sorted({f for name in people for f in (romanised or {})[name]})
+    romanised = romanised or {}
+    people = [name for name in romanised if name in text]  # the tokenizer knows them: no longer unlisted
+    forms = sorted({f for name in people for f in romanised[name]})
     pinyin = re.compile("|".join(rf"\b{re.escape(f)}\b" for f in forms), re.I) if forms else None
     return lambda q: (bool(pattern and pattern.search(q)) or bool(pinyin and pinyin.search(q))
                       or any(n in q for n in people) or any(w in text for w in unlisted(q) if name_shaped(w)))
