@@ -22,10 +22,14 @@ CROSS = [
     ("ChatGPT 那份路线里，复习激活函数要看哪几种？", ["ReLU, Tanh, Sigmoid"]),
     ("ChatGPT 的最后建议里，怎么跟上 LLM 的最新研究？", ["Stay Up-to-Date"]),
 ]
-# A stage or step named by its ordinal; the headings write its number ("阶段 2", "6. Study ...").
+# A stage or step named by its ordinal, or a period by its count; the headings write numbers
+# ("阶段 2", "6. Study ...").
 ORDINAL = [
     ("What is the second stage of the DeepSeek roadmap about?", ["Transformer 深度解析"]),
     ("ChatGPT 路线的第六步讲什么？", ["Study Challenges in LLMs"]),
+    # a period by its count: the ChatGPT timeline writes "Month 4-5", DeepSeek's third stage "（4-6 周）"
+    ("ChatGPT 的学习时间线里，第四到第五个月做什么？", ["Month 4-5"]),
+    ("DeepSeek 路线里，要花四到六周的是哪个阶段？", ["预训练技术演进（4-6 周）"]),
 ]
 # Where to begin, with no subject named: the roadmaps' starting stages answer it.
 START = ["I'm new to this, where should I begin?", "完全没基础，该怎么开始？"]

@@ -109,7 +109,7 @@ def test_when_the_job_is_done_the_term_table_is_mined_from_the_pages_too_and_sea
     roadmaps_only = c.terms().key
     assert fresh_job(c).run().state == "done"
     stored = load_terms(c.settings.paths.terms)
-    assert stored is not None and stored.key == table_key(c.index.all_chunks()) != roadmaps_only
+    assert stored is not None and stored.key == table_key(c.index.all_chunks(), c.glossary.zh_terms()) != roadmaps_only
     assert c.retriever.current.terms.key == stored.key  # the running retriever expands with it
 
 

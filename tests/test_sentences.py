@@ -117,6 +117,20 @@ def test_an_ordinal_reads_as_the_number_a_heading_writes():
     assert best.chunk_id == "s2"
 
 
+def test_a_count_of_time_and_a_range_read_as_the_numbers_they_say():
+    from tutorbot.retrieval.tokenize import Tokenizer
+
+    tok = Tokenizer()
+    assert {"2"} <= set(tok("刚开始的头两个月学什么")) and {"4", "5"} <= set(tok("第四、五个月干点啥"))
+    assert {"3", "4"} <= set(tok("要三四周的那个阶段")) and {"3", "4"} <= set(tok("three to four weeks"))
+    assert {"6", "7", "8"} <= set(tok("weeks six to eight")) and {"1", "2"} <= set(tok("- **Month 1-2**: Review"))
+    assert "2" not in tok("两个模型") and "2" not in tok("two models")  # a count of something else says nothing
+    assert "2019" not in tok("2017-2023") and "3" in tok("Weeks 1-4")  # years say their ends only
+    months = [Chunk(id=f"m{a}", doc_id="r", title="t", text=f"- **Month {a}-{a + 1}**: read papers") for a in (1, 4)]
+    best = rank_sentences("第四、五个月读什么", [Hit(chunk=c, score=1) for c in months], tok, {})[0]
+    assert best.chunk_id == "m4"
+
+
 def test_a_corpus_word_the_question_cut_differently_is_found_inside_it():
     from tutorbot.retrieval.tokenize import Tokenizer, words_inside
 

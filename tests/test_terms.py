@@ -1,5 +1,5 @@
 """Term mining at ingest: bilingual pairs in both writing orders, abbreviations, the dictionary
-bridge cut to the corpus's words, and re-mining only when the indexed chunks change."""
+bridge cut to the corpus's words, and re-mining only when the indexed chunks or the glossary's words change."""
 
 import pytest
 
@@ -90,7 +90,7 @@ def test_a_person_the_roadmaps_name_in_chinese_is_reached_by_the_name_in_pinyin(
     assert "何恺明" in QueryExpander(names, table).expand("Which course does Kaiming He teach?").zh
 
 
-def test_the_table_is_stored_and_mined_again_only_when_the_chunks_change(tmp_path, table):
+def test_the_table_is_stored_and_mined_again_only_when_the_chunks_or_the_glossary_words_change(tmp_path, table):
     path = tmp_path / "terms.json"
     path.write_text(table.model_dump_json())
     first = ensure_terms(path, chunks())
@@ -99,3 +99,6 @@ def test_the_table_is_stored_and_mined_again_only_when_the_chunks_change(tmp_pat
     assert ensure_terms(path, chunks()).pairs == []  # same chunks: the stored table is used
     changed = [*chunks(), Chunk(id="new", doc_id="roadmaps/x.txt", title="x", text="量化（Quantization）")]
     assert ("量化", "Quantization") in {(p.zh, p.en) for p in ensure_terms(path, changed).pairs}
+    marked = ensure_terms(path, changed)
+    path.write_text(marked.model_copy(update={"pairs": []}).model_dump_json())
+    assert ensure_terms(path, changed, ["星期"]).pairs  # the glossary teaches the tokenizer words: mined again

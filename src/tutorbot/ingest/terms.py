@@ -58,7 +58,8 @@ class TermTable(BaseModel):
         return sorted({*(p.zh for p in self.pairs), *self.names})
 
 
-def table_key(chunks: Iterable[Chunk]) -> str:
+def table_key(chunks: Iterable[Chunk], glossary_zh: Iterable[str] = ()) -> str:
+    """What a stored table was mined from: this code, the chunk ids, and the glossary words the tokenizer knew."""
     from tutorbot.ingest import names
     from tutorbot.retrieval import dictionary, tokenize
 
@@ -67,6 +68,7 @@ def table_key(chunks: Iterable[Chunk]) -> str:
         h.update(Path(module.__file__ or "").read_bytes())
     h.update(Path(__file__).read_bytes())
     h.update("\n".join(sorted(c.id for c in chunks)).encode())
+    h.update("\n".join(sorted(glossary_zh)).encode())
     return h.hexdigest()
 
 
@@ -129,7 +131,7 @@ def _expansion(words: list[str], abbr: str) -> str:
 
 def mine_terms(chunks: list[Chunk], glossary_zh: Iterable[str] = ()) -> TermTable:
     """The whole table for ``chunks``: mined pairs and acronyms, and the dictionary bridge."""
-    texts = [c.embed_text for c in chunks]
+    texts, glossary_zh = [c.embed_text for c in chunks], list(glossary_zh)
     tok = Tokenizer(glossary_zh)
     pairs = mine_pairs(texts, tok)
     named = people((c.text for c in chunks if c.kind == "roadmap"), tok)
@@ -139,7 +141,7 @@ def mine_terms(chunks: list[Chunk], glossary_zh: Iterable[str] = ()) -> TermTabl
     for zh, en in [*((p.zh, p.en) for p in pairs), *((z, form) for z, forms in named.items() for form in forms)]:
         en_to_zh.setdefault(phrase_key(tok, en), set()).add(zh)
         zh_to_en.setdefault(zh, set()).add(en)
-    return TermTable(key=table_key(chunks), pairs=pairs, acronyms=mine_acronyms(texts), names=named,
+    return TermTable(key=table_key(chunks, glossary_zh), pairs=pairs, acronyms=mine_acronyms(texts), names=named,
                      en_to_zh={k: sorted(v) for k, v in sorted(en_to_zh.items()) if k},
                      zh_to_en={k: sorted(v) for k, v in sorted(zh_to_en.items()) if v})
 
@@ -197,8 +199,8 @@ def load_terms(path: Path) -> TermTable | None:
 
 def ensure_terms(path: Path, chunks: list[Chunk], glossary_zh: Iterable[str] = ()) -> TermTable:
     """The stored table when it was mined from these chunks by this code; else mine and store it."""
-    stored = load_terms(path)
-    if stored is not None and stored.key == table_key(chunks):
+    stored, glossary_zh = load_terms(path), list(glossary_zh)
+    if stored is not None and stored.key == table_key(chunks, glossary_zh):
         return stored
     table = mine_terms(chunks, glossary_zh)
     write_atomic(path, table.model_dump_json())

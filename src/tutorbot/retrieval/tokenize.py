@@ -29,6 +29,18 @@ ORDINAL_WORDS = {w: str(n) for n, w in enumerate(
     "first second third fourth fifth sixth seventh eighth ninth tenth".split(), 1)}
 ORDINAL_EN = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b")
 ORDINAL_ZH = re.compile(f"第([{CN_NUMERAL}]{{1,3}})")
+# So does a count of time, and a range reads as each number in it: the roadmaps write "Month 1-2",
+# "Month 4-5" and "第 5-8 周" where a learner says "头两个月", "第四、五个月" or "weeks six to eight".
+CARDINAL_WORDS = {w: n for n, w in enumerate(
+    "one two three four five six seven eight nine ten eleven twelve".split(), 1)}
+_ZH = f"[{CN_NUMERAL}]{{1,3}}"
+_EN = "|".join(CARDINAL_WORDS)
+_UNIT_EN = r"(?:months?|weeks?|days?|years?|hours?)"
+QUANTITY_ZH = re.compile(f"({_ZH})(?:\\s*[到至~、-]\\s*({_ZH}))?\\s*个?\\s*(?:月|周|星期|天|年|小时)")
+QUANTITY_EN = re.compile(f"\\b({_EN})(?:\\s*(?:to|or|-)\\s*({_EN}))?\\s+{_UNIT_EN}\\b"
+                         f"|\\b{_UNIT_EN}\\s+({_EN})(?:\\s*(?:to|and|-)\\s*({_EN}))?\\b")
+NUMBER_RANGE = re.compile(r"(?<![a-z0-9.\-])(\d{1,4})\s*[-–~]\s*(\d{1,4})(?![a-z0-9.\-])")  # not GPT-3-4, 2024-01-15
+MAX_RANGE = 12  # "Weeks 1-4" holds week 3; a range of years ("2017-2023") says its ends
 
 
 def fold(text: str) -> str:
@@ -62,7 +74,7 @@ class Tokenizer:
         toks = [self.stem(w) for w in words]
         if has_cjk(text):
             toks += [t for t in self._jieba.lcut_for_search(NOT_CJK.sub(" ", text)) if t.strip()]
-        return [t for t in toks if t not in STOP] + ordinals(text, words)
+        return [t for t in toks if t not in STOP] + ordinals(text, words) + quantities(text)
 
     def count(self, text: str) -> int:
         """How many tokens retrieval handles for ``text`` (search-mode pieces included)."""
@@ -102,6 +114,30 @@ def ordinals(text: str, words: list[str]) -> list[str]:
     """The numbers the ordinals of ``text`` say ("第十二" → "12", "third" → "3", "2nd" → "2")."""
     found = [ORDINAL_WORDS[w] for w in words if w in ORDINAL_WORDS] + ORDINAL_EN.findall(text)
     return found + [str(n) for m in ORDINAL_ZH.finditer(text) if (n := chinese_number(m.group(1))) is not None]
+
+
+def quantities(text: str) -> list[str]:
+    """The numbers a count of time or a range says ("两个月" → "2", "三四周" and "three to four weeks" → "3",
+    "4", "Month 1-2" → "1", "2"); a long range, or one of years, says its ends only."""
+    zh = [(*zh_count(m.group(1)), *zh_count(m.group(2) or "")) for m in QUANTITY_ZH.finditer(text)]
+    en = [[CARDINAL_WORDS[c] for c in m.groups() if c] for m in QUANTITY_EN.finditer(text)]
+    ranges = [[int(c) for c in m.groups()] for m in NUMBER_RANGE.finditer(text)]
+    return [n for said in [*zh, *en, *ranges] if said for n in spanned(min(said), max(said))]
+
+
+def zh_count(numeral: str) -> list[int]:
+    """A Chinese count: one number ("十二"), two neighbours ("三四": three or four), or none."""
+    if (n := chinese_number(numeral)) is not None:
+        return [n]
+    pair = [chinese_number(c) for c in numeral] if len(numeral) == 2 else []
+    return [a, b] if len(pair) == 2 and (a := pair[0]) is not None and (b := pair[1]) is not None else []
+
+
+def spanned(low: int, high: int) -> list[str]:
+    """Each number from ``low`` to ``high`` when the range is short (and no range of years), else its ends."""
+    if 0 <= high - low <= MAX_RANGE and high < 100:
+        return [str(n) for n in range(low, high + 1)]
+    return [str(low), str(high)]
 
 
 NAME_LIKE = re.compile(r"\b(?=[A-Za-z0-9.\-]*[A-Za-z])(?:[A-Za-z]+[0-9][A-Za-z0-9.\-]*|[0-9]+[A-Za-z][A-Za-z0-9.\-]*"
