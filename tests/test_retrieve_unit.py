@@ -147,17 +147,19 @@ def test_names_the_index_never_saw_are_told_from_names_it_knows():
 def test_a_proper_noun_the_index_never_writes_is_an_unknown_name_and_one_it_writes_adds_nothing():
     from tutorbot.retrieval.grounding import name_evidence
 
-    text = "see lilianweng.github.io (lil'log) and the runtime notes; 讲课老师钟爱宝可梦"
+    text = "see [lil'log](https://lilianweng.github.io/) and the runtime notes; 讲课老师钟爱宝可梦; hasso-plattner"
+    links = "(https://lilianweng.github.io/)"
     vocab = {"runtim", "宝可梦"}
 
     def translate(word: str) -> set[str]:
         return {"宝可梦"} if word == "pokemon" else set()
 
     def unknown(q: str) -> list[str]:
-        return name_evidence(q, vocab, str, translate, text).unknown
+        return name_evidence(q, vocab, str, translate, text, links).unknown
 
     assert unknown("Which vector database is fastest, Milvus or Qdrant?") == ["Milvus", "Qdrant"]
     assert unknown("What does Lilian Weng say about agents?") == []  # her name is in a link the roadmaps give
+    assert unknown("When is isotonic regression better than Platt scaling?") == ["Platt"]  # a piece of a word
     assert unknown("Which lecturer is a big Pokémon fan?") == []  # written in the other language
     assert unknown("Whisper for speech?") == []  # a sentence's first word is capitalised anyway
     assert name_evidence("Can I use ONNX Runtime?", vocab, str, translate, text).known == []  # a plain word

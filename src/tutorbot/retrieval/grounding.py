@@ -5,9 +5,9 @@ lora_alpha", "XGBoost" or "ONNX Runtime" from the LoRA, boosting or PyTorch the 
 cover — on-topic-sounding questions score like answerable ones. Names can: a name-shaped word
 (mixed case, letters with digits, snake_case: XGBoost, ONNX, YOLO, v8, word2vec, lora_alpha) that
 occurs nowhere in the index is something the corpus does not cover. So is a proper noun: a
-capitalised word inside a sentence ("Milvus or Qdrant", "Whisper for Cantonese"), unless the question
-the index writes it anywhere, links included (the roadmaps write "Lilian Weng" only in her URL), or
-holds it in the other language (Pokémon → 宝可梦). Chat refuses a question whose unknown names
+capitalised word inside a sentence ("Milvus or Qdrant", "Whisper for Cantonese"), unless the index
+writes it as a word of its own or anywhere in a link (the roadmaps write "Lilian Weng" only in her URL),
+or holds it in the other language (Pokémon → 宝可梦). Chat refuses a question whose unknown names
 are at least as many as its known ones (``chat.scope.in_scope``), so "CS336 with Copilot?" (one
 unknown, one known) is still answered.
 
@@ -75,10 +75,11 @@ def proper_nouns(question: str) -> list[str]:
 
 
 def name_evidence(question: str, vocab: set[str] | dict, stem: Callable[[str], str],
-                  translate: Callable[[str], set[str]] = lambda w: set(), text: str = "") -> NameEvidence:
+                  translate: Callable[[str], set[str]] = lambda w: set(), text: str = "",
+                  links: str = "") -> NameEvidence:
     """Which of the question's names the index holds (as a token, or inside one: PKU-DAIR). With the
-    index's ``text`` (folded, links included), proper nouns it never writes count as unknown names too;
-    one it writes, or holds translated, adds nothing (a capitalised word is often a plain word)."""
+    index's ``text`` and ``links`` (folded), proper nouns it never writes (``writes``) count as unknown names
+    too; one it writes, or holds translated, adds nothing (a capitalised word is often a plain word)."""
     joined = {w for w in WORD.findall(fold(question)) if w in vocab}
     known: list[str] = []
     unknown: list[str] = []
@@ -88,9 +89,16 @@ def name_evidence(question: str, vocab: set[str] | dict, stem: Callable[[str], s
         inside = any(low in re.split(r"[-./_]", w) for w in joined)
         (known if low in vocab or stem(low) in vocab or inside else unknown).append(name)
     for noun in (w for w in proper_nouns(question) if text and w not in names):
-        if fold(noun) not in text and not any(t in vocab for t in translate(fold(noun))):
+        if not writes(fold(noun), text, links) and not any(t in vocab for t in translate(fold(noun))):
             unknown.append(noun)
     return NameEvidence(known, unknown)
+
+
+def writes(word: str, text: str, links: str) -> bool:
+    """Whether the index writes ``word`` as a word of its own, or anywhere in a link: the roadmaps write
+    "Lilian Weng" only in "lilianweng.github.io", and a list of institutes' "Hasso-Plattner-Institut" is no
+    "Platt" (Platt scaling was answered from it)."""
+    return word in links or re.search(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])", text) is not None
 
 
 def asks_for_value(question: str) -> bool:

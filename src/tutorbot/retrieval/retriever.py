@@ -112,6 +112,7 @@ class Retriever:
         self.rarity = Rarity(self.chunks, self._text_df())
         self.scopes = Scopes(self.chunks, self.tokenize, self.rarity, self._doc_tokens)
         self._folded = "\n".join(fold(f"{c.title} {c.text}") for c in self.chunks)  # where a name is looked for
+        self._links = "\n".join(URL_TEXT.findall(self._folded))  # ... and where it may be part of a word
         self.expander = QueryExpander(self.tokenize, self.terms, self.glossary)
         self.follower = Follower(self.chunks, self.expander.is_resource_label)
         self._sentences: dict[str, tuple[list[str], list[list[str]]]] = {}
@@ -200,7 +201,7 @@ class Retriever:
             ranked = self._fuse(dense_query, terms, lex, dense, k, STAGES[mode], named if STAGES[mode] >= 2 else set())
         hits = [Hit(chunk=self.by_id[c], score=score) for c, score in ranked.items()]
         similarity = max((h.score for v in dense.values() for h in v[:1]), default=0.0)
-        names = name_evidence(query, self.lexical.vocab, self.tokenize.stem, self.translate, self._folded)
+        names = name_evidence(query, self.lexical.vocab, self.tokenize.stem, self.translate, self._folded, self._links)
         stated = setting_stated(query, terms, hits[: self.settings.top_k], self.rarity.is_rare, self.tokenize,
                                 self.translate, named)
         return Retrieval(hits, similarity, self.lexical_strength(whole), query,
