@@ -54,7 +54,7 @@ def topic_matcher(chunks: Sequence[Chunk], catalog: Sequence[CatalogEntry], curr
     name? ``unlisted`` finds the Chinese words of a text no dictionary holds (``Retriever.unlisted``);
     ``romanised``: the people the roadmaps name in Chinese, in pinyin (``TermTable.names``)."""
     names = name_terms([f"{c.title} {c.section}" for c in chunks] + [e.title for e in catalog])
-    someone = people_matcher(chunks, unlisted, romanised or {})
+    someone = people_matcher(chunks, unlisted, romanised)
     if curriculum is None:
         return lambda q: mentions_name(q, names) or someone(q)
     return lambda q: bool(curriculum.mentions(q)) or mentions_name(q, names) or someone(q)

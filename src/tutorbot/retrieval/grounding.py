@@ -98,7 +98,10 @@ def writes(word: str, text: str, links: str) -> bool:
     """Whether the index writes ``word`` as a word of its own, or anywhere in a link: the roadmaps write
     "Lilian Weng" only in "lilianweng.github.io", and a list of institutes' "Hasso-Plattner-Institut" is no
     "Platt" (Platt scaling was answered from it)."""
-    return word in links or re.search(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])", text) is not None
+    # The substring test first: the bounded search scans the whole text (15 ms with the linked pages) for a
+    # word it never finds, and most proper nouns asked about are not there at all.
+    alone = rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])"
+    return word in links or (word in text and re.search(alone, text) is not None)
 
 
 def asks_for_value(question: str) -> bool:

@@ -129,8 +129,8 @@ def zh_count(numeral: str) -> list[int]:
     """A Chinese count: one number ("十二"), two neighbours ("三四": three or four), or none."""
     if (n := chinese_number(numeral)) is not None:
         return [n]
-    pair = [chinese_number(c) for c in numeral] if len(numeral) == 2 else []
-    return [a, b] if len(pair) == 2 and (a := pair[0]) is not None and (b := pair[1]) is not None else []
+    pair = [n for c in numeral if (n := chinese_number(c)) is not None]
+    return pair if len(numeral) == len(pair) == 2 else []
 
 
 def spanned(low: int, high: int) -> list[str]:
