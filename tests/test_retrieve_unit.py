@@ -177,6 +177,16 @@ def test_a_question_asking_for_a_value_is_covered_only_where_a_sentence_states_o
     assert r.retrieve("What is dropout?").value_stated is None  # asks for no value
 
 
+def test_a_percentage_after_a_capitalised_word_is_a_value_not_a_label():
+    rules = Chunk(id="r", doc_id="https://repo.example", title="BERT-pytorch", section="Masked LM > Rules",
+                  kind="linked", text="Randomly 15% of input tokens will be masked.\n1. Randomly 80% become [MASK].")
+    label = chunk(1, "roadmap", "- Month 3: masked tokens and their share")
+    r = retriever([rules, label, *(chunk(i, "roadmap", f"unrelated note {i}") for i in range(2, 40))])
+    assert r.retrieve("What is the best ratio of masked tokens in BERT-pytorch?").value_stated is True  # "Randomly 15%"
+    r = retriever([label, *(chunk(i, "roadmap", f"unrelated note {i}") for i in range(2, 40))])
+    assert r.retrieve("What is the best ratio of masked tokens?").value_stated is False  # "Month 3" names a month
+
+
 def test_a_setting_stated_for_another_model_answers_nothing_about_the_one_the_question_names():
     said = "When pre-training iGPT-XL, we use a batch size of 64 and train for 2M iterations."
     paper = Chunk(id="p", doc_id="https://page.example", title="minGPT", section="References > Image GPT",

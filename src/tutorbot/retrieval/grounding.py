@@ -46,8 +46,8 @@ NUMBER = (r"(?<![A-Za-z0-9_./\\-])\d+(?:\.\d+)?(?:\s*[-~–]\s*\d+(?:\.\d+)?)?(?
           r"(?:\s*(?:%|x|×|[kKMB]\b))?(?![A-Za-z0-9_\\]|[.,]\d|\.\s)")  # "0.1", "3-4", "6.25e-5", "64", not "4. "
 # ... or "两个月", "三层", "两种"; not 一个 or 一种, the indefinite article ("设计了一个路线图": a roadmap)
 VALUE = re.compile(rf"{NUMBER}|[{CN_NUMERAL}半]+\s*个?\s*(?:[周月层天年]|小时)|(?!一[个种])[{CN_NUMERAL}半]+\s*[个种]")
-# "CMU 11868", "Month 3", "阶段 2：": a name or a label
-NOT_A_VALUE = re.compile(r"\b[A-Z][A-Za-z]*\s+\d[\d.\-]*|\d+\s*[：:](?!\d)")
+# "CMU 11868", "Month 3", "阶段 2：": a name or a label; "Randomly 15%" is a value (no label is a percentage)
+NOT_A_VALUE = re.compile(r"\b[A-Z][A-Za-z]*\s+\d[\d.\-]*(?![\d.\-]*\s*%)|\d+\s*[：:](?!\d)")
 ASK_WORDS = set("rate size value number schedule temperature ratio setting best optimal ideal right good choos "
                 "pick set tune use mani much 多少 几个 选 怎么 如何 设 配 取值 比例 好".split())
 
