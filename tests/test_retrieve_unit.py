@@ -144,6 +144,23 @@ def test_names_the_index_never_saw_are_told_from_names_it_knows():
     assert name_evidence("what does the 7-stage table list?", vocab, str) == name_evidence("", vocab, str)
 
 
+def test_a_name_written_in_the_plural_is_the_name_the_index_holds():
+    from tutorbot.retrieval.grounding import name_evidence
+
+    vocab = {"cnfs", "rnn", "lstm"}
+    assert name_evidence("Flow Matching 训练 CNF 效果如何？", vocab, str).unknown == []  # the index writes "CNFs"
+    assert name_evidence("What about RNNs and LSTMs?", vocab, str).known == ["RNNs", "LSTMs"]  # RNN, LSTM written
+    assert name_evidence("What about GRUs?", vocab, str).unknown == ["GRUs"]
+
+
+def test_a_question_asking_for_two_settings_at_once_asks_for_a_value():
+    from tutorbot.retrieval.grounding import asks_for_value
+
+    assert asks_for_value("What chunk size and overlap should I use for RAG?")
+    assert asks_for_value("What learning rate or batch size works for LoRA?")
+    assert not asks_for_value("What size and shape do the roadmaps cover?")
+
+
 def test_a_proper_noun_the_index_never_writes_is_an_unknown_name_and_one_it_writes_adds_nothing():
     from tutorbot.retrieval.grounding import name_evidence
 

@@ -40,7 +40,8 @@ SENTENCE_START = ".?!:;\"'(（—-“‘「"
 VALUE_ASK = re.compile(
     r"\bhow (?:many|much)\b[^?.]{0,40}\bshould\b|\bhow (?:do|should) (?:i|we|you) (?:choose|pick|set|tune)\b"
     r"|\b(?:best|optimal|ideal|right|good)\s+(?:\w+\s+){0,2}(?:rate|size|value|number|schedule|temperature|ratio|setting)s?\b"
-    r"|\bwhat\s+(?:\w+\s+){0,3}(?:rate|size|value|number|schedule|temperature|ratio)s?\s+(?:should|works?|to use)\b"
+    r"|\bwhat\s+(?:\w+\s+){0,3}(?:rate|size|value|number|schedule|temperature|ratio)s?\s+"
+    r"(?:(?:and|or)\s+(?:\w+\s+){1,2})?(?:should|works?|to use)\b"
     r"|[设取用选]多少|多少(?:比较|合适|最好)|怎么选|如何选|怎么设|如何设|怎么配|如何配|取值|比例", re.IGNORECASE)
 NUMBER = (r"(?<![A-Za-z0-9_./\\-])\d+(?:\.\d+)?(?:\s*[-~–]\s*\d+(?:\.\d+)?)?(?:e-?\d+)?"
           r"(?:\s*(?:%|x|×|[kKMB]\b))?(?![A-Za-z0-9_\\]|[.,]\d|\.\s)")  # "0.1", "3-4", "6.25e-5", "64", not "4. "
@@ -87,7 +88,8 @@ def name_evidence(question: str, vocab: set[str] | dict, stem: Callable[[str], s
     for name in names:
         low = fold(name)
         inside = any(low in re.split(r"[-./_]", w) for w in joined)
-        (known if low in vocab or stem(low) in vocab or inside else unknown).append(name)
+        forms = {low, stem(low), low + "s", low.removesuffix("s")}  # a name and its plural: CNF, CNFs
+        (known if any(f in vocab for f in forms) or inside else unknown).append(name)
     for noun in (w for w in proper_nouns(question) if text and w not in names):
         if not writes(fold(noun), text, links) and not any(t in vocab for t in translate(fold(noun))):
             unknown.append(noun)
