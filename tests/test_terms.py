@@ -75,6 +75,23 @@ def test_a_word_keeps_the_dictionary_senses_the_corpus_writes_in_english_not_mer
     assert table.zh_to_en["架构"] == ["architecture"]  # not "construct" or "build", which the corpus never writes
 
 
+def test_an_english_superlative_is_made_by_its_spelling_rules_and_a_long_word_has_none():
+    from tutorbot.retrieval.dictionary import superlative
+
+    made = [superlative(w) for w in "large big early long good important greatly".split()]
+    assert made == ["largest", "biggest", "earliest", "longest", "best", "", ""]
+
+
+def test_a_superlative_the_dictionary_leaves_out_bridges_a_chinese_question_to_the_english_text(tok):
+    texts = ["Our largest model is a dense Transformer with 405B parameters.", "这个模型的最大长度"]
+    table = mine_terms([Chunk(id=f"s{i}", doc_id="roadmaps/s.txt", title="s", text=t, position=i)
+                        for i, t in enumerate(texts)])
+    assert "largest" in table.zh_to_en["最大"]  # CC-CEDICT lists 大 (big, large) but not 最大
+    assert "largest" in QueryExpander(tok, table).expand("最大的那个模型有多少参数？").en
+    assert not any(w.startswith("最") and w not in ("最大",) for w in table.zh_to_en if len(w) == 2 and
+                   "largest" in table.zh_to_en[w])  # 最 + a rare character (最巨) is a word of no question
+
+
 def test_a_person_the_roadmaps_name_in_chinese_is_reached_by_the_name_in_pinyin(tok):
     from tutorbot.ingest.names import romanised
 

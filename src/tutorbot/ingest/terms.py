@@ -165,6 +165,8 @@ def _dictionary_bridge(tok: Tokenizer, zh_vocab: set[str],
     en_to_zh: dict[str, set[str]] = defaultdict(set)
     zh_to_en: dict[str, set[str]] = defaultdict(set)
     for e in entries():
+        if e.derived and (tok.words(e.zh) != [e.zh] or tok.unlisted(e.zh)):
+            continue  # a made-up word the segmenter's dictionary lacks (最京) is a token of no question
         glosses = _senses(tok, e.glosses, en_vocab)
         if e.zh in zh_vocab:
             for key in {k for g in glosses for k in _gloss_keys(tok, g)}:
