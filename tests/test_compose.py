@@ -195,3 +195,22 @@ def test_a_short_line_already_shown_counts_as_a_repeat_though_it_has_no_eight_wo
     from tutorbot.chat.source_lines import repeats
     shown = "精读原始论文并推导所有公式\n✅ **LoRA / QLoRA 论文**\n✅ **Stanford Alpaca**：指令微调"
     assert repeats("✅ **LoRA / QLoRA 论文**", shown) and not repeats("✅ **DeepSpeed 教程**", shown)
+
+
+RULES = ("#### Rules:\n\nRandomly 15% of input tokens will be changed into something, based on sub-rules\n\n"
+         "1. Randomly 80% of tokens, gonna be a `[MASK]` token\n2. Randomly 10% of tokens, gonna be a random token\n")
+
+
+def ranked_with_intro(intro_lexical: float) -> str:
+    """The answer when the list's first item ranks best and its introduction scores ``intro_lexical``."""
+    hit = Hit(chunk=Chunk(id="c", doc_id="https://repo.example", title="r", text=RULES, section="Rules"), score=1.0)
+    scores = {"Randomly 80%": 0.6, "Randomly 15%": intro_lexical, "Randomly 10%": 0.2, "Rules": 0.2}
+    ranked = [RankedSentence(hit=0, chunk_id="c", text=s.text, start=s.start, end=s.end, score=v, lexical=v)
+              for s in split_sentences(RULES) for k, v in scores.items() if s.text.startswith(k)]
+    return compose(sorted(ranked, key=lambda r: -r.score), [hit], lambda t, h: t).render("en")
+
+
+def test_a_lists_first_item_is_quoted_from_the_prose_line_that_introduces_it_when_that_line_is_asked_about():
+    answer = ranked_with_intro(0.4)  # "15%" holds a word of the question beyond its heading's
+    assert answer.index("Randomly 15%") < answer.index("Randomly 80%") < answer.index("Randomly 10%")
+    assert "Randomly 15%" not in ranked_with_intro(0.2)  # no more of the question than its heading: no intro

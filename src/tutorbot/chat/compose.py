@@ -15,11 +15,11 @@ Lists are followed in ``chat.lists``; a source's markdown lines are read in ``ch
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from pydantic import BaseModel
 
-from tutorbot.chat.lists import LIST_AFTER_LEAD, follow_on, from_list_start, items_after
+from tutorbot.chat.lists import LIST_AFTER_LEAD, follow_on, from_list_start, items_after, list_intro
 from tutorbot.chat.source_lines import heading, line_of, parent_heading, repeats, section_name, too_short
 from tutorbot.retrieval.sentences import LEAD_IN, RankedSentence, split_sentences
 from tutorbot.schemas import Hit
@@ -63,6 +63,7 @@ def compose(ranked: Sequence[RankedSentence], hits: Sequence[Hit], clean: Callab
     ``clean`` makes a quoted sentence safe to show (no foreign links, no markup from the page);
     ``exclude`` is text already shown (a verified model answer): lines that repeat it are skipped."""
     top = ranked[0].score if ranked else 0.0
+    said = _own_words(ranked)
     lines: list[Line] = []
     shown = exclude
     for r in ranked:
@@ -71,20 +72,33 @@ def compose(ranked: Sequence[RankedSentence], hits: Sequence[Hit], clean: Callab
         if heading(r, hits[r.hit]):
             line = _list_under(r, hits, clean, shown)
         else:
-            line = _line(r, hits, clean, shown, first=not lines)
+            line = _line(r, hits, clean, shown, first=not lines, said=said)
         if line is not None:
             lines.append(line)
             shown += "\n" + "\n".join([line.text, *line.items])
     return _without_repeats(Composition(lines=lines, more=_more(hits, lines)), exclude)
 
 
+def _own_words(ranked: Sequence[RankedSentence]) -> set[tuple[int, int]]:
+    """The sentences that hold a word of the question themselves: a sentence is ranked with its heading's
+    words, which every sentence of its chunk shares (the least any of them scores)."""
+    floor: dict[int, float] = {}
+    for x in ranked:
+        floor[x.hit] = min(floor.get(x.hit, x.lexical), x.lexical)
+    return {(x.hit, x.start) for x in ranked if x.lexical > floor[x.hit]}
+
+
 def _line(r: RankedSentence, hits: Sequence[Hit], clean: Callable[[str, Hit], str], shown: str,
-          first: bool) -> Line | None:
+          first: bool, said: Collection[tuple[int, int]] = ()) -> Line | None:
     """The sentence quoted with what follows it (``_follow_on``); none for a fragment or a repeat.
     The second or third item of a list is quoted from the list's first item: a list that short is
-    one answer ("理解 Self-Attention…" before "掌握 Masked LM…" in a stage's tasks)."""
+    one answer ("理解 Self-Attention…" before "掌握 Masked LM…" in a stage's tasks), and a list's first item
+    from the prose line that introduces it when that line holds a word of the question (``said``)."""
     hit = hits[r.hit]
     r, up_to = from_list_start(r, hit, clean, shown)
+    n = r.hit
+    r, intro = list_intro(r, hit, clean, shown, lambda s: (n, s.start) in said)
+    up_to += intro
     text = clean(r.text, hit).strip()
     if (too_short(r.text, text) and not _all_it_says(r, hit)) or repeats(text, shown):
         return None

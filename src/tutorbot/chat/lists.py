@@ -32,6 +32,27 @@ def from_list_start(r: RankedSentence, hit: Hit, clean: Callable[[str, Hit], str
     return replace(r, text=before[0].text, start=before[0].start, end=before[0].end), up_to
 
 
+def list_intro(r: RankedSentence, hit: Hit, clean: Callable[[str, Hit], str], shown: str,
+               asked: Callable[[Sentence], bool]) -> tuple[RankedSentence, int]:
+    """``r`` moved to the sentence that introduces its list when ``r`` is the list's first item and a line
+    of prose stands right above it ("Randomly 15% of input token will be changed…" above "1. Randomly
+    80% of tokens…"): the list says how, its introduction says what. Only an introduction that holds a
+    word the question asks about (``asked``): "This is NOT the text of the page" introduces nothing.
+    ``r`` itself and 0 otherwise."""
+    text = hit.chunk.text
+    if _item_indent(r.start, text) is None:
+        return r, 0
+    above = text[:text.rfind("\n", 0, r.start) + 1].rstrip()
+    line = above[above.rfind("\n") + 1:]
+    if not line or LIST_ITEM.match(line) or line.lstrip().startswith(("#", "|")):
+        return r, 0
+    intro = [s for s in split_sentences(text, code=False) if s.end <= len(above)][-1:]
+    if not intro or not asked(intro[0]) or _label_or_short(intro[0], hit, clean) \
+            or repeats(clean(intro[0].text, hit), shown):
+        return r, 0
+    return replace(r, text=intro[0].text, start=intro[0].start, end=intro[0].end), 1
+
+
 def earlier_items(r: RankedSentence, text: str, most: int = 2) -> list[Sentence]:
     """The items before ``r`` in its list (same indent; an item's sub-items are passed over), when
     there are at most ``most``: the first sentence of each, in order. None when ``r`` is no list item."""
