@@ -27,3 +27,9 @@ class RanksSentences:
 
     def resource_list(self, query, hits):
         return []  # no part of the fakes' sources has a resource list
+
+    def linked_pages(self, query, hits):
+        return []  # the fakes index no page a roadmap links to
+
+    def outline(self, page):
+        return []

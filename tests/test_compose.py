@@ -1,6 +1,6 @@
 """Composed answers (``chat.compose``): what follows a quoted sentence in its source comes with it."""
 
-from tutorbot.chat.compose import compose
+from tutorbot.chat.compose import Outline, compose
 from tutorbot.retrieval.sentences import RankedSentence, split_sentences
 from tutorbot.schemas import Chunk, Hit
 
@@ -214,3 +214,14 @@ def test_a_lists_first_item_is_quoted_from_the_prose_line_that_introduces_it_whe
     answer = ranked_with_intro(0.4)  # "15%" holds a word of the question beyond its heading's
     assert answer.index("Randomly 15%") < answer.index("Randomly 80%") < answer.index("Randomly 10%")
     assert "Randomly 15%" not in ranked_with_intro(0.2)  # no more of the question than its heading: no intro
+
+
+def test_the_outline_of_a_page_the_question_asks_about_leads_cited_and_its_title_is_not_named_again():
+    page = Hit(chunk=Chunk(id="p", doc_id="https://repo.example/go.md", title="Go 后端学习路线", kind="linked",
+                           text="# Go 后端学习路线\n> Tips：环境安装可以自行搜索"), score=1.0)
+    tip = next(s for s in split_sentences(page.chunk.text) if s.text.startswith("Tips"))
+    ranked = [RankedSentence(hit=0, chunk_id="p", text=tip.text, start=tip.start, end=tip.end, score=1.0, lexical=1.0)]
+    outline = Outline(hit=0, title="Go 后端学习路线", parts=["Go 语法", "Redis", "Docker、Kubernetes"])
+    lines = compose(ranked, [page], lambda t, h: t, outlines=[outline.line("zh")]).render("zh").splitlines()
+    assert lines[1] == "- Go 后端学习路线 — 各部分：Go 语法；Redis；Docker、Kubernetes [1]"
+    assert lines[2] == "- Tips：环境安装可以自行搜索[1]"

@@ -72,3 +72,31 @@ def test_the_resource_lists_sentences_lead_in_reading_order_at_the_best_score():
     assert [(r.chunk_id, r.start, r.score) for r in out] == [(RESOURCES.id, 0, 0.9), (RESOURCES.id, 40, 0.9),
                                                             (TOPICS.id, 0, 0.9)]
     assert leading(order, []) == order
+
+
+AGENT = part(4, "另外的 > Agent", "- Agent\n  - [Overview](https://github.com/o/roadmap/blob/main/Go.md)\n"
+                                  "  - [链接](https://other.example/agents)")
+GO = "https://github.com/o/roadmap/blob/main/Go.md"
+GO_PAGE = [part(10, "", "# Go 后端学习路线", "linked", GO),
+           part(11, "Go 语法 > 文档", "1. Go by Example", "linked", GO),
+           part(12, "Redis > 教程", "1. Redis 官方文档", "linked", GO),
+           part(13, "Redis > 框架", "go-redis", "linked", GO),
+           part(14, "Docker、Kubernetes", "Docker 视频教程", "linked", GO)]
+AGENTS_PAGE = part(20, "Agents > Planning", "Planning is subgoal decomposition.", "linked", "https://other.example/agents")
+
+
+def test_a_question_asking_what_a_link_it_names_leads_to_is_followed_by_that_pages_opening():
+    r = retriever([AGENT, *GO_PAGE, AGENTS_PAGE])
+    opened = [h.chunk.id for h in r.linked_pages("Agent 部分的 Overview 链接点进去讲的啥？", [hit(AGENT)])]
+    assert opened == [GO_PAGE[0].id]
+    named_by_host = "the github.com link under Agent - what is that page actually about?"
+    assert [h.chunk.id for h in r.linked_pages(named_by_host, [hit(AGENT)])] == [GO_PAGE[0].id]
+    assert r.linked_pages("Agent 部分的 Overview 讲的啥？", [hit(AGENT)]) == []  # no link or page spoken of
+    assert r.linked_pages("Agent 那个链接讲的啥？", [hit(AGENT)]) == []  # "链接" names no link, Agent no link text
+    assert r.linked_pages("Agent 部分的 Overview 链接点进去讲的啥？", [hit(GO_PAGE[1])]) == []  # no roadmap hit
+
+
+def test_a_pages_outline_is_its_headings_in_reading_order_below_a_title_that_holds_them_all():
+    r = retriever([AGENT, *GO_PAGE, AGENTS_PAGE])
+    assert r.outline(GO_PAGE[0]) == ["Go 语法", "Redis", "Docker、Kubernetes"]
+    assert r.outline(AGENTS_PAGE) == ["Planning"]  # one heading holds the page: the level below it

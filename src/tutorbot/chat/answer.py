@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Hashable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from tutorbot.chat.compose import LEAD, compose
+from tutorbot.chat.compose import LEAD, Outline, compose
 from tutorbot.llm.client import LLMBusy, LLMClient, LLMError
 from tutorbot.llm.errors import LLMLate
 from tutorbot.retrieval.sentences import RankedSentence
@@ -44,6 +44,7 @@ class Draft:
     learner: Hashable | None = None  # the model's fair queue serves learners in turn
     socratic: bool = False
     asked: float | None = None  # when the question arrived (time.monotonic): the deadline counts from then
+    outlines: list[Outline] = field(default_factory=list)  # pages the question asks about, their parts
 
 
 @dataclass
@@ -107,7 +108,8 @@ class AnswerWriter:
         shown = "".join(p.text for p in out.parts)
         if not out.error and _answered(shown, out.report, draft):
             return ""
-        comp = compose(draft.ranked, draft.hits, draft.clean, exclude=shown)
+        comp = compose(draft.ranked, draft.hits, draft.clean, exclude=shown,
+                       outlines=[o.line(draft.lang) for o in draft.outlines])
         held = HELD_BACK[draft.lang][out.report.kept > 0] if out.report.dropped else ""
         lead = "\n".join(x for x in (out.error, held, LEAD[draft.lang]) if x)
         body = comp.render(draft.lang, lead=False) if comp.lines or comp.more else ""

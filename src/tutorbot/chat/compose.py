@@ -28,6 +28,7 @@ from tutorbot.verify.loops import first_repeat
 
 LEAD = {"en": "From the sources:", "zh": "资料中的相关内容："}
 MORE = {"en": "More in", "zh": "更多内容见"}
+PARTS = {"en": "its parts: ", "zh": "各部分："}
 
 
 class Line(BaseModel):
@@ -38,6 +39,18 @@ class Line(BaseModel):
     section: str = ""
     parent: str = ""  # the heading above the section, named with it the first time
     items: list[str] = []
+
+
+class Outline(BaseModel):
+    """A page the question asks about (a link it names leads there): hit ``hit``'s title and headings."""
+
+    hit: int
+    title: str
+    parts: list[str]
+
+    def line(self, lang: str) -> Line:
+        sep = "；" if lang == "zh" else "; "
+        return Line(text=f"{self.title} — {PARTS[lang]}{sep.join(self.parts)}", source=self.hit + 1, section=self.title)
 
 
 class Composition(BaseModel):
@@ -57,15 +70,17 @@ class Composition(BaseModel):
 
 
 def compose(ranked: Sequence[RankedSentence], hits: Sequence[Hit], clean: Callable[[str, Hit], str],
-            max_lines: int = 4, min_share: float = 0.5, exclude: str = "") -> Composition:
+            max_lines: int = 4, min_share: float = 0.5, exclude: str = "",
+            outlines: Sequence[Line] = ()) -> Composition:
     """The best sentences (within ``min_share`` of the best score), without repeats, then pointers.
 
     ``clean`` makes a quoted sentence safe to show (no foreign links, no markup from the page);
-    ``exclude`` is text already shown (a verified model answer): lines that repeat it are skipped."""
+    ``exclude`` is text already shown (a verified model answer): lines that repeat it are skipped;
+    ``outlines`` lead: the parts of a page the question asks about (``Outline``)."""
     top = ranked[0].score if ranked else 0.0
     said = _own_words(ranked)
-    lines: list[Line] = []
-    shown = exclude
+    lines = [o for o in outlines if not repeats(o.text, exclude)]
+    shown = "\n".join([exclude, *(o.text for o in lines)])
     for r in ranked:
         if len(lines) == max_lines or r.score < top * min_share:
             break

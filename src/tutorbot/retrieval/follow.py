@@ -7,20 +7,30 @@
   roadmaps name their courses, books and videos under that label, beside the topics the question
   matched ("Key Components" and "Resources" are siblings under one stage). Its sentences lead the
   composed answer: the topic words chose the part, the question asks for its resources.
+- A question asking what a roadmap's link leads to ("the Overview link — what is it actually about?",
+  "cmu-llms.org 那个链接点进去讲的啥") is followed by the opening of the page it names, when the page
+  is indexed, and the page's outline (its headings) answers "what is in it".
 
 Stage: ranked hits → **follow** → composed answer (``chat.service``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Protocol
 
 from tutorbot.retrieval.sentences import LEAD_IN, RankedSentence
+from tutorbot.retrieval.tokenize import fold
 from tutorbot.schemas import Chunk, Hit
+from tutorbot.urls import find_links, normalise_url
 
 SEP = " > "
+PAGE = re.compile(r"\b(?:links?|pages?|urls?|site|website|homepage)\b|链接|页面|网页|网站|主页|点进去|点开", re.I)
+HOLDS = re.compile(r"\b(?:about|describes?|covers?|contains?|inside|actually|leads? to|points? to|goes to)\b"
+                   r"|讲|写|内容|介绍|什么|啥", re.I)  # asks what a page holds
+OUTLINE_PARTS = 8
 
 
 def parent(section: str) -> str:
@@ -34,6 +44,9 @@ class Follower:
         self._at = {(c.doc_id, c.position): c for c in chunks}
         self._is_resource_label = is_resource_label
         self._resources: dict[tuple[str, str], Chunk] = {}
+        self._pages: dict[str, list[Chunk]] = {}  # a linked page's chunks in reading order, by its URL
+        for c in sorted((c for c in chunks if c.kind == "linked"), key=lambda c: c.position):
+            self._pages.setdefault(normalise_url(c.doc_id), []).append(c)
         for c in sorted(chunks, key=lambda c: c.position):  # a list cut in two starts at its first chunk
             if c.kind == "roadmap" and SEP in c.section and is_resource_label(c.section.rpartition(SEP)[2]):
                 self._resources.setdefault((c.doc_id, parent(c.section)), c)
@@ -62,15 +75,48 @@ class Follower:
         return [] if found is None else [Hit(chunk=found, score=best.score)]
 
 
+    def linked_pages(self, query: str, hits: Sequence[Hit], top: int) -> list[Hit]:
+        """The opening chunk of each indexed page that one of the ``top`` roadmap hits links to under a name
+        the question uses (its link text, "Overview"; or its host, "cmu-llms.org"), when the question speaks
+        of a link or page and asks what it holds. A link named only "链接" or "link" names nothing."""
+        if not (PAGE.search(query) and HOLDS.search(query)):
+            return []
+        asked, out = fold(query), list[Hit]()
+        for h in (h for h in hits[:top] if h.chunk.kind == "roadmap"):
+            for text, url in find_links(h.chunk.text):
+                page = self._pages.get(normalise_url(url))
+                if page and _names(asked, text, url) and all(x.chunk.id != page[0].id for x in out):
+                    out.append(Hit(chunk=page[0], score=h.score))
+        return out
+
+    def outline(self, page: Chunk) -> list[str]:
+        """A page's parts: its top-level headings in reading order, or the level below when one heading
+        (the page's own title) holds them all; at most ``OUTLINE_PARTS``."""
+        paths = [c.section.split(SEP) for c in self._pages.get(normalise_url(page.doc_id), []) if c.section]
+        depth = 1 if len({p[0] for p in paths}) == 1 else 0
+        return list(dict.fromkeys(p[depth] for p in paths if len(p) > depth))[:OUTLINE_PARTS]
+
+
+def _names(asked: str, text: str, url: str) -> bool:
+    """Whether the (folded) question names a link: by its text, whole words, or by its host."""
+    host = normalise_url(url).split("/")[2]
+    text = fold(text).strip()
+    by_text = len(text) >= 3 and not PAGE.fullmatch(text) and re.search(rf"(?<!\w){re.escape(text)}(?!\w)", asked)
+    return bool(by_text) or host in asked
+
+
 class Follows(Protocol):
     def continuations(self, hits: list[Hit]) -> list[Hit]: ...
     def resource_list(self, query: str, hits: list[Hit]) -> list[Hit]: ...
+    def linked_pages(self, query: str, hits: list[Hit]) -> list[Hit]: ...
 
 
 def followed(hits: list[Hit], retriever: Follows, query: str) -> list[Hit]:
-    """The hits, then what they lead to (a lead-in's list, the part's resource list) not among them."""
+    """The hits, then what they lead to (a lead-in's list, the part's resource list, the page a link
+    the question names leads to) not among them."""
     out, have = list(hits), {h.chunk.id for h in hits}
-    for h in [*retriever.continuations(hits), *retriever.resource_list(query, hits)]:
+    more = [*retriever.continuations(hits), *retriever.resource_list(query, hits), *retriever.linked_pages(query, hits)]
+    for h in more:
         if h.chunk.id not in have:
             have.add(h.chunk.id)
             out.append(h)

@@ -256,6 +256,13 @@ class Retriever:
         """The resource list of the part the hits land in, when ``query`` asks for a course, book or video."""
         return self.follower.resource_list(hits) if self.expander.asks_for_resource(self.bound(query)) else []
 
+    def linked_pages(self, query: str, hits: list[Hit]) -> list[Hit]:
+        """The opening of the page a link the question names leads to, and ``outline`` its parts (``follow``)."""
+        return self.follower.linked_pages(self.bound(query), hits, self.settings.top_k)
+
+    def outline(self, page: Chunk) -> list[str]:
+        return self.follower.outline(page)
+
     # -- sentences and coverage ---------------------------------------------------------------
     def _sentence_tokens(self, chunk: Chunk) -> tuple[list[str], list[list[str]]]:
         """The tokens of the chunk's ``context_text`` and of each of its sentences (once per chunk)."""
