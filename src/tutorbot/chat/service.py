@@ -24,6 +24,7 @@ from tutorbot.lang import QUESTION_ZH, Language, detect_lang
 from tutorbot.llm.client import LLMClient
 from tutorbot.llm.prompts import PromptLibrary
 from tutorbot.retrieval.follow import followed, leading
+from tutorbot.retrieval.grounding import values_first
 from tutorbot.retrieval.retriever import Retriever
 from tutorbot.schemas import Answer, CatalogEntry, GateReport, Hit
 from tutorbot.settings import Settings
@@ -240,7 +241,7 @@ class ChatService:
         """The evidence an answer may rest on: the best-ranked sentences of the hits."""
         r = self.retriever
         pages = {h.chunk.id for h in r.linked_pages(query, hits)}
-        ranked = leading(r.rank_sentences(query, hits, dense=True),
+        ranked = leading(values_first(question, r.rank_sentences(query, hits, dense=True)),
                          [*r.resource_list(query, hits), *(h for h in hits if h.chunk.id in pages)])
         outlines = [Outline(hit=n, title=h.chunk.title, parts=r.outline(h.chunk)) for n, h in enumerate(hits)
                     if h.chunk.id in pages]

@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tutorbot.lang import CN_NUMERAL, URL_TEXT, has_cjk
-from tutorbot.retrieval.sentences import split_sentences
+from tutorbot.retrieval.sentences import RankedSentence, split_sentences
 from tutorbot.retrieval.tokenize import NAME_LIKE, STOP, WORD, fold
 from tutorbot.schemas import Hit
 from tutorbot.urls import MD_LINK
@@ -45,10 +45,15 @@ VALUE_ASK = re.compile(
     r"|[设取用选]多少|多少(?:比较|合适|最好)|怎么选|如何选|怎么设|如何设|怎么配|如何配|取值|比例", re.IGNORECASE)
 NUMBER = (r"(?<![A-Za-z0-9_./\\-])\d+(?:\.\d+)?(?:\s*[-~–]\s*\d+(?:\.\d+)?)?(?:e-?\d+)?"
           r"(?:\s*(?:%|x|×|[kKMB]\b))?(?![A-Za-z0-9_\\]|[.,]\d|\.\s)")  # "0.1", "3-4", "6.25e-5", "64", not "4. "
+MEASURE = "周月层天年页篇章节讲行次倍维步轮"  # what a Chinese count counts: 四五十页, 三层, 第四讲
 # ... or "两个月", "三层", "两种"; not 一个 or 一种, the indefinite article ("设计了一个路线图": a roadmap)
-VALUE = re.compile(rf"{NUMBER}|[{CN_NUMERAL}半]+\s*个?\s*(?:[周月层天年]|小时)|(?!一[个种])[{CN_NUMERAL}半]+\s*[个种]")
+VALUE = re.compile(rf"{NUMBER}|[{CN_NUMERAL}半]+\s*个?\s*(?:[{MEASURE}]|小时)|(?!一[个种])[{CN_NUMERAL}半]+\s*[个种]")
 # "CMU 11868", "Month 3", "阶段 2：": a name or a label; "Randomly 15%" is a value (no label is a percentage)
 NOT_A_VALUE = re.compile(r"\b[A-Z][A-Za-z]*\s+\d[\d.\-]*(?![\d.\-]*\s*%)|\d+\s*[：:](?!\d)")
+# Asks how many or how much ("多少维", "第几讲", "how many GPU hours"; not 哪几种, which ones): a value answers.
+QUANTITY_ASK = re.compile(r"多少|第几|(?<!哪)几(?=[个层种次讲天周月年位条本门步块倍])"
+                          r"|\bhow (?:many|much|long|big|large)\b", re.I)
+VALUE_FIRST = 1.1  # a value-stating sentence's score, relative: a tie-breaker among sentences on topic
 ASK_WORDS = set("rate size value number schedule temperature ratio setting best optimal ideal right good choos "
                 "pick set tune use mani much 多少 几个 选 怎么 如何 设 配 取值 比例 好".split())
 
@@ -111,6 +116,21 @@ def asks_for_value(question: str) -> bool:
     return bool(VALUE_ASK.search(question))
 
 
+def values_first(question: str, ranked: Sequence[RankedSentence]) -> list[RankedSentence]:
+    """For a question asking how many or how much, the sentences that state a value rank a little higher
+    (``VALUE_FIRST``): "Their dimensionality is 64…" answers "query 向量是多少维", "What are the query, key
+    and value vectors?", which holds more of the question's words, does not."""
+    if not QUANTITY_ASK.search(question):
+        return list(ranked)
+    boosted = [replace(r, score=r.score * VALUE_FIRST) if states_a_value(r.text) else r for r in ranked]
+    return sorted(boosted, key=lambda r: -r.score)
+
+
+def states_a_value(text: str) -> bool:
+    """Whether ``text`` states a number or a count, a name's digits ("CMU 11868", "GPT-2") and links aside."""
+    return VALUE.search(NOT_A_VALUE.sub(" ", URL_TEXT.sub(" ", MD_LINK.sub(" ", text)))) is not None
+
+
 def setting_stated(question: str, terms: dict[str, float], hits: Sequence[Hit], is_rare: Callable[[str], bool],
                    tokenize: Callable[[str], list[str]], translate: Callable[[str], set[str]],
                    named: Collection[str] = ()) -> bool | None:
@@ -139,8 +159,7 @@ def states_value(hits: Sequence[Hit], words: set[str], tokenize: Callable[[str],
     for h in hits:
         around = set(tokenize(f"{h.chunk.title} {h.chunk.section}"))
         for said in [*h.chunk.section.split(" > "), *(s.text for s in split_sentences(h.chunk.text, code=False))]:
-            plain = NOT_A_VALUE.sub(" ", URL_TEXT.sub(" ", MD_LINK.sub(" ", said)))
-            near = around | set(tokenize(said)) if VALUE.search(plain) else set()
+            near = around | set(tokenize(said)) if states_a_value(said) else set()
             if near & setting and (not names or any(near & n for n in names)):
                 return True
     return False
