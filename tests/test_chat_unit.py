@@ -262,3 +262,34 @@ def test_a_question_naming_someone_the_roadmaps_name_is_on_topic_by_that_name():
     assert not pinyin("What does Jielun Zhou sing?")  # the roadmaps never write 周杰伦
     assert not names("Which blog of Yang Song do they recommend?")  # without the pinyin readings
     assert people_matcher(chunks, lambda q: [], {"宋飏": ["yang song"]})("宋飏是谁？")  # a name taught to the tokenizer
+
+
+class LinkRetriever(FakeRetriever):
+    """The question names the roadmap's "Overview" link; the page it leads to is indexed, with ``parts``."""
+
+    LINK = Hit(chunk=Chunk(id="r1", doc_id="roadmaps/relearn.txt", title="重学AI", section="另外的 > Agent",
+                           text="- [Overview](https://repo.example/Go.md)"), score=0.2)
+    PAGE = Hit(chunk=Chunk(id="p1", doc_id="https://repo.example/Go.md", title="Go 后端学习路线", kind="linked",
+                           text="Tips：环境安装可以自行搜索，先装好 Go 再往下看。"), score=0.2)
+
+    def __init__(self, parts):
+        super().__init__([self.LINK])
+        self.parts = parts
+
+    def linked_pages(self, query, hits):
+        return [self.PAGE]
+
+    def outline(self, page):
+        return self.parts
+
+
+@pytest.mark.parametrize(("parts", "shown"), [(["Go 语法", "Redis"], True), (["Go 语法"], False)])
+def test_the_page_a_named_link_leads_to_is_quoted_first_under_its_outline_of_two_parts_or_more(tmp_path, parts, shown):
+    s = Settings(_env_file=None, data_dir=tmp_path, retrieval={"min_score": 0.8})
+    llm = FakeLLM(LLMUnavailable("down"))
+    chat = ChatService(s, LinkRetriever(parts), llm, PromptLibrary(PROJECT_ROOT / "prompts"), None, [])
+    a = chat.ask("Agent 下面那个 Overview 链接点进去讲的啥？")
+    assert [c.n for c in a.citations] == [1, 2]
+    lines = a.answer.split("资料中的相关内容：\n")[1].splitlines()
+    assert (lines[0] == "- Go 后端学习路线 — 各部分：Go 语法；Redis [2]") is shown
+    assert "环境安装可以自行搜索" in lines[shown]  # the page's opening leads what is quoted

@@ -243,8 +243,8 @@ class ChatService:
         pages = {h.chunk.id for h in r.linked_pages(query, hits)}
         ranked = leading(values_first(question, r.rank_sentences(query, hits, dense=True)),
                          [*r.resource_list(query, hits), *(h for h in hits if h.chunk.id in pages)])
-        outlines = [Outline(hit=n, title=h.chunk.title, parts=r.outline(h.chunk)) for n, h in enumerate(hits)
-                    if h.chunk.id in pages]
+        outlines = [Outline(hit=n, title=h.chunk.title, parts=parts) for n, h in enumerate(hits)  # one part says little
+                    if h.chunk.id in pages and len(parts := r.outline(h.chunk)) > 1]
         sources = [f"{h.chunk.title}\n{h.chunk.section}\n{h.chunk.text}" for h in hits]
         checker = SupportChecker(r.tokenize, evidence_of(ranked, hits), sources, question, r.embedder,
                                  translate=getattr(r, "translate", None))
