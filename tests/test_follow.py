@@ -100,3 +100,15 @@ def test_a_pages_outline_is_its_headings_in_reading_order_below_a_title_that_hol
     r = retriever([AGENT, *GO_PAGE, AGENTS_PAGE])
     assert r.outline(GO_PAGE[0]) == ["Go 语法", "Redis", "Docker、Kubernetes"]
     assert r.outline(AGENTS_PAGE) == ["Planning"]  # one heading holds the page: the level below it
+
+
+def test_the_pages_passage_that_best_matches_the_question_follows_its_opening():
+    r = retriever([AGENT, *GO_PAGE, AGENTS_PAGE])
+    asked = "Agent 下面的 Overview 链接里，Redis 推荐看什么文档？"
+    assert [h.chunk.id for h in r.linked_pages(asked, [hit(AGENT)])] == [GO_PAGE[0].id, GO_PAGE[2].id]
+
+
+def test_sentences_of_several_leading_lists_keep_the_lists_order_then_reading_order():
+    order = [ranked(TOPICS.id, 0, 0.9), ranked(RESOURCES.id, 40, 0.3), ranked(INTRO.id, 80, 0.2)]
+    out = leading(order, [hit(INTRO), hit(RESOURCES)])
+    assert [(r.chunk_id, r.start) for r in out] == [(INTRO.id, 80), (RESOURCES.id, 40), (TOPICS.id, 0)]

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from tutorbot.chat.lists import LIST_AFTER_LEAD, follow_on, from_list_start, items_after, list_intro
 from tutorbot.chat.source_lines import heading, line_of, parent_heading, repeats, section_name, too_short
 from tutorbot.retrieval.sentences import LEAD_IN, RankedSentence, split_sentences
-from tutorbot.schemas import Hit
+from tutorbot.schemas import Chunk, Hit
 from tutorbot.verify.gate import cite
 from tutorbot.verify.loops import first_repeat
 
@@ -51,6 +51,16 @@ class Outline(BaseModel):
     def line(self, lang: str) -> Line:
         sep = "；" if lang == "zh" else "; "
         return Line(text=f"{self.title} — {PARTS[lang]}{sep.join(self.parts)}", source=self.hit + 1, section=self.title)
+
+
+def outlines_of(pages: Sequence[Hit], hits: Sequence[Hit], outline: Callable[[Chunk], list[str]]) -> list[Outline]:
+    """The outline of each page among ``pages`` (a link the question names leads there), cited as its first
+    chunk among ``hits`` is; none for a page of one part ("— its parts: Abstract" says nothing)."""
+    at = {h.chunk.id: n for n, h in enumerate(hits)}
+    first: dict[str, Chunk] = {}
+    for p in (p for p in pages if p.chunk.id in at):
+        first.setdefault(p.chunk.doc_id, p.chunk)
+    return [Outline(hit=at[c.id], title=c.title, parts=parts) for c in first.values() if len(parts := outline(c)) > 1]
 
 
 class Composition(BaseModel):

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 from tutorbot.chat.answer import AnswerWriter, Draft, Written, evidence_of
 from tutorbot.chat.citations import build_citations, link_urls, redact_leaks, sanitize
-from tutorbot.chat.compose import Outline
+from tutorbot.chat.compose import outlines_of
 from tutorbot.chat.next_step import Standing, next_step_answer
 from tutorbot.chat.scope import asks_what_next, asks_where_to_start, in_scope, searched_for, wants_plan
 from tutorbot.errors import TutorbotError
@@ -240,11 +240,10 @@ class ChatService:
     def _draft(self, question: str, query: str, hits: list[Hit], lang: str) -> Draft:
         """The evidence an answer may rest on: the best-ranked sentences of the hits."""
         r = self.retriever
-        pages = {h.chunk.id for h in r.linked_pages(query, hits)}
+        pages = r.linked_pages(query, hits)
         ranked = leading(values_first(question, r.rank_sentences(query, hits, dense=True)),
-                         [*r.resource_list(query, hits), *(h for h in hits if h.chunk.id in pages)])
-        outlines = [Outline(hit=n, title=h.chunk.title, parts=parts) for n, h in enumerate(hits)  # one part says little
-                    if h.chunk.id in pages and len(parts := r.outline(h.chunk)) > 1]
+                         [*r.resource_list(query, hits), *pages])
+        outlines = outlines_of(pages, hits, r.outline)
         sources = [f"{h.chunk.title}\n{h.chunk.section}\n{h.chunk.text}" for h in hits]
         checker = SupportChecker(r.tokenize, evidence_of(ranked, hits), sources, question, r.embedder,
                                  translate=getattr(r, "translate", None))

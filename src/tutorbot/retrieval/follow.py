@@ -75,18 +75,18 @@ class Follower:
         return [] if found is None else [Hit(chunk=found, score=best.score)]
 
 
-    def linked_pages(self, query: str, hits: Sequence[Hit], top: int) -> list[Hit]:
-        """The opening chunk of each indexed page that one of the ``top`` roadmap hits links to under a name
-        the question uses (its link text, "Overview"; or its host, "cmu-llms.org"), when the question speaks
-        of a link or page and asks what it holds. A link named only "链接" or "link" names nothing."""
-        if not (PAGE.search(query) and HOLDS.search(query)):
-            return []
+    def linked_pages(self, query: str, hits: Sequence[Hit], top: int, score: Callable[[Chunk], float]) -> list[Hit]:
+        """The page each of the ``top`` roadmap hits links to under a name the question uses (its link text,
+        "Overview"; or its host, "cmu-llms.org"), when the question asks what a link or page holds
+        (``asks_about_page``) and the page is indexed: its opening, then its passage that ``score`` rates
+        best ("里面的实现有多少行代码" is answered deep in the page). A link named "链接" or "link" names nothing."""
         asked, out = fold(query), list[Hit]()
         for h in (h for h in hits[:top] if h.chunk.kind == "roadmap"):
             for text, url in find_links(h.chunk.text):
-                page = self._pages.get(normalise_url(url))
-                if page and _names(asked, text, url) and all(x.chunk.id != page[0].id for x in out):
-                    out.append(Hit(chunk=page[0], score=h.score))
+                page = self._pages.get(normalise_url(url), [])
+                for c in ([page[0], max(page, key=score)] if page and _names(asked, text, url) else []):
+                    if all(x.chunk.id != c.id for x in out):
+                        out.append(Hit(chunk=c, score=h.score))
         return out
 
     def outline(self, page: Chunk) -> list[str]:
@@ -95,6 +95,11 @@ class Follower:
         paths = [c.section.split(SEP) for c in self._pages.get(normalise_url(page.doc_id), []) if c.section]
         depth = 1 if len({p[0] for p in paths}) == 1 else 0
         return list(dict.fromkeys(p[depth] for p in paths if len(p) > depth))[:OUTLINE_PARTS]
+
+
+def asks_about_page(query: str) -> bool:
+    """Whether ``query`` speaks of a link or page and asks what it holds ("那个链接点进去讲的啥")."""
+    return PAGE.search(query) is not None and HOLDS.search(query) is not None
 
 
 def _names(asked: str, text: str, url: str) -> bool:
@@ -124,10 +129,11 @@ def followed(hits: list[Hit], retriever: Follows, query: str) -> list[Hit]:
 
 
 def leading(ranked: Sequence[RankedSentence], lists: Sequence[Hit]) -> list[RankedSentence]:
-    """The sentences of ``lists`` (the resource list a question asks for) first, in reading order and at
+    """The sentences of ``lists`` (the resource list a question asks for) first, list by list in reading order and at
     the best score (the composer quotes what is within a share of it), then the others as ranked."""
     ids = {h.chunk.id for h in lists}
     if not ids or not ranked:
         return list(ranked)
-    first = sorted((r for r in ranked if r.chunk_id in ids), key=lambda r: r.start)
+    order = {h.chunk.id: n for n, h in enumerate(lists)}
+    first = sorted((r for r in ranked if r.chunk_id in ids), key=lambda r: (order[r.chunk_id], r.start))
     return [replace(r, score=ranked[0].score) for r in first] + [r for r in ranked if r.chunk_id not in ids]

@@ -33,7 +33,7 @@ from tutorbot.lang import URL_TEXT
 from tutorbot.retrieval.budget import bounded, strongest
 from tutorbot.retrieval.embed import Embedder
 from tutorbot.retrieval.expand import Expansion, Glossary, QueryExpander
-from tutorbot.retrieval.follow import Follower
+from tutorbot.retrieval.follow import Follower, asks_about_page
 from tutorbot.retrieval.fusion import (
     SIDES,
     balanced_lists,
@@ -115,6 +115,7 @@ class Retriever:
         self._links = "\n".join(URL_TEXT.findall(self._folded))  # ... and where it may be part of a word
         self.expander = QueryExpander(self.tokenize, self.terms, self.glossary)
         self.follower = Follower(self.chunks, self.expander.is_resource_label)
+        self.outline = self.follower.outline  # a linked page's parts, its headings
         self._sentences: dict[str, tuple[list[str], list[list[str]]]] = {}
         self._vector_of: tuple[str, np.ndarray] | None = None
 
@@ -257,11 +258,11 @@ class Retriever:
         return self.follower.resource_list(hits) if self.expander.asks_for_resource(self.bound(query)) else []
 
     def linked_pages(self, query: str, hits: list[Hit]) -> list[Hit]:
-        """The opening of the page a link the question names leads to, and ``outline`` its parts (``follow``)."""
-        return self.follower.linked_pages(self.bound(query), hits, self.settings.top_k)
-
-    def outline(self, page: Chunk) -> list[str]:
-        return self.follower.outline(page)
+        """The page a link the question names leads to: its opening and its best passage by BM25 (``follow``)."""
+        if not asks_about_page(query := self.bound(query)):
+            return []
+        lex = self.bm25_scores(self.weighted_terms(query, self.expand(query)))[0]
+        return self.follower.linked_pages(query, hits, self.settings.top_k, lambda c: float(lex[self._position[c.id]]))
 
     # -- sentences and coverage ---------------------------------------------------------------
     def _sentence_tokens(self, chunk: Chunk) -> tuple[list[str], list[list[str]]]:
