@@ -153,6 +153,15 @@ def test_a_name_written_in_the_plural_is_the_name_the_index_holds():
     assert name_evidence("What about GRUs?", vocab, str).unknown == ["GRUs"]
 
 
+def test_a_name_the_index_writes_only_as_a_whole_piece_of_a_link_is_known():
+    from tutorbot.retrieval.grounding import name_evidence
+
+    links = "(https://www.jarvis73.com/2024/06/30/scaling-laws-1/)\n(https://x.example/html1/psi-tests)"
+    known = name_evidence("jarvis73 那篇博客训练多少步？", set(), str, text="x", links=links).known
+    assert known == ["jarvis73"] and name_evidence("jarvis73.com 那篇呢", set(), str, text="x", links=links).known
+    assert name_evidence("L1 or L2, and PSI?", set(), str, text="x", links=links).unknown == ["L1", "L2", "PSI"]
+
+
 def test_a_question_asking_for_two_settings_at_once_asks_for_a_value():
     from tutorbot.retrieval.grounding import asks_for_value
 

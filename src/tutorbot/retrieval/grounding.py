@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
+from functools import cache
 
 from tutorbot.lang import CN_NUMERAL, URL_TEXT, has_cjk
 from tutorbot.retrieval.sentences import RankedSentence, split_sentences
@@ -36,6 +37,7 @@ from tutorbot.urls import MD_LINK
 SNAKE = re.compile(r"\b[A-Za-z]+_[A-Za-z0-9_]+\b")
 VERSION = re.compile(r"\b[A-Za-z][0-9]{1,2}\b")  # v5, v8, o1
 CAPITALISED = re.compile(r"\b[A-Z][a-zà-ÿ]{2,}\b")
+LINK_PIECE = re.compile(r"[/.?=&#:_()\s]+")
 SENTENCE_START = ".?!:;\"'(（—-“‘「"
 VALUE_ASK = re.compile(
     r"\bhow (?:many|much)\b[^?.]{0,40}\bshould\b|\bhow (?:do|should) (?:i|we|you) (?:choose|pick|set|tune)\b"
@@ -94,11 +96,19 @@ def name_evidence(question: str, vocab: set[str] | dict, stem: Callable[[str], s
         low = fold(name)
         inside = any(low in re.split(r"[-./_]", w) for w in joined)
         forms = {low, stem(low), low + "s", low.removesuffix("s")}  # a name and its plural: CNF, CNFs
-        (known if any(f in vocab for f in forms) or inside else unknown).append(name)
+        in_link = set(LINK_PIECE.split(low)) - {""} <= link_pieces(links)  # "jarvis73(.com)", a link's host
+        (known if any(f in vocab for f in forms) or inside or in_link else unknown).append(name)
     for noun in (w for w in proper_nouns(question) if text and w not in names):
         if not writes(fold(noun), text, links) and not any(t in vocab for t in translate(fold(noun))):
             unknown.append(noun)
     return NameEvidence(known, unknown)
+
+
+@cache
+def link_pieces(links: str) -> frozenset[str]:
+    """The whole pieces of the index's links (host and path parts): a name written only there, as one of
+    them ("jarvis73", "d2l"), is known; as part of one it is not ("l1" in "…/html1/…")."""
+    return frozenset(LINK_PIECE.split(links))
 
 
 def writes(word: str, text: str, links: str) -> bool:
