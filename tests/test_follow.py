@@ -112,3 +112,10 @@ def test_sentences_of_several_leading_lists_keep_the_lists_order_then_reading_or
     order = [ranked(TOPICS.id, 0, 0.9), ranked(RESOURCES.id, 40, 0.3), ranked(INTRO.id, 80, 0.2)]
     out = leading(order, [hit(INTRO), hit(RESOURCES)])
     assert [(r.chunk_id, r.start) for r in out] == [(INTRO.id, 80), (RESOURCES.id, 40), (TOPICS.id, 0)]
+
+
+def test_a_link_is_named_by_its_text_without_markup():
+    bold = part(5, "代码级学习", "2. [**nanoGPT**](https://github.com/o/roadmap/blob/main/Go.md)：单文件实现")
+    r = retriever([bold, *GO_PAGE])
+    assert [h.chunk.id for h in r.linked_pages("the nanoGPT link: what is that page about?", [hit(bold)])] == [
+        GO_PAGE[0].id]

@@ -105,7 +105,7 @@ def asks_about_page(query: str) -> bool:
 def _names(asked: str, text: str, url: str) -> bool:
     """Whether the (folded) question names a link: by its text, whole words, or by its host."""
     host = normalise_url(url).split("/")[2]
-    text = fold(text).strip()
+    text = fold(re.sub(r"[*_`]+", "", text)).strip()  # "**nanoGPT**" is named "nanoGPT"
     by_text = len(text) >= 3 and not PAGE.fullmatch(text) and re.search(rf"(?<!\w){re.escape(text)}(?!\w)", asked)
     return bool(by_text) or host in asked
 
