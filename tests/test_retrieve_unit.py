@@ -160,6 +160,8 @@ def test_a_name_the_index_writes_only_as_a_whole_piece_of_a_link_is_known():
     known = name_evidence("jarvis73 那篇博客训练多少步？", set(), str, text="x", links=links).known
     assert known == ["jarvis73"] and name_evidence("jarvis73.com 那篇呢", set(), str, text="x", links=links).known
     assert name_evidence("L1 or L2, and PSI?", set(), str, text="x", links=links).unknown == ["L1", "L2", "PSI"]
+    cut = name_evidence("stanford-cs336.github.io 那个课程页", {"cs336"}, str, text="x", links="(https://a.github.io/)")
+    assert cut.known == ["cs336.github.io"]  # read from inside a host: each of its parts is known
 
 
 def test_a_question_asking_for_two_settings_at_once_asks_for_a_value():

@@ -96,7 +96,8 @@ def name_evidence(question: str, vocab: set[str] | dict, stem: Callable[[str], s
         low = fold(name)
         inside = any(low in re.split(r"[-./_]", w) for w in joined)
         forms = {low, stem(low), low + "s", low.removesuffix("s")}  # a name and its plural: CNF, CNFs
-        in_link = set(LINK_PIECE.split(low)) - {""} <= link_pieces(links)  # "jarvis73(.com)", a link's host
+        parts = [p for p in LINK_PIECE.split(low) if p]  # "jarvis73(.com)", a link's host; "cs336.github.io"
+        in_link = all(p in vocab or p in link_pieces(links) for p in parts)
         (known if any(f in vocab for f in forms) or inside or in_link else unknown).append(name)
     for noun in (w for w in proper_nouns(question) if text and w not in names):
         if not writes(fold(noun), text, links) and not any(t in vocab for t in translate(fold(noun))):
