@@ -8,8 +8,8 @@
   matched ("Key Components" and "Resources" are siblings under one stage). Its sentences lead the
   composed answer: the topic words chose the part, the question asks for its resources.
 - A question asking what a roadmap's link leads to ("the Overview link — what is it actually about?",
-  "cmu-llms.org 那个链接点进去讲的啥") is followed by the opening of the page it names, when the page
-  is indexed, and the page's outline (its headings) answers "what is in it".
+  "cmu-llms.org 那个链接点进去讲的啥") is followed by the page it names, when the page is indexed: its
+  opening, its passage that best matches the question, and its outline (its headings: "what is in it").
 
 Stage: ranked hits → **follow** → composed answer (``chat.service``).
 """
@@ -73,7 +73,6 @@ class Follower:
         c = best.chunk
         found = self._resources.get((c.doc_id, c.section)) or self._resources.get((c.doc_id, parent(c.section)))
         return [] if found is None else [Hit(chunk=found, score=best.score)]
-
 
     def linked_pages(self, query: str, hits: Sequence[Hit], top: int, score: Callable[[Chunk], float]) -> list[Hit]:
         """The page each of the ``top`` roadmap hits links to under a name the question uses (its link text,

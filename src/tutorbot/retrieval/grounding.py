@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import lru_cache
 
 from tutorbot.lang import CN_NUMERAL, URL_TEXT, has_cjk
 from tutorbot.retrieval.sentences import RankedSentence, split_sentences
@@ -105,7 +105,7 @@ def name_evidence(question: str, vocab: set[str] | dict, stem: Callable[[str], s
     return NameEvidence(known, unknown)
 
 
-@cache
+@lru_cache(maxsize=2)  # the current index's links (and the one it replaces): each refresh brings new ones
 def link_pieces(links: str) -> frozenset[str]:
     """The whole pieces of the index's links (host and path parts): a name written only there, as one of
     them ("jarvis73", "d2l"), is known; as part of one it is not ("l1" in "…/html1/…")."""
