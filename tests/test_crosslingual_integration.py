@@ -21,6 +21,9 @@ CROSS = [
     ("What PyTorch feature does DeepSeek pair with automatic mixed precision?", ["混合精度训练"]),
     ("ChatGPT 那份路线里，复习激活函数要看哪几种？", ["ReLU, Tanh, Sigmoid"]),
     ("ChatGPT 的最后建议里，怎么跟上 LLM 的最新研究？", ["Stay Up-to-Date"]),
+    # one line of an English list, found one sentence at a time (``line_view``; sixth without it)
+    ("稀疏注意力是为了解决什么问题？", ["Methods to make attention more efficient"]),
+    ("路线里是怎么讲模型可解释性这个问题的？", ["Interpretability"]),
 ]
 # A stage or step named by its ordinal, or a period by its count; the headings write numbers
 # ("阶段 2", "6. Study ...").

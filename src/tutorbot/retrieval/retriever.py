@@ -4,21 +4,20 @@ roadmap (or page) the question names and each chunk's best sentence taken into a
 0. ``budget``: retrieval reads the question's first ``max_query_tokens`` tokens only.
 1. ``expand``: the question's terms in the corpus's other language (mined pairs, a cut-down
    dictionary, the hand glossary; and the served model's translation when it can give one).
-2. ``fusion``: BM25 (``lexical``) and dense (e5 vectors read from Chroma) each rank the Chinese and the English chunks
-   on their own, so the best passage of each language competes; so does a second embedding model
-   (``second_view``: multilingual USE), when one is configured.
+2. ``fusion``: BM25 (``lexical``) and dense (``dense``: e5) each rank the Chinese and the English chunks on
+   their own, so the best passage of each language competes; so does a second embedding model
+   (``second_view``: multilingual USE), when one is configured, and with it the roadmap lines of the
+   question's other language that the two views agree on (``line_view``).
 3. ``scopes``: chunks of a roadmap, part or page the question names get a boost, and the named
    scope's opening chunk joins the candidates.
-4. ``sentences``: a last list ranks the pooled candidates by their best sentence — the chunk that
-   wins is the one with a sentence that answers, not the one that is merely long.
+4. ``sentences``: a last list ranks the pooled candidates by their best sentence.
 5. Linked pages weigh ``linked_weight``; the top k keeps ``min_roadmap`` roadmap sections.
-
 Chat reads, besides the top k, what they lead to (``follow``): a lead-in's list and a part's resource list.
 
 ``mode`` runs a prefix of that chain, for evaluation: ``bm25``, ``dense`` and ``second`` (the second
 dense view) alone (expanded query, one global ranking each), ``rrf`` (the plain fusion of the first two),
-``balanced`` (+ per-language lists, both dense views), ``scoped`` (+ scopes), ``hybrid`` (+ sentences: the
-default and what chat uses).
+``balanced`` (+ per-language lists, both dense views, the line view), ``scoped`` (+ scopes), ``hybrid``
+(+ sentences: the default and what chat uses).
 """
 
 from __future__ import annotations
@@ -29,8 +28,9 @@ import numpy as np
 
 from tutorbot.errors import InputError
 from tutorbot.ingest.terms import TermTable
-from tutorbot.lang import URL_TEXT
+from tutorbot.lang import URL_TEXT, has_cjk
 from tutorbot.retrieval.budget import bounded, strongest
+from tutorbot.retrieval.dense import DenseScan
 from tutorbot.retrieval.embed import Embedder
 from tutorbot.retrieval.expand import Expansion, Glossary, QueryExpander
 from tutorbot.retrieval.follow import Follower, asks_about_page
@@ -45,8 +45,9 @@ from tutorbot.retrieval.fusion import (
     top_ids,
 )
 from tutorbot.retrieval.grounding import name_evidence, setting_stated
-from tutorbot.retrieval.index import IndexEmpty, IndexMismatch, VectorIndex, similarity
+from tutorbot.retrieval.index import IndexEmpty, VectorIndex
 from tutorbot.retrieval.lexical import Lexical
+from tutorbot.retrieval.line_view import LineView
 from tutorbot.retrieval.rarity import Rarity
 from tutorbot.retrieval.scopes import SCOPE_LEVELS, Scopes, joined_words
 from tutorbot.retrieval.second_view import SecondView
@@ -91,6 +92,7 @@ class Retriever:
         self.glossary, self.terms = glossary or Glossary([]), terms or TermTable()
         self.translator = translator  # optional ``translate.QueryTranslator``
         self.second = second if settings.second_view_weight > 0 else None  # optional ``second_view.SecondView``
+        self.lines: LineView | None = None  # built from the second view when the line view weighs anything
         self.refresh()
 
     def refresh(self, terms: TermTable | None = None) -> None:
@@ -98,7 +100,6 @@ class Retriever:
         self.terms = terms or self.terms
         self.tokenize = Tokenizer([*self.glossary.zh_terms(), *self.terms.zh_terms()])
         self.chunks, vectors = self.index.snapshot()
-        self._unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
         self.by_id = {c.id: c for c in self.chunks}
         self._position = {c.id: i for i, c in enumerate(self.chunks)}
         docs = [self.tokenize(f"{c.embed_text} {form_words(c.text)}") for c in self.chunks]
@@ -107,8 +108,11 @@ class Retriever:
         self._rare = max(self.idf.values(), default=1.0)
         self.lexical = Lexical(docs)
         self.masks = side_masks(self.chunks)
+        self.scan = DenseScan(self.chunks, vectors, self.masks, self.embedder)
         if self.second is not None:
             self.second = self.second.refreshed(self.chunks)
+            if self.settings.line_view_weight > 0:
+                self.lines = (self.lines or LineView(self.second.embedder, [])).refreshed(self.chunks)
         self.rarity = Rarity(self.chunks, self._text_df())
         self.scopes = Scopes(self.chunks, self.tokenize, self.rarity, self._doc_tokens)
         self._folded = "\n".join(fold(f"{c.title} {c.text}") for c in self.chunks)  # where a name is looked for
@@ -117,7 +121,6 @@ class Retriever:
         self.follower = Follower(self.chunks, self.expander.is_resource_label)
         self.outline = self.follower.outline  # a linked page's parts, its headings
         self._sentences: dict[str, tuple[list[str], list[list[str]]]] = {}
-        self._vector_of: tuple[str, np.ndarray] | None = None
 
     def _text_df(self) -> dict[str, int]:
         """In how many chunks each token occurs in the chunk's own words (no headings, no URLs)."""
@@ -157,21 +160,8 @@ class Retriever:
         return self.lexical.weighted_sums([terms, *more])
 
     def dense(self, query: str, k: int, side: str) -> list[Hit]:
-        """The ``k`` chunks of one language side nearest to the query (one embedding per query), by exact
-        cosine over the snapshot's vectors: the retriever holds every chunk for BM25 already, and a scan of
-        2400 vectors takes a fraction of a millisecond where two filtered Chroma queries took 17 ms."""
-        if not self.masks[side].any():
-            return []
-        if self._vector_of is None or self._vector_of[0] != query:
-            vector = np.asarray(self.embedder.embed_query(query), np.float32)
-            if vector.shape != self._unit.shape[1:]:
-                raise IndexMismatch(f"the index holds {self._unit.shape[1]}-dimensional vectors and the embedding "
-                                    f"model now configured ({self.embedder.name}) gives "
-                                    f"{vector.shape[0]}: run `tutorbot index rebuild` to embed it again")
-            self._vector_of = (query, vector / max(float(np.linalg.norm(vector)), 1e-12))
-        cos = np.where(self.masks[side], self._unit @ self._vector_of[1], -np.inf)
-        order = np.argsort(-cos, kind="stable")[: min(k, int(self.masks[side].sum()))]
-        return [Hit(chunk=self.chunks[i], score=similarity(float(cos[i]))) for i in order]
+        """The ``k`` chunks of one language side nearest to the query (``dense``)."""
+        return self.scan.nearest(query, k, side)
 
     def search(self, query: str, k: int | None = None, mode: str | None = None) -> list[Hit]:
         return self.retrieve(query, k, mode).hits
@@ -199,7 +189,9 @@ class Retriever:
         elif mode == "second" and self.second is not None:
             ranked = self.second.nearest(dense_query, self.chunks, k)
         else:
-            ranked = self._fuse(dense_query, terms, lex, dense, k, STAGES[mode], named if STAGES[mode] >= 2 else set())
+            other = "en" if has_cjk(query) else "zh"  # the question's other language
+            ranked = self._fuse(dense_query, terms, lex, dense, k, STAGES[mode], named if STAGES[mode] >= 2 else set(),
+                                other)
         hits = [Hit(chunk=self.by_id[c], score=score) for c, score in ranked.items()]
         similarity = max((h.score for v in dense.values() for h in v[:1]), default=0.0)
         names = name_evidence(query, self.lexical.vocab, self.tokenize.stem, self.translate, self._folded, self._links)
@@ -219,7 +211,7 @@ class Retriever:
         return float(lex.max(initial=0.0)) / max(np.log(len(self.chunks)), 1.0)
 
     def _fuse(self, dense_query: str, terms: dict[str, float], lex: np.ndarray, dense: dict[str, list[Hit]], k: int,
-              stage: int, named: set[str]) -> dict[str, float]:
+              stage: int, named: set[str], other: str = "en") -> dict[str, float]:
         """Chunk id → fused score of the top k, best first. ``dense_query``: the question with its expansion,
         what both dense views embed (the second view given the bare question found fewer on the tuning half)."""
         pool = max(self.settings.candidates, k)
@@ -229,6 +221,11 @@ class Retriever:
             more, how = self.second.lists(dense_query, self.chunks, self.masks, pool)
             lists += more
             weights += [self.settings.second_view_weight * w for w in how]
+            if self.lines is not None:  # the other language's roadmap lines two views agree on (``line_view``)
+                agree = top_ids(lex, self.chunks, self.settings.line_lexical_cut, self.masks[other])
+                lists.append(self.lines.agreeing(self.second.query_vector(dense_query), other, agree,
+                                                 self.settings.line_sentence_cut, named))
+                weights.append(self.settings.line_view_weight)
         # The opening chunk of a named scope says what it is about ("what is the 'LLM basics'
         # part aiming at?", a paper's abstract): it joins the candidates as a list of its own.
         lists.append([c for s in sorted(named) for c in self.scopes.openings(s)])

@@ -32,14 +32,15 @@ log = logging.getLogger(__name__)
 class SecondView:
     """Chunk vectors under a second embedder, and the per-language rankings of a query.
 
-    Never changed once built: ``refreshed`` builds a new view, so a search still running on the old
-    retriever keeps rows that match its chunks."""
+    Its vectors never change once built (it only remembers the last query's): ``refreshed`` builds a new
+    view, so a search still running on the old retriever keeps rows that match its chunks."""
 
     def __init__(self, embedder: Embedder, cache: Path | None = None,
                  vectors: dict[str, np.ndarray] | None = None):
         self.embedder, self.cache = embedder, cache
         self._vectors = load_vectors(cache, embedder.name) if vectors is None else vectors
         self._matrix = np.vstack(list(self._vectors.values())) if self._vectors else np.zeros((0, embedder.dim))
+        self._query: tuple[str, np.ndarray] | None = None
 
     def refreshed(self, chunks: Sequence[Chunk]) -> SecondView:
         """The view of ``chunks`` (rows in their order), embedding only the ones not seen before."""
@@ -55,7 +56,13 @@ class SecondView:
         """The query's cosine with each of ``chunks`` (None unless the view was refreshed with them)."""
         if len(self._matrix) != len(chunks) or not len(chunks):
             return None
-        return self._matrix @ np.asarray(self.embedder.embed_query(query), np.float32)
+        return self._matrix @ self.query_vector(query)
+
+    def query_vector(self, query: str) -> np.ndarray:
+        """The query embedded by this view's model, once per query (the line view reads the same vector)."""
+        if self._query is None or self._query[0] != query:
+            self._query = (query, np.asarray(self.embedder.embed_query(query), np.float32))
+        return self._query[1]
 
     def nearest(self, query: str, chunks: Sequence[Chunk], k: int) -> dict[str, float]:
         """Chunk id → cosine of the ``k`` nearest chunks, best first (the view alone, for evaluation)."""
@@ -89,7 +96,10 @@ def view_mode(settings: Settings) -> str:
     path = settings.paths.second_view
     kept = f"vectors of {len(load_vectors(path, USE_NAME))} chunks in {path}" if path.exists() else \
         "no vectors yet (`tutorbot ingest` embeds them)"
-    return f"on: multilingual USE fused at weight {weight:g}; {kept}"
+    lines = settings.retrieval.line_view_weight
+    line = f"its roadmap lines at weight {lines:g}" if lines else \
+        "line view off (TUTORBOT_RETRIEVAL_LINE_VIEW_WEIGHT=0)"
+    return f"on: multilingual USE fused at weight {weight:g}, {line}; {kept}"
 
 
 def save_vectors(path: Path, model: str, vectors: dict[str, np.ndarray], dim: int) -> None:
