@@ -33,11 +33,12 @@ class DenseScan:
         return [Hit(chunk=self.chunks[i], score=similarity(float(cos[i]))) for i in order]
 
     def _query_vector(self, query: str) -> np.ndarray:
-        if self._vector_of is None or self._vector_of[0] != query:
+        held = self._vector_of  # read once: a search in another thread may replace it meanwhile
+        if held is None or held[0] != query:
             vector = np.asarray(self.embedder.embed_query(query), np.float32)
             if vector.shape != self._unit.shape[1:]:
                 raise IndexMismatch(f"the index holds {self._unit.shape[1]}-dimensional vectors and the embedding "
                                     f"model now configured ({self.embedder.name}) gives "
                                     f"{vector.shape[0]}: run `tutorbot index rebuild` to embed it again")
-            self._vector_of = (query, vector / max(float(np.linalg.norm(vector)), 1e-12))
-        return self._vector_of[1]
+            held = self._vector_of = (query, vector / max(float(np.linalg.norm(vector)), 1e-12))
+        return held[1]

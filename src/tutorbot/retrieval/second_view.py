@@ -60,9 +60,10 @@ class SecondView:
 
     def query_vector(self, query: str) -> np.ndarray:
         """The query embedded by this view's model, once per query (the line view reads the same vector)."""
-        if self._query is None or self._query[0] != query:
-            self._query = (query, np.asarray(self.embedder.embed_query(query), np.float32))
-        return self._query[1]
+        held = self._query  # read once: a search in another thread may replace it meanwhile
+        if held is None or held[0] != query:
+            held = self._query = (query, np.asarray(self.embedder.embed_query(query), np.float32))
+        return held[1]
 
     def nearest(self, query: str, chunks: Sequence[Chunk], k: int) -> dict[str, float]:
         """Chunk id → cosine of the ``k`` nearest chunks, best first (the view alone, for evaluation)."""
