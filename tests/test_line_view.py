@@ -82,3 +82,13 @@ def test_a_chinese_question_reaches_the_english_line_that_answers_it_through_the
     question = "ResNet 的残差连接为什么重要？"
     assert answer.id in [h.chunk.id for h in retriever(chunks).search(question, k=3)]
     assert answer.id not in [h.chunk.id for h in retriever(chunks, line_view_weight=0).search(question, k=3)]
+
+
+def test_linked_pages_ahead_in_bm25_do_not_keep_a_roadmap_line_from_agreeing():
+    # The line view holds roadmap lines only, so its BM25 agreement is among roadmap sections: English pages that
+    # say ResNet more often fill the first places of the English BM25 list without blocking the answer's line.
+    notes = [chunk(i, "roadmap", f"笔记 {i}：残差连接。", "zh") for i in range(2, 6)]
+    pages = [chunk(i, "linked", "ResNet ResNet ResNet notes.") for i in range(10, 13)]
+    answer = english_answer().model_copy(update={"text": "Study notes, ResNet.\n- Residual Connections: important."})
+    top = [h.chunk.id for h in retriever([*notes, *pages, answer]).search("ResNet 的残差连接为什么重要？", k=5)]
+    assert answer.id in top  # eighth, behind the three pages, were they counted in the agreement

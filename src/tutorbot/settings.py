@@ -154,8 +154,8 @@ class RetrievalSettings(BaseModel):
         1.0, ge=0, le=5, description="Fusion weight of the roadmap lines in the question's other language, ranked "
                                      "one at a time by the second view's model (0 = off; off with the second view).")
     line_lexical_cut: int = Field(
-        3, ge=1, le=50, description="Line view: a chunk joins only if its language's BM25 list ranks it within "
-                                    "this many ...")
+        3, ge=1, le=50, description="Line view: a chunk joins only if its language's BM25 list of roadmap "
+                                    "sections ranks it within this many ...")
     line_sentence_cut: int = Field(
         5, ge=1, le=100, description="... and one of its lines is among this many of that language nearest the "
                                      "question.")

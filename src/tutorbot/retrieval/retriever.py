@@ -108,6 +108,7 @@ class Retriever:
         self._rare = max(self.idf.values(), default=1.0)
         self.lexical = Lexical(docs)
         self.masks = side_masks(self.chunks)
+        self.roadmap = np.array([c.kind == "roadmap" for c in self.chunks], bool)  # what the line view holds
         self.scan = DenseScan(self.chunks, vectors, self.masks, self.embedder)
         if self.second is not None:
             self.second = self.second.refreshed(self.chunks)
@@ -222,7 +223,7 @@ class Retriever:
             lists += more
             weights += [self.settings.second_view_weight * w for w in how]
             if self.lines is not None:  # the other language's roadmap lines two views agree on (``line_view``)
-                agree = top_ids(lex, self.chunks, self.settings.line_lexical_cut, self.masks[other])
+                agree = top_ids(lex, self.chunks, self.settings.line_lexical_cut, self.masks[other] & self.roadmap)
                 lists.append(self.lines.agreeing(self.second.query_vector(dense_query), other, agree,
                                                  self.settings.line_sentence_cut, named))
                 weights.append(self.settings.line_view_weight)
