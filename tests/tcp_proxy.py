@@ -1,7 +1,9 @@
 """A toggleable TCP forwarder on 127.0.0.1, to take a real server 'down' and back without restarting it.
 
-``stop()`` closes the listener and cuts every open connection (like a killed server, mid-stream);
-``start()`` listens again on the same port.
+``stop()`` stops listening and cuts every open connection (like a killed server, mid-stream);
+``start()`` listens again on the same port. The port stays bound while the proxy is down: a closed
+listener would free it, and any outgoing connection in the meantime may take it as its ephemeral
+port, so that the next ``start()`` fails with "Address already in use".
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ class TCPProxy:
     def __init__(self, target_port: int, port: int):
         self.target, self.port = ("127.0.0.1", target_port), port
         self._conns: list[socket.socket] = []
-        self._listener: socket.socket | None = None
+        self._socket: socket.socket | None = None
+        self._listening = False
+        self._acceptor: threading.Thread | None = None
         self._lock = threading.Lock()
 
     @property
@@ -22,23 +26,34 @@ class TCPProxy:
         return f"http://127.0.0.1:{self.port}/v1"
 
     def start(self) -> None:
-        ls = socket.socket()
-        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        ls.bind(("127.0.0.1", self.port))
-        ls.listen(32)
-        self._listener = ls
-        threading.Thread(target=self._accept, args=(ls,), daemon=True).start()
+        if self._socket is None:
+            self._socket = socket.socket()
+            self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self._socket.bind(("127.0.0.1", self.port))
+        self._socket.listen(32)
+        self._listening = True
+        self._acceptor = threading.Thread(target=self._accept, args=(self._socket,), daemon=True)
+        self._acceptor.start()
 
     def stop(self) -> None:
-        if self._listener:
-            # close() alone does not wake a thread blocked in accept() on Linux: the port would keep
-            # accepting (and forwarding) connections. shutdown() does wake it.
-            _close(self._listener)
-            self._listener = None
+        if self._socket is not None and self._listening:
+            # On Linux, shutdown() of a listener wakes the thread blocked in accept() and refuses new
+            # connections, yet keeps the port bound (it was bound explicitly), so listen() can resume.
+            self._socket.shutdown(socket.SHUT_RDWR)
+            self._listening = False
+        if self._acceptor is not None:
+            self._acceptor.join(5)  # until it leaves accept(): a close() meanwhile would not free the port
         with self._lock:
             for c in self._conns:
                 _close(c)
             self._conns.clear()
+
+    def close(self) -> None:
+        """Stop, and free the port."""
+        self.stop()
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
 
     def _accept(self, ls: socket.socket) -> None:
         while True:

@@ -126,7 +126,7 @@ def test_server_down_then_back_without_restart(real, llm_server):
     try:
         up = chat.ask("Which paper introduced DDPM?")
     finally:
-        proxy.stop()
+        proxy.close()
     assert not up.error and up.citations
 
 
@@ -147,4 +147,4 @@ def test_server_killed_mid_stream_gives_a_clear_answer_fast_and_recovers(real, l
         again = chat.ask("Which paper introduced DDPM?")
         assert not again.error and again.citations
     finally:
-        proxy.stop()
+        proxy.close()
