@@ -248,6 +248,17 @@ def test_corpus_without_curriculum_has_no_topics(small):
     assert not any(e.topics for e in load_catalog(c.settings.paths.catalog))
 
 
+def test_ingest_embeds_the_roadmap_lines_too_so_the_first_start_embeds_no_passage(small):
+    from tutorbot.retrieval.second_view import load_vectors
+
+    c, _ = small
+    c.ingest()
+    assert len(load_vectors(c.settings.paths.line_view, "use/multilingual-v3")) > 50  # the two roadmaps' lines
+    started = Container(c.settings)  # the next start: a new process, the same files
+    started.retriever.search("扩散模型从哪里开始学？")
+    assert started.second_embedder.texts_embedded == 1  # the question only: its chunks' and lines' vectors are read
+
+
 def test_search_on_empty_index_names_the_fix(tmp_path, monkeypatch):
     monkeypatch.setenv("TUTORBOT_DATA_DIR", str(tmp_path))
     out = runner.invoke(app, ["search", "anything"])

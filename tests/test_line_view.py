@@ -1,12 +1,14 @@
 """The line view: the other language's roadmap lines, ranked one at a time, joining the fusion only where
 BM25 agrees (fake embedder, fake index)."""
 
+from pathlib import Path
+
 import numpy as np
 from test_retrieve_unit import FakeIndex, KeyedEmbedder, NoEmbedder, chunk
 
 from tutorbot.retrieval.line_view import LineView
 from tutorbot.retrieval.retriever import Retriever
-from tutorbot.retrieval.second_view import SecondView
+from tutorbot.retrieval.second_view import SecondView, load_vectors
 from tutorbot.schemas import Chunk
 from tutorbot.settings import RetrievalSettings
 
@@ -18,8 +20,8 @@ def english_answer(i: int = 1) -> Chunk:
     return chunk(i, "roadmap", "Study notes for week one.\n- Residual Connections: important for deep networks.")
 
 
-def view(chunks: list[Chunk], embedder: KeyedEmbedder | None = None) -> LineView:
-    return LineView(embedder or KeyedEmbedder(KEYS), chunks)
+def view(chunks: list[Chunk], embedder: KeyedEmbedder | None = None, lines: Path | None = None) -> LineView:
+    return LineView(SecondView(embedder or KeyedEmbedder(KEYS), lines=lines).embed_lines, chunks)
 
 
 def test_the_line_nearest_the_question_names_its_chunk_in_the_other_language_only():
@@ -65,6 +67,19 @@ def test_linked_pages_give_no_lines_and_a_refresh_with_the_same_roadmap_embeds_n
     assert lines.refreshed([english_answer(), page, chunk(8, "linked", "another page")]) is lines
     changed = lines.refreshed([english_answer(), chunk(4, "roadmap", "Dropout helps.")])
     assert changed is not lines and embedder.passages == 2 + 3
+
+
+def test_the_lines_file_spares_the_next_start_every_line_and_follows_a_changed_roadmap(tmp_path):
+    embedder, path = KeyedEmbedder(KEYS), tmp_path / "line-view.npz"
+    first = view([english_answer()], embedder, path)
+    assert embedder.passages == 2 and set(load_vectors(path, embedder.name)) == {
+        "Study notes for week one.", "Residual Connections: important for deep networks."}
+    again = view([english_answer()], embedder, path)  # the next start
+    assert embedder.passages == 2 and np.array_equal(again.vectors, first.vectors)
+    changed = english_answer().model_copy(update={"text": "Study notes for week one.\n- Dropout: regularises."})
+    view([changed], embedder, path)
+    assert embedder.passages == 3  # the new line only
+    assert set(load_vectors(path, embedder.name)) == {"Study notes for week one.", "Dropout: regularises."}
 
 
 def retriever(chunks: list[Chunk], **settings) -> Retriever:

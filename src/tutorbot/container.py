@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from tutorbot.retrieval.live import Foreground
     from tutorbot.retrieval.retriever import Retriever
     from tutorbot.retrieval.second_view import SecondView
-    from tutorbot.schemas import CatalogEntry, Document
+    from tutorbot.schemas import CatalogEntry, Chunk, Document
     from tutorbot.store.learner_store import LearnerStore
 
 # Services that hold the catalog, the curriculum or the chunks: rebuilt after an ingest.
@@ -149,7 +149,14 @@ class Container:
 
         if self.second_embedder is None or self.settings.retrieval.second_view_weight == 0:
             return None
-        return SecondView(self.second_embedder, self.settings.paths.second_view)
+        return SecondView(self.second_embedder, self.settings.paths.second_view, lines=self.settings.paths.line_view)
+
+    def _embed_lines(self, view: SecondView, chunks: list[Chunk]) -> None:
+        """The line view's roadmap lines, embedded into their file with the index (when the view weighs anything)."""
+        from tutorbot.retrieval.line_view import LineView
+
+        if self.settings.retrieval.line_view_weight > 0:
+            LineView(view.embed_lines, chunks)
 
     @cached_property
     def progress(self) -> Progress:
@@ -267,6 +274,6 @@ class Container:
             self.__dict__.pop(stale, None)
         if "retriever" in self.__dict__:
             self.retriever.refresh(self.terms())
-        elif (view := self._second_view()) is not None:
-            view.refreshed(self.index.all_chunks())  # its vectors are embedded with the index, not at the first search
+        elif (view := self._second_view()) is not None:  # its vectors are embedded with the index, not at a search
+            self._embed_lines(view.refreshed(chunks := self.index.all_chunks()), chunks)
         return report

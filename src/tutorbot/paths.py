@@ -96,6 +96,10 @@ class DataPaths:
         return self.root / "second-view.npz"  # the second dense view's chunk vectors (retrieval.second_view)
 
     @property
+    def line_view(self) -> Path:
+        return self.root / "line-view.npz"  # the roadmap lines' vectors under that view's model (retrieval.line_view)
+
+    @property
     def learner_db(self) -> Path:
         return self.root / "learners.sqlite3"
 

@@ -14,11 +14,10 @@ sentences took 10 s to embed and let questions the corpus does not answer find o
 
 from __future__ import annotations
 
-from collections.abc import Sequence, Set
+from collections.abc import Callable, Sequence, Set
 
 import numpy as np
 
-from tutorbot.retrieval.embed import Embedder
 from tutorbot.retrieval.fusion import chunk_side
 from tutorbot.retrieval.scopes import SCOPE_LEVELS
 from tutorbot.retrieval.sentences import split_sentences
@@ -31,21 +30,20 @@ class LineView:
     """Each roadmap line's vector, its chunk, and the chunk's language side and scopes. Never changed once
     built: ``refreshed`` builds a new view when the roadmap chunks change."""
 
-    def __init__(self, embedder: Embedder, chunks: Sequence[Chunk]):
-        self.embedder = embedder
+    def __init__(self, embed: Callable[[list[str]], np.ndarray], chunks: Sequence[Chunk]):
+        self.embed = embed  # texts → vectors: ``SecondView.embed_lines``, which keeps them in a file
         self.ids = tuple(c.id for c in chunks if c.kind == "roadmap")
         lines = [(c, s.text) for c in chunks if c.kind == "roadmap"
                  for s in split_sentences(c.text, code=False) if len(s.text) >= MIN_CHARS]
         self.owners = [c.id for c, _ in lines]
         self.sides = np.array([chunk_side(c) for c, _ in lines], dtype=str)
         self.scopes = {c.id: {level(c) for level in SCOPE_LEVELS} for c, _ in lines}
-        vectors = self.embedder.embed_passages([text for _, text in lines]) if lines else np.zeros((0, 1))
-        self.vectors = np.asarray(vectors, np.float32)
+        self.vectors = np.asarray(self.embed([text for _, text in lines]), np.float32) if lines else np.zeros((0, 1))
 
     def refreshed(self, chunks: Sequence[Chunk]) -> LineView:
         """This view when the roadmap chunks are the same (a linked page added or dropped), else a new one."""
         same = tuple(c.id for c in chunks if c.kind == "roadmap") == self.ids
-        return self if same else LineView(self.embedder, chunks)
+        return self if same else LineView(self.embed, chunks)
 
     def agreeing(self, vector: np.ndarray, side: str, lexical: list[str], cut: int,
                  named: Set[str] = frozenset()) -> list[str]:
