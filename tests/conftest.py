@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import socket
 from collections.abc import Iterator
@@ -61,9 +62,28 @@ def wait_ready(pg) -> None:
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port no one holds, below the kernel's ephemeral range. A port the kernel picked (bind to
+    port 0) is free only until the next outgoing connection, which may take it as its own local port before
+    the server meant for it binds: the restart of a test proxy once failed with "Address already in use"."""
+    low = ephemeral_start()
+    rng = random.SystemRandom()
+    for _ in range(1000):
+        port = rng.randrange(10_000, low)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free loopback port between 10000 and {low}")
+
+
+def ephemeral_start() -> int:
+    """The first port of the kernel's ephemeral range (Linux's default, 32768, elsewhere)."""
+    try:
+        return max(int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0]), 11_000)
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 @contextmanager

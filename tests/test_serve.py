@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import signal
 import socket
 import subprocess
@@ -16,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import SHARED
+from conftest import SHARED, free_port
 from fake_openai import FakeOpenAI
 
 from tutorbot.llm import server as serve
@@ -108,21 +107,6 @@ def test_vllm_serve_accepts_the_commands_we_build(tmp_path):
                        "enable_prefix_caching": True}] * 2
 
 
-def unclaimed_port() -> int:
-    """A free port below Linux's ephemeral range (32768-60999): conftest's ``free_port`` gives one the
-    kernel may hand to any other program's connection in the second before the fake vLLM binds it,
-    and `up` would then rightly use "the server already answering there" instead of starting one."""
-    rng = random.Random()
-    while True:
-        port = rng.randrange(20000, 32000)
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-
-
 # -- a fake vLLM ----------------------------------------------------------------------------------
 @pytest.fixture
 def fake(tmp_path) -> dict[str, str]:
@@ -131,11 +115,11 @@ def fake(tmp_path) -> dict[str, str]:
     python.parent.mkdir(parents=True)
     python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{TESTS / "fake_vllm.py"}" "$@"\n')
     python.chmod(0o755)
-    port = unclaimed_port()
+    port = free_port()
     return {"TUTORBOT_DATA_DIR": str(tmp_path / "data"), "TUTORBOT_SERVE_PYTHON": str(python),
             "TUTORBOT_SERVE_PORT": str(port), "TUTORBOT_SERVE_MODEL_PATH": "fake/model",
             "TUTORBOT_LLM_BASE_URL": f"http://127.0.0.1:{port}/v1", "TUTORBOT_EMBEDDING_BACKEND": "hash",
-            "TUTORBOT_UI_PORT": str(unclaimed_port()), "FAKE_VLLM_EVENTS": str(tmp_path / "events"),
+            "TUTORBOT_UI_PORT": str(free_port()), "FAKE_VLLM_EVENTS": str(tmp_path / "events"),
             "FAKE_VLLM_LOAD_S": "1", "TUTORBOT_LINKS_MIRROR": str(SHARED / "linked")}  # never a real host
 
 
