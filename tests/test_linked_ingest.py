@@ -8,10 +8,11 @@ import time
 import pytest
 from conftest import DEV_QA, SHARED, make_settings
 from links_server import serve
+from test_crosslingual_integration import CROSS
 from test_linked_background import fresh_job, roadmap
 from typer.testing import CliRunner
 
-from tutorbot.chat.evaluate import eval_retrieval, load_qa
+from tutorbot.chat.evaluate import eval_retrieval, first_hit_rank, load_qa
 from tutorbot.cli import app
 from tutorbot.container import Container
 from tutorbot.ingest.linked import fetch_catalog_links
@@ -26,8 +27,10 @@ runner = CliRunner()
 pytestmark = pytest.mark.integration  # real embeddings + Chroma
 
 
-def test_mirror_pages_are_indexed_with_provenance_and_roadmaps_stay_findable(indexed, tmp_path):
-    s = make_settings(tmp_path / "data", llm={"base_url": "http://127.0.0.1:9/v1"})  # no model: composed answers
+@pytest.fixture(scope="module")
+def with_pages(tmp_path_factory) -> tuple[Container, list]:
+    """The roadmaps and nine linked pages of the mirror, indexed; no model (composed answers)."""
+    s = make_settings(tmp_path_factory.mktemp("pages") / "data", llm={"base_url": "http://127.0.0.1:9/v1"})
     report = fetch_catalog_links(s, s.corpus_dir, mirror=MIRROR)
     assert len(report.documents) >= 30 and all(not d.trusted and d.kind == "linked" for d in report.documents)
     # A subset keeps the test quick on 2 cores; bench/ measures the dev set with every linked page.
@@ -35,6 +38,12 @@ def test_mirror_pages_are_indexed_with_provenance_and_roadmaps_stay_findable(ind
     docs += [d for d in report.documents if d.id.endswith("/Go.md")]  # a roadmap links it as "Overview" of agents
     c = Container(s)
     c.ingest(linked=docs)
+    return c, docs
+
+
+def test_mirror_pages_are_indexed_with_provenance_and_roadmaps_stay_findable(indexed, with_pages):
+    c, docs = with_pages
+    s = c.settings
     kinds = {ch.kind for ch in c.retriever.chunks}
     assert kinds == {"roadmap", "linked"}
     hits = c.retriever.search("What does the annotated transformer say about masking?", k=5)
@@ -50,6 +59,15 @@ def test_mirror_pages_are_indexed_with_provenance_and_roadmaps_stay_findable(ind
     assert again.embedding_calls == 0  # nothing new on a re-run
     behind = c.chat.ask("重学AI 里 Agent 下面那个 Overview 链接，打开以后是什么内容？").answer
     assert "Go 后端学习路线 — 各部分：Go 语法；MySQL；Redis" in behind  # what the page holds, not what links it
+
+
+@pytest.mark.parametrize(("question", "evidence"), CROSS)
+def test_with_linked_pages_a_question_still_finds_the_roadmap_line_written_in_the_other_language(
+        with_pages, question, evidence):
+    # English and Chinese pages on the same topics push the line's chunk down its language's lists: with the
+    # line view off, the sparse-attention question drops to 6th and the interpretability one out of the top 10.
+    rank = first_hit_rank(with_pages[0].retriever.search(question, k=5), evidence)
+    assert rank is not None, f"{evidence} not in the top 5 for {question!r} with linked pages indexed"
 
 
 def test_plain_ingest_keeps_linked_pages(tmp_path):
