@@ -27,7 +27,7 @@ def test_doctor_says_whether_the_second_view_is_on_and_what_turned_it_off(tmp_pa
     def mode(**kw) -> str:
         return view_mode(Settings(_env_file=None, data_dir=tmp_path, **kw))
 
-    assert mode() == ("on: multilingual USE fused at weight 0.5, its roadmap lines at weight 1; "
+    assert mode() == ("on: multilingual USE fused at weight 0.5, its roadmap lines at weight 2; "
                       "no vectors yet (`tutorbot ingest` embeds them)")
     assert mode(retrieval={"line_view_weight": 0}).startswith(
         "on: multilingual USE fused at weight 0.5, line view off (TUTORBOT_RETRIEVAL_LINE_VIEW_WEIGHT=0);")

@@ -151,7 +151,7 @@ class RetrievalSettings(BaseModel):
     second_view_weight: float = Field(
         0.5, ge=0, le=5, description="Fusion weight of the second dense view's per-language rankings (0 = off).")
     line_view_weight: float = Field(
-        1.0, ge=0, le=5, description="Fusion weight of the roadmap lines in the question's other language, ranked "
+        2.0, ge=0, le=5, description="Fusion weight of the roadmap lines in the question's other language, ranked "
                                      "one at a time by the second view's model (0 = off; off with the second view).")
     line_lexical_cut: int = Field(
         3, ge=1, le=50, description="Line view: a chunk joins only if its language's BM25 list of roadmap "
