@@ -21,7 +21,8 @@ def test_use_puts_an_english_question_nearest_the_chinese_passage_that_answers_i
 
 
 def test_doctor_says_whether_the_second_view_is_on_and_what_turned_it_off(tmp_path):
-    from tutorbot.retrieval.second_view import view_mode
+    from tutorbot.retrieval.embed import USE_NAME
+    from tutorbot.retrieval.second_view import save_vectors, view_mode
     from tutorbot.settings import Settings
 
     def mode(**kw) -> str:
@@ -31,6 +32,10 @@ def test_doctor_says_whether_the_second_view_is_on_and_what_turned_it_off(tmp_pa
                       "no vectors yet (`tutorbot ingest` embeds them)")
     assert mode(retrieval={"line_view_weight": 0}).startswith(
         "on: multilingual USE fused at weight 0.5, line view off (TUTORBOT_RETRIEVAL_LINE_VIEW_WEIGHT=0);")
+    s = Settings(_env_file=None, data_dir=tmp_path)
+    save_vectors(s.paths.second_view, USE_NAME, {"c1": np.ones(2), "c2": np.ones(2)}, 2)
+    save_vectors(s.paths.line_view, USE_NAME, {"a line": np.ones(2)}, 2)
+    assert mode().endswith(f"vectors of 2 chunks in {s.paths.second_view}; of 1 roadmap lines in {s.paths.line_view}")
     assert mode(embedding={"backend": "hash"}) == "off (the hash backend)"
     assert mode(embedding={"second_view": "none"}) == "off (TUTORBOT_EMBEDDING_SECOND_VIEW=none)"
     assert mode(retrieval={"second_view_weight": 0}) == "off (TUTORBOT_RETRIEVAL_SECOND_VIEW_WEIGHT=0)"

@@ -112,9 +112,11 @@ def view_mode(settings: Settings) -> str:
     path = settings.paths.second_view
     kept = f"vectors of {len(load_vectors(path, USE_NAME))} chunks in {path}" if path.exists() else \
         "no vectors yet (`tutorbot ingest` embeds them)"
-    lines = settings.retrieval.line_view_weight
+    lines, line_path = settings.retrieval.line_view_weight, settings.paths.line_view
     line = f"its roadmap lines at weight {lines:g}" if lines else \
         "line view off (TUTORBOT_RETRIEVAL_LINE_VIEW_WEIGHT=0)"
+    if lines and line_path.exists():
+        kept += f"; of {len(load_vectors(line_path, USE_NAME))} roadmap lines in {line_path}"
     return f"on: multilingual USE fused at weight {weight:g}, {line}; {kept}"
 
 
