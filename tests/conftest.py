@@ -61,6 +61,9 @@ def wait_ready(pg) -> None:
     pg.wait_for_selector("body[data-tb-ready]", state="attached", timeout=120_000)
 
 
+GIVEN: set[int] = set()  # the ports free_port has handed out in this session
+
+
 def free_port() -> int:
     """A loopback port no one holds, below the kernel's ephemeral range. A port the kernel picked (bind to
     port 0) is free only until the next outgoing connection, which may take it as its own local port before
@@ -69,11 +72,14 @@ def free_port() -> int:
     rng = random.SystemRandom()
     for _ in range(1000):
         port = rng.randrange(10_000, low)
+        if port in GIVEN:  # its server may not have bound it yet: two asked in a row must differ
+            continue
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:
                 continue
+            GIVEN.add(port)
             return port
     raise RuntimeError(f"no free loopback port between 10000 and {low}")
 
