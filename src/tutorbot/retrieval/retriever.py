@@ -212,9 +212,10 @@ class Retriever:
         return float(lex.max(initial=0.0)) / max(np.log(len(self.chunks)), 1.0)
 
     def _fuse(self, dense_query: str, terms: dict[str, float], lex: np.ndarray, dense: dict[str, list[Hit]], k: int,
-              stage: int, named: set[str], other: str = "en") -> dict[str, float]:
+              stage: int, named: set[str], other: str) -> dict[str, float]:
         """Chunk id → fused score of the top k, best first. ``dense_query``: the question with its expansion,
-        what both dense views embed (the second view given the bare question found fewer on the tuning half)."""
+        what both dense views embed (the second view given the bare question found fewer on the tuning half);
+        ``other``: the question's other language, whose roadmap lines the line view ranks."""
         pool = max(self.settings.candidates, k)
         lists, weights = (balanced_lists(lex, self.chunks, self.masks, dense, pool) if stage >= 1
                           else global_lists(lex, self.chunks, dense, pool))
