@@ -64,8 +64,9 @@ def test_linked_pages_give_no_lines_and_a_refresh_with_the_same_roadmap_embeds_n
     page = chunk(7, "linked", "Residual networks, the paper.")
     lines = view([english_answer(), page], embedder)
     assert set(lines.owners) == {"roadmap1en"} and embedder.passages == 2  # the roadmap chunk's two lines
-    assert lines.refreshed([english_answer(), page, chunk(8, "linked", "another page")]) is lines
-    changed = lines.refreshed([english_answer(), chunk(4, "roadmap", "Dropout helps.")])
+    embed = SecondView(embedder).embed_lines
+    assert lines.refreshed([english_answer(), page, chunk(8, "linked", "another page")], embed) is lines
+    changed = lines.refreshed([english_answer(), chunk(4, "roadmap", "Dropout helps.")], embed)
     assert changed is not lines and embedder.passages == 2 + 3
 
 

@@ -31,19 +31,20 @@ class LineView:
     built: ``refreshed`` builds a new view when the roadmap chunks change."""
 
     def __init__(self, embed: Callable[[list[str]], np.ndarray], chunks: Sequence[Chunk]):
-        self.embed = embed  # texts → vectors: ``SecondView.embed_lines``, which keeps them in a file
+        """``embed``: texts → vectors, ``SecondView.embed_lines``, which keeps them in a file. Not held: a view
+        kept across refreshes would keep the second view it came from, and that view's chunk vectors, alive."""
         self.ids = tuple(c.id for c in chunks if c.kind == "roadmap")
         lines = [(c, s.text) for c in chunks if c.kind == "roadmap"
                  for s in split_sentences(c.text, code=False) if len(s.text) >= MIN_CHARS]
         self.owners = [c.id for c, _ in lines]
         self.sides = np.array([chunk_side(c) for c, _ in lines], dtype=str)
         self.scopes = {c.id: {level(c) for level in SCOPE_LEVELS} for c, _ in lines}
-        self.vectors = np.asarray(self.embed([text for _, text in lines]), np.float32) if lines else np.zeros((0, 1))
+        self.vectors = np.asarray(embed([text for _, text in lines]), np.float32) if lines else np.zeros((0, 1))
 
-    def refreshed(self, chunks: Sequence[Chunk]) -> LineView:
+    def refreshed(self, chunks: Sequence[Chunk], embed: Callable[[list[str]], np.ndarray]) -> LineView:
         """This view when the roadmap chunks are the same (a linked page added or dropped), else a new one."""
         same = tuple(c.id for c in chunks if c.kind == "roadmap") == self.ids
-        return self if same else LineView(self.embed, chunks)
+        return self if same else LineView(embed, chunks)
 
     def agreeing(self, vector: np.ndarray, side: str, lexical: list[str], cut: int,
                  named: Set[str] = frozenset()) -> list[str]:

@@ -113,7 +113,8 @@ class Retriever:
         if self.second is not None:
             self.second = self.second.refreshed(self.chunks)
             if self.settings.line_view_weight > 0:
-                self.lines = (self.lines or LineView(self.second.embed_lines, [])).refreshed(self.chunks)
+                embed, old = self.second.embed_lines, self.lines
+                self.lines = LineView(embed, self.chunks) if old is None else old.refreshed(self.chunks, embed)
         self.rarity = Rarity(self.chunks, self._text_df())
         self.scopes = Scopes(self.chunks, self.tokenize, self.rarity, self._doc_tokens)
         self._folded = "\n".join(fold(f"{c.title} {c.text}") for c in self.chunks)  # where a name is looked for
