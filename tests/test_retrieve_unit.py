@@ -553,3 +553,33 @@ def test_an_index_embedded_by_another_model_is_refused_with_the_rebuild_command(
     r = retriever([chunk(0, "roadmap", "lora low rank adaptation")], embedder=WideEmbedder())
     with pytest.raises(IndexMismatch, match=r"2-dimensional .*another/model.* gives 3: run `tutorbot index rebuild`"):
         r.search("what is lora")
+
+
+def roadmap_and_linked_page() -> list[Chunk]:
+    """A roadmap whose code list links nanoGPT, and the nanoGPT page, among enough other notes for their
+    names to be rare."""
+    road = [Chunk(id=f"d{i}", doc_id="roadmaps/deepseek.txt", title="DeepSeek", position=i, section="代码级学习",
+                  text=text) for i, text in enumerate(["1. [**nanoGPT**](https://github.com/karpathy/nanoGPT)：单文件 "
+                                                       "GPT 训练框架，读懂它的 train.py", "2. 手写 BERT", "3. 读源码"])]
+    page = [Chunk(id=f"n{i}", doc_id="https://github.com/karpathy/nanoGPT", title="nanoGPT", kind="linked",
+                  position=i, text=text) for i, text in enumerate(
+        ["# nanoGPT\n\nThe simplest, fastest repository for training medium-sized GPTs.",
+         "train.py reproduces GPT-2 (124M) on OpenWebText, running on a single 8XA100 node in about 4 days."])]
+    return [*road, *page, *(chunk(i, "roadmap", f"unrelated note {i}") for i in range(40))]
+
+
+def test_a_page_named_with_a_roadmap_that_links_to_it_is_what_the_question_asks_about():
+    # The roadmap only says where the link is: boosting it as much as the page kept the answer out of the top.
+    r = retriever(roadmap_and_linked_page())
+    question = "In the DeepSeek roadmap, the nanoGPT link: what does its train.py reproduce, and how long does it run?"
+    found = r.retrieve(question)
+    assert found.scopes == ["https://github.com/karpathy/nanoGPT", "roadmaps/deepseek.txt"]
+    assert found.hits[0].chunk.id == "n1"
+    assert r.scopes.addressed(set(found.scopes)) == {"https://github.com/karpathy/nanoGPT"}
+
+
+def test_a_page_named_with_a_roadmap_that_does_not_link_to_it_leaves_both_boosted():
+    r = retriever(roadmap_and_linked_page())
+    named = {"https://github.com/karpathy/nanoGPT", "roadmaps/7.txt"}
+    assert r.scopes.addressed(named) == named
+    assert r.scopes.linked_by == {"https://github.com/karpathy/nanoGPT": {"roadmaps/deepseek.txt"}}

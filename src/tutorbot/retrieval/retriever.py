@@ -8,8 +8,8 @@ roadmap (or page) the question names and each chunk's best sentence taken into a
    their own, so the best passage of each language competes; so does a second embedding model
    (``second_view``: multilingual USE), when one is configured, and with it the roadmap lines of the
    question's other language that the two views agree on (``line_view``).
-3. ``scopes``: chunks of a roadmap, part or page the question names get a boost, and the named
-   scope's opening chunk joins the candidates.
+3. ``scopes``: chunks of a roadmap, part or page the question names get a boost (only the page, when it
+   is named with a roadmap that links to it), and the named scope's opening chunk joins the candidates.
 4. ``sentences``: a last list ranks the pooled candidates by their best sentence.
 5. Linked pages weigh ``linked_weight``; the top k keeps ``min_roadmap`` roadmap sections.
 Chat reads, besides the top k, what they lead to (``follow``): a lead-in's list and a part's resource list.
@@ -241,9 +241,10 @@ class Retriever:
             best = self._by_best_sentence(terms, sorted(fused, key=lambda c: fused[c], reverse=True)[:pool])
             for cid, score in rrf([best], self.settings.rrf_k, [self.settings.sentence_weight]).items():
                 fused[cid] += score
+        boosted = self.scopes.addressed(named)
         for cid in fused:
             c = self.by_id[cid]
-            boost = 1 + self.settings.scope_boost * sum(scope(c) in named for scope in SCOPE_LEVELS)
+            boost = 1 + self.settings.scope_boost * sum(scope(c) in boosted for scope in SCOPE_LEVELS)
             fused[cid] *= boost * (self.settings.linked_weight if c.kind == "linked" else 1.0)
         order = sorted(fused, key=lambda c: fused[c], reverse=True)
         head = roadmap_floor(order, self.by_id, min(k, self.settings.top_k), self.settings.min_roadmap)

@@ -23,7 +23,9 @@ A name several documents of one kind share names those holding most of the quest
 A linked page is also named by the acronym its title spells, written in capitals ("the DDPM paper" for
 "Denoising Diffusion Probabilistic Models"), and by its title's head ("the scaling laws paper"). A
 heading that ends on a short name in brackets ("Language Models are Unsupervised Multitask Learners
-(GPT-2)") is a scope of its own, named by that name.
+(GPT-2)") is a scope of its own, named by that name. A page named with a roadmap that links to it is what
+the question asks about ("DeepSeek 路线里那篇《Attention Is All You Need》的摘要里说…"): the roadmap only says
+where the link is, and only the page gets the boost.
 """
 
 from __future__ import annotations
@@ -100,6 +102,7 @@ class Scopes:
         self.opening: dict[str, str] = {}  # scope → id of its first chunk (what the scope is about)
         self.acronyms: dict[str, set[str]] = defaultdict(set)  # ddpm → the pages titled "Denoising Diffusion ..."
         anchors = link_texts(chunks)
+        self.linked_by = linkers(chunks)  # page → the roadmaps that link to it
         self.after_byline: dict[str, str] = {}  # page → its first chunk after its title and byline (an abstract)
         byline: dict[str, bool] = {}  # page → whether its chunks so far are all title and byline
         for c in sorted(chunks, key=lambda c: (c.doc_id, c.position)):
@@ -149,6 +152,13 @@ class Scopes:
         by = {scope: words for scope, names in self.names.items() if (words := self._said(names, own, terms))}
         named = self._narrowed(by, own)
         return named | {scope.split(" > ")[0] for scope in named}
+
+    def addressed(self, named: set[str]) -> set[str]:
+        """Of the scopes a question names, those it asks about: a page named with a roadmap that links to it
+        ("the nanoGPT link in the DeepSeek roadmap: what does its train.py reproduce?"), when there is one;
+        the roadmap only says where the link is, and boosting it too kept the page out of the top five."""
+        pages = {s for s in named if self.linked_by.get(s.split(" > ")[0], set()) & named}
+        return pages or named
 
     def spelled(self, question: str) -> set[str]:
         """Pages whose title's initials the question writes in capitals ("the DDPM paper")."""
@@ -235,6 +245,17 @@ def link_texts(chunks: Sequence[Chunk]) -> dict[str, list[str]]:
             for text, url in find_links(c.text):
                 if text and not text.startswith("http"):
                     out[normalise_url(url)].append(text)
+    return out
+
+
+def linkers(chunks: Sequence[Chunk]) -> dict[str, set[str]]:
+    """Each linked page → the roadmaps whose text links to it."""
+    urls = {normalise_url(c.doc_id): c.doc_id for c in chunks if c.kind == "linked"}
+    out: dict[str, set[str]] = defaultdict(set)
+    for c in (c for c in chunks if c.kind == "roadmap"):
+        for _, url in find_links(c.text):
+            if (page := urls.get(normalise_url(url))) is not None:
+                out[page].add(doc_scope(c))
     return out
 
 
