@@ -274,10 +274,15 @@ class LinkRetriever(FakeRetriever):
 
     def __init__(self, parts):
         super().__init__([self.LINK])
-        self.parts = parts
+        self.parts, self.follows = parts, {"linked_pages": 0, "resource_list": 0}
 
     def linked_pages(self, query, hits):
+        self.follows["linked_pages"] += 1
         return [self.PAGE]
+
+    def resource_list(self, query, hits):
+        self.follows["resource_list"] += 1
+        return []
 
     def outline(self, page):
         return self.parts
@@ -287,9 +292,11 @@ class LinkRetriever(FakeRetriever):
 def test_the_page_a_named_link_leads_to_is_quoted_first_under_its_outline_of_two_parts_or_more(tmp_path, parts, shown):
     s = Settings(_env_file=None, data_dir=tmp_path, retrieval={"min_score": 0.8})
     llm = FakeLLM(LLMUnavailable("down"))
-    chat = ChatService(s, LinkRetriever(parts), llm, PromptLibrary(PROJECT_ROOT / "prompts"), None, [])
+    r = LinkRetriever(parts)
+    chat = ChatService(s, r, llm, PromptLibrary(PROJECT_ROOT / "prompts"), None, [])
     a = chat.ask("Agent 下面那个 Overview 链接点进去讲的啥？")
     assert [c.n for c in a.citations] == [1, 2]
+    assert r.follows == {"linked_pages": 1, "resource_list": 1}  # each found once per answer (BM25 of the page)
     lines = a.answer.split("资料中的相关内容：\n")[1].splitlines()
     assert (lines[0] == "- Go 后端学习路线 — 各部分：Go 语法；Redis [2]") is shown
     assert "环境安装可以自行搜索" in lines[shown]  # the page's opening leads what is quoted

@@ -58,8 +58,10 @@ def test_a_course_question_landing_on_a_parts_topics_is_followed_by_that_parts_r
 def test_what_the_hits_lead_to_is_added_once_after_them():
     r = retriever(CHUNKS)
     asked = "is there an online course for layer normalization?"
-    assert [h.chunk.id for h in followed([hit(TOPICS)], r, asked)] == [TOPICS.id, RESOURCES.id]
-    assert [h.chunk.id for h in followed([hit(TOPICS), hit(RESOURCES)], r, asked)] == [TOPICS.id, RESOURCES.id]
+    follow = followed([hit(TOPICS)], r, asked)
+    assert [h.chunk.id for h in follow.hits] == [TOPICS.id, RESOURCES.id]
+    assert [h.chunk.id for h in follow.resources] == [RESOURCES.id] and follow.pages == []
+    assert [h.chunk.id for h in followed([hit(TOPICS), hit(RESOURCES)], r, asked).hits] == [TOPICS.id, RESOURCES.id]
 
 
 def ranked(chunk_id: str, start: int, score: float) -> RankedSentence:

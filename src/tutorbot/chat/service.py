@@ -23,7 +23,7 @@ from tutorbot.errors import TutorbotError
 from tutorbot.lang import QUESTION_ZH, Language, detect_lang
 from tutorbot.llm.client import LLMClient
 from tutorbot.llm.prompts import PromptLibrary
-from tutorbot.retrieval.follow import followed, leading
+from tutorbot.retrieval.follow import Followed, followed, leading
 from tutorbot.retrieval.grounding import values_first
 from tutorbot.retrieval.retriever import Retriever
 from tutorbot.schemas import Answer, CatalogEntry, GateReport, Hit
@@ -170,9 +170,11 @@ class ChatService:
             yield ChatEvent("delta", answer.answer)
         else:
             written = Written(parts=[], report=GateReport())
-            hits = followed(found.hits, self.retriever, search)  # + a lead-in's list, the part's resource list
+            follow = followed(found.hits, self.retriever, search)  # + a lead-in's list, the part's resource list
+            hits = follow.hits
             try:
-                yield from self._answer(question, search, hits, history, lang, socratic, written, user_id, asked=asked)
+                yield from self._answer(question, search, follow, history, lang, socratic, written, user_id,
+                                        asked=asked)
             except GeneratorExit:  # the learner pressed stop: keep the turn as far as they saw it
                 stopped = self._final(written, hits, lang, query, "stopped")
                 self._save(user_id, conversation_id, question, stopped, cut_from)
@@ -230,20 +232,19 @@ class ChatService:
                                    question=question, language_name=TEXT[lang]["lang"], style=style)
         return [{"role": "system", "content": self.system_prompt}, {"role": "user", "content": user}]
 
-    def _answer(self, question: str, query: str, hits: list[Hit], history: list[Turn], lang: str,
+    def _answer(self, question: str, query: str, follow: Followed, history: list[Turn], lang: str,
                 socratic: bool, written: Written, learner: int | None, *, asked: float) -> Iterator[ChatEvent]:
-        draft = self._draft(question, query, hits, lang)
+        draft = self._draft(question, query, follow, lang)
         draft.learner, draft.socratic, draft.asked = learner, socratic, asked
-        for text in self.writer.stream(self.messages(question, hits, history, lang, socratic), draft, written):
+        for text in self.writer.stream(self.messages(question, follow.hits, history, lang, socratic), draft, written):
             yield ChatEvent("delta", text)
 
-    def _draft(self, question: str, query: str, hits: list[Hit], lang: str) -> Draft:
+    def _draft(self, question: str, query: str, follow: Followed, lang: str) -> Draft:
         """The evidence an answer may rest on: the best-ranked sentences of the hits."""
-        r = self.retriever
-        pages = r.linked_pages(query, hits)
+        r, hits = self.retriever, follow.hits
         ranked = leading(values_first(question, r.rank_sentences(query, hits, dense=True)),
-                         [*r.resource_list(query, hits), *pages])
-        outlines = outlines_of(pages, hits, r.outline)
+                         [*follow.resources, *follow.pages])
+        outlines = outlines_of(follow.pages, hits, r.outline)
         sources = [f"{h.chunk.title}\n{h.chunk.section}\n{h.chunk.text}" for h in hits]
         checker = SupportChecker(r.tokenize, evidence_of(ranked, hits), sources, question, r.embedder,
                                  translate=getattr(r, "translate", None))

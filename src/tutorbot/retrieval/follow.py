@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from tutorbot.retrieval.sentences import LEAD_IN, RankedSentence
@@ -115,16 +115,25 @@ class Follows(Protocol):
     def linked_pages(self, query: str, hits: list[Hit]) -> list[Hit]: ...
 
 
-def followed(hits: list[Hit], retriever: Follows, query: str) -> list[Hit]:
+@dataclass(frozen=True)
+class Followed:
+    """The hits and what they lead to, each found once per answer (``followed``)."""
+
+    hits: list[Hit]  # the hits, then what they lead to that is not among them
+    resources: list[Hit]  # the part's resource list a question asking for a course or book is led by
+    pages: list[Hit]  # the page a link the question names leads to: its opening and best passage
+
+
+def followed(hits: list[Hit], retriever: Follows, query: str) -> Followed:
     """The hits, then what they lead to (a lead-in's list, the part's resource list, the page a link
     the question names leads to) not among them."""
     out, have = list(hits), {h.chunk.id for h in hits}
-    more = [*retriever.continuations(hits), *retriever.resource_list(query, hits), *retriever.linked_pages(query, hits)]
-    for h in more:
+    resources, pages = retriever.resource_list(query, hits), retriever.linked_pages(query, hits)
+    for h in [*retriever.continuations(hits), *resources, *pages]:
         if h.chunk.id not in have:
             have.add(h.chunk.id)
             out.append(h)
-    return out
+    return Followed(out, resources, pages)
 
 
 def leading(ranked: Sequence[RankedSentence], lists: Sequence[Hit]) -> list[RankedSentence]:
