@@ -108,3 +108,24 @@ def test_linked_pages_ahead_in_bm25_do_not_keep_a_roadmap_line_from_agreeing():
     answer = english_answer().model_copy(update={"text": "Study notes, ResNet.\n- Residual Connections: important."})
     top = [h.chunk.id for h in retriever([*notes, *pages, answer]).search("ResNet 的残差连接为什么重要？", k=5)]
     assert answer.id in top  # eighth, behind the three pages, were they counted in the agreement
+
+
+class CountingKeyed(KeyedEmbedder):
+    def __init__(self, vectors):
+        super().__init__(vectors)
+        self.queries: list[str] = []
+
+    def embed_query(self, text):
+        self.queries.append(text)
+        return super().embed_query(text)
+
+
+def test_a_search_embeds_the_question_once_per_model_for_every_stage_that_reads_it():
+    # e5 ranks both languages' chunks; USE ranks them too and ranks the lines: each model embeds the question once.
+    first, second = NoEmbedder(), CountingKeyed(KEYS)
+    r = Retriever(FakeIndex([chunk(2, "roadmap", "笔记：残差连接。", "zh"), english_answer()]), first,
+                  RetrievalSettings(), second=SecondView(second))
+    r.search("ResNet 的残差连接为什么重要？")
+    assert len(first.queries) == 1 and len(second.queries) == 1
+    r.search("Why do residual connections matter?")
+    assert len(first.queries) == 2 and len(second.queries) == 2

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tutorbot.retrieval.embed import Embedder
+from tutorbot.retrieval.embed import Embedder, LastQuery
 from tutorbot.retrieval.index import IndexMismatch, similarity
 from tutorbot.schemas import Chunk, Hit
 
@@ -22,7 +22,7 @@ class DenseScan:
                  embedder: Embedder):
         self.chunks, self.masks, self.embedder = chunks, masks, embedder
         self._unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        self._vector_of: tuple[str, np.ndarray] | None = None
+        self._query_vector = LastQuery(self._unit_query)
 
     def nearest(self, query: str, k: int, side: str) -> list[Hit]:
         """The ``k`` chunks of ``side`` nearest ``query``, best first (score: ``index.similarity``)."""
@@ -32,13 +32,10 @@ class DenseScan:
         order = np.argsort(-cos, kind="stable")[: min(k, int(self.masks[side].sum()))]
         return [Hit(chunk=self.chunks[i], score=similarity(float(cos[i]))) for i in order]
 
-    def _query_vector(self, query: str) -> np.ndarray:
-        held = self._vector_of  # read once: a search in another thread may replace it meanwhile
-        if held is None or held[0] != query:
-            vector = np.asarray(self.embedder.embed_query(query), np.float32)
-            if vector.shape != self._unit.shape[1:]:
-                raise IndexMismatch(f"the index holds {self._unit.shape[1]}-dimensional vectors and the embedding "
-                                    f"model now configured ({self.embedder.name}) gives "
-                                    f"{vector.shape[0]}: run `tutorbot index rebuild` to embed it again")
-            held = self._vector_of = (query, vector / max(float(np.linalg.norm(vector)), 1e-12))
-        return held[1]
+    def _unit_query(self, query: str) -> np.ndarray:
+        vector = np.asarray(self.embedder.embed_query(query), np.float32)
+        if vector.shape != self._unit.shape[1:]:
+            raise IndexMismatch(f"the index holds {self._unit.shape[1]}-dimensional vectors and the embedding "
+                                f"model now configured ({self.embedder.name}) gives "
+                                f"{vector.shape[0]}: run `tutorbot index rebuild` to embed it again")
+        return vector / max(float(np.linalg.norm(vector)), 1e-12)

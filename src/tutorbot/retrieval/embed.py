@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
@@ -37,6 +38,20 @@ class Embedder(Protocol):
     def embed_query(self, text: str) -> np.ndarray: ...
 
     def count_tokens(self, text: str) -> int: ...
+
+
+class LastQuery:
+    """The last query's vector: the stages of one search (dense lists, line view) embed it once."""
+
+    def __init__(self, embed: Callable[[str], np.ndarray]):
+        self._embed = embed
+        self._held: tuple[str, np.ndarray] | None = None
+
+    def __call__(self, query: str) -> np.ndarray:
+        held = self._held  # read once: a search in another thread may replace it meanwhile
+        if held is None or held[0] != query:
+            held = self._held = (query, self._embed(query))
+        return held[1]
 
 
 class _Counting:

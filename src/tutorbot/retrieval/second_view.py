@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from tutorbot.files import write_atomic
-from tutorbot.retrieval.embed import USE_NAME, Embedder
+from tutorbot.retrieval.embed import USE_NAME, Embedder, LastQuery
 from tutorbot.retrieval.fusion import SIDES, top_ids
 from tutorbot.schemas import Chunk
 from tutorbot.settings import Settings
@@ -42,7 +42,8 @@ class SecondView:
         self.embedder, self.cache, self.lines = embedder, cache, lines
         self._vectors = load_vectors(cache, embedder.name) if vectors is None else vectors
         self._matrix = np.vstack(list(self._vectors.values())) if self._vectors else np.zeros((0, embedder.dim))
-        self._query: tuple[str, np.ndarray] | None = None
+        # The query embedded by this view's model, once per query (the line view reads the same vector).
+        self.query_vector = LastQuery(lambda q: np.asarray(embedder.embed_query(q), np.float32))
 
     def refreshed(self, chunks: Sequence[Chunk]) -> SecondView:
         """The view of ``chunks`` (rows in their order), embedding only the ones not seen before."""
@@ -72,13 +73,6 @@ class SecondView:
         if len(self._matrix) != len(chunks) or not len(chunks):
             return None
         return self._matrix @ self.query_vector(query)
-
-    def query_vector(self, query: str) -> np.ndarray:
-        """The query embedded by this view's model, once per query (the line view reads the same vector)."""
-        held = self._query  # read once: a search in another thread may replace it meanwhile
-        if held is None or held[0] != query:
-            held = self._query = (query, np.asarray(self.embedder.embed_query(query), np.float32))
-        return held[1]
 
     def nearest(self, query: str, chunks: Sequence[Chunk], k: int) -> dict[str, float]:
         """Chunk id → cosine of the ``k`` nearest chunks, best first (the view alone, for evaluation)."""
