@@ -101,8 +101,9 @@ class Scopes:
         self.names: dict[str, list[list[str]]] = defaultdict(list)  # scope → its names, as words
         self.opening: dict[str, str] = {}  # scope → id of its first chunk (what the scope is about)
         self.acronyms: dict[str, set[str]] = defaultdict(set)  # ddpm → the pages titled "Denoising Diffusion ..."
-        anchors = link_texts(chunks)
-        self.linked_by = linkers(chunks)  # page → the roadmaps that link to it
+        links = roadmap_links(chunks)
+        anchors = link_texts(links)
+        self.linked_by = linkers(chunks, links)  # page → the roadmaps that link to it
         self.after_byline: dict[str, str] = {}  # page → its first chunk after its title and byline (an abstract)
         byline: dict[str, bool] = {}  # page → whether its chunks so far are all title and byline
         for c in sorted(chunks, key=lambda c: (c.doc_id, c.position)):
@@ -237,25 +238,27 @@ def _latin(tokenize: Tokenizer, name: str) -> list[str]:
     return [t for t in tokenize(name) if not has_cjk(t)]
 
 
-def link_texts(chunks: Sequence[Chunk]) -> dict[str, list[str]]:
+def roadmap_links(chunks: Sequence[Chunk]) -> list[tuple[Chunk, str, str]]:
+    """Every link the roadmaps write: its chunk, its text and its normalised URL."""
+    return [(c, text, normalise_url(url)) for c in chunks if c.kind == "roadmap" for text, url in find_links(c.text)]
+
+
+def link_texts(links: Sequence[tuple[Chunk, str, str]]) -> dict[str, list[str]]:
     """Normalised URL → the texts the roadmaps link it with ("Lil'Log", "MLsys-Guide")."""
     out: dict[str, list[str]] = defaultdict(list)
-    for c in chunks:
-        if c.kind == "roadmap":
-            for text, url in find_links(c.text):
-                if text and not text.startswith("http"):
-                    out[normalise_url(url)].append(text)
+    for _, text, url in links:
+        if text and not text.startswith("http"):
+            out[url].append(text)
     return out
 
 
-def linkers(chunks: Sequence[Chunk]) -> dict[str, set[str]]:
-    """Each linked page → the roadmaps whose text links to it."""
-    urls = {normalise_url(c.doc_id): c.doc_id for c in chunks if c.kind == "linked"}
+def linkers(chunks: Sequence[Chunk], links: Sequence[tuple[Chunk, str, str]]) -> dict[str, set[str]]:
+    """Each linked page → the roadmaps that link to it (``links``: ``roadmap_links``)."""
+    pages = {normalise_url(c.doc_id): c.doc_id for c in chunks if c.kind == "linked"}
     out: dict[str, set[str]] = defaultdict(set)
-    for c in (c for c in chunks if c.kind == "roadmap"):
-        for _, url in find_links(c.text):
-            if (page := urls.get(normalise_url(url))) is not None:
-                out[page].add(doc_scope(c))
+    for c, _, url in links:
+        if (page := pages.get(url)) is not None:
+            out[page].add(doc_scope(c))
     return out
 
 
