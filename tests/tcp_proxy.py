@@ -1,7 +1,8 @@
 """A toggleable TCP forwarder on 127.0.0.1, to take a real server 'down' and back without restarting it.
 
 ``stop()`` stops listening and cuts every open connection (like a killed server, mid-stream);
-``start()`` listens again on the same port. The port stays bound while the proxy is down: a closed
+``start()`` listens again on the same port (on a proxy already listening it does nothing: a second
+acceptor would outlive ``stop()``'s join). The port stays bound while the proxy is down: a closed
 listener would free it, and any outgoing connection in the meantime may take it as its ephemeral
 port, so that the next ``start()`` fails with "Address already in use".
 """
@@ -26,13 +27,16 @@ class TCPProxy:
         return f"http://127.0.0.1:{self.port}/v1"
 
     def start(self) -> None:
+        if self._listening:
+            return
         if self._socket is None:
             self._socket = socket.socket()
             self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             self._socket.bind(("127.0.0.1", self.port))
         self._socket.listen(32)
         self._listening = True
-        self._acceptor = threading.Thread(target=self._accept, args=(self._socket,), daemon=True)
+        self._acceptor = threading.Thread(target=self._accept, args=(self._socket,), daemon=True,
+                                          name=f"tcp-proxy-acceptor-{self.port}")
         self._acceptor.start()
 
     def stop(self) -> None:

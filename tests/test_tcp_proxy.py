@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 
 import pytest
 from conftest import free_port
@@ -42,3 +43,21 @@ def test_a_closed_proxy_frees_its_port(upstream):
     freed = socket.socket()
     freed.bind(("127.0.0.1", proxy.port))
     freed.close()
+
+
+def acceptors(proxy: TCPProxy) -> int:
+    return sum(t.name == f"tcp-proxy-acceptor-{proxy.port}" and t.is_alive() for t in threading.enumerate())
+
+
+def test_starting_a_running_proxy_again_keeps_one_acceptor_and_stop_still_cuts_it(upstream):
+    proxy = TCPProxy(upstream.getsockname()[1], free_port())
+    proxy.start()
+    try:
+        proxy.start()
+        assert acceptors(proxy) == 1
+        proxy.stop()
+        assert acceptors(proxy) == 0
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", proxy.port), timeout=2)
+    finally:
+        proxy.close()
