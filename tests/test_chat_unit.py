@@ -143,12 +143,13 @@ def test_the_lexical_floor_sits_between_off_topic_and_on_topic_strength(tmp_path
 
 
 class NamingRetriever(FakeRetriever):
-    def __init__(self, known, unknown):
+    def __init__(self, known, unknown, scopes=()):
         super().__init__(HITS, 0.9, lexical=2.0)
-        self.known, self.unknown = known, unknown
+        self.known, self.unknown, self.scopes = known, unknown, list(scopes)
 
     def retrieve(self, query, k=None, mode=None):
-        return Retrieval(self.hits, self.sim, self.lexical, query, known_names=self.known, unknown_names=self.unknown)
+        return Retrieval(self.hits, self.sim, self.lexical, query, known_names=self.known, unknown_names=self.unknown,
+                         scopes=self.scopes)
 
 
 def test_a_question_naming_tools_the_corpus_never_mentions_is_not_covered(tmp_path):
@@ -159,6 +160,20 @@ def test_a_question_naming_tools_the_corpus_never_mentions_is_not_covered(tmp_pa
     assert not onnx.ask("How do I export my PyTorch model to ONNX?").grounded and llm.calls == []
     copilot = ChatService(s, NamingRetriever(["CS336", "ChatGPT"], ["Copilot"]), FakeLLM("x [1]."), lib, None, [])
     assert copilot.ask("CS336: may I use ChatGPT or Copilot?").grounded  # more known names than unknown
+
+
+def test_a_tool_named_only_where_the_learner_describes_themself_does_not_make_the_question_uncovered(tmp_path):
+    s = Settings(_env_file=None, data_dir=tmp_path)
+    lib = PromptLibrary(PROJECT_ROOT / "prompts")
+    topic = lambda q: "deep learning" in q  # noqa: E731 - what the curriculum would name
+    chat = ChatService(s, NamingRetriever([], ["Tableau"]), FakeLLM("x [1]."), lib, None, [], names_topic=topic)
+    assert chat.covers("I build dashboards in Tableau at work. Which book explains deep learning theory?")
+    # the same name asked about, or a question that names nothing the index covers, is still refused
+    assert not chat.covers("Which book explains deep learning theory in Tableau?")
+    assert not chat.covers("I build dashboards in Tableau at work. Which book should I read next?")
+    # what they ask names a roadmap instead of a topic
+    scoped = ChatService(s, NamingRetriever([], ["Tableau"], ["roadmaps/plan.txt"]), FakeLLM("x [1]."), lib, None, [])
+    assert scoped.covers("I build dashboards in Tableau at work. Which weeks of the research plan are on tooling?")
 
 
 def test_stopping_a_stream_keeps_the_turn_with_what_was_shown(tmp_path):

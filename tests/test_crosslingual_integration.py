@@ -39,6 +39,11 @@ START = ["I'm new to this, where should I begin?", "完全没基础，该怎么�
 # Someone the roadmaps name, asked about by name alone.
 PEOPLE = ["What is Percy Liang known for?", "What does Pieter Abbeel teach?", "宋飏是谁？", "何恺明教什么课？",
           "Which course does Kaiming He teach?", "Is there a Transformer video by Li Hongyi?"]  # in pinyin
+# A learner who says what they use or do first: a tool the roadmaps never mention, named only there, is context.
+BACKGROUND = [
+    "I write data pipelines in Scala at work. Which book do the roadmaps recommend for the theory of deep learning?",
+    "我平时用 Tableau 做报表。想系统学一下 Transformer，路线里推荐看哪篇图解博客？",
+]
 NOT_COVERED = [
     "How many warmup steps should I use with the AdamW optimizer for BERT-base?",
     "Stable Diffusion 的 ControlNet 和 T2I-Adapter 用 ComfyUI 怎么一起配置？",
@@ -79,6 +84,15 @@ def test_a_question_about_someone_the_roadmaps_name_is_answered(indexed, questio
 def test_he_kaiming_is_found_though_the_question_cuts_his_name_differently_from_the_roadmap(indexed):
     rank = first_hit_rank(indexed.retriever.search("何恺明教什么课？", k=5), ["MIT 6.S978"])
     assert rank is not None
+
+
+@pytest.mark.parametrize("question", BACKGROUND)
+def test_a_tool_named_only_in_the_learners_description_of_themself_does_not_refuse_the_question(indexed, question):
+    assert indexed.chat.covers(question)
+
+
+def test_a_question_about_the_tool_the_learner_uses_is_still_refused(indexed):
+    assert not indexed.chat.covers("I use Tableau daily. How do I build a Tableau dashboard with calculated fields?")
 
 
 @pytest.mark.parametrize("question", NOT_COVERED)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from tutorbot.chat.answer import AnswerWriter, Draft, Written, evidence_of
+from tutorbot.chat.background import names_asked
 from tutorbot.chat.citations import build_citations, link_urls, redact_leaks, sanitize
 from tutorbot.chat.compose import outlines_of
 from tutorbot.chat.next_step import Standing, next_step_answer
@@ -215,10 +216,12 @@ class ChatService:
         return self._grounded(self.retriever.retrieve(searched_for(question, start)), question, start)
 
     def _grounded(self, found, query: str, where_to_start: bool) -> bool:
-        names = self.names_topic(query) or bool(getattr(found, "scopes", [])) or where_to_start
+        scoped = bool(getattr(found, "scopes", []))
+        names = self.names_topic(query) or scoped or where_to_start
         return bool(found.hits) and in_scope(found.top_similarity, found.top_lexical, names, self.settings.retrieval,
                                              known_names=len(getattr(found, "known_names", [])),
-                                             unknown_names=len(getattr(found, "unknown_names", [])),
+                                             unknown_names=len(names_asked(getattr(found, "unknown_names", []), query,
+                                                                             self.names_topic, scoped)),
                                              value_stated=getattr(found, "value_stated", None))
 
     def _not_covered(self, hits: list[Hit], lang: str, query: str) -> Answer:
