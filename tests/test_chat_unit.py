@@ -151,6 +151,9 @@ class NamingRetriever(FakeRetriever):
         return Retrieval(self.hits, self.sim, self.lexical, query, known_names=self.known, unknown_names=self.unknown,
                          scopes=self.scopes)
 
+    def scopes_named(self, text):
+        return [s for s in self.scopes if "plan" in text]
+
 
 def test_a_question_naming_tools_the_corpus_never_mentions_is_not_covered(tmp_path):
     s = Settings(_env_file=None, data_dir=tmp_path)
@@ -171,9 +174,10 @@ def test_a_tool_named_only_where_the_learner_describes_themself_does_not_make_th
     # the same name asked about, or a question that names nothing the index covers, is still refused
     assert not chat.covers("Which book explains deep learning theory in Tableau?")
     assert not chat.covers("I build dashboards in Tableau at work. Which book should I read next?")
-    # what they ask names a roadmap instead of a topic
+    # what they ask names a roadmap instead of a topic; a roadmap named only in the background names nothing asked
     scoped = ChatService(s, NamingRetriever([], ["Tableau"], ["roadmaps/plan.txt"]), FakeLLM("x [1]."), lib, None, [])
     assert scoped.covers("I build dashboards in Tableau at work. Which weeks of the research plan are on tooling?")
+    assert not scoped.covers("I went through the plan with Tableau at work. How do I deploy those models to phones?")
 
 
 def test_stopping_a_stream_keeps_the_turn_with_what_was_shown(tmp_path):

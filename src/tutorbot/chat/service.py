@@ -216,13 +216,16 @@ class ChatService:
         return self._grounded(self.retriever.retrieve(searched_for(question, start)), question, start)
 
     def _grounded(self, found, query: str, where_to_start: bool) -> bool:
-        scoped = bool(getattr(found, "scopes", []))
-        names = self.names_topic(query) or scoped or where_to_start
+        names = self.names_topic(query) or bool(getattr(found, "scopes", [])) or where_to_start
+        known, unknown = names_asked(getattr(found, "known_names", []), getattr(found, "unknown_names", []), query,
+                                     self.names_topic, self._names_scope)
         return bool(found.hits) and in_scope(found.top_similarity, found.top_lexical, names, self.settings.retrieval,
-                                             known_names=len(getattr(found, "known_names", [])),
-                                             unknown_names=len(names_asked(getattr(found, "unknown_names", []), query,
-                                                                             self.names_topic, scoped)),
+                                             known_names=len(known), unknown_names=len(unknown),
                                              value_stated=getattr(found, "value_stated", None))
+
+    def _names_scope(self, text: str) -> bool:
+        named = getattr(self.retriever, "scopes_named", None)  # a retriever without scopes names none
+        return bool(named and named(text))
 
     def _not_covered(self, hits: list[Hit], lang: str, query: str) -> Answer:
         near = list(dict.fromkeys(h.chunk.section.split(" > ")[-1] or h.chunk.title for h in hits))[:3]

@@ -182,7 +182,7 @@ class Retriever:
         pool = max(self.settings.candidates, k)
         dense_query = f"{query} {expansion.text()}".strip()
         dense = {side: self.dense(dense_query, pool, side) for side in SIDES}
-        named = self.scopes.mentioned(joined_words(self.tokenize(query)), terms) | self.scopes.spelled(query)
+        named = self._named(query, terms)
         if mode == "bm25":
             ranked = {c: float(lex[self._position[c]]) for c in top_ids(lex, self.chunks, k)}
         elif mode == "dense":
@@ -202,6 +202,13 @@ class Retriever:
         return Retrieval(hits, similarity, self.lexical_strength(whole), query,
                          self.coverage(terms, hits[: self.settings.top_k]), terms, names.known, names.unknown,
                          sorted(named), stated)
+
+    def _named(self, query: str, terms: dict[str, float]) -> set[str]:
+        return self.scopes.mentioned(joined_words(self.tokenize(query)), terms) | self.scopes.spelled(query)
+
+    def scopes_named(self, text: str) -> list[str]:
+        """The roadmaps, parts and pages ``text`` names, read with the deterministic expansion only."""
+        return sorted(self._named(text, self.weighted_terms(text, self.expander.expand(text))))
 
     def modes(self) -> tuple[str, ...]:
         """The modes this retriever can run (``second`` only with a second dense view)."""
