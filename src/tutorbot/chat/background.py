@@ -66,16 +66,19 @@ def background(question: str) -> list[str]:
 
 def asked(question: str) -> str:
     """``question`` without its background (``background``), cut where each span stands."""
-    for a, b in reversed(_spans(question)):
-        question = question[:a] + " " + question[b:]
-    return question
+    return _cut(question, _spans(question), " ")
 
 
 def _spans(question: str) -> list[tuple[int, int]]:
     text = question.replace("’", "'")  # phones type "I’m"
     spans = [(m.start(), m.start() + n) for m in SENTENCE.finditer(text) if (n := _self_part(m.group(0)))]
-    rest = "".join(ch for i, ch in enumerate(text) if not any(a <= i < b for a, b in spans))
-    return spans if spans and len(rest.strip()) >= MIN_ASKED else []
+    return spans if spans and len(_cut(text, spans, "").strip()) >= MIN_ASKED else []
+
+
+def _cut(text: str, spans: list[tuple[int, int]], gap: str) -> str:
+    for a, b in reversed(spans):
+        text = text[:a] + gap + text[b:]
+    return text
 
 
 def _self_part(sentence: str) -> int:
